@@ -1,0 +1,147 @@
+"""The one declaration of the CIM data models tunnelhunt stores and searches.
+
+Readers, normalisers, the store, the SPL compiler (field checks) and `validate` all read this
+registry, so a field is named, typed and marked multivalue in exactly one place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+FieldType = Literal["string", "int", "timestamp"]
+
+#: Columns every node table carries besides its CIM fields: event time and provenance.
+PROVENANCE_FIELDS: tuple[tuple[str, FieldType], ...] = (
+    ("_time", "timestamp"),
+    ("_source", "string"),
+    ("_offset", "int"),
+    ("sourcetype", "string"),
+)
+
+
+@dataclass(frozen=True)
+class Field:
+    """One data-model field: its CIM name, storage type and whether it holds several values."""
+
+    name: str
+    type: FieldType = "string"
+    multivalue: bool = False
+
+
+@dataclass(frozen=True)
+class Node:
+    """A data-model dataset such as `Endpoint.Processes`: the unit a `tstats` search runs over."""
+
+    datamodel: str
+    name: str
+    fields: tuple[Field, ...]
+
+    @property
+    def qualified_name(self) -> str:
+        return f"{self.datamodel}.{self.name}"
+
+    @property
+    def table(self) -> str:
+        """The store table for this node, e.g. `endpoint_processes`."""
+        return f"{self.datamodel}_{self.name}".lower()
+
+    def field(self, name: str) -> Field | None:
+        for field in self.fields:
+            if field.name == name:
+                return field
+        return None
+
+    @property
+    def all_columns(self) -> tuple[tuple[str, FieldType, bool], ...]:
+        """(name, type, multivalue) for provenance columns followed by CIM fields."""
+        return tuple((n, t, False) for n, t in PROVENANCE_FIELDS) + tuple(
+            (f.name, f.type, f.multivalue) for f in self.fields
+        )
+
+
+def _fields(*names: str, multivalue: tuple[str, ...] = (), ints: tuple[str, ...] = ()) -> tuple[Field, ...]:
+    return tuple(
+        Field(n, "int" if n in ints else "string", n in multivalue) for n in names
+    )
+
+
+PROCESSES = Node(
+    "Endpoint",
+    "Processes",
+    _fields(
+        "action", "cpu_load_percent", "dest", "mem_used", "original_file_name",
+        "os", "parent_process", "parent_process_exec", "parent_process_guid", "parent_process_id",
+        "parent_process_name", "parent_process_path", "process", "process_current_directory",
+        "process_exec", "process_guid", "process_hash", "process_id", "process_integrity_level",
+        "process_name", "process_path", "user", "user_id", "vendor_product",
+    ),
+)
+
+FILESYSTEM = Node(
+    "Endpoint",
+    "Filesystem",
+    _fields(
+        "action", "dest", "file_access_time", "file_create_time", "file_hash", "file_modify_time",
+        "file_name", "file_path", "file_acl", "file_size", "process_guid", "process_id", "user",
+        "user_id", "vendor_product",
+    ),
+)
+
+DNS = Node(
+    "Network_Resolution",
+    "DNS",
+    _fields(
+        "answer", "answer_count", "dest", "dest_port", "duration", "message_type", "name",
+        "query", "query_count", "query_type", "record_type", "reply_code", "reply_code_id",
+        "response_time", "src", "src_port", "transaction_id", "transport", "ttl", "vendor_product",
+        multivalue=("answer", "query_type", "record_type", "ttl"),
+    ),
+)
+
+ALL_TRAFFIC = Node(
+    "Network_Traffic",
+    "All_Traffic",
+    _fields(
+        "action", "app", "bytes", "bytes_in", "bytes_out", "dest", "dest_ip", "dest_port",
+        "direction", "dvc", "process_id", "process_name", "protocol", "src", "src_ip", "src_port",
+        "transport", "user", "vendor_product",
+    ),
+)
+
+NODES: tuple[Node, ...] = (PROCESSES, FILESYSTEM, DNS, ALL_TRAFFIC)
+
+#: Root dataset of each data model, used when a search names only the model (`datamodel=Network_Resolution`).
+ROOT_NODES: dict[str, Node] = {
+    "Endpoint": PROCESSES,  # Endpoint has no root dataset of its own; Processes is its main one
+    "Network_Resolution": DNS,
+    "Network_Traffic": ALL_TRAFFIC,
+}
+
+
+class UnknownNodeError(KeyError):
+    """A search named a data model or node tunnelhunt does not declare."""
+
+
+def find_node(datamodel: str, node: str | None = None) -> Node:
+    """Resolve `datamodel=X[.Y]` (case-insensitive, as Splunk resolves names) to a declared node."""
+    if node is None and "." in datamodel:
+        datamodel, node = datamodel.split(".", 1)
+    for candidate in NODES:
+        if candidate.datamodel.lower() != datamodel.lower():
+            continue
+        if node is None:
+            root = ROOT_NODES.get(candidate.datamodel)
+            if root is not None:
+                return root
+        elif candidate.name.lower() == node.lower():
+            return candidate
+    wanted = f"{datamodel}.{node}" if node else datamodel
+    raise UnknownNodeError(wanted)
+
+
+def node_by_table(table: str) -> Node:
+    for candidate in NODES:
+        if candidate.table == table:
+            return candidate
+    raise UnknownNodeError(table)

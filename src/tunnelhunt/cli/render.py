@@ -1,0 +1,69 @@
+"""Rich rendering of findings and run summaries (stderr for status, stdout for results)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from tunnelhunt.engine.ingest import IngestReport
+from tunnelhunt.engine.runner import DetectionRun
+from tunnelhunt.rba.risk import render_value
+
+#: Above this many columns a finding prints as a field list instead of a squeezed table.
+WIDE_TABLE_COLUMNS = 8
+
+
+def findings_table(run: DetectionRun, console: Console) -> None:
+    rows = run.rows
+    title = f"{run.detection.name} — {len(rows)} finding(s)"
+    if not rows:
+        console.print(f"[bold]{title}[/bold]")
+        return
+    columns = list(rows[0])
+    if len(columns) <= WIDE_TABLE_COLUMNS:
+        table = Table(title=title, title_justify="left", show_lines=False)
+        for column in columns:
+            table.add_column(column, overflow="fold")
+        for row in rows:
+            table.add_row(*[render_value(row.get(c)) for c in columns])
+        console.print(table)
+        return
+    console.print(f"[bold]{title}[/bold]")
+    for index, row in enumerate(rows, 1):
+        grid = Table.grid(padding=(0, 2))
+        grid.add_column(style="cyan", no_wrap=True)
+        grid.add_column(overflow="fold")
+        for column in columns:
+            grid.add_row(column, render_value(row.get(column)))
+        console.print(f"[dim]finding {index}[/dim]")
+        console.print(grid)
+
+
+def ingest_summary(report: IngestReport, console: Console) -> None:
+    read, ingested = report.total("read"), report.total("ingested")
+    unmapped, quarantined = report.total("unmapped"), report.total("quarantined")
+    console.print(
+        f"ingested {ingested:,} of {read:,} events from {len(report.files)} file(s); "
+        f"{unmapped:,} of kinds no data model covers; {quarantined:,} quarantined"
+    )
+    for bad in report.quarantine[:10]:
+        console.print(f"  [yellow]skipped[/yellow] {bad.location()}: {bad.reason}")
+    if len(report.quarantine) > 10:
+        console.print(f"  … and {len(report.quarantine) - 10:,} more (see --quarantine FILE)")
+    for failed in report.failed_files:
+        console.print(f"  [red]error[/red] {failed.path}: {failed.error}")
+
+
+def detection_summary(runs: list[DetectionRun], console: Console) -> None:
+    for run in runs:
+        if run.error:
+            console.print(f"  [red]not run[/red] {run.detection.name}: {run.error}")
+        for warning in run.warnings:
+            console.print(f"  [yellow]warning[/yellow] {run.detection.name}: {warning}")
+
+
+def finding_rows(runs: list[DetectionRun]) -> list[dict[str, Any]]:
+    """All findings as flat rows led by the detection name."""
+    return [{"detection": run.detection.name, **row} for run in runs for row in run.rows]

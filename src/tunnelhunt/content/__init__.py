@@ -1,0 +1,1 @@
+"""Detection content as data: ESCU detection YAML, macros, lookups and user filter overrides."""

@@ -1,0 +1,1 @@
+"""Normalise raw records into CIM data-model rows: one declarative mapping per source type."""

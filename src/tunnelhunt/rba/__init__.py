@@ -1,0 +1,1 @@
+"""Risk-based alerting: findings become risk events on their risk objects."""

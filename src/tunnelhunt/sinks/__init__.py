@@ -1,0 +1,1 @@
+"""Sinks: where findings and risk events go (terminal table, JSON lines, CSV)."""

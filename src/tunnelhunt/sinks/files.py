@@ -1,0 +1,51 @@
+"""JSON lines and CSV writers for findings and risk events."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterable
+from datetime import date, datetime
+from pathlib import Path
+from typing import IO, Any
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return str(value)
+
+
+def write_jsonl(rows: Iterable[dict[str, Any]], stream: IO[str]) -> int:
+    count = 0
+    for row in rows:
+        stream.write(json.dumps(row, default=_json_default, ensure_ascii=False) + "\n")
+        count += 1
+    return count
+
+
+def _csv_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list | tuple):
+        return "\n".join(_csv_cell(v) for v in value)  # Splunk exports multivalue cells one value per line
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return str(value)
+
+
+def write_csv(rows: list[dict[str, Any]], stream: IO[str]) -> int:
+    fields: dict[str, None] = {}
+    for row in rows:
+        fields.update(dict.fromkeys(row))
+    writer = csv.DictWriter(stream, fieldnames=list(fields), extrasaction="ignore")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: _csv_cell(v) for k, v in row.items()})
+    return len(rows)
+
+
+def write_rows(rows: list[dict[str, Any]], path: Path, fmt: str) -> int:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8", newline="") as stream:
+        return write_jsonl(rows, stream) if fmt == "jsonl" else write_csv(rows, stream)

@@ -1,0 +1,1 @@
+"""SPL compiler: macros → tokens → AST → one dialect-neutral sqlglot query."""

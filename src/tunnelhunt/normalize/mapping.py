@@ -39,6 +39,4 @@ def basename(column: str) -> str:
 
 def windows_system_time(column: str) -> str:
     """`TimeCreated/@SystemTime` (7 fractional digits, `Z`) as a UTC TIMESTAMP, NULL when invalid."""
-    return (
-        rf"TRY_CAST(regexp_replace(regexp_replace({column}, '(\.\d{{1,6}})\d*', '\1'), '[Zz]$', '') AS TIMESTAMP)"
-    )
+    return rf"TRY_CAST(regexp_replace(regexp_replace({column}, '(\.\d{{1,6}})\d*', '\1'), '[Zz]$', '') AS TIMESTAMP)"

@@ -90,9 +90,7 @@ class Normalizer:
                 table.filter(pc.invert(valid)).column("_offset").to_pylist(),
                 strict=True,
             ):
-                bad.append(
-                    QuarantinedRecord(source, offset, "line", "missing or invalid event time", excerpt(""))
-                )
+                bad.append(QuarantinedRecord(source, offset, "line", "missing or invalid event time", excerpt("")))
             table = table.filter(valid)
         return table, bad
 

@@ -28,7 +28,9 @@ def substitute(message: str, finding: dict[str, Any]) -> str:
     return _TOKEN.sub(lambda m: render_value(finding.get(m.group(1))), message)
 
 
-def risk_events(detection: Detection, findings: Iterable[dict[str, Any]], run_time: datetime | None = None) -> list[dict[str, Any]]:
+def risk_events(
+    detection: Detection, findings: Iterable[dict[str, Any]], run_time: datetime | None = None
+) -> list[dict[str, Any]]:
     """Build the risk events of a detection's findings (none when it has no risk configuration)."""
     rba = detection.risk
     if rba is None:

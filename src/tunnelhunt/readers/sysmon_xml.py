@@ -55,7 +55,7 @@ def _utf8_chunks(stream: BinaryIO) -> Iterator[bytes]:
         yield decoder.decode(b"", final=True).encode("utf-8")
         return
     if head.startswith(codecs.BOM_UTF8):
-        head = head[len(codecs.BOM_UTF8):]
+        head = head[len(codecs.BOM_UTF8) :]
     chunk = head
     while chunk:
         yield chunk
@@ -91,7 +91,10 @@ def split_events(
             if match and gap and not _IGNORABLE.match(gap):
                 first = pos + len(gap) - len(gap.lstrip())
                 yield QuarantinedRecord(
-                    source, line + buf.count(b"\n", 0, first), "line", "text outside an <Event> element",
+                    source,
+                    line + buf.count(b"\n", 0, first),
+                    "line",
+                    "text outside an <Event> element",
                     excerpt(gap.strip()),
                 )
             if not match:
@@ -110,7 +113,11 @@ def split_events(
                 if len(buf) - start > max_event_bytes:
                     event_line = line + buf.count(b"\n", 0, start)
                     yield QuarantinedRecord(
-                        source, event_line, "line", f"event exceeds {max_event_bytes} bytes", excerpt(buf[start:start + 200])
+                        source,
+                        event_line,
+                        "line",
+                        f"event exceeds {max_event_bytes} bytes",
+                        excerpt(buf[start : start + 200]),
                     )
                     skipping = True
                     pos = start + 1
@@ -123,7 +130,11 @@ def split_events(
             event_line = line + buf.count(b"\n", 0, start)
             if stop - start > max_event_bytes:
                 yield QuarantinedRecord(
-                    source, event_line, "line", f"event exceeds {max_event_bytes} bytes", excerpt(buf[start:start + 200])
+                    source,
+                    event_line,
+                    "line",
+                    f"event exceeds {max_event_bytes} bytes",
+                    excerpt(buf[start : start + 200]),
                 )
             else:
                 yield EventSlice(buf[start:stop], event_line, base + start)

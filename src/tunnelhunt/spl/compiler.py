@@ -113,7 +113,9 @@ class Compiler:
         first = pipeline.commands[0]
         if not isinstance(first, ast.Tstats):
             name = type(first).__name__.lower()
-            raise UnsupportedError(f"searches must start with tstats (found '{name}' over raw events)", first.position, name)
+            raise UnsupportedError(
+                f"searches must start with tstats (found '{name}' over raw events)", first.position, name
+            )
         for command in pipeline.commands:
             self._compile_command(command)
         assert self.node is not None
@@ -148,7 +150,7 @@ class Compiler:
 
         def resolve(name: str) -> tuple[exp.Expression, Column]:
             if name.startswith(prefix):
-                cim = node.field(name[len(prefix):])
+                cim = node.field(name[len(prefix) :])
                 if cim is not None:
                     return _col(cim.name), Column(name, cim.multivalue)
             elif name in _DEFAULT_FIELDS:

@@ -72,8 +72,8 @@ def expand_macros(search: str, lookup: MacroLookup) -> str:
         while start >= 0:
             end = text.find("`", start + 1)
             if end < 0:
-                raise MacroError("unterminated macro backtick", start, text[start:start + 40])
-            name, args = _parse_call(text[start + 1:end], start)
+                raise MacroError("unterminated macro backtick", start, text[start : start + 40])
+            name, args = _parse_call(text[start + 1 : end], start)
             macro = lookup(name, len(args))
             if macro is None:
                 raise MacroError(f"unknown macro `{name}` with {len(args)} argument(s)", start, name)

@@ -15,8 +15,14 @@ from tunnelhunt.spl.tokens import Kind, Token, tokenize
 #: Default `convert timeformat` when a search gives none (Splunk's documented default).
 DEFAULT_TIMEFORMAT = "%m/%d/%Y %H:%M:%S"
 TSTATS_OPTIONS = {
-    "summariesonly", "allow_old_summaries", "fillnull_value", "prestats", "local", "append",
-    "chunk_size", "include_reduced_buckets",
+    "summariesonly",
+    "allow_old_summaries",
+    "fillnull_value",
+    "prestats",
+    "local",
+    "append",
+    "chunk_size",
+    "include_reduced_buckets",
 }
 AGGREGATES = {"count", "min", "max", "dc", "values", "earliest", "latest", "sum", "avg"}
 
@@ -44,7 +50,9 @@ class TokenStream:
     def expect(self, kind: Kind, what: str) -> Token:
         token = self.current
         if token.kind is not kind:
-            raise SplSyntaxError(f"expected {what}, found {token.value or token.kind.value!r}", token.position, token.value)
+            raise SplSyntaxError(
+                f"expected {what}, found {token.value or token.kind.value!r}", token.position, token.value
+            )
         return self.advance()
 
     def expect_word(self, what: str) -> Token:
@@ -108,7 +116,9 @@ def _parse_tstats(stream: TokenStream, position: int) -> ast.Tstats:
             stream.advance()
             key = stream.expect_word("datamodel=")
             if key.value.lower() != "datamodel":
-                raise UnsupportedError(f"tstats FROM {key.value} is not supported (only datamodel=)", key.position, key.value)
+                raise UnsupportedError(
+                    f"tstats FROM {key.value} is not supported (only datamodel=)", key.position, key.value
+                )
             stream.expect(Kind.OP, "'='")
             datamodel = stream.expect_word("a data model name").value
         elif token.is_word("WHERE"):

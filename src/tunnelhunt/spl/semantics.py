@@ -73,7 +73,9 @@ def compare(column: exp.Expression, op: str, value: str, multivalue: bool) -> ex
     operators: dict[str, type[exp.Binary]] = {"<": exp.LT, "<=": exp.LTE, ">": exp.GT, ">=": exp.GTE}
     binary = operators[op]
     if _NUMBER.match(value):
-        subject: exp.Expression = exp.TryCast(this=exp.column("x") if multivalue else column.copy(), to=exp.DataType.build("DOUBLE"))
+        subject: exp.Expression = exp.TryCast(
+            this=exp.column("x") if multivalue else column.copy(), to=exp.DataType.build("DOUBLE")
+        )
         literal: exp.Expression = exp.Literal.number(value)
     else:
         subject = exp.column("x") if multivalue else column.copy()

@@ -36,7 +36,7 @@ class Token:
 
 _PUNCT = {"|": Kind.PIPE, "(": Kind.LPAREN, ")": Kind.RPAREN, ",": Kind.COMMA, "[": Kind.LBRACKET}
 _OPERATORS = ("==", "!=", "<=", ">=", "=", "<", ">")
-_WORD_STOP = set(" \t\r\n|(),=<>\"[")
+_WORD_STOP = set(' \t\r\n|(),=<>"[')
 
 
 def tokenize(text: str) -> list[Token]:
@@ -52,7 +52,7 @@ def tokenize(text: str) -> list[Token]:
             index += 1
             continue
         if char == "`":
-            raise SplSyntaxError("unexpanded macro", index, text[index:index + 30])
+            raise SplSyntaxError("unexpanded macro", index, text[index : index + 30])
         operator = next((op for op in _OPERATORS if text.startswith(op, index)), None)
         if operator:
             tokens.append(Token(Kind.OP, operator, index))
@@ -89,4 +89,4 @@ def _read_quoted(text: str, start: int) -> tuple[str, int]:
             return "".join(out), index + 1
         out.append(char)
         index += 1
-    raise SplSyntaxError("unterminated quoted string", start, text[start:start + 30])
+    raise SplSyntaxError("unterminated quoted string", start, text[start : start + 30])

@@ -1,0 +1,21 @@
+"""The `tunnelhunt` typer application and what every command shares.
+
+Each command lives in its own module and registers itself on `app`; lower layers raise typed
+errors and this layer turns them into one line on stderr and an exit code.
+"""
+
+from __future__ import annotations
+
+import typer
+from rich.console import Console
+
+from tunnelhunt.cli.exit_codes import ExitCode
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Hunt tunnelling tools (ngrok first) in your logs.")
+stderr = Console(stderr=True)
+
+
+def fail(message: str, code: ExitCode = ExitCode.ERROR) -> typer.Exit:
+    """Print one error line and return the Exit to raise."""
+    stderr.print(f"[red]error:[/red] {message}")
+    return typer.Exit(int(code))

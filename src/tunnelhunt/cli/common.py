@@ -12,7 +12,7 @@ from rich.console import Console
 from tunnelhunt.cli.exit_codes import ExitCode
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Hunt tunnelling tools (ngrok first) in your logs.")
-stderr = Console(stderr=True)
+stderr = Console(stderr=True, soft_wrap=True)  # one error, one line: never wrapped
 
 
 def fail(message: str, code: ExitCode = ExitCode.ERROR) -> typer.Exit:

@@ -109,6 +109,15 @@ def split_events(
                 break
             start = match.start()
             end = buf.find(_EVENT_END, start)
+            following = _EVENT_START.search(buf, start + 1, end if end >= 0 else len(buf))
+            if following:
+                # a new <Event> begins before this one closed: this one is cut short, the next is intact
+                event_line = line + buf.count(b"\n", 0, start)
+                yield QuarantinedRecord(
+                    source, event_line, "line", "unclosed <Event> element", excerpt(buf[start : following.start()])
+                )
+                pos = following.start()
+                continue
             if end < 0:
                 if len(buf) - start > max_event_bytes:
                     event_line = line + buf.count(b"\n", 0, start)

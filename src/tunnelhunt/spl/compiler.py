@@ -259,7 +259,7 @@ class Compiler:
             cls2 = exp.ArgMin if function == "earliest" else exp.ArgMax
             return cls2(this=target, expression=_col("_time")), Column(name, is_time=column.is_time)
         if function == "values":
-            return exp.SortArray(this=exp.ArrayUniqueAgg(this=target)), Column(name, multivalue=True)
+            return exp.ArraySort(this=exp.ArrayUniqueAgg(this=target)), Column(name, multivalue=True)
         if function in ("sum", "avg"):
             numeric = exp.TryCast(this=target, to=exp.DataType.build("DOUBLE"))
             return (exp.Sum if function == "sum" else exp.Avg)(this=numeric), Column(name)

@@ -69,7 +69,10 @@ def parse(search: str) -> ast.Pipeline:
     if stream.current.kind is Kind.PIPE:
         stream.advance()
     elif not stream.at_command_end():
-        commands.append(_parse_search_command(stream, stream.current.position))  # implicit leading search
+        start = stream.current.position
+        if stream.current.is_word("search"):
+            stream.advance()
+        commands.append(_parse_search_command(stream, start))  # a search without a leading pipe
         _end_command(stream)
     while stream.current.kind is not Kind.EOF:
         if commands:
@@ -178,7 +181,7 @@ def _parse_or(stream: TokenStream, stop: tuple[str, ...] = ()) -> ast.SearchExpr
 
 
 def _starts_term(token: Token, stop: tuple[str, ...]) -> bool:
-    if token.kind is Kind.LPAREN:
+    if token.kind in (Kind.LPAREN, Kind.LBRACKET):
         return True
     return token.kind is Kind.WORD and not token.is_word("OR", *stop)
 

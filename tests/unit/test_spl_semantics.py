@@ -1,0 +1,155 @@
+"""Each SPL construct compiled to SQL and run on DuckDB, with Splunk's matching rules and near misses."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import pytest
+
+from tests.helpers import store_with
+from tunnelhunt.cim import DNS, PROCESSES
+from tunnelhunt.spl.compiler import TimeWindow, compile_search
+from tunnelhunt.spl.errors import UnsupportedError
+
+NGROK_DNS = (
+    '| tstats count from datamodel=Network_Resolution where DNS.query IN ("*.ngrok.com","*.ngrok.io", '
+    '"ngrok.*.tunnel.com", "korgn.*.lennut.com") by DNS.query | rename DNS.* AS *'
+)
+
+
+def run(search: str, node: Any, rows: list[dict[str, Any]], window: TimeWindow | None = None) -> list[dict[str, Any]]:
+    store = store_with(node, rows)
+    return store.query(compile_search(search, window).sql()).to_pylist()
+
+
+def queries_matched(names: list[str]) -> list[str]:
+    rows = run(NGROK_DNS, DNS, [{"query": n} for n in names])
+    return [r["query"] for r in rows]
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["a.ngrok.io", "x-1-2.ngrok.io", "tunnel.us.ngrok.com", "NGROK.US.TUNNEL.COM", "korgn.su.lennut.com", "A.NGROK.IO"],
+)
+def test_ngrok_domains_match(name: str) -> None:
+    assert queries_matched([name]) == [name]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "ngrok.io",  # the wildcard needs a label before the dot
+        "myngrok.io",
+        "ngrok.io.evil.com",
+        "ngrok.com",
+        "www.ngrok.com.example.net",
+        "ngrok.tunnel.com",  # no middle label between the fixed parts? "ngrok." + "*" + ".tunnel.com" needs two dots
+        "korgn.lennut.com",
+        "xngrok.us.tunnel.com",
+        "a.ngrok.io.",
+    ],
+)
+def test_ngrok_near_misses_do_not_match(name: str) -> None:
+    assert queries_matched([name]) == []
+
+
+def test_like_metacharacters_in_values_are_literal() -> None:
+    rows = run(
+        "| tstats count from datamodel=Network_Resolution where DNS.query=a_b%.com by DNS.query",
+        DNS,
+        [{"query": "a_b%.com"}, {"query": "axbyz.com"}, {"query": "a_b%!.com"}],
+    )
+    assert [r["DNS.query"] for r in rows] == ["a_b%.com"]
+
+
+def test_and_or_not_and_missing_fields() -> None:
+    rows = [
+        {"process_name": "ngrok.exe", "process": "ngrok http 80", "dest": "h1"},
+        {"process_name": "ngrok.exe", "process": "ngrok version", "dest": "h2"},
+        {"process_name": "cmd.exe", "process": "cmd /c http", "dest": "h3"},
+        {"process_name": "ngrok.exe", "process": None, "dest": "h4"},
+    ]
+    search = (
+        "| tstats count from datamodel=Endpoint.Processes where Processes.process_name=NGROK.EXE "
+        '(Processes.process="*http*" OR NOT Processes.process=*) by Processes.dest'
+    )
+    assert [r["Processes.dest"] for r in run(search, PROCESSES, rows)] == ["h1", "h4"]
+    negated = "| tstats count from datamodel=Endpoint.Processes where NOT Processes.process=*version* by Processes.dest"
+    assert [r["Processes.dest"] for r in run(negated, PROCESSES, rows)] == ["h1", "h3", "h4"]
+    not_equal = "| tstats count from datamodel=Endpoint.Processes where Processes.process!=*version* by Processes.dest"
+    assert [r["Processes.dest"] for r in run(not_equal, PROCESSES, rows)] == ["h1", "h3"]
+
+
+def test_multivalue_by_field_gives_one_row_per_value_and_where_matches_any() -> None:
+    rows = [
+        {"src": "h1", "query": "a.ngrok.io", "answer": ["1.1.1.1", "cname.ngrok.io"]},
+        {"src": "h1", "query": "a.ngrok.io", "answer": ["1.1.1.1"]},
+        {"src": "h2", "query": "b.ngrok.io", "answer": []},
+    ]
+    search = "| tstats fillnull_value=null count from datamodel=Network_Resolution by DNS.src DNS.answer"
+    result = [(r["DNS.src"], r["DNS.answer"], r["count"]) for r in run(search, DNS, rows)]
+    assert result == [("h1", "1.1.1.1", 2), ("h1", "cname.ngrok.io", 1), ("h2", "null", 1)]
+    any_value = "| tstats count from datamodel=Network_Resolution where DNS.answer=*.NGROK.io by DNS.src"
+    assert [(r["DNS.src"], r["count"]) for r in run(any_value, DNS, rows)] == [("h1", 1)]
+
+
+def test_without_fillnull_rows_missing_a_by_field_are_dropped() -> None:
+    rows = [{"src": "h1", "query": "q"}, {"src": None, "query": "q"}]
+    dropped = "| tstats count from datamodel=Network_Resolution by DNS.src DNS.query"
+    assert [r["DNS.src"] for r in run(dropped, DNS, rows)] == ["h1"]
+    filled = '| tstats fillnull_value="unknown" count from datamodel=Network_Resolution by DNS.src DNS.query'
+    assert [r["DNS.src"] for r in run(filled, DNS, rows)] == ["h1", "unknown"]
+
+
+def test_field_outside_the_data_model_is_null_with_a_warning() -> None:
+    compiled = compile_search("| tstats count from datamodel=Network_Resolution by DNS.src DNS.nonsense")
+    assert any("DNS.nonsense" in w for w in compiled.warnings)
+
+
+def test_aggregates_rename_convert_and_search_after() -> None:
+    rows = [
+        {"_time": datetime(2026, 11, 20, 9, 0, 5), "src": "h1", "query": "a.ngrok.io"},
+        {"_time": datetime(2026, 11, 20, 9, 30, 0), "src": "h1", "query": "b.ngrok.io"},
+        {"_time": datetime(2026, 11, 20, 9, 10, 0), "src": "h2", "query": "a.ngrok.io"},
+    ]
+    search = (
+        "| tstats count dc(DNS.query) as queries values(DNS.query) as names min(_time) as firstTime "
+        "max(_time) as lastTime from datamodel=Network_Resolution by DNS.src | rename DNS.* AS * "
+        '| convert timeformat="%Y-%m-%dT%H:%M:%S" ctime(firstTime) | convert ctime(lastTime) | search NOT src=h2'
+    )
+    [row] = run(search, DNS, rows)
+    assert row == {
+        "src": "h1",
+        "count": 2,
+        "queries": 2,
+        "names": ["a.ngrok.io", "b.ngrok.io"],
+        "firstTime": "2026-11-20T09:00:05",
+        "lastTime": "11/20/2026 09:30:00",
+    }
+
+
+def test_time_window_is_half_open() -> None:
+    rows = [
+        {"_time": datetime(2026, 11, 20, 9, 0, 0), "src": "at-earliest"},
+        {"_time": datetime(2026, 11, 20, 9, 59, 59), "src": "inside"},
+        {"_time": datetime(2026, 11, 20, 10, 0, 0), "src": "at-latest"},
+    ]
+    window = TimeWindow(datetime(2026, 11, 20, 9), datetime(2026, 11, 20, 10))
+    search = "| tstats count from datamodel=Network_Resolution by DNS.src"
+    assert [r["DNS.src"] for r in run(search, DNS, rows, window)] == ["at-earliest", "inside"]
+
+
+def test_same_sql_renders_for_spark() -> None:
+    compiled = compile_search(NGROK_DNS)
+    spark = compiled.sql("spark")
+    assert "LIKE '%.ngrok.io' ESCAPE '!'" in spark and "`DNS.query`" in spark
+
+
+def test_unsupported_constructs_name_themselves() -> None:
+    with pytest.raises(UnsupportedError, match="data model 'Web' is not modelled"):
+        compile_search("| tstats count from datamodel=Web by Web.url")
+    with pytest.raises(UnsupportedError, match="free-text search term 'ngrok'"):
+        compile_search("| tstats count from datamodel=Network_Resolution by DNS.src | search ngrok")
+    with pytest.raises(UnsupportedError, match="must start with tstats"):
+        compile_search("search index=main ngrok")

@@ -9,7 +9,28 @@ from tests.helpers import dns_event, process_event, sysmon_event
 from tunnelhunt.normalize.normalizer import Normalizer
 from tunnelhunt.readers.sysmon_xml import SysmonXmlReader
 
-SEED_BY_FIELDS = ["action", "dest", "original_file_name", "parent_process", "parent_process_exec", "parent_process_guid", "parent_process_id", "parent_process_name", "parent_process_path", "process", "process_exec", "process_guid", "process_hash", "process_id", "process_integrity_level", "process_name", "process_path", "user", "user_id", "vendor_product"]
+SEED_BY_FIELDS = (
+    "action",
+    "dest",
+    "original_file_name",
+    "parent_process",
+    "parent_process_exec",
+    "parent_process_guid",
+    "parent_process_id",
+    "parent_process_name",
+    "parent_process_path",
+    "process",
+    "process_exec",
+    "process_guid",
+    "process_hash",
+    "process_id",
+    "process_integrity_level",
+    "process_name",
+    "process_path",
+    "user",
+    "user_id",
+    "vendor_product",
+)
 
 
 def normalize_lines(tmp_path: Path, lines: list[str]):  # type: ignore[no-untyped-def]

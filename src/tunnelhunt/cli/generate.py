@@ -9,17 +9,16 @@ from typing import Annotated
 import typer
 
 from tunnelhunt.cli.common import app, stderr
+from tunnelhunt.generate.sysmon import MIN_EVENTS, generate_sysmon
 
 
 @app.command()
 def generate(
     out_dir: Annotated[Path, typer.Argument(help="Directory to write the dataset into.")],
-    events: Annotated[int, typer.Option("--events", min=1, help="Total number of events.")] = 20000,
+    events: Annotated[int, typer.Option("--events", min=MIN_EVENTS, help="Total number of events.")] = 20000,
     seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same bytes).")] = 7,
 ) -> None:
     """Write a realistic Sysmon XML dataset with ngrok activity and near misses."""
-    from tunnelhunt.generate.sysmon import generate_sysmon
-
     dataset = generate_sysmon(out_dir, events=events, seed=seed)
     truth = json.loads(dataset.truth_path.read_text())
     stderr.print(

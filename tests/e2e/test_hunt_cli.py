@@ -65,7 +65,8 @@ def test_shipped_sample_gives_exactly_the_seed_results(shipped_sample: Path, tmp
     )
     assert windows[0]["threat_object"] == ["ngrok.exe", "cmd.exe"]
     assert windows[0]["threat_object_type"] == ["process_name", "parent_process_name"]
-    assert windows[0]["annotations"]["mitre_attack"] == ["T1572", "T1090", "T1102"]
+    assert windows[0]["annotations.mitre_attack"] == ["T1572", "T1090", "T1102"]
+    assert windows[0]["annotations.mitre_attack.mitre_tactic"] == ["Command and Control"]
     network = [r for r in risk if r["search_name"] == "ESCU - Ngrok Reverse Proxy on Network - Rule"]
     assert {(r["risk_object"], r["risk_score"]) for r in network} == {("win-lab-07.tunnelhunt.test", 50)}
     assert all("$" not in r["risk_message"] for r in risk)

@@ -1,0 +1,207 @@
+"""Run detections on their cron schedules over their relative windows, exactly once per event.
+
+A tick is a minute at which a detection's `cron_schedule` fires. At a tick the detection searches its
+window (`earliest_time`, `latest_time` resolved against the tick), minus whatever part of that window
+it has already searched (`searched_windows`): overlapping windows, a repeated `run --at` or a catch-up
+after a crash therefore never evaluate an event twice. Results, risk events, the searched spans, the
+tick reached and the incident findings of the tick are committed in one transaction.
+
+Identities: a result is `sha256(detection id, searched span, the result row)`; a risk event is
+`sha256(result id, risk object field, risk object)`; a finding is `sha256(rule, object, tick, severity)`.
+The tables are keyed by them, so even a replayed write adds nothing.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, tzinfo
+from typing import Any
+
+from croniter import croniter
+
+from tunnelhunt.content.loader import MacroLibrary
+from tunnelhunt.content.models import Detection
+from tunnelhunt.engine import timemodifiers
+from tunnelhunt.engine.runner import run_detection
+from tunnelhunt.rba.risk import canonical, risk_events, stable_id
+from tunnelhunt.rba.rules import RuleConfig, evaluate
+from tunnelhunt.spl.compiler import TimeWindow
+from tunnelhunt.store.duckdb_store import Store
+from tunnelhunt.store.rba_store import RbaStore
+
+
+class ScheduleError(ValueError):
+    """A detection's schedule cannot be used (bad cron expression or time modifier)."""
+
+
+@dataclass
+class DetectionTick:
+    """What one detection did at one tick."""
+
+    detection: Detection
+    tick: datetime
+    window: timemodifiers.Window | None = None
+    searched: list[tuple[datetime, datetime]] = field(default_factory=list)
+    results: int = 0
+    risk_events: int = 0
+    error: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class TickReport:
+    """One tick: the detections that ran and the findings the incident rules raised."""
+
+    at: datetime
+    runs: list[DetectionTick] = field(default_factory=list)
+    findings: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def risk_events(self) -> int:
+        return sum(run.risk_events for run in self.runs)
+
+
+def minute(moment: datetime) -> datetime:
+    """The minute a moment falls in (cron's resolution), aware UTC."""
+    if moment.tzinfo is None:
+        raise ValueError("times must be timezone-aware")
+    return moment.astimezone(UTC).replace(second=0, microsecond=0)
+
+
+def check_schedule(detection: Detection) -> None:
+    """Raise ScheduleError when a detection's schedule is unusable."""
+    schedule = detection.schedule
+    if not croniter.is_valid(schedule.cron_schedule):
+        raise ScheduleError(f"{detection.name}: invalid cron_schedule {schedule.cron_schedule!r}")
+    now = datetime.now(UTC)
+    try:
+        timemodifiers.window(schedule.earliest_time, schedule.latest_time, now)
+    except timemodifiers.TimeModifierError as exc:
+        raise ScheduleError(f"{detection.name}: {exc}") from None
+
+
+def is_due(detection: Detection, at: datetime, tz: tzinfo = UTC) -> bool:
+    """True when the detection is enabled and its cron fires at this minute."""
+    if detection.schedule.disabled:
+        return False
+    return bool(croniter.match(detection.schedule.cron_schedule, minute(at).astimezone(tz)))
+
+
+def ticks(detection: Detection, after: datetime, until: datetime, tz: tzinfo = UTC) -> list[datetime]:
+    """The cron fire times in `(after, until]`, as aware UTC minutes."""
+    if detection.schedule.disabled:
+        return []
+    out: list[datetime] = []
+    iterator = croniter(detection.schedule.cron_schedule, minute(after).astimezone(tz))
+    while True:
+        nxt = iterator.get_next(datetime).astimezone(UTC)
+        if nxt > until:
+            return out
+        out.append(nxt)
+
+
+class Scheduler:
+    """Runs due detections against a store and records everything they produce."""
+
+    def __init__(
+        self,
+        store: Store,
+        detections: Iterable[Detection],
+        macros: MacroLibrary,
+        rules: RuleConfig | None = None,
+        tz: tzinfo = UTC,
+    ) -> None:
+        self.store = store
+        self.rba = RbaStore(store)
+        self.detections = list(detections)
+        self.macros = macros
+        self.rules = rules or RuleConfig()
+        self.tz = tz
+
+    def due(self, at: datetime) -> list[Detection]:
+        return [d for d in self.detections if is_due(d, at, self.tz)]
+
+    def run_at(self, at: datetime, detections: list[Detection] | None = None) -> TickReport:
+        """Run the detections due at `at` (or the given ones) and the incident rules, in one transaction."""
+        tick = minute(at)
+        chosen = self.due(tick) if detections is None else detections
+        report = TickReport(tick)
+        with self.rba.transaction():
+            for detection in chosen:
+                report.runs.append(self._run_one(detection, tick))
+            report.findings = evaluate(self.rba, tick, self.rules)
+            self.rba.add_findings(report.findings)
+        return report
+
+    def _run_one(self, detection: Detection, tick: datetime) -> DetectionTick:
+        outcome = DetectionTick(detection, tick)
+        schedule = detection.schedule
+        try:
+            outcome.window = timemodifiers.window(schedule.earliest_time, schedule.latest_time, tick, self.tz)
+        except timemodifiers.TimeModifierError as exc:
+            outcome.error = str(exc)
+            self.rba.set_last_tick(detection.id, tick)
+            return outcome
+        for start, end in self.rba.unsearched(detection.id, outcome.window.earliest, outcome.window.latest):
+            run = run_detection(self.store, detection, self.macros, TimeWindow(start, end))
+            outcome.warnings.extend(w for w in run.warnings if w not in outcome.warnings)
+            if run.error:
+                outcome.error = run.error
+                break
+            rows = run.rows
+            result_ids = _result_ids(detection.id, start, end, rows)
+            outcome.results += self.rba.add_results(
+                [
+                    {
+                        "result_id": rid,
+                        "detection_id": detection.id,
+                        "search_name": detection.search_name,
+                        "scheduled_time": tick,
+                        "earliest": start,
+                        "latest": end,
+                        "result": canonical(row),
+                    }
+                    for rid, row in zip(result_ids, rows, strict=True)
+                ]
+            )
+            outcome.risk_events += self.rba.add_risk_events(risk_events(detection, rows, tick, result_ids))
+            self.rba.mark_searched(detection.id, start, end)
+            outcome.searched.append((start, end))
+        self.rba.set_last_tick(detection.id, tick)
+        return outcome
+
+    def pending(self, now: datetime, start: datetime | None = None) -> list[tuple[datetime, list[Detection]]]:
+        """Ticks not yet run up to `now`, oldest first, each with its detections.
+
+        A detection never run before starts at `start` (default: `now`, i.e. no backfill); that starting
+        point is recorded so a crash before its first tick does not skip ticks.
+        """
+        by_tick: dict[datetime, list[Detection]] = {}
+        origin = minute(start or now)
+        for detection in self.detections:
+            if detection.schedule.disabled:
+                continue
+            last = self.rba.last_tick(detection.id)
+            if last is None:
+                last = origin - timedelta(minutes=1)
+                self.rba.set_last_tick(detection.id, last)
+            for tick in ticks(detection, last, now, self.tz):
+                by_tick.setdefault(tick, []).append(detection)
+        return sorted(by_tick.items(), key=lambda item: item[0])
+
+    def catch_up(self, now: datetime, start: datetime | None = None) -> list[TickReport]:
+        """Run every tick due since the last one recorded (or since `start`), oldest first."""
+        return [self.run_at(tick, detections) for tick, detections in self.pending(now, start)]
+
+
+def _result_ids(detection_id: str, start: datetime, end: datetime, rows: list[dict[str, Any]]) -> list[str]:
+    """One id per row; identical rows (possible without `by`) are told apart by their occurrence."""
+    seen: Counter[str] = Counter()
+    ids = []
+    for row in rows:
+        text = canonical(row)
+        seen[text] += 1
+        ids.append(stable_id(detection_id, start.isoformat(), end.isoformat(), text, str(seen[text])))
+    return ids

@@ -1,0 +1,129 @@
+"""Splunk time modifiers, checked against the examples in Splunk's Search Manual and near misses."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from tunnelhunt.engine.timemodifiers import TimeModifierError, resolve, window
+
+
+def utc(*parts: int) -> datetime:
+    return datetime(*parts, tzinfo=UTC)
+
+
+# Wednesday 2026-11-18 11:59:30 UTC
+NOW = utc(2026, 11, 18, 11, 59, 30)
+
+
+@pytest.mark.parametrize(
+    ("modifier", "expected"),
+    [
+        # the Search Manual's table of relative time examples
+        ("now", NOW),
+        ("now()", NOW),
+        ("-60m", utc(2026, 11, 18, 10, 59, 30)),
+        ("-1h@h", utc(2026, 11, 18, 10, 0, 0)),  # "1 hour ago, to the hour": at 11:59 that is 10:00
+        ("-1d@d", utc(2026, 11, 17)),  # yesterday
+        ("-24h", utc(2026, 11, 17, 11, 59, 30)),
+        ("-7d@d", utc(2026, 11, 11)),
+        ("-7d@m", utc(2026, 11, 11, 11, 59)),
+        ("@w0", utc(2026, 11, 15)),  # beginning of the current week (Sunday)
+        ("+1d@d", utc(2026, 11, 19)),  # tomorrow
+        ("+24h", utc(2026, 11, 19, 11, 59, 30)),
+        # "if it is 11:59:00 and you snap to hours, you snap to 11:00, not 12:00"
+        ("@h", utc(2026, 11, 18, 11)),
+        # "@d-2h: snap to the beginning of today and subtract 2 hours" (10 PM yesterday)
+        ("@d-2h", utc(2026, 11, 17, 22)),
+        # chained offsets after a snap
+        ("@d+3h", utc(2026, 11, 18, 3)),
+        ("-1d@d+8h+30m", utc(2026, 11, 17, 8, 30)),
+        # the integer may be left out: `-d` is `-1d`, `-h@h` is `-1h@h`
+        ("-d", utc(2026, 11, 17, 11, 59, 30)),
+        ("-h@h", utc(2026, 11, 18, 10)),
+        # weekday snaps: @w1 is Monday of this week, @w7 Sunday like @w0, @w Sunday
+        ("@w1", utc(2026, 11, 16)),
+        ("@w3", utc(2026, 11, 18)),  # today is Wednesday: snaps to today's start
+        ("@w5", utc(2026, 11, 13)),  # Friday is after today, so the previous Friday
+        ("@w7", utc(2026, 11, 15)),
+        ("@w", utc(2026, 11, 15)),
+        ("-7d@w1", utc(2026, 11, 9)),
+        # month, quarter and year snaps (quarters start Jan 1, Apr 1, Jul 1, Oct 1)
+        ("@mon", utc(2026, 11, 1)),
+        ("@q", utc(2026, 10, 1)),
+        ("@y", utc(2026, 1, 1)),
+        ("-1mon@mon", utc(2026, 10, 1)),
+        ("-1q@q", utc(2026, 7, 1)),
+        ("-1y@y", utc(2025, 1, 1)),
+        # the seeds' schedule
+        ("-70m@m", utc(2026, 11, 18, 10, 49)),
+        ("-10m@m", utc(2026, 11, 18, 11, 49)),
+        # long unit names
+        ("-2hours", utc(2026, 11, 18, 9, 59, 30)),
+        ("-30seconds", utc(2026, 11, 18, 11, 59)),
+        ("-1week@days", utc(2026, 11, 11)),
+        ("-2qtrs", utc(2026, 5, 18, 11, 59, 30)),
+        ("+1yr", utc(2027, 11, 18, 11, 59, 30)),
+        ("-5mins@min", utc(2026, 11, 18, 11, 54)),
+        ("-1months", utc(2026, 10, 18, 11, 59, 30)),
+        ("-1sec@s", utc(2026, 11, 18, 11, 59, 29)),
+        # absolute times: %m/%d/%Y:%H:%M:%S (the manual's 10/19/2009:0:0:0), epoch seconds, ISO 8601
+        ("10/19/2009:0:0:0", utc(2009, 10, 19)),
+        ("10/27/2009:13:05:09", utc(2009, 10, 27, 13, 5, 9)),
+        ("0", utc(1970, 1, 1)),
+        ("1763467170", utc(2025, 11, 18, 11, 59, 30)),
+        ("2026-11-18T09:00:00Z", utc(2026, 11, 18, 9)),
+        # real-time forms resolve like their historical counterpart
+        ("rt-5m", utc(2026, 11, 18, 11, 54, 30)),
+        ("rt", NOW),
+    ],
+)
+def test_documented_examples(modifier: str, expected: datetime) -> None:
+    assert resolve(modifier, NOW) == expected
+
+
+def test_month_offsets_clamp_to_the_end_of_shorter_months() -> None:
+    assert resolve("-1mon", utc(2026, 3, 31, 12)) == utc(2026, 2, 28, 12)
+    assert resolve("+1y", utc(2028, 2, 29)) == utc(2029, 2, 28)
+
+
+def test_snapping_happens_in_the_given_time_zone() -> None:
+    paris = ZoneInfo("Europe/Paris")  # UTC+1 in November
+    assert resolve("@d", NOW, paris) == utc(2026, 11, 17, 23)
+    assert resolve("11/18/2026:00:00:00", NOW, paris) == utc(2026, 11, 17, 23)
+
+
+def test_day_offsets_keep_wall_clock_time_across_daylight_saving() -> None:
+    paris = ZoneInfo("Europe/Paris")
+    after_change = datetime(2026, 3, 30, 12, 0, tzinfo=paris)  # the clocks went forward on 29 March
+    assert resolve("-1d", after_change, paris) == datetime(2026, 3, 29, 12, 0, tzinfo=paris).astimezone(UTC)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    ["", "-5x", "5m", "-m@", "@", "@w8", "-1h@foo", "yesterday", "-1h@h+", "13/01/2026:0:0:0", "--5m"],
+)
+def test_malformed_modifiers_are_rejected(bad: str) -> None:
+    with pytest.raises(TimeModifierError):
+        resolve(bad, NOW)
+
+
+def test_near_miss_units_are_not_confused() -> None:
+    # `m` is minutes, `mon` months: -1m and -1mon are very different times
+    assert resolve("-1m", NOW) == utc(2026, 11, 18, 11, 58, 30)
+    assert resolve("-1mon", NOW) == utc(2026, 10, 18, 11, 59, 30)
+
+
+def test_window_is_half_open_and_ordered() -> None:
+    span = window("-70m@m", "-10m@m", NOW)
+    assert span.earliest == utc(2026, 11, 18, 10, 49) and span.latest == utc(2026, 11, 18, 11, 49)
+    assert span.earliest in span and span.latest not in span
+    with pytest.raises(TimeModifierError):
+        window("now", "-1h", NOW)
+
+
+def test_now_must_be_aware() -> None:
+    with pytest.raises(ValueError):
+        resolve("now", datetime(2026, 1, 1))

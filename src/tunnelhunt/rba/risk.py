@@ -101,8 +101,10 @@ def risk_events(
     annotation = attack_table().annotate(detection.tags.mitre_attack_id)
     events: list[dict[str, Any]] = []
     for index, finding in enumerate(findings):
-        result_id = result_ids[index] if result_ids is not None else stable_id(
-            detection.id, when.isoformat(), canonical(finding)
+        result_id = (
+            result_ids[index]
+            if result_ids is not None
+            else stable_id(detection.id, when.isoformat(), canonical(finding))
         )
         threat_values = [(render_value(finding.get(t.field)), t.type) for t in rba.threat_objects]
         threat_values = [(value, kind) for value, kind in threat_values if value]

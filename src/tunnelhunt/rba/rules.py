@@ -119,7 +119,9 @@ def evaluate(rba: RbaStore, at: datetime, config: RuleConfig | None = None) -> l
                 continue
             severity = config.score.severity(score)
             findings.append(
-                _finding(rba, SCORE_RULE, row, severity, since, at, tactic_names, f"{config.score.window_hours:g} hours")
+                _finding(
+                    rba, SCORE_RULE, row, severity, since, at, tactic_names, f"{config.score.window_hours:g} hours"
+                )
             )
     if config.tactics.enabled:
         since = at - timedelta(days=config.tactics.window_days)
@@ -129,7 +131,13 @@ def evaluate(rba: RbaStore, at: datetime, config: RuleConfig | None = None) -> l
                 continue
             findings.append(
                 _finding(
-                    rba, TACTIC_RULE, row, config.tactics.severity, since, at, tactic_names,
+                    rba,
+                    TACTIC_RULE,
+                    row,
+                    config.tactics.severity,
+                    since,
+                    at,
+                    tactic_names,
                     f"{config.tactics.window_days:g} days",
                 )  # fmt: skip
             )

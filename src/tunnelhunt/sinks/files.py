@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import IO, Any
 
 
-def _json_default(value: Any) -> Any:
+def json_default(value: Any) -> Any:
     if isinstance(value, datetime | date):
         return value.isoformat()
     return str(value)
@@ -19,16 +19,16 @@ def _json_default(value: Any) -> Any:
 def write_jsonl(rows: Iterable[dict[str, Any]], stream: IO[str]) -> int:
     count = 0
     for row in rows:
-        stream.write(json.dumps(row, default=_json_default, ensure_ascii=False) + "\n")
+        stream.write(json.dumps(row, default=json_default, ensure_ascii=False) + "\n")
         count += 1
     return count
 
 
-def _csv_cell(value: Any) -> str:
+def csv_cell(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, list | tuple):
-        return "\n".join(_csv_cell(v) for v in value)  # Splunk exports multivalue cells one value per line
+        return "\n".join(csv_cell(v) for v in value)  # Splunk exports multivalue cells one value per line
     if isinstance(value, datetime | date):
         return value.isoformat()
     return str(value)
@@ -41,7 +41,7 @@ def write_csv(rows: list[dict[str, Any]], stream: IO[str]) -> int:
     writer = csv.DictWriter(stream, fieldnames=list(fields), extrasaction="ignore")
     writer.writeheader()
     for row in rows:
-        writer.writerow({k: _csv_cell(v) for k, v in row.items()})
+        writer.writerow({k: csv_cell(v) for k, v in row.items()})
     return len(rows)
 
 

@@ -121,8 +121,12 @@ class RbaStore:
         self.con.execute(_ddl("detection_results", RESULT_COLUMNS))
         self.con.execute(_ddl("risk_events", RISK_EVENT_COLUMNS))
         self.con.execute(_ddl("findings", FINDING_COLUMNS))
-        self.con.execute("CREATE TABLE IF NOT EXISTS searched_windows (detection_id VARCHAR, earliest TIMESTAMP, latest TIMESTAMP)")
-        self.con.execute("CREATE TABLE IF NOT EXISTS schedule_state (detection_id VARCHAR PRIMARY KEY, last_tick TIMESTAMP)")
+        self.con.execute(
+            "CREATE TABLE IF NOT EXISTS searched_windows (detection_id VARCHAR, earliest TIMESTAMP, latest TIMESTAMP)"
+        )
+        self.con.execute(
+            "CREATE TABLE IF NOT EXISTS schedule_state (detection_id VARCHAR PRIMARY KEY, last_tick TIMESTAMP)"
+        )
         self.con.execute(
             "CREATE TABLE IF NOT EXISTS sink_cursors "
             "(sink VARCHAR, kind VARCHAR, seq BIGINT, bytes BIGINT, PRIMARY KEY (sink, kind))"
@@ -154,6 +158,12 @@ class RbaStore:
                     value = datetime.fromisoformat(value)
                 item[name] = to_naive_utc(value) if isinstance(value, datetime) else value
             prepared.append(item)
+        numbers = sorted(
+            r[0] for r in self.con.execute(f"SELECT nextval('rba_seq') FROM range({len(prepared)})").fetchall()
+        )
+        for item, number in zip(prepared, numbers, strict=True):
+            item["seq"] = number  # in row order: sinks deliver in the order rows were written
+        schema = schema.append(pa.field("seq", pa.int64()))
         before = self.store.count(table)
         self.con.register("_rba_incoming", pa.Table.from_pylist(prepared, schema=schema))
         try:
@@ -194,7 +204,8 @@ class RbaStore:
 
     def mark_searched(self, detection_id: str, earliest: datetime, latest: datetime) -> None:
         self.con.execute(
-            "INSERT INTO searched_windows VALUES (?, ?, ?)", [detection_id, to_naive_utc(earliest), to_naive_utc(latest)]
+            "INSERT INTO searched_windows VALUES (?, ?, ?)",
+            [detection_id, to_naive_utc(earliest), to_naive_utc(latest)],
         )
 
     # --- schedule state ----------------------------------------------------------------------------
@@ -230,7 +241,9 @@ class RbaStore:
 
     # --- sink cursors ------------------------------------------------------------------------------
     def cursor(self, sink: str, kind: str) -> tuple[int, int]:
-        row = self.con.execute("SELECT seq, bytes FROM sink_cursors WHERE sink = ? AND kind = ?", [sink, kind]).fetchone()
+        row = self.con.execute(
+            "SELECT seq, bytes FROM sink_cursors WHERE sink = ? AND kind = ?", [sink, kind]
+        ).fetchone()
         return (int(row[0]), int(row[1] or 0)) if row else (0, 0)
 
     def set_cursor(self, sink: str, kind: str, seq: int, size: int = 0) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from tunnelhunt.cli import generate, hunt  # noqa: F401  (each module registers its command)
+from tunnelhunt.cli import findings, generate, hunt, risk, run, watch  # noqa: F401  (each module registers its command)
 from tunnelhunt.cli.common import app, stderr
 from tunnelhunt.cli.exit_codes import ExitCode
 

@@ -1,0 +1,107 @@
+"""What `run`, `watch`, `risk` and `findings` share: the database, content, rules and sinks options."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, tzinfo
+from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import typer
+
+from tunnelhunt.cli.common import fail, stderr
+from tunnelhunt.content.loader import ContentSet, load_content
+from tunnelhunt.engine import timemodifiers
+from tunnelhunt.rba.rules import RuleConfig
+from tunnelhunt.schedule.scheduler import DetectionTick, TickReport
+from tunnelhunt.sinks.outbox import Sink
+from tunnelhunt.sinks.spec import SinkOptions, SinkSpecError, build_sink
+from tunnelhunt.store.duckdb_store import Store
+
+DbOption = Annotated[Path, typer.Option("--db", help="DuckDB file holding events, risk events and findings.")]
+DetectionsOption = Annotated[
+    list[Path] | None, typer.Option("--detections", help="Extra detection YAML file or directory.")
+]
+MacrosOption = Annotated[list[Path] | None, typer.Option("--macros", help="Macro overrides (e.g. *_filter macros).")]
+RulesOption = Annotated[
+    Path | None, typer.Option("--rules", help="YAML file overriding the risk incident rule thresholds.")
+]
+SinkOption = Annotated[
+    list[str] | None,
+    typer.Option("--sink", help="Deliver risk events and findings: jsonl:DIR, csv:DIR, hec:URL, webhook:URL."),
+]
+HecTokenOption = Annotated[
+    str | None, typer.Option("--hec-token", envvar="TUNNELHUNT_HEC_TOKEN", help="Splunk HEC token.")
+]
+HecIndexOption = Annotated[str | None, typer.Option("--hec-index", help="Splunk index for HEC events.")]
+SpoolOption = Annotated[
+    Path | None, typer.Option("--spool", help="Directory for undelivered network events (default: DB.spool).")
+]
+TzOption = Annotated[str, typer.Option("--tz", help="Time zone for cron schedules and @ snapping.")]
+
+
+def zone(name: str) -> tzinfo:
+    try:
+        return UTC if name.upper() == "UTC" else ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise fail(f"unknown time zone {name!r}") from None
+
+
+def parse_time(text: str, tz: tzinfo, now: datetime | None = None) -> datetime:
+    """An absolute time (ISO 8601, Splunk's %m/%d/%Y:%H:%M:%S, epoch) or a modifier such as `-1h@h`."""
+    try:
+        return timemodifiers.resolve(text, now or datetime.now(UTC), tz)
+    except timemodifiers.TimeModifierError as exc:
+        raise fail(str(exc)) from None
+
+
+def open_store(db: Path) -> Store:
+    try:
+        return Store(db)
+    except Exception as exc:  # duckdb raises its own IOException types (e.g. the file is locked)
+        raise fail(f"cannot open database {db}: {exc}") from None
+
+
+def content(detections: list[Path] | None, macros: list[Path] | None) -> ContentSet:
+    loaded = load_content(detections or [], macros or [])
+    for error in loaded.errors:
+        stderr.print(f"[red]content error:[/red] {error}")
+    if loaded.errors and not loaded.detections:
+        raise fail("no detection could be loaded")
+    return loaded
+
+
+def rules(path: Path | None) -> RuleConfig:
+    if path is None:
+        return RuleConfig()
+    try:
+        return RuleConfig.from_file(path)
+    except Exception as exc:  # YAML or validation errors: one line
+        raise fail(f"cannot use rules file {path}: {exc}") from None
+
+
+def sinks(
+    specs: list[str] | None, db: Path, spool: Path | None, hec_token: str | None, hec_index: str | None
+) -> list[Sink]:
+    options = SinkOptions(spool or db.with_name(db.name + ".spool"), hec_token, hec_index)
+    try:
+        return [build_sink(spec, options) for spec in specs or []]
+    except SinkSpecError as exc:
+        raise fail(str(exc)) from None
+
+
+def describe_run(run: DetectionTick) -> str:
+    if run.error:
+        return f"  [red]failed[/red] {run.detection.name}: {run.error}"
+    spans = ", ".join(f"[{a:%Y-%m-%d %H:%M}, {b:%H:%M})" for a, b in run.searched) or "nothing new to search"
+    return f"  {run.detection.name}: {spans} → {run.results} result(s), {run.risk_events} risk event(s)"
+
+
+def report_tick(report: TickReport) -> None:
+    stderr.print(f"tick {report.at:%Y-%m-%d %H:%M} UTC: {len(report.runs)} detection(s) due")
+    for run in report.runs:
+        stderr.print(describe_run(run))
+        for warning in run.warnings:
+            stderr.print(f"  [yellow]warning[/yellow] {run.detection.name}: {warning}")
+    for finding in report.findings:
+        stderr.print(f"  [bold]finding[/bold] {finding['severity']}: {finding['rule']} — {finding['description']}")

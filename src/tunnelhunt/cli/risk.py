@@ -1,0 +1,42 @@
+"""`tunnelhunt risk`: risk per entity from a database, most recently active first."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from tunnelhunt.cli import hunting
+from tunnelhunt.cli.common import app, fail
+from tunnelhunt.cli.rba_render import print_rows
+from tunnelhunt.rba.queries import risk_by_object, risk_events_newest
+from tunnelhunt.store.rba_store import RbaStore
+
+_SUMMARY = ["risk_object", "risk_object_type", "risk_score", "risk_events", "detections", "mitre_tactic", "last_seen"]
+_EVENTS = ["_time", "risk_object", "risk_object_type", "risk_score", "search_name", "risk_message"]
+
+
+@app.command()
+def risk(
+    db: hunting.DbOption,
+    since: Annotated[str | None, typer.Option("--since", help="Only risk from this time on (e.g. -24h).")] = None,
+    risk_object: Annotated[str | None, typer.Option("--object", help="Only this entity.")] = None,
+    events: Annotated[bool, typer.Option("--events", help="List risk events instead of totals.")] = False,
+    limit: Annotated[int, typer.Option("--limit", min=1)] = 100,
+    output: Annotated[str, typer.Option("--output", "-o", help="table, jsonl or csv.")] = "table",
+    tz: hunting.TzOption = "UTC",
+) -> None:
+    """Show accumulated risk per entity (or the risk events themselves), newest first."""
+    if output not in ("table", "jsonl", "csv"):
+        raise fail(f"--output must be table, jsonl or csv, not {output!r}")
+    if not db.exists():
+        raise fail(f"no database at {db}")
+    start = hunting.parse_time(since, hunting.zone(tz)) if since else None
+    with hunting.open_store(db) as store:
+        rba = RbaStore(store)
+        if events:
+            rows = risk_events_newest(rba, start, risk_object, limit)
+            print_rows(rows, _EVENTS, "risk events", output)
+        else:
+            rows = risk_by_object(rba, start, risk_object, limit)
+            print_rows(rows, _SUMMARY, "risk by entity", output)

@@ -1,0 +1,48 @@
+"""Build sinks from `--sink` specifications: `jsonl:DIR`, `csv:DIR`, `hec:URL`, `webhook:URL`."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from tunnelhunt.sinks.file_sink import FileSink
+from tunnelhunt.sinks.http import HecSink, RetryPolicy, WebhookSink
+from tunnelhunt.sinks.outbox import Sink
+
+
+class SinkSpecError(ValueError):
+    """A `--sink` value tunnelhunt cannot use."""
+
+
+@dataclass(frozen=True)
+class SinkOptions:
+    """Settings the network sinks need besides their URL."""
+
+    spool_root: Path
+    hec_token: str | None = None
+    hec_index: str | None = None
+    retry: RetryPolicy = RetryPolicy()
+
+
+def _spool_name(spec: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", spec).strip("_")[:120]
+
+
+def build_sink(spec: str, options: SinkOptions) -> Sink:
+    kind, sep, target = spec.partition(":")
+    if not sep or not target:
+        raise SinkSpecError(f"--sink {spec!r}: expected jsonl:DIR, csv:DIR, hec:URL or webhook:URL")
+    kind = kind.lower()
+    if kind in ("jsonl", "csv"):
+        return FileSink(Path(target), kind)
+    if kind in ("hec", "webhook"):
+        if not target.startswith(("http://", "https://")):
+            raise SinkSpecError(f"--sink {spec!r}: the URL must start with http:// or https://")
+        spool = options.spool_root / _spool_name(spec)
+        if kind == "webhook":
+            return WebhookSink(target, spool, retry=options.retry)
+        if not options.hec_token:
+            raise SinkSpecError("a hec sink needs a token (--hec-token or TUNNELHUNT_HEC_TOKEN)")
+        return HecSink(target, options.hec_token, spool, index=options.hec_index, retry=options.retry)
+    raise SinkSpecError(f"--sink {spec!r}: unknown sink type {kind!r} (jsonl, csv, hec, webhook)")

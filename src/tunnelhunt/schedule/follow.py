@@ -67,8 +67,11 @@ class Follower:
             "SELECT path, fingerprint, fingerprint_len, byte_offset, line FROM follow_checkpoints "
             "WHERE device = ? AND inode = ?",
             [device, inode],
-        ).fetchone()
-        return Checkpoint(row[0], row[1], int(row[2]), int(row[3]), int(row[4])) if row else None
+        ).fetchall()
+        if not row:
+            return None
+        path, fingerprint, length, offset, line = row[0]  # fetchall: duckdb keeps a half-read result open
+        return Checkpoint(path, fingerprint, int(length), int(offset), int(line))
 
     def poll(self, paths: Iterable[Path]) -> IngestReport:
         """Ingest what every file gained; files that do not exist (yet) are skipped."""

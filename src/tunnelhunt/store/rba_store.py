@@ -210,8 +210,8 @@ class RbaStore:
 
     # --- schedule state ----------------------------------------------------------------------------
     def last_tick(self, detection_id: str) -> datetime | None:
-        row = self.con.execute("SELECT last_tick FROM schedule_state WHERE detection_id = ?", [detection_id]).fetchone()
-        return to_aware(row[0]) if row and row[0] is not None else None
+        row = self.con.execute("SELECT last_tick FROM schedule_state WHERE detection_id = ?", [detection_id]).fetchall()
+        return to_aware(row[0][0]) if row and row[0][0] is not None else None
 
     def set_last_tick(self, detection_id: str, tick: datetime) -> None:
         self.con.execute(
@@ -243,8 +243,8 @@ class RbaStore:
     def cursor(self, sink: str, kind: str) -> tuple[int, int]:
         row = self.con.execute(
             "SELECT seq, bytes FROM sink_cursors WHERE sink = ? AND kind = ?", [sink, kind]
-        ).fetchone()
-        return (int(row[0]), int(row[1] or 0)) if row else (0, 0)
+        ).fetchall()
+        return (int(row[0][0]), int(row[0][1] or 0)) if row else (0, 0)
 
     def set_cursor(self, sink: str, kind: str, seq: int, size: int = 0) -> None:
         self.con.execute(

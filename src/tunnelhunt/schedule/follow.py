@@ -23,6 +23,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from tunnelhunt.crashpoint import crashpoint
 from tunnelhunt.engine.ingest import FileReport, IngestReport
 from tunnelhunt.normalize.normalizer import Normalizer
 from tunnelhunt.readers.base import QuarantinedRecord, RawBatch, ReaderError
@@ -121,6 +122,7 @@ class Follower:
                     self._ingest(_relocate(batch, str(path), line, start), file_report, report)
                 end = start + cut
                 self._advance(path, stat, end, line + chunk.count(b"\n"))
+                crashpoint("ingest-before-commit")
             except BaseException:
                 self.store.con.rollback()
                 raise

@@ -23,6 +23,7 @@ from croniter import croniter
 
 from tunnelhunt.content.loader import MacroLibrary
 from tunnelhunt.content.models import Detection
+from tunnelhunt.crashpoint import crashpoint
 from tunnelhunt.engine import timemodifiers
 from tunnelhunt.engine.runner import run_detection
 from tunnelhunt.rba.risk import canonical, risk_events, stable_id
@@ -133,6 +134,7 @@ class Scheduler:
                 report.runs.append(self._run_one(detection, tick))
             report.findings = evaluate(self.rba, tick, self.rules)
             self.rba.add_findings(report.findings)
+            crashpoint("tick-before-commit")
         return report
 
     def _run_one(self, detection: Detection, tick: datetime) -> DetectionTick:

@@ -15,6 +15,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from tunnelhunt.crashpoint import crashpoint
 from tunnelhunt.sinks.files import csv_cell, json_default
 from tunnelhunt.sinks.outbox import FIELDS, KINDS, pages
 from tunnelhunt.store.rba_store import RbaStore
@@ -43,6 +44,7 @@ class FileSink:
             path = self.path(kind)
             for _first, last_seq, items in pages(rba, kind, seq):
                 size = self._append(path, kind, items, size)
+                crashpoint("sink-after-write")
                 rba.set_cursor(self.key, kind, last_seq, size)
                 taken += len(items)
         return taken

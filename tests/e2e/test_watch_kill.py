@@ -1,0 +1,106 @@
+"""`tunnelhunt watch` as a real process: kill -9 at any moment, restart, and nothing is lost or repeated.
+
+The log holds six hours of activity (the simulation's hits among thousands of noise events); the watcher
+runs on an accelerated clock (`--clock-start`, `--clock-speed`). It is killed with SIGKILL once at a time
+(during its first ingest) and then at exact worst moments through `TUNNELHUNT_CRASHPOINT`: rows ingested
+but not committed, a tick's results written but not committed, a sink file written but its cursor not
+recorded. After each kill it is restarted; finally it runs to `--until`. The store and the JSON lines sink
+must then hold exactly the events of the log and exactly the expected risk events and finding.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.test_six_hour_simulation import MINUTES, START, expected_ticks, minute_of_events
+from tests.helpers import dns_event
+from tunnelhunt.store.duckdb_store import Store
+from tunnelhunt.store.rba_store import RbaStore
+
+NOISE_PER_MINUTE = 15
+END = START + timedelta(minutes=MINUTES)
+
+
+def write_log(path: Path) -> int:
+    """Six hours of events; returns how many DNS events it holds."""
+    dns = 0
+    with path.open("w") as stream:
+        for step in range(MINUTES):
+            minute = START + timedelta(minutes=step)
+            lines = minute_of_events(minute)
+            stamp = minute.strftime("%Y-%m-%dT%H:%M:30.0000000Z")
+            lines += [
+                dns_event(f"cdn{n}.example.net", computer=f"wks-{n % 7}", time=stamp) for n in range(NOISE_PER_MINUTE)
+            ]
+            dns += sum("<EventID>22</EventID>" in line for line in lines)
+            stream.write("\n".join(lines) + "\n")
+    return dns
+
+
+def watch(tmp_path: Path, *extra: str, crash: str | None = None) -> subprocess.Popen[bytes]:
+    command = [
+        sys.executable, "-m", "tunnelhunt.cli.app", "watch", str(tmp_path / "logs"),
+        "--db", str(tmp_path / "hunt.duckdb"), "--sink", f"jsonl:{tmp_path / 'out'}",
+        "--clock-start", START.isoformat(), "--clock-speed", "7200", "--since", START.isoformat(),
+        "--until", END.isoformat(), "--interval", "0.05", *extra,
+    ]  # fmt: skip
+    env = {k: v for k, v in os.environ.items() if k != "TUNNELHUNT_CRASHPOINT"}
+    if crash:
+        env["TUNNELHUNT_CRASHPOINT"] = crash
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+
+
+def kill_after(process: subprocess.Popen[bytes], seconds: float) -> None:
+    time.sleep(seconds)
+    assert process.poll() is None, process.stderr.read().decode() if process.stderr else ""
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait(timeout=10)
+
+
+def test_kill_9_and_restart_neither_loses_nor_duplicates(tmp_path: Path) -> None:
+    (tmp_path / "logs").mkdir()
+    dns_events = write_log(tmp_path / "logs" / "sysmon.log")
+    kill_after(watch(tmp_path), 0.9)  # a plain kill -9, most likely during the first ingest
+    for point in ("ingest-before-commit:1", "tick-before-commit:3", "sink-after-write:2", "tick-before-commit:2"):
+        crashed = watch(tmp_path, crash=point)
+        _, err = crashed.communicate(timeout=60)
+        assert crashed.returncode == -signal.SIGKILL, f"{point} was never reached: {err.decode()}"
+    final = watch(tmp_path)
+    _, err = final.communicate(timeout=60)
+    assert final.returncode == 0, err.decode()
+
+    with Store(tmp_path / "hunt.duckdb") as store:
+        assert store.count("network_resolution_dns") == dns_events  # every event once
+        rows = RbaStore(store).rows("SELECT risk_object, _time, risk_event_id FROM risk_events")
+        findings = RbaStore(store).rows("SELECT risk_object, severity, _time FROM findings")
+    expected = expected_ticks(timedelta(minutes=10), END)
+    assert Counter((r["risk_object"], r["_time"]) for r in rows) == expected
+    sink = [json.loads(line) for line in (tmp_path / "out" / "risk_events.jsonl").read_text().splitlines()]
+    assert Counter((r["risk_object"], datetime.fromisoformat(r["_time"])) for r in sink) == expected
+    assert [(f["risk_object"], f["severity"]) for f in findings] == [("wks-a", "medium")]
+    sink_findings = (tmp_path / "out" / "findings.jsonl").read_text().splitlines()
+    assert len(sink_findings) == 1
+
+
+def test_sigterm_stops_cleanly(tmp_path: Path) -> None:
+    (tmp_path / "logs").mkdir()
+    (tmp_path / "logs" / "sysmon.log").write_text("\n".join(minute_of_events(START + timedelta(minutes=20))) + "\n")
+    process = watch(tmp_path)
+    time.sleep(2.0)
+    assert process.poll() is None
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=20)
+    assert process.returncode == 0
+    assert "stopped cleanly on SIGTERM" in err.decode()
+    with Store(tmp_path / "hunt.duckdb") as store:  # the database is closed and consistent
+        assert store.count("network_resolution_dns") == 2

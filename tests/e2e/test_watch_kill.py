@@ -20,8 +20,6 @@ from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import pytest
-
 from tests.e2e.test_six_hour_simulation import MINUTES, START, expected_ticks, minute_of_events
 from tests.helpers import dns_event
 from tunnelhunt.store.duckdb_store import Store

@@ -14,6 +14,7 @@ from tunnelhunt.content.loader import ContentSet, load_content
 from tunnelhunt.engine import timemodifiers
 from tunnelhunt.rba.rules import RuleConfig
 from tunnelhunt.schedule.scheduler import DetectionTick, TickReport
+from tunnelhunt.sinks.http import RetryPolicy
 from tunnelhunt.sinks.outbox import Sink
 from tunnelhunt.sinks.spec import SinkOptions, SinkSpecError, build_sink
 from tunnelhunt.store.duckdb_store import Store
@@ -34,6 +35,9 @@ HecTokenOption = Annotated[
     str | None, typer.Option("--hec-token", envvar="TUNNELHUNT_HEC_TOKEN", help="Splunk HEC token.")
 ]
 HecIndexOption = Annotated[str | None, typer.Option("--hec-index", help="Splunk index for HEC events.")]
+RetriesOption = Annotated[
+    int, typer.Option("--retries", min=1, help="Attempts per network delivery before spooling for later.")
+]
 SpoolOption = Annotated[
     Path | None, typer.Option("--spool", help="Directory for undelivered network events (default: DB.spool).")
 ]
@@ -81,9 +85,15 @@ def rules(path: Path | None) -> RuleConfig:
 
 
 def sinks(
-    specs: list[str] | None, db: Path, spool: Path | None, hec_token: str | None, hec_index: str | None
+    specs: list[str] | None,
+    db: Path,
+    spool: Path | None,
+    hec_token: str | None,
+    hec_index: str | None,
+    retries: int = 4,
 ) -> list[Sink]:
-    options = SinkOptions(spool or db.with_name(db.name + ".spool"), hec_token, hec_index)
+    retry = RetryPolicy(attempts=retries)
+    options = SinkOptions(spool or db.with_name(db.name + ".spool"), hec_token, hec_index, retry)
     try:
         return [build_sink(spec, options) for spec in specs or []]
     except SinkSpecError as exc:

@@ -30,6 +30,7 @@ def run(
     hec_token: hunting.HecTokenOption = None,
     hec_index: hunting.HecIndexOption = None,
     spool: hunting.SpoolOption = None,
+    retries: hunting.RetriesOption = 4,
     tz: hunting.TzOption = "UTC",
     fmt: Annotated[str | None, typer.Option("--format", help="Force the input format.")] = None,
 ) -> None:
@@ -38,7 +39,7 @@ def run(
     when = hunting.parse_time(at, zone)
     loaded = hunting.content(detections, macros)
     config = hunting.rules(rules)
-    sinks = hunting.sinks(sink, db, spool, hec_token, hec_index)
+    sinks = hunting.sinks(sink, db, spool, hec_token, hec_index, retries)
     code = ExitCode.OK
     with hunting.open_store(db) as store:
         if paths:

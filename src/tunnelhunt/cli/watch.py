@@ -33,6 +33,7 @@ def watch(
     hec_token: hunting.HecTokenOption = None,
     hec_index: hunting.HecIndexOption = None,
     spool: hunting.SpoolOption = None,
+    retries: hunting.RetriesOption = 4,
     tz: hunting.TzOption = "UTC",
     fmt: Annotated[str | None, typer.Option("--format", help="Force the input format.")] = None,
     clock_start: Annotated[
@@ -45,7 +46,7 @@ def watch(
     zone = hunting.zone(tz)
     loaded = hunting.content(detections, macros)
     config = hunting.rules(rules)
-    sinks = hunting.sinks(sink, db, spool, hec_token, hec_index)
+    sinks = hunting.sinks(sink, db, spool, hec_token, hec_index, retries)
     start_clock = hunting.parse_time(clock_start, zone) if clock_start else None
     clock = scaled_clock(start_clock, clock_speed) if start_clock else wall_clock
     stop_at = hunting.parse_time(until, zone, clock()) if until else None

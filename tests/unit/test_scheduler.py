@@ -115,10 +115,12 @@ def test_first_start_without_backfill_begins_now(content: ContentSet, tmp_path: 
     assert [r.at.hour for r in scheduler.catch_up(utc(2026, 11, 20, 11, 0))] == [11]
 
 
-def test_a_broken_schedule_is_reported_and_others_still_run(content: ContentSet, tmp_path: Path) -> None:
+def test_broken_schedules_are_reported_and_others_still_run(content: ContentSet, tmp_path: Path) -> None:
     store = store_with_hits(tmp_path, ["2026-11-20T10:15:00Z"])
-    broken = dns_detection(content, earliest_time="-70x").model_copy(update={"id": "broken"})
-    scheduler = Scheduler(store, [broken, dns_detection(content)], content.macros)
+    bad_time = dns_detection(content, earliest_time="-70x").model_copy(update={"id": "bad-time"})
+    bad_cron = dns_detection(content, cron_schedule="61 * * * *").model_copy(update={"id": "bad-cron"})
+    scheduler = Scheduler(store, [bad_time, bad_cron, dns_detection(content)], content.macros)
+    assert len(scheduler.invalid) == 2
+    assert "invalid time modifier '-70x'" in scheduler.invalid[0] and "invalid cron_schedule" in scheduler.invalid[1]
     report = scheduler.run_at(utc(2026, 11, 20, 11))
-    assert "invalid time modifier" in (report.runs[0].error or "")
-    assert report.runs[1].error is None and report.risk_events == 1
+    assert [r.detection.id for r in report.runs] == [dns_detection(content).id] and report.risk_events == 1

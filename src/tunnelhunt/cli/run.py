@@ -51,6 +51,9 @@ def run(
             elif ingested.total("quarantined"):
                 code = ExitCode.QUARANTINED
         scheduler = Scheduler(store, loaded.detections, loaded.macros, config, zone)
+        for problem in scheduler.invalid:
+            stderr.print(f"[red]schedule error:[/red] {problem}")
+            code = ExitCode.DETECTION_FAILED
         report = scheduler.run_at(when)
         hunting.report_tick(report)
         for delivery in deliver_all(sinks, scheduler.rba):

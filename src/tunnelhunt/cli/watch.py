@@ -60,6 +60,8 @@ def watch(
     try:
         with hunting.open_store(db) as store:
             scheduler = Scheduler(store, loaded.detections, loaded.macros, config, zone)
+            for problem in scheduler.invalid:
+                stderr.print(f"[red]schedule error:[/red] {problem}")
             watcher = Watcher(paths, Follower(store, fmt), scheduler, sinks, first)
             stderr.print(f"watching {len(paths)} path(s); {len(scheduler.detections)} detection(s); db {db}")
             watcher.run(clock, lambda: stopping["signal"] is not None, interval, stop_at, _print_step)

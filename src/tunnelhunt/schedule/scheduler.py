@@ -116,7 +116,15 @@ class Scheduler:
     ) -> None:
         self.store = store
         self.rba = RbaStore(store)
-        self.detections = list(detections)
+        self.detections: list[Detection] = []
+        self.invalid: list[str] = []  # detections left out because their schedule is unusable
+        for detection in detections:
+            try:
+                check_schedule(detection)
+            except ScheduleError as exc:
+                self.invalid.append(str(exc))
+                continue
+            self.detections.append(detection)
         self.macros = macros
         self.rules = rules or RuleConfig()
         self.tz = tz

@@ -71,7 +71,7 @@ def hunt(
         with stderr.status("ingesting…"):
             report = ingest(paths, store, fmt)
         run_time = datetime.now(UTC)
-        runs = run_detections(store, content.detections, content.macros)
+        runs = run_detections(store, content.detections, content.macros, lookups=content.lookups)
     ingest_summary(report, stderr)
     detection_summary(runs, stderr)
     if quarantine:

@@ -1,65 +1,50 @@
-"""Load detections and macros from YAML, layering user directories over the shipped content.
+"""Load detections, macros and lookups from YAML, layering user directories over the shipped content.
 
-Later layers win: a user's `<name>_filter` macro replaces the shipped empty one, which is how an
-organisation tunes out its allowed ngrok use without editing a detection.
+Later layers win: a user's `<name>_filter` macro replaces the shipped one, which is how an
+organisation tunes out its allowed ngrok use without editing a detection. A detection whose filter
+macro is defined nowhere gets contentctl's default (`search *`), as contentctl generates one at build.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-import yaml
 from pydantic import ValidationError
 
+from tunnelhunt.content.files import ContentError, describe, read_yaml, yaml_files
+from tunnelhunt.content.lookups import LookupLibrary, load_lookups
 from tunnelhunt.content.models import Detection, Macro
 from tunnelhunt.spl.macros import MacroDefinition
 
 SHIPPED = Path(str(resources.files("tunnelhunt.content")))
-
-
-class ContentError(Exception):
-    """A content file that cannot be loaded, with the file and the key at fault."""
-
-    def __init__(self, path: Path, message: str) -> None:
-        super().__init__(f"{path}: {message}")
-        self.path = path
-
-
-def _read_yaml(path: Path) -> dict[str, object]:
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise ContentError(path, f"not readable as YAML: {exc}") from None
-    if not isinstance(data, dict):
-        raise ContentError(path, "top level is not a mapping")
-    return data
-
-
-def _describe(exc: ValidationError) -> str:
-    return "; ".join(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors())
+#: contentctl's definition of a filter macro nobody wrote.
+DEFAULT_FILTER = "search *"
+_CONTENT_DIRS = ("macros", "lookups", "data", "stories", "data_sources", "deployments", "baselines")
 
 
 def load_detection(path: Path) -> Detection:
     try:
-        detection = Detection.model_validate(_read_yaml(path))
+        detection = Detection.model_validate(read_yaml(path))
     except ValidationError as exc:
-        raise ContentError(path, _describe(exc)) from None
+        raise ContentError(path, describe(exc)) from None
     detection.__dict__["source_path"] = path
     return detection
 
 
+def source_path(detection: Detection) -> Path | None:
+    """The YAML file a detection was loaded from (None for detections built in code)."""
+    path = detection.__dict__.get("source_path")
+    return path if isinstance(path, Path) else None
+
+
 def load_macro(path: Path) -> Macro:
     try:
-        return Macro.model_validate(_read_yaml(path))
+        return Macro.model_validate(read_yaml(path))
     except ValidationError as exc:
-        raise ContentError(path, _describe(exc)) from None
-
-
-def _yaml_files(directory: Path) -> Iterator[Path]:
-    yield from sorted(p for p in directory.rglob("*.yml") if p.is_file())
+        raise ContentError(path, describe(exc)) from None
 
 
 @dataclass
@@ -67,6 +52,7 @@ class MacroLibrary:
     """Macros by (name, argument count), the key Splunk resolves a macro call by."""
 
     macros: dict[tuple[str, int], Macro] = field(default_factory=dict)
+    default_filters: bool = True
 
     def add(self, macro: Macro) -> None:
         self.macros[(macro.name, len(macro.arguments))] = macro
@@ -74,66 +60,110 @@ class MacroLibrary:
     def lookup(self, name: str, argument_count: int) -> MacroDefinition | None:
         macro = self.macros.get((name, argument_count))
         if macro is None:
+            if self.default_filters and argument_count == 0 and name.endswith("_filter"):
+                return MacroDefinition(name, DEFAULT_FILTER)
             return None
         return MacroDefinition(macro.name, macro.definition, tuple(macro.arguments))
+
+    def defines(self, name: str, argument_count: int) -> bool:
+        """True when a macro file defines it (a defaulted filter macro does not count)."""
+        return (name, argument_count) in self.macros
 
     def __contains__(self, name: str) -> bool:
         return any(key[0] == name for key in self.macros)
 
 
-def load_macros(directories: Iterable[Path]) -> MacroLibrary:
+def load_macros(directories: Iterable[Path], errors: list[ContentError] | None = None) -> MacroLibrary:
+    """Macros from every directory in order (later ones win); bad files go to `errors` or raise."""
     library = MacroLibrary()
     for directory in directories:
-        for path in _yaml_files(directory):
-            library.add(load_macro(path))
+        for path in yaml_files(directory):
+            try:
+                library.add(load_macro(path))
+            except ContentError as exc:
+                if errors is None:
+                    raise
+                errors.append(exc)
     return library
 
 
 @dataclass
 class ContentSet:
-    """The detections and macros a run uses, and the files that failed to load."""
+    """The detections, macros and lookups a run uses, and the files that failed to load."""
 
     detections: list[Detection]
     macros: MacroLibrary
+    lookups: LookupLibrary = field(default_factory=LookupLibrary)
     errors: list[ContentError] = field(default_factory=list)
+    #: detections that share an id with another one of the same layer: (id, first path, second path)
+    duplicates: list[tuple[str, Path, Path]] = field(default_factory=list)
 
 
-def _detection_files(root: Path) -> list[Path]:
+def detection_files(root: Path) -> list[Path]:
+    """A detection file, or every YAML below a folder (its `detections/` when it has one)."""
     if root.is_file():
         return [root]
     base = root / "detections" if (root / "detections").is_dir() else root
-    return [p for p in _yaml_files(base) if "macros" not in p.parts and "lookups" not in p.parts]
+    return [p for p in yaml_files(base) if not any(part in _CONTENT_DIRS for part in p.relative_to(base).parts)]
 
 
-def _macro_dirs(root: Path) -> list[Path]:
-    if root.is_file():
-        root = root.parent
-    candidates = [root / "macros", root.parent / "macros"]
-    return [c for c in candidates if c.is_dir()]
+def _content_root(root: Path) -> Path | None:
+    """The folder holding a detection root's macros/ and lookups/: the root itself, or the folder
+    above its `detections/` when the root is (inside) one."""
+    current = root.parent if root.is_file() else root
+    while True:
+        if (current / "macros").is_dir() or (current / "lookups").is_dir():
+            return current
+        if current.name != "detections" and current.parent.name != "detections":
+            return None
+        if current.parent == current:
+            return None
+        current = current.parent
 
 
 def load_content(
     detection_roots: Iterable[Path] = (),
     macro_dirs: Iterable[Path] = (),
     include_shipped: bool = True,
+    lookup_dirs: Iterable[Path] = (),
+    shipped_detections: bool = True,
 ) -> ContentSet:
-    """Shipped content, then each given root (detections + its macros), then extra macro dirs."""
+    """Shipped content, then each given root (detections + its macros and lookups), then extra dirs.
+
+    `include_shipped=False` leaves out everything shipped; `shipped_detections=False` keeps the
+    shipped macros and lookups (the environment detections run in) but not the shipped detections.
+    """
     roots = list(detection_roots)
     macro_layers: list[Path] = [SHIPPED / "macros"] if include_shipped else []
-    detection_layers: list[Path] = [SHIPPED / "detections"] if include_shipped else []
+    lookup_layers: list[Path] = [SHIPPED / "lookups"] if include_shipped else []
+    detection_layers: list[Path] = [SHIPPED / "detections"] if include_shipped and shipped_detections else []
     for root in roots:
         detection_layers.append(root)
-        macro_layers.extend(d for d in _macro_dirs(root) if d not in macro_layers)
+        base = _content_root(root)
+        if base is None:
+            continue
+        for layers, name in ((macro_layers, "macros"), (lookup_layers, "lookups")):
+            candidate = base / name
+            if candidate.is_dir() and candidate not in layers:
+                layers.append(candidate)
     macro_layers.extend(macro_dirs)
-    macros = load_macros(macro_layers)
-    detections: dict[str, Detection] = {}
+    lookup_layers.extend(lookup_dirs)
     errors: list[ContentError] = []
+    macros = load_macros(macro_layers, errors)
+    lookups = load_lookups([d for d in lookup_layers if d.is_dir()], errors)
+    detections: dict[str, Detection] = {}
+    duplicates: list[tuple[str, Path, Path]] = []
     for layer in detection_layers:
-        for path in _detection_files(layer):
+        seen: dict[str, Path] = {}
+        for path in detection_files(layer):
             try:
                 detection = load_detection(path)
             except ContentError as exc:
                 errors.append(exc)
                 continue
+            if detection.id in seen:
+                duplicates.append((detection.id, seen[detection.id], path))
+                continue
+            seen[detection.id] = path
             detections[detection.id] = detection
-    return ContentSet(list(detections.values()), macros, errors)
+    return ContentSet(list(detections.values()), macros, lookups, errors, duplicates)

@@ -1,19 +1,27 @@
-"""Pydantic models of the ESCU (contentctl) detection schema, as in Splunk's security_content.
+"""Pydantic models of the ESCU (contentctl v5) content schema: detections, macros and lookups.
 
-Both the v5 form (`rba:` with risk and threat objects) and the older form (`tags.observable`,
-`tags.risk_score`, `tags.impact`/`confidence`, `tags.message`) load; `Detection.risk` gives one view.
-Unknown keys are kept (extra="allow") so newer content still loads.
+Both the v5 risk form (`rba:` with risk and threat objects) and the older form (`tags.observable`,
+`tags.risk_score`, `tags.impact`/`confidence`, `tags.message`) load; `Detection.risk` gives one
+view. Enumerated keys (type, status, security domain, risk object type) are checked as contentctl
+checks them; unknown keys are kept (extra="allow") so newer content still loads, and
+`tunnelhunt validate` reports the softer problems (ATT&CK ids, filter macro, fields).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
-from typing import Any
+import uuid
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-_SLUG = re.compile(r"[^a-z0-9]+")
 ATTACK_ID = re.compile(r"^T\d{4}(\.\d{3})?$")
+
+DetectionType = Literal["TTP", "Anomaly", "Hunting", "Correlation"]
+ContentStatus = Literal["production", "experimental", "deprecated", "removed", "validation"]
+SecurityDomain = Literal["endpoint", "network", "threat", "identity", "access", "audit", "cloud"]
+RiskObjectType = Literal["system", "user", "other"]
 
 
 class _Model(BaseModel):
@@ -22,8 +30,8 @@ class _Model(BaseModel):
 
 class RiskObject(_Model):
     field: str
-    type: str
-    score: float
+    type: RiskObjectType
+    score: float = Field(ge=0, le=100)
 
 
 class ThreatObject(_Model):
@@ -48,9 +56,15 @@ class Observable(_Model):
 class Tags(_Model):
     analytic_story: list[str] = Field(default_factory=list)
     asset_type: str | None = None
+    group: list[str] = Field(default_factory=list)
     mitre_attack_id: list[str] = Field(default_factory=list)
+    nist: list[str] = Field(default_factory=list)
     product: list[str] = Field(default_factory=list)
-    security_domain: str | None = None
+    security_domain: SecurityDomain | None = None
+    cve: list[str] = Field(default_factory=list)
+    atomic_guid: list[str] = Field(default_factory=list)
+    manual_test: str | None = None
+    throttling: dict[str, Any] | None = None
     # older content keeps risk configuration in tags
     confidence: float | None = None
     impact: float | None = None
@@ -61,15 +75,27 @@ class Tags(_Model):
 
 
 class AttackData(_Model):
+    """One file a test replays: a path relative to the detection's YAML, or a URL (see --data-root)."""
+
     data: str
-    source: str | None = None
-    sourcetype: str | None = None
-    update_timestamp: bool = False
+    source: str
+    sourcetype: str
+    custom_index: str | None = None
+    host: str | None = None
+    update_timestamp: bool | None = None
 
 
 class DetectionTest(_Model):
     name: str
     attack_data: list[AttackData] = Field(default_factory=list)
+    test_type: Literal["unit", "integration", "manual"] | None = None
+
+
+class Drilldown(_Model):
+    name: str
+    search: str
+    earliest_offset: str | int | None = None
+    latest_offset: str | int | None = None
 
 
 class Schedule(_Model):
@@ -85,30 +111,52 @@ class Schedule(_Model):
 _RISK_OBJECT_TYPES = {"user": "user", "hostname": "system", "ip address": "system", "endpoint": "system"}
 
 
+def filter_macro_name(detection_name: str) -> str:
+    """contentctl's rule: spaces, `-`, `.` and `/` become `_`, lower-cased, plus `_filter`."""
+    slug = detection_name
+    for char in (" ", "-", ".", "/"):
+        slug = slug.replace(char, "_")
+    return slug.lower() + "_filter"
+
+
 class Detection(_Model):
-    name: str
+    name: str = Field(min_length=1, max_length=99)
     id: str
-    version: int
-    date: str | None = None
-    author: str | None = None
-    status: str | None = None
-    type: str
-    description: str = ""
+    version: int = Field(ge=1)
+    date: dt.date | str
+    author: str
+    status: ContentStatus
+    type: DetectionType
+    description: str
     data_source: list[str] = Field(default_factory=list)
-    search: str
-    how_to_implement: str | None = None
-    known_false_positives: str | None = None
+    search: str = Field(min_length=1)
+    how_to_implement: str
+    known_false_positives: str
     references: list[str] = Field(default_factory=list)
-    drilldown_searches: list[dict[str, Any]] = Field(default_factory=list)
+    drilldown_searches: list[Drilldown] = Field(default_factory=list)
     rba: Rba | None = None
-    tags: Tags = Field(default_factory=Tags)
+    tags: Tags
     tests: list[DetectionTest] = Field(default_factory=list)
     schedule: Schedule = Field(default_factory=Schedule)
+
+    @field_validator("id")
+    @classmethod
+    def _uuid(cls, value: str) -> str:
+        try:
+            uuid.UUID(str(value))
+        except ValueError:
+            raise ValueError(f"not a UUID: {value!r}") from None
+        return str(value)
+
+    @field_validator("references", "data_source", mode="before")
+    @classmethod
+    def _none_is_empty(cls, value: Any) -> Any:
+        return [] if value is None else value
 
     @property
     def filter_macro(self) -> str:
         """The `<name>_filter` macro every ESCU detection ends with."""
-        return _SLUG.sub("_", self.name.lower()).strip("_") + "_filter"
+        return filter_macro_name(self.name)
 
     @property
     def search_name(self) -> str:
@@ -127,7 +175,7 @@ class Detection(_Model):
         if tags.impact is not None and tags.confidence is not None:
             score = tags.impact * tags.confidence / 100
         risk_objects = [
-            RiskObject(field=o.name, type=_RISK_OBJECT_TYPES.get(o.type.lower(), "other"), score=score or 0)
+            RiskObject(field=o.name, type=_RISK_OBJECT_TYPES.get(o.type.lower(), "other"), score=score or 0)  # type: ignore[arg-type]
             for o in tags.observable
             if "Victim" in o.role
         ]
@@ -140,7 +188,64 @@ class Detection(_Model):
 
 
 class Macro(_Model):
-    name: str
+    name: str = Field(min_length=1)
     definition: str = ""
     description: str | None = None
     arguments: list[str] = Field(default_factory=list)
+
+    @field_validator("definition", mode="before")
+    @classmethod
+    def _text(cls, value: Any) -> Any:
+        return "" if value is None else str(value) if isinstance(value, bool | int | float) else value
+
+    @field_validator("arguments", mode="before")
+    @classmethod
+    def _arguments(cls, value: Any) -> Any:
+        return [] if value is None else value
+
+
+_MATCH_TYPE = re.compile(r"(WILDCARD|CIDR)\(\s*([^)]+?)\s*\)", re.IGNORECASE)
+
+
+class Lookup(_Model):
+    """A lookup definition (`lookups/<name>.yml`); CSV lookups name their file in `filename`."""
+
+    name: str = Field(min_length=1)
+    description: str | None = None
+    filename: str | None = None
+    collection: str | None = None  # KV store lookups
+    default_match: str | None = None
+    match_type: list[str] = Field(default_factory=list)
+    min_matches: int | None = None
+    max_matches: int | None = None
+    case_sensitive_match: bool | None = None
+
+    @field_validator("default_match", mode="before")
+    @classmethod
+    def _default_text(cls, value: Any) -> Any:
+        return str(value).lower() if isinstance(value, bool) else value
+
+    @field_validator("match_type", mode="before")
+    @classmethod
+    def _match_list(cls, value: Any) -> Any:
+        if value is None:
+            return []
+        if isinstance(value, str):
+            return [f"{kind.upper()}({field})" for kind, field in _MATCH_TYPE.findall(value)] or [value]
+        return value
+
+    @field_validator("case_sensitive_match", mode="before")
+    @classmethod
+    def _bool_text(cls, value: Any) -> Any:
+        if isinstance(value, str) and value.lower() in ("true", "false"):
+            return value.lower() == "true"
+        return value
+
+    def fields_matched_by(self, kind: str) -> frozenset[str]:
+        """The lookup fields with `WILDCARD(...)` or `CIDR(...)` matching."""
+        out = set()
+        for entry in self.match_type:
+            match = _MATCH_TYPE.fullmatch(entry.strip())
+            if match and match.group(1).upper() == kind:
+                out.add(match.group(2))
+        return frozenset(out)

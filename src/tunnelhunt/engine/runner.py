@@ -1,16 +1,20 @@
-"""Compile detections (macros expanded, filters applied) and run them on the store."""
+"""Compile detections (macros expanded, filters applied, lookups resolved) and run them on the store."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 
+import duckdb
 import pyarrow as pa
 
 from tunnelhunt.content.loader import MacroLibrary
+from tunnelhunt.content.lookups import LookupLibrary
 from tunnelhunt.content.models import Detection
 from tunnelhunt.spl.compiler import CompiledSearch, TimeWindow, compile_search
 from tunnelhunt.spl.errors import SplError
+from tunnelhunt.spl.lookups import ROW_COLUMN
 from tunnelhunt.spl.macros import expand_macros
 from tunnelhunt.store.duckdb_store import Store
 
@@ -30,26 +34,57 @@ class DetectionRun:
         return self.findings.to_pylist() if self.findings is not None else []
 
 
-def compile_detection(detection: Detection, macros: MacroLibrary, window: TimeWindow | None = None) -> CompiledSearch:
-    """Expand macros (user filter overrides included) and compile; raises SplError."""
-    return compile_search(expand_macros(detection.search, macros.lookup), window)
+def expand_detection(detection: Detection, macros: MacroLibrary) -> str:
+    """The detection's search with every macro (user filter overrides included) expanded."""
+    return expand_macros(detection.search, macros.lookup)
+
+
+def compile_detection(
+    detection: Detection,
+    macros: MacroLibrary,
+    window: TimeWindow | None = None,
+    lookups: LookupLibrary | None = None,
+    now: datetime | None = None,
+) -> CompiledSearch:
+    """Expand macros and compile; raises SplError."""
+    library = lookups or LookupLibrary()
+    return compile_search(expand_detection(detection, macros), window, library.resolve, now)
+
+
+def execute(store: Store, compiled: CompiledSearch) -> pa.Table:
+    """Load the lookups the search uses into the store, then run it; raises duckdb.Error."""
+    for lookup in compiled.lookups:
+        if lookup.path is not None:
+            store.load_csv(lookup.table, lookup.path, lookup.columns, ROW_COLUMN)
+    return store.query(compiled.sql("duckdb"))
 
 
 def run_detection(
-    store: Store, detection: Detection, macros: MacroLibrary, window: TimeWindow | None = None
+    store: Store,
+    detection: Detection,
+    macros: MacroLibrary,
+    window: TimeWindow | None = None,
+    lookups: LookupLibrary | None = None,
 ) -> DetectionRun:
     run = DetectionRun(detection)
     try:
-        run.compiled = compile_detection(detection, macros, window)
+        run.compiled = compile_detection(detection, macros, window, lookups)
     except SplError as exc:
         run.error = f"does not compile: {exc}"
         return run
     run.warnings = list(run.compiled.warnings)
-    run.findings = store.query(run.compiled.sql("duckdb"))
+    try:
+        run.findings = execute(store, run.compiled)
+    except (duckdb.Error, OSError, pa.ArrowException) as exc:
+        run.error = f"failed to run: {type(exc).__name__}: {exc}"
     return run
 
 
 def run_detections(
-    store: Store, detections: Iterable[Detection], macros: MacroLibrary, window: TimeWindow | None = None
+    store: Store,
+    detections: Iterable[Detection],
+    macros: MacroLibrary,
+    window: TimeWindow | None = None,
+    lookups: LookupLibrary | None = None,
 ) -> list[DetectionRun]:
-    return [run_detection(store, detection, macros, window) for detection in detections]
+    return [run_detection(store, detection, macros, window, lookups) for detection in detections]

@@ -1,7 +1,7 @@
 """AST → one sqlglot query (a chain of CTEs, one per command), independent of the engine.
 
-The compiler tracks the columns each stage produces (name, multivalue, time) so that renames,
-time conversions and filters resolve field names the way Splunk does at that point of the pipeline.
+The compiler tracks the columns each stage produces (name and kind) so that renames, evals,
+lookups and filters resolve field names the way Splunk does at that point of the pipeline.
 """
 
 from __future__ import annotations
@@ -9,17 +9,35 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlglot import exp
 
 from tunnelhunt.cim import PROVENANCE_FIELDS, Node, UnknownNodeError, find_node
-from tunnelhunt.spl import ast, semantics
+from tunnelhunt.spl import aggregates, ast, regex, semantics, timemod
+from tunnelhunt.spl.builder import Builder, OrderKey
 from tunnelhunt.spl.errors import SplError, SplSyntaxError, UnsupportedError
+from tunnelhunt.spl.evaluate import Evaluator
+from tunnelhunt.spl.lookups import ROW_COLUMN, LookupResolver, LookupTable, match_condition, no_lookups
 from tunnelhunt.spl.parser import parse
+from tunnelhunt.spl.values import (
+    BIGINT,
+    DOUBLE,
+    Column,
+    Kind,
+    Typed,
+    alias,
+    col,
+    null_of,
+    to_list,
+    to_number,
+    to_text,
+    to_time,
+)
 
 #: Fields every event has besides its data-model fields (Splunk's default fields we keep).
 _DEFAULT_FIELDS = {name for name, _ in PROVENANCE_FIELDS} | {"source"}
+_CIM_KINDS = {"string": Kind.STR, "int": Kind.INT, "timestamp": Kind.TIME}
 
 
 @dataclass(frozen=True)
@@ -30,21 +48,15 @@ class TimeWindow:
     latest: datetime | None = None
 
 
-@dataclass(frozen=True)
-class Column:
-    name: str
-    multivalue: bool = False
-    is_time: bool = False
-
-
 @dataclass
 class CompiledSearch:
     """The compiled query and what a caller needs to know about its result."""
 
     query: exp.Select
-    node: Node
+    node: Node | None
     columns: list[Column]
     warnings: list[str] = field(default_factory=list)
+    lookups: list[LookupTable] = field(default_factory=list)
 
     @property
     def output_fields(self) -> list[str]:
@@ -54,16 +66,8 @@ class CompiledSearch:
         return self.query.sql(dialect=dialect, pretty=pretty)
 
 
-def _col(name: str) -> exp.Column:
-    return exp.column(name, quoted=True)
-
-
-def _alias(expression: exp.Expression, name: str) -> exp.Alias:
-    return exp.alias_(expression, name, quoted=True)
-
-
-def _timestamp(value: datetime) -> exp.Expression:
-    text = value.replace(tzinfo=None).isoformat(sep=" ")
+def _timestamp(value: datetime) -> exp.Expr:
+    text = value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ") if value.tzinfo else value.isoformat(sep=" ")
     return exp.cast(exp.Literal.string(text), exp.DataType.build("TIMESTAMP"))
 
 
@@ -71,208 +75,218 @@ def _wildcard_regex(pattern: str) -> re.Pattern[str]:
     return re.compile("^" + "(.*)".join(re.escape(part) for part in pattern.split("*")) + "$")
 
 
-class _Builder:
-    """Accumulates CTE stages; each stage reads the previous one."""
+def _not_null(name: str) -> exp.Expr:
+    return exp.Not(this=exp.Is(this=col(name), expression=exp.Null()))
 
-    def __init__(self) -> None:
-        self.stages: list[tuple[str, exp.Select]] = []
-        self.columns: list[Column] = []
-        self.sort_keys: list[str] = []
 
-    @property
-    def current(self) -> str:
-        return self.stages[-1][0]
+def bucket_time(value: exp.Expr, seconds: int) -> exp.Expr:
+    """`_time` floored to a span of `seconds` (aligned on the epoch, so days start at 00:00 UTC)."""
+    epoch = exp.TimeToUnix(this=value)
+    floored = exp.Mul(
+        this=exp.Floor(this=exp.Div(this=exp.cast(epoch, DOUBLE), expression=exp.Literal.number(seconds))),
+        expression=exp.Literal.number(seconds),
+    )
+    return exp.UnixToTime(this=exp.cast(floored, BIGINT))
 
-    def add(self, select: exp.Select, columns: list[Column]) -> None:
-        self.stages.append((f"stage{len(self.stages)}", select))
-        self.columns = columns
 
-    def column(self, name: str) -> Column | None:
-        return next((c for c in self.columns if c.name == name), None)
-
-    def finish(self) -> exp.Select:
-        final = exp.select(*[_col(c.name) for c in self.columns]).from_(self.current)
-        keys = [k for k in self.sort_keys if self.column(k) is not None]
-        if keys:
-            final = final.order_by(*[exp.Ordered(this=_col(k), nulls_first=True) for k in keys])
-        for name, select in self.stages:
-            final = final.with_(name, as_=select)
-        return final
+_Resolver = Callable[[str], tuple[exp.Expr, Column]]
 
 
 class Compiler:
     """Compiles one parsed pipeline; create one per search."""
 
-    def __init__(self, window: TimeWindow | None = None) -> None:
+    def __init__(
+        self, window: TimeWindow | None = None, lookups: LookupResolver = no_lookups, now: datetime | None = None
+    ) -> None:
         self.window = window or TimeWindow()
-        self.builder = _Builder()
+        self.resolve_lookup = lookups
+        self.now = now or datetime.now(UTC)
+        self.builder = Builder()
         self.warnings: list[str] = []
         self.node: Node | None = None
+        self.lookups: dict[str, LookupTable] = {}
 
     def compile(self, pipeline: ast.Pipeline) -> CompiledSearch:
         first = pipeline.commands[0]
-        if not isinstance(first, ast.Tstats):
+        if not isinstance(first, ast.Tstats | ast.InputLookup):
             name = type(first).__name__.lower()
             raise UnsupportedError(
-                f"searches must start with tstats (found '{name}' over raw events)", first.position, name
+                f"searches must start with tstats or inputlookup (found '{name}' over raw events)",
+                first.position,
+                name,
             )
         for command in pipeline.commands:
             self._compile_command(command)
-        assert self.node is not None
-        return CompiledSearch(self.builder.finish(), self.node, list(self.builder.columns), self.warnings)
+        return CompiledSearch(
+            self.builder.finish(), self.node, list(self.builder.columns), self.warnings, list(self.lookups.values())
+        )
 
     def _compile_command(self, command: ast.Command) -> None:
-        if isinstance(command, ast.Tstats):
-            if self.builder.stages:
-                raise UnsupportedError("tstats is only supported as the first command", command.position, "tstats")
-            self._tstats(command)
-        elif isinstance(command, ast.Rename):
-            self._rename(command)
-        elif isinstance(command, ast.Convert):
-            self._convert(command)
-        elif isinstance(command, ast.Search):
-            self._search(command)
-        else:  # pragma: no cover - the parser only builds the commands above
+        if self.builder.stages and isinstance(command, ast.Tstats | ast.InputLookup):
+            name = type(command).__name__.lower()
+            raise UnsupportedError(f"{name} is only supported as the first command", command.position, name)
+        handler = _HANDLERS.get(type(command))
+        if handler is None:  # pragma: no cover - the parser only builds commands listed in _HANDLERS
             raise UnsupportedError(f"command {type(command).__name__} is not supported", command.position)
+        handler(self, command)
+
+    def _evaluator(self) -> Evaluator:
+        return Evaluator(self.builder.column, self.now)
 
     # --- tstats ----------------------------------------------------------------------------------
     def _tstats(self, command: ast.Tstats) -> None:
-        if command.datamodel is None:
-            raise UnsupportedError("tstats without 'from datamodel=' is not supported", command.position, "tstats")
-        try:
-            node = find_node(command.datamodel)
-        except UnknownNodeError:
-            raise UnsupportedError(
-                f"data model '{command.datamodel}' is not modelled", command.position, command.datamodel
-            ) from None
+        where, nodename = _split_nodename(command.where)
+        node = self._resolve_node(command, nodename)
         self.node = node
         prefix = f"{node.name}."
 
-        def resolve(name: str) -> tuple[exp.Expression, Column]:
+        def resolve(name: str) -> tuple[exp.Expr, Column]:
             if name.startswith(prefix):
                 cim = node.field(name[len(prefix) :])
                 if cim is not None:
-                    return _col(cim.name), Column(name, cim.multivalue)
+                    kind = Kind.MV if cim.multivalue else _CIM_KINDS[cim.type]
+                    return col(cim.name), Column(name, kind)
             elif name in _DEFAULT_FIELDS:
                 source = "_source" if name == "source" else name
-                return _col(source), Column(name, False, name == "_time")
+                return col(source), Column(name, Kind.TIME if name == "_time" else Kind.STR)
             self.warnings.append(f"field '{name}' is not in data model {node.qualified_name}; it is always null")
             return exp.Null(), Column(name)
 
-        base = exp.select(_col("_time")).from_(exp.to_table(node.table))
-        conditions: list[exp.Expression] = []
-        if command.where is not None:
-            conditions.append(self._predicate(command.where, resolve))
+        time_value: exp.Expr = col("_time")
+        if command.span is not None:
+            time_value = bucket_time(col("_time"), timemod.span_seconds(command.span, command.position))
+        base = exp.select(alias(time_value, "_time")).from_(exp.to_table(node.table))
+        conditions: list[exp.Expr] = []
+        if where is not None:
+            conditions.append(self._predicate(where, resolve))
         if self.window.earliest is not None:
-            conditions.append(exp.GTE(this=_col("_time"), expression=_timestamp(self.window.earliest)))
+            conditions.append(exp.GTE(this=col("_time"), expression=_timestamp(self.window.earliest)))
         if self.window.latest is not None:
-            conditions.append(exp.LT(this=_col("_time"), expression=_timestamp(self.window.latest)))
+            conditions.append(exp.LT(this=col("_time"), expression=_timestamp(self.window.latest)))
         if conditions:
             base = base.where(exp.and_(*conditions))
 
+        time_column = Column("_time", Kind.TIME)
         by_columns: list[Column] = []
         for name in dict.fromkeys(command.by):
+            if name == "_time":
+                by_columns.append(time_column)
+                continue
             expression, column = resolve(name)
-            base = base.select(_alias(expression, name))
+            base = base.select(alias(expression, name))
             by_columns.append(column)
         value_fields: dict[str, Column] = {}
         for aggregate in command.aggregates:
-            if aggregate.field is None or aggregate.field == "_time" or aggregate.field in command.by:
+            source = aggregate.field
+            if source is None or source == "_time" or source in command.by or source in value_fields:
                 continue
-            expression, column = resolve(aggregate.field)
-            base = base.select(_alias(expression, aggregate.field))
-            value_fields[aggregate.field] = column
-        self.builder.add(base, [Column("_time", is_time=True), *by_columns, *value_fields.values()])
+            expression, column = resolve(source)
+            base = base.select(alias(expression, source))
+            value_fields[source] = column
+        others = [c for c in by_columns if c.name != "_time"]
+        self.builder.add(base, [time_column, *others, *value_fields.values()])
+        self._group(command.aggregates, by_columns, command.options.get("fillnull_value"))
 
+    def _resolve_node(self, command: ast.Tstats, nodename: str | None) -> Node:
+        if command.datamodel is None:
+            raise UnsupportedError("tstats without 'from datamodel=' is not supported", command.position, "tstats")
+        wanted = command.datamodel
+        try:
+            if nodename and "." not in command.datamodel:
+                wanted = f"{command.datamodel}.{nodename}"
+                return find_node(command.datamodel, nodename)
+            return find_node(command.datamodel)
+        except UnknownNodeError:
+            raise UnsupportedError(f"data model '{wanted}' is not modelled", command.position, wanted) from None
+
+    def _group(self, aggregate_list: tuple[ast.Aggregate, ...], by_columns: list[Column], fill: str | None) -> None:
+        """Explode multivalue by-fields, fill or drop rows with missing by-fields, then aggregate."""
         for column in by_columns:
             if column.multivalue:
                 self._explode(column.name)
-        self._fill_or_drop(by_columns, command.options.get("fillnull_value"))
-        self._aggregate(command, by_columns, value_fields)
-        self.builder.sort_keys = [c.name for c in by_columns]
+        by_columns = [self.builder.column(c.name) or c for c in by_columns]
+        if by_columns:
+            self._fill_or_drop(by_columns, fill)
+            by_columns = [self.builder.column(c.name) or c for c in by_columns]
+        time_column = self.builder.column("_time")
+        selects: list[exp.Expr] = [col(c.name) for c in by_columns]
+        outputs: list[Column] = list(by_columns)
+        for aggregate in aggregate_list:
+            source = self.builder.column(aggregate.field) if aggregate.field else None
+            expression, kind = aggregates.aggregate(aggregate, source, time_column)
+            name = aggregate.output_name
+            selects = [s for s, o in zip(selects, outputs, strict=True) if o.name != name]
+            outputs = [o for o in outputs if o.name != name]
+            selects.append(alias(expression, name))
+            outputs.append(Column(name, kind))
+        select = exp.select(*selects).from_(self.builder.current)
+        if by_columns:
+            select = select.group_by(*[col(c.name) for c in by_columns])
+        self.builder.add(select, outputs)
+        self.builder.order = [OrderKey(c.name, mode="str") for c in by_columns]
 
     def _explode(self, name: str) -> None:
-        selects: list[exp.Expression] = []
+        selects: list[exp.Expr] = []
         columns: list[Column] = []
         for column in self.builder.columns:
             if column.name == name:
-                selects.append(_alias(semantics.explode_keep_empty(_col(name)), name))
-                columns.append(Column(name))
+                selects.append(alias(semantics.explode_keep_empty(col(name)), name))
+                columns.append(Column(name, Kind.STR))
             else:
-                selects.append(_col(column.name))
+                selects.append(col(column.name))
                 columns.append(column)
         self.builder.add(exp.select(*selects).from_(self.builder.current), columns)
 
     def _fill_or_drop(self, by_columns: list[Column], fill: str | None) -> None:
-        if not by_columns:
-            return
         by_names = {c.name for c in by_columns}
-        selects: list[exp.Expression] = []
+        selects: list[exp.Expr] = []
+        columns: list[Column] = []
         for column in self.builder.columns:
-            if fill is not None and column.name in by_names:
-                selects.append(_alias(semantics.fill_null(_col(column.name), fill), column.name))
+            if fill is not None and column.name in by_names and column.kind is not Kind.TIME:
+                text = to_text(Typed(col(column.name), column.kind), None, "fillnull_value")
+                selects.append(alias(semantics.fill_null(text, fill), column.name))
+                columns.append(Column(column.name, Kind.STR))
             else:
-                selects.append(_col(column.name))
+                selects.append(col(column.name))
+                columns.append(column)
         select = exp.select(*selects).from_(self.builder.current)
-        if fill is None:
-            select = select.where(
-                exp.and_(*[exp.Not(this=exp.Is(this=_col(c.name), expression=exp.Null())) for c in by_columns])
-            )
-        self.builder.add(select, list(self.builder.columns))
+        required = [c.name for c in by_columns if fill is None or c.kind is Kind.TIME]
+        if required:
+            select = select.where(exp.and_(*[_not_null(name) for name in required]))
+        self.builder.add(select, columns)
 
-    def _aggregate(self, command: ast.Tstats, by_columns: list[Column], value_fields: dict[str, Column]) -> None:
-        selects: list[exp.Expression] = [_col(c.name) for c in by_columns]
-        outputs: list[Column] = [Column(c.name) for c in by_columns]
-        for aggregate in command.aggregates:
-            source = aggregate.field
-            column = Column("_time", is_time=True) if source == "_time" else value_fields.get(source or "")
-            if column is None and source in {c.name for c in by_columns}:
-                column = Column(source or "")
-            expression, output = self._aggregate_expression(aggregate, column)
-            selects.append(_alias(expression, aggregate.output_name))
-            outputs.append(output)
-        select = exp.select(*selects).from_(self.builder.current)
-        if by_columns:
-            select = select.group_by(*[_col(c.name) for c in by_columns])
-        self.builder.add(select, outputs)
+    # --- inputlookup -------------------------------------------------------------------------------
+    def _inputlookup(self, command: ast.InputLookup) -> None:
+        lookup = self._lookup_table(command.table, command.position)
+        columns = [Column(name) for name in lookup.columns]
+        select = exp.select(*[col(c.name) for c in columns]).from_(exp.to_table(lookup.table))
+        if command.where is not None:
 
-    def _aggregate_expression(self, aggregate: ast.Aggregate, column: Column | None) -> tuple[exp.Expression, Column]:
-        name = aggregate.output_name
-        function = aggregate.function
-        if function == "count" and aggregate.field is None:
-            return exp.Count(this=exp.Star()), Column(name)
-        if column is None:
-            raise SplSyntaxError(f"{function} needs a field", aggregate.position, function)
-        if column.multivalue and function not in ("count", "dc"):
-            raise UnsupportedError(
-                f"{function}() over multivalue field '{column.name}' is not supported", aggregate.position, function
-            )
-        target = _col(column.name)
-        if function == "count":
-            return exp.Count(this=target), Column(name)
-        if function == "dc":
-            return exp.Count(this=exp.Distinct(expressions=[target])), Column(name)
-        if function in ("min", "max"):
-            cls = exp.Min if function == "min" else exp.Max
-            return cls(this=target), Column(name, is_time=column.is_time)
-        if function in ("earliest", "latest"):
-            cls2 = exp.ArgMin if function == "earliest" else exp.ArgMax
-            return cls2(this=target, expression=_col("_time")), Column(name, is_time=column.is_time)
-        if function == "values":
-            return exp.ArraySort(this=exp.ArrayUniqueAgg(this=target)), Column(name, multivalue=True)
-        if function in ("sum", "avg"):
-            numeric = exp.TryCast(this=target, to=exp.DataType.build("DOUBLE"))
-            return (exp.Sum if function == "sum" else exp.Avg)(this=numeric), Column(name)
-        raise UnsupportedError(f"aggregate function '{function}' is not supported", aggregate.position, function)
+            def resolve(name: str) -> tuple[exp.Expr, Column]:
+                if name in lookup.columns:
+                    return col(name), Column(name)
+                return exp.Null(), Column(name)
+
+            select = select.where(self._predicate(command.where, resolve))
+        self.builder.add(select, columns)
+
+    def _lookup_table(self, name: str, position: int) -> LookupTable:
+        lookup = self.resolve_lookup(name)
+        if lookup is None:
+            raise UnsupportedError(f"lookup '{name}' is not defined", position, name)
+        if lookup.cidr_fields:
+            raise UnsupportedError(f"lookup '{name}' uses CIDR matching, which is not supported", position, name)
+        self.lookups[lookup.name] = lookup
+        return lookup
 
     # --- rename, convert, search -----------------------------------------------------------------------
     def _rename(self, command: ast.Rename) -> None:
         names = [c.name for c in self.builder.columns]
         mapping: dict[str, str] = {}
         for source, target in command.pairs:
-            regex = _wildcard_regex(source)
+            pattern = _wildcard_regex(source)
             for name in names:
-                match = regex.match(mapping.get(name, name))
+                match = pattern.match(mapping.get(name, name))
                 if match:
                     new = target
                     for group in match.groups():
@@ -280,65 +294,369 @@ class Compiler:
                     mapping[name] = new
         renamed = {name: mapping.get(name, name) for name in names}
         targets = {new for old, new in renamed.items() if new != old}
-        selects: list[exp.Expression] = []
+        selects: list[exp.Expr] = []
         columns: list[Column] = []
         for column in self.builder.columns:
             new_name = renamed[column.name]
             if new_name == column.name and column.name in targets:
                 continue  # a rename onto an existing field replaces it, as in Splunk
-            selects.append(_alias(_col(column.name), new_name) if new_name != column.name else _col(column.name))
-            columns.append(Column(new_name, column.multivalue, column.is_time))
+            selects.append(alias(col(column.name), new_name) if new_name != column.name else col(column.name))
+            columns.append(Column(new_name, column.kind))
+        order = [OrderKey(renamed.get(k.name, k.name), k.descending, k.mode) for k in self.builder.order]
         self.builder.add(exp.select(*selects).from_(self.builder.current), columns)
-        self.builder.sort_keys = [renamed.get(k, k) for k in self.builder.sort_keys]
+        self.builder.order = order
 
     def _convert(self, command: ast.Convert) -> None:
-        replace: dict[str, exp.Expression] = {}
-        added: list[tuple[str, exp.Expression]] = []
+        replace: dict[str, exp.Expr] = {}
+        added: list[tuple[str, exp.Expr]] = []
+        fmt = exp.Literal.string(command.timeformat)
         for conversion in command.conversions:
             column = self.builder.column(conversion.field)
-            if column is None or not column.is_time:
-                # Splunk leaves a field it cannot convert untouched
-                continue
-            formatted = exp.TimeToStr(this=_col(column.name), format=exp.Literal.string(command.timeformat))
+            if column is None or column.kind in (Kind.MV, Kind.BOOL):
+                continue  # Splunk leaves a field it cannot convert untouched
+            value = Typed(col(column.name), column.kind)
+            formatted: exp.Expr = exp.TimeToStr(this=to_time(value), format=fmt)
+            if column.kind is Kind.STR:  # text that is not epoch seconds stays as it is
+                formatted = exp.Coalesce(this=formatted, expressions=[col(column.name)])
             if conversion.alias and conversion.alias != column.name:
                 added.append((conversion.alias, formatted))
             else:
                 replace[column.name] = formatted
         if not replace and not added:
             return
-        selects: list[exp.Expression] = []
-        columns: list[Column] = []
         added_names = {name for name, _ in added}
+        selects: list[exp.Expr] = []
+        columns: list[Column] = []
         for column in self.builder.columns:
             if column.name in added_names:
                 continue
             if column.name in replace:
-                selects.append(_alias(replace[column.name], column.name))
-                columns.append(Column(column.name))
+                selects.append(alias(replace[column.name], column.name))
+                columns.append(Column(column.name, Kind.STR))
             else:
-                selects.append(_col(column.name))
+                selects.append(col(column.name))
                 columns.append(column)
         for name, expression in added:
-            selects.append(_alias(expression, name))
-            columns.append(Column(name))
+            selects.append(alias(expression, name))
+            columns.append(Column(name, Kind.STR))
         self.builder.add(exp.select(*selects).from_(self.builder.current), columns)
 
     def _search(self, command: ast.Search) -> None:
         if isinstance(command.expression, ast.MatchAll):
             return
+        self._filter(self._predicate(command.expression, self._result_field))
 
-        def resolve(name: str) -> tuple[exp.Expression, Column]:
-            column = self.builder.column(name)
-            if column is None:
-                return exp.Null(), Column(name)
-            return _col(name), column
+    def _result_field(self, name: str) -> tuple[exp.Expr, Column]:
+        column = self.builder.column(name)
+        if column is None:
+            return exp.Null(), Column(name)
+        return col(name), column
 
-        predicate = self._predicate(command.expression, resolve)
-        select = exp.select(*[_col(c.name) for c in self.builder.columns]).from_(self.builder.current).where(predicate)
+    def _filter(self, predicate: exp.Expr) -> None:
+        select = self.builder.select_all().where(exp.Coalesce(this=predicate, expressions=[exp.false()]))
         self.builder.add(select, list(self.builder.columns))
 
+    # --- eval, where -----------------------------------------------------------------------------------
+    def _eval(self, command: ast.Eval) -> None:
+        for name, expression in command.assignments:
+            value = self._evaluator().value(expression)
+            if value.kind is Kind.BOOL:
+                raise SplSyntaxError(
+                    f"eval cannot assign a true/false value to '{name}' (use if())", command.position, name
+                )
+            kind = Kind.STR if value.kind is Kind.NULL else value.kind
+            sql = null_of(Kind.STR) if value.kind is Kind.NULL else value.sql
+            self._set_column(name, sql, kind)
+
+    def _set_column(self, name: str, sql: exp.Expr, kind: Kind) -> None:
+        self._set_columns([(name, sql, kind)])
+
+    def _set_columns(self, assignments: list[tuple[str, exp.Expr, Kind]]) -> None:
+        """Replace columns in place, or append them, in one stage (as eval, rex and lookup do)."""
+        new = {name: (sql, kind) for name, sql, kind in assignments}
+        selects: list[exp.Expr] = []
+        columns: list[Column] = []
+        for column in self.builder.columns:
+            if column.name in new:
+                sql, kind = new.pop(column.name)
+                selects.append(alias(sql, column.name))
+                columns.append(Column(column.name, kind))
+            else:
+                selects.append(col(column.name))
+                columns.append(column)
+        for name, (sql, kind) in new.items():
+            selects.append(alias(sql, name))
+            columns.append(Column(name, kind))
+        changed = {name for name, _, _ in assignments}
+        order = list(self.builder.order)
+        self.builder.add(exp.select(*selects).from_(self.builder.current), columns)
+        self.builder.order = [k for k in order if k.name not in changed]
+
+    def _where(self, command: ast.Where) -> None:
+        self._filter(self._evaluator().condition(command.expression))
+
+    # --- stats, eventstats -----------------------------------------------------------------------------
+    def _stats(self, command: ast.Stats) -> None:
+        if command.keep_events:
+            self._eventstats(command)
+            return
+        by_columns = [self._require_column(name, command.position) for name in dict.fromkeys(command.by)]
+        self._group(command.aggregates, by_columns, None)
+
+    def _require_column(self, name: str, position: int) -> Column:
+        column = self.builder.column(name)
+        if column is None:
+            # a by-field no row has: Splunk drops every row, which a NULL column reproduces
+            self._set_column(name, null_of(Kind.STR), Kind.STR)
+            column = Column(name)
+        return column
+
+    def _eventstats(self, command: ast.Stats) -> None:
+        """Aggregate per group in a side stage and join it back onto every row of the group."""
+        by_columns = [self._require_column(name, command.position) for name in dict.fromkeys(command.by)]
+        if any(c.multivalue for c in by_columns):
+            raise UnsupportedError("eventstats by a multivalue field is not supported", command.position, "eventstats")
+        rows = self.builder.current
+        columns = list(self.builder.columns)
+        order = list(self.builder.order)
+        time_column = self.builder.column("_time")
+        selects: list[exp.Expr] = [col(c.name) for c in by_columns]
+        outputs: list[Column] = []
+        for aggregate in command.aggregates:
+            source = self.builder.column(aggregate.field) if aggregate.field else None
+            expression, kind = aggregates.aggregate(aggregate, source, time_column)
+            selects.append(alias(expression, aggregate.output_name))
+            outputs.append(Column(aggregate.output_name, kind))
+        groups = exp.select(*selects).from_(rows)
+        if by_columns:
+            groups = groups.where(exp.and_(*[_not_null(c.name) for c in by_columns])).group_by(
+                *[col(c.name) for c in by_columns]
+            )
+        self.builder.add(groups, [*by_columns, *outputs])
+        groups_name = self.builder.current
+        new_names = {c.name for c in outputs}
+        kept = [c for c in columns if c.name not in new_names]
+        joined = exp.select(*[col(c.name, "r") for c in kept], *[col(c.name, "g") for c in outputs]).from_(
+            exp.alias_(exp.to_table(rows), "r")
+        )
+        if by_columns:
+            on = exp.and_(*[exp.EQ(this=col(c.name, "r"), expression=col(c.name, "g")) for c in by_columns])
+            joined = joined.join(exp.alias_(exp.to_table(groups_name), "g"), on=on, join_type="LEFT")
+        else:
+            joined = joined.join(exp.alias_(exp.to_table(groups_name), "g"), join_type="CROSS")
+        self.builder.add(joined, [*kept, *outputs])
+        self.builder.order = [k for k in order if k.name not in new_names]
+
+    # --- table, fields, dedup, sort, head ---------------------------------------------------------------
+    def _matching(self, patterns: tuple[str, ...]) -> list[str]:
+        names: list[str] = []
+        for pattern in patterns:
+            if "*" in pattern:
+                regex_ = _wildcard_regex(pattern)
+                names.extend(c.name for c in self.builder.columns if regex_.match(c.name))
+            else:
+                names.append(pattern)
+        return list(dict.fromkeys(names))
+
+    def _project(self, names: list[str]) -> None:
+        selects: list[exp.Expr] = []
+        columns: list[Column] = []
+        for name in names:
+            column = self.builder.column(name)
+            if column is None:
+                selects.append(alias(null_of(Kind.STR), name))
+                columns.append(Column(name))
+            else:
+                selects.append(col(name))
+                columns.append(column)
+        order = list(self.builder.order)
+        self.builder.add(exp.select(*selects).from_(self.builder.current), columns)
+        self.builder.order = [k for k in order if k.name in names]
+
+    def _table(self, command: ast.Table) -> None:
+        self._project(self._matching(command.fields))
+
+    def _fields(self, command: ast.Fields) -> None:
+        chosen = self._matching(command.fields)
+        if command.remove:
+            self._project([c.name for c in self.builder.columns if c.name not in chosen])
+            return
+        keep = [name for name in chosen if self.builder.column(name) is not None]
+        if self.builder.column("_time") is not None and "_time" not in keep:
+            keep.insert(0, "_time")  # `fields` keeps internal fields unless they are removed explicitly
+        self._project(keep)
+
+    def _dedup(self, command: ast.Dedup) -> None:
+        names = [name for name in command.fields]
+        missing = [name for name in names if self.builder.column(name) is None]
+        if missing and not command.keep_empty:
+            self._filter(exp.false())  # no row has the field: Splunk removes every row
+            return
+        present = [name for name in names if name not in missing]
+        rank = exp.Window(
+            this=exp.RowNumber(),
+            partition_by=[col(name) for name in present],
+            order=exp.Order(expressions=self.builder.order_expressions()) if self.builder.order else None,
+        )
+        ranked = self.builder.select_all().select(alias(rank, "_dedup_rank"))
+        columns = list(self.builder.columns)
+        order = list(self.builder.order)
+        self.builder.add(ranked, [*columns, Column("_dedup_rank", Kind.INT)])
+        keep: exp.Expr = exp.LTE(this=col("_dedup_rank"), expression=exp.Literal.number(command.count))
+        if command.keep_empty and present:
+            keep = exp.or_(keep, *[exp.Is(this=col(name), expression=exp.Null()) for name in present])
+        elif present:
+            keep = exp.and_(keep, *[_not_null(name) for name in present])
+        select = exp.select(*[col(c.name) for c in columns]).from_(self.builder.current).where(keep)
+        self.builder.add(select, columns)
+        self.builder.order = order
+
+    def _sort(self, command: ast.Sort) -> None:
+        self.builder.order = [
+            OrderKey(key.field, key.descending, key.mode) for key in command.keys if self.builder.column(key.field)
+        ]
+        self._limit(command.limit)
+
+    def _head(self, command: ast.Head) -> None:
+        self._limit(command.count)
+
+    def _limit(self, count: int | None) -> None:
+        if count is None:
+            return
+        select = self.builder.select_all()
+        terms = self.builder.order_expressions()
+        if terms:
+            select = select.order_by(*terms)
+        order = list(self.builder.order)
+        self.builder.add(select.limit(count), list(self.builder.columns))
+        self.builder.order = order
+
+    # --- rex, regex -------------------------------------------------------------------------------------
+    def _rex(self, command: ast.Rex) -> None:
+        translated = regex.translate(command.pattern, command.position)
+        if not translated.groups:
+            raise SplSyntaxError("rex needs at least one named group (?<name>...)", command.position, "rex")
+        column = self.builder.column(command.field)
+        if column is not None and column.kind is Kind.MV:
+            raise UnsupportedError("rex over a multivalue field is not supported", command.position, "rex")
+        if column is None:
+            subject: exp.Expr = null_of(Kind.STR)
+        else:
+            subject = to_text(Typed(col(column.name), column.kind), command.position, "rex")
+        pattern = exp.Literal.string(translated.pattern)
+        matched = exp.RegexpLike(this=subject.copy(), expression=pattern.copy())
+        assignments: list[tuple[str, exp.Expr, Kind]] = []
+        for name, group in translated.groups.items():
+            extracted = exp.RegexpExtract(
+                this=subject.copy(), expression=pattern.copy(), group=exp.Literal.number(group)
+            )
+            value = exp.Nullif(this=extracted, expression=exp.Literal.string(""))
+            existing = self.builder.column(name)
+            otherwise: exp.Expr = null_of(Kind.STR)
+            if existing is not None:  # a failed match leaves an existing field as it was
+                otherwise = to_text(Typed(col(name), existing.kind), command.position, "rex")
+            sql = exp.Case(ifs=[exp.If(this=matched.copy(), true=value)], default=otherwise)
+            assignments.append((name, sql, Kind.STR))
+        self._set_columns(assignments)
+
+    def _regex(self, command: ast.Regex) -> None:
+        pattern = exp.Literal.string(regex.translate(command.pattern, command.position).pattern)
+        column = self.builder.column(command.field)
+        if column is None:
+            matched: exp.Expr = exp.false()
+        else:
+            evaluator = self._evaluator()
+            value = Typed(col(column.name), column.kind)
+
+            def build(v: Typed) -> exp.Expr:
+                return exp.RegexpLike(this=to_text(v, command.position, "regex"), expression=pattern.copy())
+
+            matched = exp.Coalesce(this=evaluator.any_value(value, build, command.position), expressions=[exp.false()])
+        self._filter(exp.Not(this=exp.paren(matched)) if command.negate else matched)
+
+    # --- lookup -----------------------------------------------------------------------------------------
+    def _lookup(self, command: ast.Lookup) -> None:
+        lookup = self._lookup_table(command.table, command.position)
+        for lookup_field, _ in (*command.inputs, *command.outputs):
+            if lookup_field not in lookup.columns:
+                raise SplSyntaxError(
+                    f"lookup '{lookup.name}' has no field '{lookup_field}'", command.position, lookup_field
+                )
+        outputs = list(command.outputs) or [
+            (name, name) for name in lookup.columns if name not in {f for f, _ in command.inputs}
+        ]
+        row = "lk"
+        events = self.builder.current
+        conditions: list[exp.Expr] = []
+        for lookup_field, event_field in command.inputs:
+            column = self.builder.column(event_field)
+            if column is None:
+                conditions.append(exp.false())
+                continue
+            if column.kind is Kind.MV:
+                raise UnsupportedError(
+                    f"lookup input '{event_field}' is multivalue, which is not supported", command.position, event_field
+                )
+            event_value = to_text(Typed(col(event_field, events), column.kind), command.position, "lookup")
+            wildcard = lookup_field in lookup.wildcard_fields
+            conditions.append(match_condition(lookup, col(lookup_field, row), event_value, wildcard))
+        assignments: list[tuple[str, exp.Expr, Kind]] = []
+        for lookup_field, event_field in outputs:
+            first = exp.ArgMin(this=col(lookup_field, row), expression=col(ROW_COLUMN, row))
+            subquery = exp.select(first).from_(exp.alias_(exp.to_table(lookup.table), row)).where(exp.and_(*conditions))
+            value: exp.Expr = exp.Subquery(this=subquery)
+            existing = self.builder.column(event_field)
+            if command.output_new and existing is not None:
+                current = to_text(Typed(col(event_field), existing.kind), command.position, "lookup")
+                value = exp.Coalesce(this=current, expressions=[value])
+            elif lookup.default_match is not None:
+                value = exp.Coalesce(this=value, expressions=[exp.Literal.string(lookup.default_match)])
+            assignments.append((event_field, value, Kind.STR))
+        self._set_columns(assignments)
+
+    # --- fillnull, bin -----------------------------------------------------------------------------------
+    def _fillnull(self, command: ast.FillNull) -> None:
+        value = command.value
+        targets = list(command.fields) or [c.name for c in self.builder.columns if c.name != "_time"]
+        try:
+            number: float | None = float(value)
+        except ValueError:
+            number = None
+        for name in targets:
+            column = self.builder.column(name)
+            literal: Typed
+            if number is not None and (column is None or column.kind.numeric):
+                literal = Typed(
+                    exp.Literal.number(value), Kind.INT if number.is_integer() and "." not in value else Kind.NUM
+                )
+            else:
+                literal = Typed(exp.Literal.string(value), Kind.STR)
+            if column is None:
+                self._set_column(name, literal.sql, literal.kind)
+                continue
+            current = Typed(col(name), column.kind)
+            if column.kind is Kind.MV:
+                filled, kind = exp.Coalesce(this=current.sql, expressions=[to_list(literal)]), Kind.MV
+            elif column.kind.numeric and literal.kind.numeric:
+                kind = Kind.NUM if Kind.NUM in (column.kind, literal.kind) else Kind.INT
+                filled = exp.Coalesce(this=to_number(current), expressions=[literal.sql])
+            elif column.kind is Kind.TIME:
+                continue
+            else:
+                filled, kind = exp.Coalesce(this=to_text(current), expressions=[to_text(literal)]), Kind.STR
+            self._set_column(name, filled, kind)
+
+    def _bin(self, command: ast.Bin) -> None:
+        column = self.builder.column(command.field)
+        if column is None:
+            return
+        if column.kind is not Kind.TIME:
+            raise UnsupportedError("bin is only supported on _time", command.position, "bin")
+        seconds = timemod.span_seconds(command.span, command.position)
+        self._set_column(command.alias or command.field, bucket_time(col(command.field), seconds), Kind.TIME)
+
     # --- predicates ---------------------------------------------------------------------------------
-    def _predicate(self, node: ast.SearchExpr, resolve: _Resolver) -> exp.Expression:
+    def _predicate(self, node: ast.SearchExpr, resolve: _Resolver) -> exp.Expr:
         if isinstance(node, ast.MatchAll):
             return exp.true()
         if isinstance(node, ast.And):
@@ -347,16 +665,15 @@ class Compiler:
             return exp.or_(*[self._predicate(item, resolve) for item in node.items])
         if isinstance(node, ast.Not):
             return exp.Not(this=exp.paren(self._predicate(node.item, resolve)))
-        if isinstance(node, ast.Compare):
+        if isinstance(node, ast.Compare | ast.InList):
             expression, column = resolve(node.field)
             if isinstance(expression, exp.Null):
                 return exp.false()  # a missing field matches neither `=` nor `!=`
+            if column.kind not in (Kind.STR, Kind.MV):  # the search language compares text
+                expression = to_text(Typed(expression, column.kind), node.position, "a search")
+            if isinstance(node, ast.InList):
+                return semantics.in_list(expression, node.values, column.multivalue)
             return semantics.compare(expression, node.op, node.value, column.multivalue)
-        if isinstance(node, ast.InList):
-            expression, column = resolve(node.field)
-            if isinstance(expression, exp.Null):
-                return exp.false()
-            return semantics.in_list(expression, node.values, column.multivalue)
         if isinstance(node, ast.FreeText):
             raise UnsupportedError(
                 f"free-text search term '{node.value}' is not supported (use field=value)", node.position, node.value
@@ -364,9 +681,55 @@ class Compiler:
         raise SplError(f"unknown expression {node!r}")  # pragma: no cover
 
 
-_Resolver = Callable[[str], tuple[exp.Expression, Column]]
+def _split_nodename(where: ast.SearchExpr | None) -> tuple[ast.SearchExpr | None, str | None]:
+    """Take a top-level `nodename=X` out of a tstats WHERE clause: it selects the dataset, not rows."""
+    if where is None:
+        return None, None
+    items = list(where.items) if isinstance(where, ast.And) else [where]
+    nodename: str | None = None
+    rest: list[ast.SearchExpr] = []
+    for item in items:
+        if isinstance(item, ast.And):
+            inner, found = _split_nodename(item)
+            nodename = nodename or found
+            if inner is not None:
+                rest.append(inner)
+        elif isinstance(item, ast.Compare) and item.field.lower() == "nodename" and item.op == "=":
+            nodename = item.value
+        else:
+            rest.append(item)
+    if not rest:
+        return None, nodename
+    return (rest[0] if len(rest) == 1 else ast.And(tuple(rest))), nodename
 
 
-def compile_search(search: str, window: TimeWindow | None = None) -> CompiledSearch:
+_HANDLERS: dict[type, Callable[[Compiler, ast.Command], None]] = {
+    ast.Tstats: Compiler._tstats,  # type: ignore[dict-item]
+    ast.InputLookup: Compiler._inputlookup,  # type: ignore[dict-item]
+    ast.Rename: Compiler._rename,  # type: ignore[dict-item]
+    ast.Convert: Compiler._convert,  # type: ignore[dict-item]
+    ast.Search: Compiler._search,  # type: ignore[dict-item]
+    ast.Eval: Compiler._eval,  # type: ignore[dict-item]
+    ast.Where: Compiler._where,  # type: ignore[dict-item]
+    ast.Stats: Compiler._stats,  # type: ignore[dict-item]
+    ast.Table: Compiler._table,  # type: ignore[dict-item]
+    ast.Fields: Compiler._fields,  # type: ignore[dict-item]
+    ast.Dedup: Compiler._dedup,  # type: ignore[dict-item]
+    ast.Sort: Compiler._sort,  # type: ignore[dict-item]
+    ast.Head: Compiler._head,  # type: ignore[dict-item]
+    ast.Rex: Compiler._rex,  # type: ignore[dict-item]
+    ast.Regex: Compiler._regex,  # type: ignore[dict-item]
+    ast.Lookup: Compiler._lookup,  # type: ignore[dict-item]
+    ast.FillNull: Compiler._fillnull,  # type: ignore[dict-item]
+    ast.Bin: Compiler._bin,  # type: ignore[dict-item]
+}
+
+
+def compile_search(
+    search: str,
+    window: TimeWindow | None = None,
+    lookups: LookupResolver = no_lookups,
+    now: datetime | None = None,
+) -> CompiledSearch:
     """Parse and compile an expanded search (macros already substituted)."""
-    return Compiler(window).compile(parse(search))
+    return Compiler(window, lookups, now).compile(parse(search))

@@ -6,12 +6,14 @@ argument text verbatim; expansion repeats until no backtick is left (with a dept
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from tunnelhunt.spl.errors import MacroError
 
 MAX_DEPTH = 50
+_COMMENT = re.compile(r"```.*?```", re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -60,9 +62,14 @@ def _parse_call(body: str, position: int) -> tuple[str, list[str]]:
     return name.strip(), split_arguments(inner) if inner.strip() else []
 
 
+def strip_comments(search: str) -> str:
+    """Remove SPL comments (```like this```), which may themselves contain backticks."""
+    return _COMMENT.sub(" ", search)
+
+
 def expand_macros(search: str, lookup: MacroLookup) -> str:
-    """Expand every backtick macro in `search`, recursively."""
-    text = search
+    """Expand every backtick macro in `search`, recursively (comments are removed first)."""
+    text = strip_comments(search)
     for _ in range(MAX_DEPTH):
         start = text.find("`")
         if start < 0:

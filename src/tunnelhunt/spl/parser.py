@@ -1,4 +1,4 @@
-"""Recursive-descent parser from tokens to the SPL AST.
+"""Recursive-descent parser from an expanded search to the SPL AST.
 
 Each command has its own small parse function; a command tunnelhunt does not implement raises
 `UnsupportedError` naming it and its position, so a search is never half-run.
@@ -6,14 +6,17 @@ Each command has its own small parse function; a command tunnelhunt does not imp
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
-from tunnelhunt.spl import ast
+from tunnelhunt.spl import ast, parse_transforms
 from tunnelhunt.spl.errors import SplSyntaxError, UnsupportedError
-from tunnelhunt.spl.tokens import Kind, Token, tokenize
+from tunnelhunt.spl.search_expr import parse_search_expression
+from tunnelhunt.spl.tokens import Kind, TokenStream
 
 #: Default `convert timeformat` when a search gives none (Splunk's documented default).
 DEFAULT_TIMEFORMAT = "%m/%d/%Y %H:%M:%S"
+#: tstats options that only tune how Splunk reads its summaries; results do not depend on them here.
 TSTATS_OPTIONS = {
     "summariesonly",
     "allow_old_summaries",
@@ -24,47 +27,35 @@ TSTATS_OPTIONS = {
     "chunk_size",
     "include_reduced_buckets",
 }
-AGGREGATES = {"count", "min", "max", "dc", "values", "earliest", "latest", "sum", "avg"}
+AGGREGATES = {
+    "count",
+    "min",
+    "max",
+    "dc",
+    "distinct_count",
+    "values",
+    "list",
+    "earliest",
+    "latest",
+    "sum",
+    "avg",
+    "mean",
+    "stdev",
+    "stdevp",
+    "var",
+    "varp",
+    "range",
+    "median",
+}
 
 
-class TokenStream:
-    """Cursor over tokens with the look-ahead helpers the parse functions share."""
-
-    def __init__(self, tokens: list[Token]) -> None:
-        self.tokens = tokens
-        self.index = 0
-
-    @property
-    def current(self) -> Token:
-        return self.tokens[self.index]
-
-    def peek(self, offset: int = 1) -> Token:
-        return self.tokens[min(self.index + offset, len(self.tokens) - 1)]
-
-    def advance(self) -> Token:
-        token = self.tokens[self.index]
-        if token.kind is not Kind.EOF:
-            self.index += 1
-        return token
-
-    def expect(self, kind: Kind, what: str) -> Token:
-        token = self.current
-        if token.kind is not kind:
-            raise SplSyntaxError(
-                f"expected {what}, found {token.value or token.kind.value!r}", token.position, token.value
-            )
-        return self.advance()
-
-    def expect_word(self, what: str) -> Token:
-        return self.expect(Kind.WORD, what)
-
-    def at_command_end(self) -> bool:
-        return self.current.kind in (Kind.PIPE, Kind.EOF)
+#: `p95`, `perc95`, `exactperc95`, `upperperc95`: the 95th percentile.
+PERCENTILE = re.compile(r"^(p|perc|exactperc|upperperc)(\d{1,2}(\.\d+)?)$")
 
 
 def parse(search: str) -> ast.Pipeline:
     """Parse an expanded search (no macros left) into a pipeline."""
-    stream = TokenStream(tokenize(search))
+    stream = TokenStream(search)
     commands: list[ast.Command] = []
     if stream.current.kind is Kind.PIPE:
         stream.advance()
@@ -94,60 +85,68 @@ def parse(search: str) -> ast.Pipeline:
 def _end_command(stream: TokenStream) -> None:
     if not stream.at_command_end():
         token = stream.current
+        if token.kind is Kind.LBRACKET:
+            raise UnsupportedError("subsearch [ ... ] is not supported", token.position, "[")
         raise SplSyntaxError(f"unexpected {token.value!r}", token.position, token.value)
 
 
 # --- tstats -------------------------------------------------------------------------------------
 def _parse_tstats(stream: TokenStream, position: int) -> ast.Tstats:
     options: dict[str, str] = {}
-    while (
-        stream.current.kind is Kind.WORD
-        and stream.peek().kind is Kind.OP
-        and stream.peek().value == "="
-        and stream.current.value.lower() in TSTATS_OPTIONS
-    ):
-        key = stream.advance().value.lower()
-        stream.advance()
-        options[key] = stream.expect_word(f"a value for {key}").value
-    aggregates = _parse_aggregates(stream)
+    while stream.is_option(*TSTATS_OPTIONS):
+        key, value = stream.read_option()
+        options[key] = value
+    if options.get("prestats", "false").lower() in ("true", "t", "1"):
+        raise UnsupportedError("tstats prestats=true is not supported", position, "prestats")
+    if options.get("append", "false").lower() in ("true", "t", "1"):
+        raise UnsupportedError("tstats append=true is not supported", position, "append")
+    aggregates = parse_aggregates(stream, stop=("FROM", "WHERE", "BY"))
     datamodel: str | None = None
     where: ast.SearchExpr | None = None
     by: list[str] = []
+    span: str | None = None
     while not stream.at_command_end():
         token = stream.current
         if token.is_word("FROM"):
             stream.advance()
-            key = stream.expect_word("datamodel=")
-            if key.value.lower() != "datamodel":
+            source = stream.expect_word("datamodel=")
+            if source.value.lower() != "datamodel":
                 raise UnsupportedError(
-                    f"tstats FROM {key.value} is not supported (only datamodel=)", key.position, key.value
+                    f"tstats FROM {source.value} is not supported (only datamodel=)", source.position, source.value
                 )
             stream.expect(Kind.OP, "'='")
             datamodel = stream.expect_word("a data model name").value
         elif token.is_word("WHERE"):
             stream.advance()
-            where = _parse_or(stream, stop=("BY", "FROM"))
+            clause = parse_search_expression(stream, stop=("BY", "FROM"))
+            where = clause if where is None else ast.And((where, clause))
         elif token.is_word("BY"):
             stream.advance()
-            by.extend(_parse_field_list(stream))
+            fields, span = _parse_by_fields(stream)
+            by.extend(fields)
         else:
             raise SplSyntaxError(f"unexpected {token.value!r} in tstats", token.position, token.value)
     if not aggregates:
         raise SplSyntaxError("tstats needs at least one aggregate", position)
-    return ast.Tstats(position, options, tuple(aggregates), datamodel, where, tuple(by))
+    return ast.Tstats(position, options, tuple(aggregates), datamodel, where, tuple(by), span)
 
 
-def _parse_aggregates(stream: TokenStream) -> list[ast.Aggregate]:
+def parse_aggregates(stream: TokenStream, stop: tuple[str, ...]) -> list[ast.Aggregate]:
+    """`count`, `func(field) [AS alias]`, ... until a bare keyword in `stop` or the command's end."""
     aggregates: list[ast.Aggregate] = []
-    while stream.current.kind is Kind.WORD and not stream.current.is_word("FROM", "WHERE", "BY"):
+    while stream.current.kind is Kind.WORD and not stream.current.is_word(*stop):
         token = stream.advance()
         function = token.value.lower()
         field: str | None = None
         if stream.current.kind is Kind.LPAREN:
             stream.advance()
+            if stream.current.is_word("eval") and stream.peek().kind is Kind.LPAREN:
+                raise UnsupportedError(
+                    f"{function}(eval(...)) is not supported", stream.current.position, f"{function}(eval"
+                )
             field = stream.expect_word("a field name").value
             stream.expect(Kind.RPAREN, "')'")
-        if function not in AGGREGATES:
+        if function not in AGGREGATES and not PERCENTILE.match(function):
             raise UnsupportedError(f"aggregate function '{token.value}' is not supported", token.position, token.value)
         alias = None
         if stream.current.is_word("AS"):
@@ -159,86 +158,34 @@ def _parse_aggregates(stream: TokenStream) -> list[ast.Aggregate]:
     return aggregates
 
 
-def _parse_field_list(stream: TokenStream) -> list[str]:
+def _parse_by_fields(stream: TokenStream) -> tuple[list[str], str | None]:
+    """By-clause fields; `_time span=1h` (or `span=1h _time`) gives the span of the time buckets."""
     fields: list[str] = []
-    while stream.current.kind is Kind.WORD and not stream.current.is_word("FROM", "WHERE", "BY"):
-        token = stream.advance()
-        if stream.current.kind is Kind.OP and stream.current.value == "=":
-            raise UnsupportedError(f"by-clause option '{token.value}=' is not supported", token.position, token.value)
-        fields.append(token.value)
+    span: str | None = None
+    span_position = 0
+    while stream.current.kind in (Kind.WORD, Kind.COMMA) and not stream.current.is_word("FROM", "WHERE", "BY"):
         if stream.current.kind is Kind.COMMA:
             stream.advance()
-    return fields
+        elif stream.is_option("span"):
+            span_position = stream.current.position
+            _, span = stream.read_option()
+        else:
+            token = stream.advance()
+            if stream.current.kind is Kind.OP and stream.current.value == "=":
+                raise UnsupportedError(
+                    f"by-clause option '{token.value}=' is not supported", token.position, token.value
+                )
+            fields.append(token.value)
+    if span is not None and "_time" not in fields:
+        raise UnsupportedError("span= needs _time in the by-clause", span_position, "span")
+    return fields, span
 
 
-# --- search expressions ---------------------------------------------------------------------------
-def _parse_or(stream: TokenStream, stop: tuple[str, ...] = ()) -> ast.SearchExpr:
-    items = [_parse_and(stream, stop)]
-    while stream.current.is_word("OR"):
-        stream.advance()
-        items.append(_parse_and(stream, stop))
-    return items[0] if len(items) == 1 else ast.Or(tuple(items))
-
-
-def _starts_term(token: Token, stop: tuple[str, ...]) -> bool:
-    if token.kind in (Kind.LPAREN, Kind.LBRACKET):
-        return True
-    return token.kind is Kind.WORD and not token.is_word("OR", *stop)
-
-
-def _parse_and(stream: TokenStream, stop: tuple[str, ...]) -> ast.SearchExpr:
-    items = [_parse_not(stream, stop)]
-    while True:
-        if stream.current.is_word("AND"):
-            stream.advance()
-        elif not _starts_term(stream.current, stop):
-            break
-        items.append(_parse_not(stream, stop))
-    return items[0] if len(items) == 1 else ast.And(tuple(items))
-
-
-def _parse_not(stream: TokenStream, stop: tuple[str, ...]) -> ast.SearchExpr:
-    if stream.current.is_word("NOT"):
-        stream.advance()
-        return ast.Not(_parse_not(stream, stop))
-    return _parse_primary(stream, stop)
-
-
-def _parse_primary(stream: TokenStream, stop: tuple[str, ...]) -> ast.SearchExpr:
-    token = stream.current
-    if token.kind is Kind.LPAREN:
-        stream.advance()
-        inner = _parse_or(stream, stop)
-        stream.expect(Kind.RPAREN, "')'")
-        return inner
-    if token.kind is Kind.LBRACKET:
-        raise UnsupportedError("subsearch [ ... ] is not supported", token.position, "[")
-    word = stream.expect_word("a search term")
-    following = stream.current
-    if following.kind is Kind.OP:
-        stream.advance()
-        value = stream.expect_word(f"a value after {word.value}{following.value}")
-        return ast.Compare(word.value, "=" if following.value == "==" else following.value, value.value, word.position)
-    if following.is_word("IN") and stream.peek().kind is Kind.LPAREN:
-        stream.advance()
-        stream.advance()
-        values: list[str] = []
-        while stream.current.kind is not Kind.RPAREN:
-            values.append(stream.expect_word("a value in IN (...)").value)
-            if stream.current.kind is Kind.COMMA:
-                stream.advance()
-        stream.advance()
-        return ast.InList(word.value, tuple(values), word.position)
-    if word.value == "*" and not word.quoted:
-        return ast.MatchAll()
-    return ast.FreeText(word.value, word.position)
-
-
-# --- other commands ---------------------------------------------------------------------------------
+# --- search, rename, convert ------------------------------------------------------------------------
 def _parse_search_command(stream: TokenStream, position: int) -> ast.Search:
     if stream.at_command_end():
         return ast.Search(position, ast.MatchAll())
-    return ast.Search(position, _parse_or(stream))
+    return ast.Search(position, parse_search_expression(stream))
 
 
 def _parse_rename(stream: TokenStream, position: int) -> ast.Rename:
@@ -263,11 +210,10 @@ def _parse_convert(stream: TokenStream, position: int) -> ast.Convert:
     timeformat = DEFAULT_TIMEFORMAT
     conversions: list[ast.Conversion] = []
     while not stream.at_command_end():
-        token = stream.expect_word("a conversion")
-        if stream.current.kind is Kind.OP and token.value.lower() == "timeformat":
-            stream.advance()
-            timeformat = stream.expect_word("a time format").value
+        if stream.is_option("timeformat"):
+            _, timeformat = stream.read_option()
             continue
+        token = stream.expect_word("a conversion")
         function = token.value.lower()
         if function not in ("ctime",):
             raise UnsupportedError(f"convert function '{token.value}' is not supported", token.position, token.value)
@@ -279,9 +225,35 @@ def _parse_convert(stream: TokenStream, position: int) -> ast.Convert:
             stream.advance()
             alias = stream.expect_word("an alias").value
         conversions.append(ast.Conversion(function, field, alias))
+        if stream.current.kind is Kind.COMMA:
+            stream.advance()
     if not conversions:
         raise SplSyntaxError("convert needs a conversion such as ctime(field)", position)
     return ast.Convert(position, timeformat, tuple(conversions))
+
+
+def _parse_stats(stream: TokenStream, position: int) -> ast.Stats:
+    return _stats_like(stream, position, keep_events=False)
+
+
+def _parse_eventstats(stream: TokenStream, position: int) -> ast.Stats:
+    return _stats_like(stream, position, keep_events=True)
+
+
+def _stats_like(stream: TokenStream, position: int, keep_events: bool) -> ast.Stats:
+    while stream.is_option("allnum", "delim", "partitions"):
+        stream.read_option()
+    aggregates = parse_aggregates(stream, stop=("BY",))
+    if not aggregates:
+        raise SplSyntaxError("stats needs at least one aggregate", position)
+    by: list[str] = []
+    if stream.current.is_word("BY"):
+        stream.advance()
+        fields, span = _parse_by_fields(stream)
+        if span is not None:
+            raise UnsupportedError("stats by _time span= is not supported (use bin first)", position, "span")
+        by = fields
+    return ast.Stats(position, tuple(aggregates), tuple(by), keep_events)
 
 
 CommandParser = Callable[[TokenStream, int], ast.Command]
@@ -290,4 +262,20 @@ _COMMANDS: dict[str, CommandParser] = {
     "rename": _parse_rename,
     "convert": _parse_convert,
     "search": _parse_search_command,
+    "stats": _parse_stats,
+    "eventstats": _parse_eventstats,
+    "eval": parse_transforms.parse_eval,
+    "where": parse_transforms.parse_where,
+    "table": parse_transforms.parse_table,
+    "fields": parse_transforms.parse_fields,
+    "dedup": parse_transforms.parse_dedup,
+    "sort": parse_transforms.parse_sort,
+    "head": parse_transforms.parse_head,
+    "rex": parse_transforms.parse_rex,
+    "regex": parse_transforms.parse_regex,
+    "lookup": parse_transforms.parse_lookup,
+    "inputlookup": parse_transforms.parse_inputlookup,
+    "fillnull": parse_transforms.parse_fillnull,
+    "bin": parse_transforms.parse_bin,
+    "bucket": parse_transforms.parse_bin,
 }

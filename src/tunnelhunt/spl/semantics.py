@@ -3,10 +3,12 @@
 - Field values compare case-insensitively; `*` is a wildcard over the whole value.
 - A comparison on a missing (NULL) field is false, so `NOT field=x` is true for events without it.
 - A multivalue field matches when any of its values matches.
+- A value written as an IPv4 CIDR (`10.0.0.0/8`) matches the addresses inside it.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import re
 
 from sqlglot import exp
@@ -14,6 +16,38 @@ from sqlglot import exp
 #: LIKE escape character: `!` behaves the same in DuckDB and Spark (a backslash would not).
 LIKE_ESCAPE = "!"
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+_CIDR = re.compile(r"^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}/\d{1,2}$")
+_IPV4 = r"^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$"
+
+
+def _octet(text: exp.Expr, group: int) -> exp.Expr:
+    extracted = exp.RegexpExtract(
+        this=text.copy(), expression=exp.Literal.string(_IPV4), group=exp.Literal.number(group)
+    )
+    return exp.TryCast(this=extracted, to=exp.DataType.build("BIGINT"))
+
+
+def ipv4_in_network(text: exp.Expr, network: ipaddress.IPv4Network) -> exp.Expr:
+    """True when `text` is a dotted IPv4 address inside `network`; never NULL."""
+    number: exp.Expr = _octet(text, 1)
+    for group in (2, 3, 4):
+        number = exp.Add(
+            this=exp.Mul(this=exp.paren(number), expression=exp.Literal.number(256)), expression=_octet(text, group)
+        )
+    valid = exp.and_(*[exp.LTE(this=_octet(text, g), expression=exp.Literal.number(255)) for g in (1, 2, 3, 4)])
+    low, high = int(network.network_address), int(network.broadcast_address)
+    inside = exp.Between(this=number, low=exp.Literal.number(low), high=exp.Literal.number(high))
+    return exp.Coalesce(this=exp.and_(valid, inside), expressions=[exp.false()])
+
+
+def cidr_network(value: str) -> ipaddress.IPv4Network | None:
+    """The network a search value such as `10.0.0.0/8` names, or None when it is not a CIDR."""
+    if not _CIDR.match(value):
+        return None
+    try:
+        return ipaddress.IPv4Network(value, strict=False)
+    except ValueError:
+        return None
 
 
 def wildcard_to_like(value: str) -> str:
@@ -29,8 +63,11 @@ def wildcard_to_like(value: str) -> str:
     return "".join(out)
 
 
-def _value_predicate(subject: exp.Expression, value: str) -> exp.Expression:
-    """Case-insensitive equality, or LIKE when the value carries a wildcard."""
+def _value_predicate(subject: exp.Expr, value: str) -> exp.Expr:
+    """Case-insensitive equality, LIKE when the value carries a wildcard, CIDR when it is a network."""
+    network = cidr_network(value)
+    if network is not None:
+        return ipv4_in_network(subject, network)
     lowered = exp.Lower(this=subject.copy())
     if "*" in value:
         like = exp.Like(this=lowered, expression=exp.Literal.string(wildcard_to_like(value.lower())))
@@ -38,24 +75,24 @@ def _value_predicate(subject: exp.Expression, value: str) -> exp.Expression:
     return exp.EQ(this=lowered, expression=exp.Literal.string(value.lower()))
 
 
-def _any_element(column: exp.Expression, build: exp.Expression) -> exp.Expression:
+def _any_element(column: exp.Expr, build: exp.Expr) -> exp.Expr:
     """True when some element `x` of an array column satisfies `build` (written over column `x`)."""
     lam = exp.Lambda(this=build, expressions=[exp.to_identifier("x")])
     filtered = exp.ArrayFilter(this=column.copy(), expression=lam)
     return exp.GT(this=exp.ArraySize(this=filtered), expression=exp.Literal.number(0))
 
 
-def false_if_null(predicate: exp.Expression) -> exp.Expression:
+def false_if_null(predicate: exp.Expr) -> exp.Expr:
     return exp.Coalesce(this=predicate, expressions=[exp.false()])
 
 
-def exists(column: exp.Expression, multivalue: bool) -> exp.Expression:
+def exists(column: exp.Expr, multivalue: bool) -> exp.Expr:
     if multivalue:
         return false_if_null(exp.GT(this=exp.ArraySize(this=column.copy()), expression=exp.Literal.number(0)))
     return exp.Not(this=exp.Is(this=column.copy(), expression=exp.Null()))
 
 
-def matches(column: exp.Expression, value: str, multivalue: bool) -> exp.Expression:
+def matches(column: exp.Expr, value: str, multivalue: bool) -> exp.Expr:
     """`field=value` with Splunk semantics; never NULL."""
     if value == "*":
         return exists(column, multivalue)
@@ -64,7 +101,7 @@ def matches(column: exp.Expression, value: str, multivalue: bool) -> exp.Express
     return false_if_null(_value_predicate(column, value))
 
 
-def compare(column: exp.Expression, op: str, value: str, multivalue: bool) -> exp.Expression:
+def compare(column: exp.Expr, op: str, value: str, multivalue: bool) -> exp.Expr:
     """`field op value` for `=`, `!=`, `<`, `<=`, `>`, `>=`; never NULL."""
     if op == "=":
         return matches(column, value, multivalue)
@@ -73,10 +110,10 @@ def compare(column: exp.Expression, op: str, value: str, multivalue: bool) -> ex
     operators: dict[str, type[exp.Binary]] = {"<": exp.LT, "<=": exp.LTE, ">": exp.GT, ">=": exp.GTE}
     binary = operators[op]
     if _NUMBER.match(value):
-        subject: exp.Expression = exp.TryCast(
+        subject: exp.Expr = exp.TryCast(
             this=exp.column("x") if multivalue else column.copy(), to=exp.DataType.build("DOUBLE")
         )
-        literal: exp.Expression = exp.Literal.number(value)
+        literal: exp.Expr = exp.Literal.number(value)
     else:
         subject = exp.column("x") if multivalue else column.copy()
         literal = exp.Literal.string(value)
@@ -86,7 +123,7 @@ def compare(column: exp.Expression, op: str, value: str, multivalue: bool) -> ex
     return false_if_null(predicate)
 
 
-def in_list(column: exp.Expression, values: tuple[str, ...], multivalue: bool) -> exp.Expression:
+def in_list(column: exp.Expr, values: tuple[str, ...], multivalue: bool) -> exp.Expr:
     """`field IN (...)`: any value matches, wildcards and case-insensitivity included."""
     predicates = [matches(column, value, multivalue) for value in values]
     if not predicates:
@@ -94,12 +131,12 @@ def in_list(column: exp.Expression, values: tuple[str, ...], multivalue: bool) -
     return exp.or_(*predicates) if len(predicates) > 1 else predicates[0]
 
 
-def fill_null(column: exp.Expression, fill: str) -> exp.Expression:
+def fill_null(column: exp.Expr, fill: str) -> exp.Expr:
     """`fillnull_value`: a missing by-field becomes the given text instead of dropping the row."""
     return exp.Coalesce(this=column, expressions=[exp.Literal.string(fill)])
 
 
-def explode_keep_empty(column: exp.Expression) -> exp.Expression:
+def explode_keep_empty(column: exp.Expr) -> exp.Expr:
     """One row per value of a multivalue field; an empty or missing field gives one NULL row."""
     empty = exp.or_(
         exp.Is(this=column.copy(), expression=exp.Null()),

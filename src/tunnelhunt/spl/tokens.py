@@ -65,6 +65,12 @@ def tokenize(text: str) -> list[Token]:
                 value, index = _read_quoted(text, index)
                 parts.append(value)
                 quoted = True
+                if index < length and (text[index].isalnum() or text[index] == "_"):
+                    break  # `"a"b=c`: a quoted value ends before the next field name
+                continue
+            if char == "(" and parts and text.startswith("()", index):
+                parts.append("()")  # `*GetCurrent()*`: an empty pair inside a term is part of it
+                index += 2
                 continue
             if char in _WORD_STOP or (char == "!" and text.startswith("!=", index)):
                 break
@@ -90,3 +96,67 @@ def _read_quoted(text: str, start: int) -> tuple[str, int]:
         out.append(char)
         index += 1
     raise SplSyntaxError("unterminated quoted string", start, text[start : start + 30])
+
+
+class TokenStream:
+    """Cursor over the tokens of one search, with the look-ahead helpers the parse functions share.
+
+    It keeps the search text so that commands with their own expression language (eval, where,
+    regex) can take the raw text of their arguments.
+    """
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.tokens = tokenize(text)
+        self.index = 0
+
+    @property
+    def current(self) -> Token:
+        return self.tokens[self.index]
+
+    def peek(self, offset: int = 1) -> Token:
+        return self.tokens[min(self.index + offset, len(self.tokens) - 1)]
+
+    def advance(self) -> Token:
+        token = self.tokens[self.index]
+        if token.kind is not Kind.EOF:
+            self.index += 1
+        return token
+
+    def expect(self, kind: Kind, what: str) -> Token:
+        token = self.current
+        if token.kind is not kind:
+            raise SplSyntaxError(
+                f"expected {what}, found {token.value or token.kind.value!r}", token.position, token.value
+            )
+        return self.advance()
+
+    def expect_word(self, what: str) -> Token:
+        return self.expect(Kind.WORD, what)
+
+    def at_command_end(self) -> bool:
+        return self.current.kind in (Kind.PIPE, Kind.EOF)
+
+    def is_option(self, *names: str) -> bool:
+        """The cursor is at `name=` for one of the given option names (case-insensitive)."""
+        token = self.current
+        return (
+            token.kind is Kind.WORD
+            and not token.quoted
+            and token.value.lower() in names
+            and self.peek().kind is Kind.OP
+            and self.peek().value == "="
+        )
+
+    def read_option(self) -> tuple[str, str]:
+        """Consume `name=value` and return both (the name lower-cased)."""
+        key = self.advance().value.lower()
+        self.advance()
+        return key, self.expect_word(f"a value for {key}").value
+
+    def rest_of_command(self) -> tuple[str, int]:
+        """Consume everything up to the command's end; return its raw text and start position."""
+        start = self.current.position
+        while not self.at_command_end():
+            self.advance()
+        return self.text[start : self.current.position].strip(), start

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import csv
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
 import duckdb
 import pyarrow as pa
+import pyarrow.csv as pa_csv
 
 from tunnelhunt.cim import NODES, Node
+
+
+def _header_only(path: Path) -> bool:
+    """A CSV file with a header line and no rows (pyarrow cannot read those)."""
+    with path.open("rb") as stream:
+        head = stream.read(1 << 16)
+    return len(head) < (1 << 16) and len([line for line in head.splitlines() if line.strip()]) <= 1
+
 
 _SQL_TYPES = {"string": "VARCHAR", "int": "BIGINT", "timestamp": "TIMESTAMP"}
 
@@ -41,6 +52,53 @@ class Store:
         finally:
             self.con.unregister("_incoming")
         return rows.num_rows
+
+    def load_csv(self, table_name: str, path: Path, columns: tuple[str, ...], row_column: str) -> int:
+        """Create `table_name` from a CSV file (every column text, empty cells NULL) unless it exists.
+
+        `row_column` numbers the rows in file order (lookups let the first matching row win).
+        Rows with the wrong number of cells are skipped. Returns the rows loaded (0 if it existed).
+        """
+        exists = self.con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table_name]
+        ).fetchall()[0][0]
+        if exists:
+            return 0
+        skipped: list[int] = []
+
+        def skip(row: pa_csv.InvalidRow) -> str:
+            skipped.append(row.number or 0)
+            return "skip"
+
+        if path.stat().st_size == 0 or _header_only(path):
+            table = pa.table({name: pa.array([], pa.string()) for name in columns})
+        else:
+            table = self._read_csv(path, columns, skip)
+        names = [name.lstrip("\ufeff").strip() for name in table.column_names]
+        table = pa.table({name: table.column(i).cast(pa.string()) for i, name in enumerate(names)})
+        table = table.append_column(row_column, pa.array(range(table.num_rows), pa.int64()))
+        self.con.register("_lookup_rows", table)
+        try:
+            self.con.execute(f'CREATE TABLE "{table_name}" AS SELECT * FROM _lookup_rows')
+        finally:
+            self.con.unregister("_lookup_rows")
+        return table.num_rows
+
+    @staticmethod
+    def _read_csv(path: Path, columns: tuple[str, ...], skip: Callable[[pa_csv.InvalidRow], str]) -> pa.Table:
+        """Every column as text: the header names are read first so that nothing is type-inferred."""
+        with path.open("r", encoding="utf-8-sig", newline="") as stream:
+            raw_names = next(csv.reader([stream.readline(1 << 16)]), [])
+        return pa_csv.read_csv(
+            path,
+            read_options=pa_csv.ReadOptions(encoding="utf8", column_names=raw_names, skip_rows=1),
+            parse_options=pa_csv.ParseOptions(invalid_row_handler=skip, newlines_in_values=True),
+            convert_options=pa_csv.ConvertOptions(
+                column_types={name: pa.string() for name in raw_names},
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=True,
+            ),
+        )
 
     def count(self, table_name: str) -> int:
         row = self.con.execute(f"SELECT count(*) FROM {table_name}").fetchall()[0]

@@ -1,0 +1,77 @@
+"""Accumulates the CTE stages of one compiled search and the columns each stage yields.
+
+Every command adds one stage (a SELECT over the previous stage). The builder also remembers the
+order Splunk would show results in (the by-fields of the last stats, or the last sort), which the
+final SELECT applies and which `head` and `dedup` use to decide what "first" means.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlglot import exp
+
+from tunnelhunt.spl.values import DOUBLE, Column, Kind, col
+
+
+@dataclass(frozen=True)
+class OrderKey:
+    name: str
+    descending: bool = False
+    mode: str = "auto"  # auto, num or str
+
+
+class Builder:
+    def __init__(self) -> None:
+        self.stages: list[tuple[str, exp.Select]] = []
+        self.columns: list[Column] = []
+        self.order: list[OrderKey] = []
+
+    @property
+    def current(self) -> str:
+        return self.stages[-1][0]
+
+    def next_name(self) -> str:
+        return f"stage{len(self.stages)}"
+
+    def add(self, select: exp.Select, columns: list[Column]) -> None:
+        self.stages.append((self.next_name(), select))
+        self.columns = columns
+        names = {c.name for c in columns}
+        self.order = [key for key in self.order if key.name in names]
+
+    def column(self, name: str) -> Column | None:
+        return next((c for c in self.columns if c.name == name), None)
+
+    def select_all(self) -> exp.Select:
+        """SELECT every current column FROM the current stage (to extend with WHERE, LIMIT, ...)."""
+        return exp.select(*[col(c.name) for c in self.columns]).from_(self.current)
+
+    def order_expressions(self, table: str | None = None) -> list[exp.Ordered]:
+        """ORDER BY terms for the current order; text sorts numbers first, numerically, as Splunk does."""
+        terms: list[exp.Ordered] = []
+        for key in self.order:
+            column = self.column(key.name)
+            if column is None or column.kind is Kind.MV:
+                continue
+            subject = col(key.name, table)
+            if column.kind is Kind.STR and key.mode != "str":
+                number = exp.TryCast(this=subject.copy(), to=DOUBLE)
+                if key.mode == "auto":
+                    terms.append(
+                        exp.Ordered(this=exp.Is(this=number.copy(), expression=exp.Null()), desc=key.descending)
+                    )
+                terms.append(exp.Ordered(this=number, desc=key.descending, nulls_first=key.descending))
+                if key.mode == "num":
+                    continue
+            terms.append(exp.Ordered(this=subject, desc=key.descending, nulls_first=key.descending))
+        return terms
+
+    def finish(self) -> exp.Select:
+        final = self.select_all()
+        terms = self.order_expressions()
+        if terms:
+            final = final.order_by(*terms)
+        for name, select in self.stages:
+            final = final.with_(name, as_=select)
+        return final

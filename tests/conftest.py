@@ -8,7 +8,15 @@ from pathlib import Path
 import pytest
 
 PROJECT = Path(__file__).resolve().parents[1]
-SHARED_DATASETS = PROJECT.parent / "shared" / "datasets"
+
+
+def _shared_datasets() -> Path:
+    """`../shared/datasets` beside the project (CI, main checkout), or beside a worktree's parent."""
+    candidates = [PROJECT.parent / "shared" / "datasets", PROJECT.parents[1] / "shared" / "datasets"]
+    return next((c for c in candidates if c.is_dir()), candidates[0])
+
+
+SHARED_DATASETS = _shared_datasets()
 
 
 def shared_dataset(relative: str) -> Path:

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import sys
 
-from tunnelhunt.cli import findings, generate, hunt, risk, run, watch  # noqa: F401  (each module registers its command)
+from tunnelhunt.cli import (  # noqa: F401  (each module registers its command)
+    compile,
+    findings,
+    generate,
+    hunt,
+    risk,
+    run,
+    test,
+    validate,
+    watch,
+)
 from tunnelhunt.cli.common import app, stderr
 from tunnelhunt.cli.exit_codes import ExitCode
 

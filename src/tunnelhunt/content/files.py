@@ -15,10 +15,17 @@ _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 class ContentError(Exception):
     """A content file that cannot be loaded, with the file and the key at fault."""
 
-    def __init__(self, path: Path, message: str) -> None:
+    def __init__(self, path: Path, message: str, problems: list[tuple[str, str]] | None = None) -> None:
         super().__init__(f"{path}: {message}")
         self.path = path
         self.message = message
+        #: (key, message) pairs, one per schema problem; a whole-file problem has the key "file"
+        self.problems = problems or [("file", message)]
+
+    @classmethod
+    def from_validation(cls, path: Path, exc: ValidationError) -> ContentError:
+        problems = [(".".join(str(p) for p in err["loc"]) or "file", err["msg"]) for err in exc.errors()]
+        return cls(path, describe(exc), problems)
 
 
 def read_yaml(path: Path) -> dict[str, object]:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from tunnelhunt.content.files import ContentError, describe, read_yaml, yaml_files
+from tunnelhunt.content.files import ContentError, read_yaml, yaml_files
 from tunnelhunt.content.lookups import LookupLibrary, load_lookups
 from tunnelhunt.content.models import Detection, Macro
 from tunnelhunt.spl.macros import MacroDefinition
@@ -29,7 +29,7 @@ def load_detection(path: Path) -> Detection:
     try:
         detection = Detection.model_validate(read_yaml(path))
     except ValidationError as exc:
-        raise ContentError(path, describe(exc)) from None
+        raise ContentError.from_validation(path, exc) from None
     detection.__dict__["source_path"] = path
     return detection
 
@@ -44,7 +44,7 @@ def load_macro(path: Path) -> Macro:
     try:
         return Macro.model_validate(read_yaml(path))
     except ValidationError as exc:
-        raise ContentError(path, describe(exc)) from None
+        raise ContentError.from_validation(path, exc) from None
 
 
 @dataclass

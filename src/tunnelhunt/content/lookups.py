@@ -13,7 +13,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from tunnelhunt.content.files import ContentError, describe, read_yaml
+from tunnelhunt.content.files import ContentError, read_yaml
 from tunnelhunt.content.models import Lookup
 from tunnelhunt.spl.lookups import LookupTable
 
@@ -43,7 +43,8 @@ class LookupDefinition:
             case_sensitive=self.model.case_sensitive_match is not False,
             wildcard_fields=self.model.fields_matched_by("WILDCARD"),
             cidr_fields=self.model.fields_matched_by("CIDR"),
-            default_match=self.model.default_match or None,
+            # transforms.conf: default_match fills in only when fewer than min_matches (default 0) rows match
+            default_match=self.model.default_match if (self.model.min_matches or 0) >= 1 else None,
         )
 
 
@@ -88,13 +89,14 @@ def load_lookup(path: Path) -> LookupDefinition:
     try:
         model = Lookup.model_validate(read_yaml(path))
     except ValidationError as exc:
-        raise ContentError(path, describe(exc)) from None
+        raise ContentError.from_validation(path, exc) from None
     csv_path: Path | None = None
     columns: tuple[str, ...] = ()
     if model.filename and model.filename.lower().endswith(".csv"):
         candidate = path.parent / model.filename
         if not candidate.is_file():
-            raise ContentError(path, f"filename: {model.filename} does not exist beside the definition")
+            missing = f"{model.filename} does not exist beside the definition"
+            raise ContentError(path, f"filename: {missing}", [("filename", missing)])
         try:
             columns = read_header(candidate)
         except (OSError, UnicodeDecodeError) as exc:

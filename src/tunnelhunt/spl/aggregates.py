@@ -63,7 +63,9 @@ def aggregate(aggregate: ast.Aggregate, column: Column | None, time_column: Colu
         return cls2(this=target, expression=col(time_column.name)), column.kind
     number = to_number(Typed(target, column.kind), position, f"{function}()")
     if function == "sum":
-        return exp.Sum(this=number), Kind.INT if column.kind is Kind.INT else Kind.NUM
+        if column.kind is Kind.INT:
+            return exp.cast(exp.Sum(this=number), exp.DataType.build("BIGINT")), Kind.INT
+        return exp.Sum(this=number), Kind.NUM
     if function == "avg":
         return exp.Avg(this=number), Kind.NUM
     if function in ("stdev", "stdevp", "var", "varp"):

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
-from tunnelhunt.spl.values import DOUBLE, Column, Kind, col
+from tunnelhunt.spl.values import DOUBLE, Column, Kind, col, table
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ class Builder:
 
     def select_all(self) -> exp.Select:
         """SELECT every current column FROM the current stage (to extend with WHERE, LIMIT, ...)."""
-        return exp.select(*[col(c.name) for c in self.columns]).from_(self.current)
+        return exp.select(*[col(c.name) for c in self.columns]).from_(table(self.current), copy=False)
 
     def order_expressions(self, table: str | None = None) -> list[exp.Ordered]:
         """ORDER BY terms for the current order; text sorts numbers first, numerically, as Splunk does."""
@@ -71,7 +71,7 @@ class Builder:
         final = self.select_all()
         terms = self.order_expressions()
         if terms:
-            final = final.order_by(*terms)
+            final = final.order_by(*terms, copy=False)
         for name, select in self.stages:
-            final = final.with_(name, as_=select)
+            final = final.with_(name, as_=select, copy=False)
         return final

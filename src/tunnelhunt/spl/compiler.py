@@ -28,7 +28,9 @@ from tunnelhunt.spl.values import (
     Typed,
     alias,
     col,
+    from_epoch,
     null_of,
+    table,
     to_list,
     to_number,
     to_text,
@@ -86,7 +88,7 @@ def bucket_time(value: exp.Expr, seconds: int) -> exp.Expr:
         this=exp.Floor(this=exp.Div(this=exp.cast(epoch, DOUBLE), expression=exp.Literal.number(seconds))),
         expression=exp.Literal.number(seconds),
     )
-    return exp.UnixToTime(this=exp.cast(floored, BIGINT))
+    return from_epoch(floored)
 
 
 _Resolver = Callable[[str], tuple[exp.Expr, Column]]
@@ -155,7 +157,7 @@ class Compiler:
         time_value: exp.Expr = col("_time")
         if command.span is not None:
             time_value = bucket_time(col("_time"), timemod.span_seconds(command.span, command.position))
-        base = exp.select(alias(time_value, "_time")).from_(exp.to_table(node.table))
+        base = exp.select(alias(time_value, "_time")).from_(table(node.table), copy=False)
         conditions: list[exp.Expr] = []
         if where is not None:
             conditions.append(self._predicate(where, resolve))
@@ -164,7 +166,7 @@ class Compiler:
         if self.window.latest is not None:
             conditions.append(exp.LT(this=col("_time"), expression=_timestamp(self.window.latest)))
         if conditions:
-            base = base.where(exp.and_(*conditions))
+            base = base.where(exp.and_(*conditions), copy=False)
 
         time_column = Column("_time", Kind.TIME)
         by_columns: list[Column] = []
@@ -173,7 +175,7 @@ class Compiler:
                 by_columns.append(time_column)
                 continue
             expression, column = resolve(name)
-            base = base.select(alias(expression, name))
+            base = base.select(alias(expression, name), copy=False)
             by_columns.append(column)
         value_fields: dict[str, Column] = {}
         for aggregate in command.aggregates:
@@ -181,7 +183,7 @@ class Compiler:
             if source is None or source == "_time" or source in command.by or source in value_fields:
                 continue
             expression, column = resolve(source)
-            base = base.select(alias(expression, source))
+            base = base.select(alias(expression, source), copy=False)
             value_fields[source] = column
         others = [c for c in by_columns if c.name != "_time"]
         self.builder.add(base, [time_column, *others, *value_fields.values()])
@@ -219,9 +221,9 @@ class Compiler:
             outputs = [o for o in outputs if o.name != name]
             selects.append(alias(expression, name))
             outputs.append(Column(name, kind))
-        select = exp.select(*selects).from_(self.builder.current)
+        select = exp.select(*selects).from_(table(self.builder.current), copy=False)
         if by_columns:
-            select = select.group_by(*[col(c.name) for c in by_columns])
+            select = select.group_by(*[col(c.name) for c in by_columns], copy=False)
         self.builder.add(select, outputs)
         self.builder.order = [OrderKey(c.name, mode="str") for c in by_columns]
 
@@ -235,7 +237,7 @@ class Compiler:
             else:
                 selects.append(col(column.name))
                 columns.append(column)
-        self.builder.add(exp.select(*selects).from_(self.builder.current), columns)
+        self.builder.add(exp.select(*selects).from_(table(self.builder.current), copy=False), columns)
 
     def _fill_or_drop(self, by_columns: list[Column], fill: str | None) -> None:
         by_names = {c.name for c in by_columns}
@@ -249,17 +251,17 @@ class Compiler:
             else:
                 selects.append(col(column.name))
                 columns.append(column)
-        select = exp.select(*selects).from_(self.builder.current)
+        select = exp.select(*selects).from_(table(self.builder.current), copy=False)
         required = [c.name for c in by_columns if fill is None or c.kind is Kind.TIME]
         if required:
-            select = select.where(exp.and_(*[_not_null(name) for name in required]))
+            select = select.where(exp.and_(*[_not_null(name) for name in required]), copy=False)
         self.builder.add(select, columns)
 
     # --- inputlookup -------------------------------------------------------------------------------
     def _inputlookup(self, command: ast.InputLookup) -> None:
-        lookup = self._lookup_table(command.table, command.position)
+        lookup = self._lookuptable(command.table, command.position)
         columns = [Column(name) for name in lookup.columns]
-        select = exp.select(*[col(c.name) for c in columns]).from_(exp.to_table(lookup.table))
+        select = exp.select(*[col(c.name) for c in columns]).from_(table(lookup.table), copy=False)
         if command.where is not None:
 
             def resolve(name: str) -> tuple[exp.Expr, Column]:
@@ -267,10 +269,10 @@ class Compiler:
                     return col(name), Column(name)
                 return exp.Null(), Column(name)
 
-            select = select.where(self._predicate(command.where, resolve))
+            select = select.where(self._predicate(command.where, resolve), copy=False)
         self.builder.add(select, columns)
 
-    def _lookup_table(self, name: str, position: int) -> LookupTable:
+    def _lookuptable(self, name: str, position: int) -> LookupTable:
         lookup = self.resolve_lookup(name)
         if lookup is None:
             raise UnsupportedError(f"lookup '{name}' is not defined", position, name)
@@ -303,7 +305,7 @@ class Compiler:
             selects.append(alias(col(column.name), new_name) if new_name != column.name else col(column.name))
             columns.append(Column(new_name, column.kind))
         order = [OrderKey(renamed.get(k.name, k.name), k.descending, k.mode) for k in self.builder.order]
-        self.builder.add(exp.select(*selects).from_(self.builder.current), columns)
+        self.builder.add(exp.select(*selects).from_(table(self.builder.current), copy=False), columns)
         self.builder.order = order
 
     def _convert(self, command: ast.Convert) -> None:
@@ -339,7 +341,7 @@ class Compiler:
         for name, expression in added:
             selects.append(alias(expression, name))
             columns.append(Column(name, Kind.STR))
-        self.builder.add(exp.select(*selects).from_(self.builder.current), columns)
+        self.builder.add(exp.select(*selects).from_(table(self.builder.current), copy=False), columns)
 
     def _search(self, command: ast.Search) -> None:
         if isinstance(command.expression, ast.MatchAll):
@@ -353,7 +355,7 @@ class Compiler:
         return col(name), column
 
     def _filter(self, predicate: exp.Expr) -> None:
-        select = self.builder.select_all().where(exp.Coalesce(this=predicate, expressions=[exp.false()]))
+        select = self.builder.select_all().where(exp.Coalesce(this=predicate, expressions=[exp.false()]), copy=False)
         self.builder.add(select, list(self.builder.columns))
 
     # --- eval, where -----------------------------------------------------------------------------------
@@ -389,7 +391,7 @@ class Compiler:
             columns.append(Column(name, kind))
         changed = {name for name, _, _ in assignments}
         order = list(self.builder.order)
-        self.builder.add(exp.select(*selects).from_(self.builder.current), columns)
+        self.builder.add(exp.select(*selects).from_(table(self.builder.current), copy=False), columns)
         self.builder.order = [k for k in order if k.name not in changed]
 
     def _where(self, command: ast.Where) -> None:
@@ -427,23 +429,23 @@ class Compiler:
             expression, kind = aggregates.aggregate(aggregate, source, time_column)
             selects.append(alias(expression, aggregate.output_name))
             outputs.append(Column(aggregate.output_name, kind))
-        groups = exp.select(*selects).from_(rows)
+        groups = exp.select(*selects).from_(table(rows), copy=False)
         if by_columns:
-            groups = groups.where(exp.and_(*[_not_null(c.name) for c in by_columns])).group_by(
-                *[col(c.name) for c in by_columns]
+            groups = groups.where(exp.and_(*[_not_null(c.name) for c in by_columns]), copy=False).group_by(
+                *[col(c.name) for c in by_columns], copy=False
             )
         self.builder.add(groups, [*by_columns, *outputs])
         groups_name = self.builder.current
         new_names = {c.name for c in outputs}
         kept = [c for c in columns if c.name not in new_names]
         joined = exp.select(*[col(c.name, "r") for c in kept], *[col(c.name, "g") for c in outputs]).from_(
-            exp.alias_(exp.to_table(rows), "r")
+            exp.alias_(table(rows), "r"), copy=False
         )
         if by_columns:
             on = exp.and_(*[exp.EQ(this=col(c.name, "r"), expression=col(c.name, "g")) for c in by_columns])
-            joined = joined.join(exp.alias_(exp.to_table(groups_name), "g"), on=on, join_type="LEFT")
+            joined = joined.join(exp.alias_(table(groups_name), "g"), on=on, join_type="LEFT", copy=False)
         else:
-            joined = joined.join(exp.alias_(exp.to_table(groups_name), "g"), join_type="CROSS")
+            joined = joined.join(exp.alias_(table(groups_name), "g"), join_type="CROSS", copy=False)
         self.builder.add(joined, [*kept, *outputs])
         self.builder.order = [k for k in order if k.name not in new_names]
 
@@ -470,7 +472,7 @@ class Compiler:
                 selects.append(col(name))
                 columns.append(column)
         order = list(self.builder.order)
-        self.builder.add(exp.select(*selects).from_(self.builder.current), columns)
+        self.builder.add(exp.select(*selects).from_(table(self.builder.current), copy=False), columns)
         self.builder.order = [k for k in order if k.name in names]
 
     def _table(self, command: ast.Table) -> None:
@@ -498,7 +500,7 @@ class Compiler:
             partition_by=[col(name) for name in present],
             order=exp.Order(expressions=self.builder.order_expressions()) if self.builder.order else None,
         )
-        ranked = self.builder.select_all().select(alias(rank, "_dedup_rank"))
+        ranked = self.builder.select_all().select(alias(rank, "_dedup_rank"), copy=False)
         columns = list(self.builder.columns)
         order = list(self.builder.order)
         self.builder.add(ranked, [*columns, Column("_dedup_rank", Kind.INT)])
@@ -507,7 +509,11 @@ class Compiler:
             keep = exp.or_(keep, *[exp.Is(this=col(name), expression=exp.Null()) for name in present])
         elif present:
             keep = exp.and_(keep, *[_not_null(name) for name in present])
-        select = exp.select(*[col(c.name) for c in columns]).from_(self.builder.current).where(keep)
+        select = (
+            exp.select(*[col(c.name) for c in columns])
+            .from_(table(self.builder.current), copy=False)
+            .where(keep, copy=False)
+        )
         self.builder.add(select, columns)
         self.builder.order = order
 
@@ -526,9 +532,9 @@ class Compiler:
         select = self.builder.select_all()
         terms = self.builder.order_expressions()
         if terms:
-            select = select.order_by(*terms)
+            select = select.order_by(*terms, copy=False)
         order = list(self.builder.order)
-        self.builder.add(select.limit(count), list(self.builder.columns))
+        self.builder.add(select.limit(count, copy=False), list(self.builder.columns))
         self.builder.order = order
 
     # --- rex, regex -------------------------------------------------------------------------------------
@@ -576,7 +582,7 @@ class Compiler:
 
     # --- lookup -----------------------------------------------------------------------------------------
     def _lookup(self, command: ast.Lookup) -> None:
-        lookup = self._lookup_table(command.table, command.position)
+        lookup = self._lookuptable(command.table, command.position)
         for lookup_field, _ in (*command.inputs, *command.outputs):
             if lookup_field not in lookup.columns:
                 raise SplSyntaxError(
@@ -603,7 +609,11 @@ class Compiler:
         assignments: list[tuple[str, exp.Expr, Kind]] = []
         for lookup_field, event_field in outputs:
             first = exp.ArgMin(this=col(lookup_field, row), expression=col(ROW_COLUMN, row))
-            subquery = exp.select(first).from_(exp.alias_(exp.to_table(lookup.table), row)).where(exp.and_(*conditions))
+            subquery = (
+                exp.select(first)
+                .from_(exp.alias_(table(lookup.table), row), copy=False)
+                .where(exp.and_(*conditions), copy=False)
+            )
             value: exp.Expr = exp.Subquery(this=subquery)
             existing = self.builder.column(event_field)
             if command.output_new and existing is not None:

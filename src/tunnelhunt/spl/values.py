@@ -64,6 +64,11 @@ def col(name: str, table: str | None = None) -> exp.Column:
     return exp.column(name, table=table, quoted=True)
 
 
+def table(name: str) -> exp.Table:
+    """A table (or CTE) reference built directly, without parsing the name."""
+    return exp.Table(this=exp.to_identifier(name))
+
+
 def alias(expression: exp.Expr, name: str) -> exp.Expr:
     return exp.alias_(expression, name, quoted=True)
 
@@ -77,6 +82,13 @@ def null_of(kind: Kind) -> exp.Expr:
 def epoch(time_value: exp.Expr) -> exp.Expr:
     """Seconds since 1970 of a TIMESTAMP, as Splunk's `_time` is."""
     return exp.TimeToUnix(this=time_value)
+
+
+def from_epoch(seconds: exp.Expr) -> exp.Expr:
+    """Epoch seconds as a TIMESTAMP without time zone (UTC), like the store's `_time`."""
+    start = exp.cast(exp.Literal.string("1970-01-01 00:00:00"), exp.DataType.build("TIMESTAMP"))
+    micros = exp.cast(exp.Round(this=exp.Mul(this=seconds, expression=exp.Literal.number(1000000))), BIGINT)
+    return exp.TimestampAdd(this=start, expression=micros, unit=exp.var("MICROSECOND"))
 
 
 def format_number(value: exp.Expr) -> exp.Expr:
@@ -139,7 +151,7 @@ def to_time(value: Typed, position: int | None = None, where: str = "this contex
     """The value as a TIMESTAMP (numbers are epoch seconds)."""
     if value.kind is Kind.TIME:
         return value.sql
-    return exp.UnixToTime(this=to_number(value, position, where))
+    return from_epoch(to_number(value, position, where))
 
 
 def to_list(value: Typed, position: int | None = None, where: str = "this context") -> exp.Expr:

@@ -1,0 +1,47 @@
+"""`tunnelhunt compile`: the SQL of each detection, and a report of what cannot run and why."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from tunnelhunt.cli.common import app, fail, stderr
+from tunnelhunt.cli.exit_codes import ExitCode
+from tunnelhunt.content.loader import load_content
+from tunnelhunt.engine.compile_report import CompileOutcome, compile_all, report_json, top_reasons
+from tunnelhunt.store.duckdb_store import Store
+
+
+@app.command("compile")
+def compile_command(
+    path: Annotated[Path, typer.Argument(help="A detection file or a folder of detections (ESCU layout).")],
+    report: Annotated[Path | None, typer.Option("--report", help="Write the compile report as JSON here.")] = None,
+    macros: Annotated[
+        list[Path] | None, typer.Option("--macros", help="Macro overrides (e.g. your *_filter macros).")
+    ] = None,
+    sql: Annotated[bool, typer.Option("--sql/--no-sql", help="Print each detection's SQL.")] = True,
+    dialect: Annotated[str, typer.Option("--dialect", help="SQL dialect to print (duckdb, spark, ...).")] = "duckdb",
+) -> None:
+    """Compile detections to SQL and dry-run each on an empty store; report the ones that cannot run."""
+    if not path.exists():
+        raise fail(f"{path}: no such file or directory")
+    content = load_content([path], macros or [], shipped_detections=False)
+
+    def show(outcome: CompileOutcome) -> None:
+        if sql and outcome.compiled is not None:
+            typer.echo(f"-- {outcome.entry.name} ({outcome.entry.path})")
+            typer.echo(outcome.compiled.sql(dialect, pretty=True) + ";\n")
+
+    with Store() as store:
+        entries = compile_all(content, store, show)
+    if report is not None:
+        report.parent.mkdir(parents=True, exist_ok=True)
+        report.write_text(json.dumps(report_json(entries), indent=2) + "\n", encoding="utf-8")
+    compiled = sum(1 for e in entries if e.compiled)
+    stderr.print(f"{compiled} of {len(entries)} detection(s) compile and run")
+    for reason, count in top_reasons(entries):
+        stderr.print(f"  {count:5d}  {reason}")
+    raise typer.Exit(int(ExitCode.OK if compiled == len(entries) else ExitCode.DETECTION_FAILED))

@@ -88,7 +88,8 @@ def test_tstats_where_matches_case_insensitively_and_drops_rows_with_missing_by_
 def test_tstats_fillnull_value_keeps_rows_with_missing_by_fields(store: Store) -> None:
     rows = run(
         store,
-        "| tstats fillnull_value=null count from datamodel=Endpoint.Processes where Processes.dest=h2 by Processes.user",
+        "| tstats fillnull_value=null count from datamodel=Endpoint.Processes"
+        " where Processes.dest=h2 by Processes.user",
     )
     assert rows == [{"Processes.user": "bob", "count": 1}, {"Processes.user": "null", "count": 1}]
 
@@ -263,8 +264,8 @@ def test_fillnull_fills_missing_values_and_creates_missing_fields(store: Store) 
 def test_convert_ctime_formats_epoch_text_and_leaves_other_text(store: Store) -> None:
     rows = by_process(
         store,
-        '| where process_id=7 | eval t="1704103200", word="soon" | convert timeformat="%Y-%m-%d %H:%M" ctime(t) ctime(word)'
-        " | table t word",
+        '| where process_id=7 | eval t="1704103200", word="soon"'
+        ' | convert timeformat="%Y-%m-%d %H:%M" ctime(t) ctime(word) | table t word',
     )
     assert rows == [{"t": "2024-01-01 10:00", "word": "soon"}]
 
@@ -272,7 +273,8 @@ def test_convert_ctime_formats_epoch_text_and_leaves_other_text(store: Store) ->
 def test_bin_buckets_time(store: Store) -> None:
     rows = run(
         store,
-        "| tstats count from datamodel=Endpoint.Processes by _time | bin _time span=1h | stats sum(count) as n by _time",
+        "| tstats count from datamodel=Endpoint.Processes by _time"
+        " | bin _time span=1h | stats sum(count) as n by _time",
     )
     assert rows == [{"_time": datetime(2024, 1, 1, 10, 0), "n": 5}]
 

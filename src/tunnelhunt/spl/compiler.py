@@ -21,7 +21,6 @@ from tunnelhunt.spl.evaluate import Evaluator
 from tunnelhunt.spl.lookups import ROW_COLUMN, LookupResolver, LookupTable, match_condition, no_lookups
 from tunnelhunt.spl.parser import parse
 from tunnelhunt.spl.values import (
-    BIGINT,
     DOUBLE,
     Column,
     Kind,

@@ -13,6 +13,7 @@ from tunnelhunt.cim import DNS, PROCESSES, Node
 from tunnelhunt.normalize.normalizer import node_schema
 from tunnelhunt.spl.compiler import TimeWindow, compile_search
 from tunnelhunt.spl.errors import SplSyntaxError, UnsupportedError
+from tunnelhunt.spl.macros import MacroDefinition, expand_macros
 from tunnelhunt.store.duckdb_store import Store
 
 NOW = datetime(2024, 1, 1, 12, 0, 0)
@@ -139,7 +140,8 @@ def test_eval_functions(store: Store) -> None:
         ' last=mvindex(split(process, " "), -1), kind=case(match(process, "tcp"), "tcp", true(), "other"),'
         ' pid=tonumber(process_id) * 2, label=if(like(process, "ngrok%"), "N", "-"), gone=coalesce(nothing, dest),'
         ' fixed=replace(process, "\\d+", "#"), head=substr(process, 1, 5), when=strftime(now(), "%Y-%m-%d %H:%M"),'
-        ' hour_ago=strftime(relative_time(now(), "-1h@h"), "%H:%M"), missing=if(isnull(nothing), "y", "n")'
+        ' hour_ago=strftime(relative_time(now(), "-1h@h"), "%H:%M"), bad=relative_time(now(), "soon"),'
+        ' missing=if(isnull(nothing), "y", "n")'
         " | fields - dest user process_name process count firstTime",
     )
     assert rows == [
@@ -157,6 +159,7 @@ def test_eval_functions(store: Store) -> None:
             "head": "ngrok",
             "when": "2024-01-01 12:00",
             "hour_ago": "11:00",
+            "bad": None,
             "missing": "y",
         }
     ]
@@ -277,6 +280,22 @@ def test_bin_buckets_time(store: Store) -> None:
         " | bin _time span=1h | stats sum(count) as n by _time",
     )
     assert rows == [{"_time": datetime(2024, 1, 1, 10, 0), "n": 5}]
+
+
+# --- macros ----------------------------------------------------------------------------------------
+def test_backticks_inside_quoted_values_are_not_macro_calls() -> None:
+    definitions = {
+        ("m", 0): MacroDefinition("m", "eval x=1"),
+        ("f", 1): MacroDefinition("f", "rename $p$.* AS *", ("p",)),
+    }
+
+    def lookup(name: str, count: int) -> MacroDefinition | None:
+        return definitions.get((name, count))
+
+    search = '| `f("Processes")` | eval y=split(process, "`") | eval z="`m`" | `m` ```a `comment` ```'
+    assert expand_macros(search, lookup) == (
+        '| rename "Processes".* AS * | eval y=split(process, "`") | eval z="`m`" | eval x=1  '
+    )
 
 
 # --- what does not compile ---------------------------------------------------------------------------

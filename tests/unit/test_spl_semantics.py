@@ -147,8 +147,8 @@ def test_same_sql_renders_for_spark() -> None:
 
 
 def test_unsupported_constructs_name_themselves() -> None:
-    with pytest.raises(UnsupportedError, match="data model 'Web' is not modelled"):
-        compile_search("| tstats count from datamodel=Web by Web.url")
+    with pytest.raises(UnsupportedError, match="data model 'Risk.All_Risk' is not modelled"):
+        compile_search("| tstats count from datamodel=Risk.All_Risk by All_Risk.risk_object")
     with pytest.raises(UnsupportedError, match="free-text search term 'ngrok'"):
         compile_search("| tstats count from datamodel=Network_Resolution by DNS.src | search ngrok")
     with pytest.raises(UnsupportedError, match="must start with tstats"):

@@ -60,7 +60,7 @@ class Tags(_Model):
     mitre_attack_id: list[str] = Field(default_factory=list)
     nist: list[str] = Field(default_factory=list)
     product: list[str] = Field(default_factory=list)
-    security_domain: SecurityDomain | None = None
+    security_domain: str | None = None
     cve: list[str] = Field(default_factory=list)
     atomic_guid: list[str] = Field(default_factory=list)
     manual_test: str | None = None
@@ -72,6 +72,15 @@ class Tags(_Model):
     observable: list[Observable] = Field(default_factory=list)
     risk_score: float | None = None
     required_fields: list[str] = Field(default_factory=list)
+
+
+class ContentctlTags(Tags):
+    """contentctl's required tags."""
+
+    analytic_story: list[str] = Field(min_length=1)
+    asset_type: str
+    product: list[str] = Field(min_length=1)
+    security_domain: SecurityDomain
 
 
 class AttackData(_Model):
@@ -120,33 +129,29 @@ def filter_macro_name(detection_name: str) -> str:
 
 
 class Detection(_Model):
-    name: str = Field(min_length=1, max_length=99)
+    """A detection as tunnelhunt runs it: lenient, so content from any contentctl era loads.
+
+    `ContentctlDetection` holds contentctl's stricter rules; `tunnelhunt validate` applies them.
+    """
+
+    name: str = Field(min_length=1)
     id: str
-    version: int = Field(ge=1)
-    date: dt.date | str
-    author: str
-    status: ContentStatus
-    type: DetectionType
-    description: str
+    version: int = 1
+    date: dt.date | str | None = None
+    author: str | None = None
+    status: str | None = None
+    type: str
+    description: str = ""
     data_source: list[str] = Field(default_factory=list)
     search: str = Field(min_length=1)
-    how_to_implement: str
-    known_false_positives: str
+    how_to_implement: str | None = None
+    known_false_positives: str | None = None
     references: list[str] = Field(default_factory=list)
     drilldown_searches: list[Drilldown] = Field(default_factory=list)
     rba: Rba | None = None
-    tags: Tags
+    tags: Tags = Field(default_factory=Tags)
     tests: list[DetectionTest] = Field(default_factory=list)
     schedule: Schedule = Field(default_factory=Schedule)
-
-    @field_validator("id")
-    @classmethod
-    def _uuid(cls, value: str) -> str:
-        try:
-            uuid.UUID(str(value))
-        except ValueError:
-            raise ValueError(f"not a UUID: {value!r}") from None
-        return str(value)
 
     @field_validator("references", "data_source", mode="before")
     @classmethod
@@ -185,6 +190,30 @@ class Detection(_Model):
             if "Attacker" in o.role
         ]
         return Rba(message=tags.message, risk_objects=risk_objects, threat_objects=threat_objects)
+
+
+class ContentctlDetection(Detection):
+    """contentctl v5's rules for a detection file: required keys, enumerations, a UUID id."""
+
+    name: str = Field(min_length=1, max_length=99)
+    version: int = Field(ge=1)
+    date: dt.date | str
+    author: str
+    status: ContentStatus
+    type: DetectionType
+    description: str
+    how_to_implement: str
+    known_false_positives: str
+    tags: ContentctlTags
+
+    @field_validator("id")
+    @classmethod
+    def _uuid(cls, value: str) -> str:
+        try:
+            uuid.UUID(str(value))
+        except ValueError:
+            raise ValueError(f"not a UUID: {value!r}") from None
+        return str(value)
 
 
 class Macro(_Model):

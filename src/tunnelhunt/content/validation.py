@@ -13,15 +13,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from pydantic import ValidationError
+
 from tunnelhunt.cim import UnknownNodeError, find_node
+from tunnelhunt.content.files import ContentError, read_yaml
 from tunnelhunt.content.loader import ContentSet, source_path
-from tunnelhunt.content.models import ATTACK_ID, Detection
+from tunnelhunt.content.models import ATTACK_ID, ContentctlDetection, Detection
 from tunnelhunt.spl.errors import MacroError
-from tunnelhunt.spl.macros import expand_macros, split_arguments, strip_comments
+from tunnelhunt.spl.macros import expand_macros, macro_calls, strip_comments
 
 Severity = Literal["error", "warning"]
 
-_MACRO_CALL = re.compile(r"`([^`\s(]+)(?:\(([^`]*)\))?`")
 _LOOKUP = re.compile(
     r"\|\s*(?:lookup|inputlookup)\s+(?:(?:local|update|append|event_time_field|start|max)\s*=\s*\S+\s+)*"
     r"\"?([A-Za-z0-9_.\-]+)\"?",
@@ -49,8 +51,23 @@ def validate(content: ContentSet) -> list[Issue]:
     for detection_id, first, second in content.duplicates:
         issues.append(Issue(str(second), "id", f"duplicate id {detection_id} (also in {first})"))
     for detection in content.detections:
+        issues.extend(_contentctl_schema(detection))
         issues.extend(validate_detection(detection, content))
     return issues
+
+
+def _contentctl_schema(detection: Detection) -> list[Issue]:
+    """contentctl's stricter schema (required keys, enumerations, UUID id) over the detection's file."""
+    path = source_path(detection)
+    if path is None:
+        return []
+    try:
+        ContentctlDetection.model_validate(read_yaml(path))
+    except ContentError as exc:
+        return [Issue(str(path), key, message) for key, message in exc.problems]
+    except ValidationError as exc:
+        return [Issue(str(path), key, message) for key, message in ContentError.from_validation(path, exc).problems]
+    return []
 
 
 def validate_detection(detection: Detection, content: ContentSet) -> list[Issue]:
@@ -64,8 +81,10 @@ def validate_detection(detection: Detection, content: ContentSet) -> list[Issue]
             issues.append(Issue(path, "search", f"macro `{name}` with {count} argument(s) is not defined"))
     try:
         expanded = expand_macros(search, content.macros.lookup)
-    except MacroError:
-        expanded = search  # the unresolved macro is reported above
+    except MacroError as exc:
+        expanded = search
+        if not str(exc).startswith("unknown macro"):  # unknown ones are reported above
+            issues.append(Issue(path, "search", str(exc)))
     for name in dict.fromkeys(_LOOKUP.findall(expanded)):
         if name not in content.lookups:
             issues.append(Issue(path, "search", f"lookup '{name}' is not defined"))
@@ -79,12 +98,13 @@ def validate_detection(detection: Detection, content: ContentSet) -> list[Issue]
 
 
 def _macro_calls(search: str) -> list[tuple[str, int]]:
-    calls: list[tuple[str, int]] = []
-    for match in _MACRO_CALL.finditer(search):
-        arguments = match.group(2)
-        count = len(split_arguments(arguments)) if arguments is not None and arguments.strip() else 0
-        calls.append((match.group(1), count))
-    return list(dict.fromkeys(calls))
+    """(name, argument count) of each macro the search calls directly; a malformed call is skipped
+    here (expansion reports it)."""
+    try:
+        calls = macro_calls(search)
+    except MacroError:
+        return []
+    return list(dict.fromkeys((call.name, len(call.arguments)) for call in calls))
 
 
 def _unknown_fields(path: str, search: str) -> list[Issue]:
@@ -96,9 +116,9 @@ def _unknown_fields(path: str, search: str) -> list[Issue]:
             node = find_node(datamodel, node_name or (nodenames[0] if nodenames else None))
         except UnknownNodeError:
             continue  # `compile` names the data model as the obstacle
-        prefix = re.compile(rf"(?<![\w.]){re.escape(node.name)}\.([A-Za-z_][A-Za-z0-9_]*)\b")
+        prefix = re.compile(rf"(?<![\w.=]){re.escape(node.name)}\.([A-Za-z_][A-Za-z0-9_]*)\b")
         for field in dict.fromkeys(prefix.findall(search)):
-            if node.field(field) is None and field not in ("_time",):
+            if node.field(field) is None and field not in ("_time", node.name):
                 issues.append(
                     Issue(
                         path,

@@ -479,7 +479,10 @@ def _relative_time(ev: Evaluator, node: ast.Call) -> Typed:
     modifier = _literal_text(node, 1, "time modifier")
     base = node.args[0]
     if isinstance(base, ast.Call) and base.name in ("now", "time") and not base.args:
-        moment = timemod.relative(ev.now.replace(tzinfo=None), modifier, node.position)
+        try:
+            moment = timemod.relative(ev.now.replace(tzinfo=None), modifier, node.position)
+        except SplSyntaxError:
+            return Typed(null_of(Kind.TIME), Kind.TIME)  # Splunk: an invalid modifier gives null
         literal = exp.cast(exp.Literal.string(moment.isoformat(sep=" ")), exp.DataType.build("TIMESTAMP"))
         return Typed(literal, Kind.TIME)
     raise UnsupportedError("relative_time() is only supported relative to now()", node.position, "relative_time")

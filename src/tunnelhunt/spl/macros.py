@@ -1,7 +1,8 @@
 """Textual macro expansion, as Splunk does it before parsing: `name` or `name(arg, ...)`.
 
 Macros are looked up by name and argument count; `$arg$` in a definition is replaced by the
-argument text verbatim; expansion repeats until no backtick is left (with a depth limit).
+argument text verbatim; expansion repeats until no macro call is left (with a depth limit).
+As Splunk documents, backticks inside a double-quoted value are literal, not macro calls.
 """
 
 from __future__ import annotations
@@ -67,30 +68,63 @@ def strip_comments(search: str) -> str:
     return _COMMENT.sub(" ", search)
 
 
+@dataclass(frozen=True)
+class MacroCall:
+    """One backtick macro call: its name, arguments and the span it occupies in the text."""
+
+    name: str
+    arguments: tuple[str, ...]
+    start: int
+    end: int  # one past the closing backtick
+
+
+def macro_calls(text: str) -> list[MacroCall]:
+    """The macro calls in `text`, outside double-quoted values; raises MacroError when malformed."""
+    calls: list[MacroCall] = []
+    index, quoted = 0, False
+    while index < len(text):
+        char = text[index]
+        if quoted:
+            if char == "\\":
+                index += 2
+                continue
+            if char == '"':
+                quoted = False
+        elif char == '"':
+            quoted = True
+        elif char == "`":
+            end = text.find("`", index + 1)
+            if end < 0:
+                raise MacroError("unterminated macro backtick", index, text[index : index + 40])
+            name, args = _parse_call(text[index + 1 : end], index)
+            calls.append(MacroCall(name, tuple(args), index, end + 1))
+            index = end + 1
+            continue
+        index += 1
+    return calls
+
+
 def expand_macros(search: str, lookup: MacroLookup) -> str:
     """Expand every backtick macro in `search`, recursively (comments are removed first)."""
     text = strip_comments(search)
     for _ in range(MAX_DEPTH):
-        start = text.find("`")
-        if start < 0:
+        calls = macro_calls(text)
+        if not calls:
             return text
         out: list[str] = []
         cursor = 0
-        while start >= 0:
-            end = text.find("`", start + 1)
-            if end < 0:
-                raise MacroError("unterminated macro backtick", start, text[start : start + 40])
-            name, args = _parse_call(text[start + 1 : end], start)
-            macro = lookup(name, len(args))
+        for call in calls:
+            macro = lookup(call.name, len(call.arguments))
             if macro is None:
-                raise MacroError(f"unknown macro `{name}` with {len(args)} argument(s)", start, name)
+                raise MacroError(
+                    f"unknown macro `{call.name}` with {len(call.arguments)} argument(s)", call.start, call.name
+                )
             body = macro.definition
-            for arg_name, value in zip(macro.arguments, args, strict=True):
+            for arg_name, value in zip(macro.arguments, call.arguments, strict=True):
                 body = body.replace(f"${arg_name}$", value)
-            out.append(text[cursor:start])
+            out.append(text[cursor : call.start])
             out.append(body)
-            cursor = end + 1
-            start = text.find("`", cursor)
+            cursor = call.end
         out.append(text[cursor:])
         text = "".join(out)
     raise MacroError(f"macro expansion deeper than {MAX_DEPTH} levels (recursive macro?)")

@@ -50,7 +50,7 @@ def run(
                 code = ExitCode.FILE_UNREADABLE
             elif ingested.total("quarantined"):
                 code = ExitCode.QUARANTINED
-        scheduler = Scheduler(store, loaded.detections, loaded.macros, config, zone)
+        scheduler = Scheduler(store, loaded.detections, loaded.macros, config, zone, lookups=loaded.lookups)
         for problem in scheduler.invalid:
             stderr.print(f"[red]schedule error:[/red] {problem}")
             code = ExitCode.DETECTION_FAILED

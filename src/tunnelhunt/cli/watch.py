@@ -59,7 +59,7 @@ def watch(
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
         with hunting.open_store(db) as store:
-            scheduler = Scheduler(store, loaded.detections, loaded.macros, config, zone)
+            scheduler = Scheduler(store, loaded.detections, loaded.macros, config, zone, lookups=loaded.lookups)
             for problem in scheduler.invalid:
                 stderr.print(f"[red]schedule error:[/red] {problem}")
             watcher = Watcher(paths, Follower(store, fmt), scheduler, sinks, first)

@@ -22,6 +22,7 @@ from typing import Any
 from croniter import croniter
 
 from tunnelhunt.content.loader import MacroLibrary
+from tunnelhunt.content.lookups import LookupLibrary
 from tunnelhunt.content.models import Detection
 from tunnelhunt.crashpoint import crashpoint
 from tunnelhunt.engine import timemodifiers
@@ -113,8 +114,10 @@ class Scheduler:
         macros: MacroLibrary,
         rules: RuleConfig | None = None,
         tz: tzinfo = UTC,
+        lookups: LookupLibrary | None = None,
     ) -> None:
         self.store = store
+        self.lookups = lookups
         self.rba = RbaStore(store)
         self.detections: list[Detection] = []
         self.invalid: list[str] = []  # detections left out because their schedule is unusable
@@ -155,7 +158,7 @@ class Scheduler:
             self.rba.set_last_tick(detection.id, tick)
             return outcome
         for start, end in self.rba.unsearched(detection.id, outcome.window.earliest, outcome.window.latest):
-            run = run_detection(self.store, detection, self.macros, TimeWindow(start, end))
+            run = run_detection(self.store, detection, self.macros, TimeWindow(start, end), self.lookups)
             outcome.warnings.extend(w for w in run.warnings if w not in outcome.warnings)
             if run.error:
                 outcome.error = run.error

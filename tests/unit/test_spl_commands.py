@@ -115,6 +115,15 @@ def test_tstats_cidr_value_matches_addresses_inside_the_network(store: Store) ->
     assert rows == [{"DNS.src": "10.1.2.3", "count": 1}]
 
 
+def test_tstats_where_evaluates_or_before_and_as_the_search_command_does(store: Store) -> None:
+    rows = run(
+        store,
+        f"{TSTATS} where Processes.process_name=cmd.exe Processes.process=*whoami* OR Processes.process=*tcp*"
+        " by Processes.process_id",
+    )
+    assert [r["Processes.process_id"] for r in rows] == ["9"]  # not "10": that is ngrok.exe, not cmd.exe
+
+
 def test_tstats_time_window_bounds_events(store: Store) -> None:
     window = TimeWindow(_at(5), _at(9))
     assert run(store, f"{TSTATS}", window) == [{"count": 2, "firstTime": _at(5)}]

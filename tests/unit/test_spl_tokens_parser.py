@@ -48,12 +48,16 @@ def test_tstats_parse_with_case_insensitive_keywords() -> None:
 
 
 def test_search_expression_precedence_implicit_and() -> None:
+    # Splunk's search command evaluates OR before AND: `a b OR c` is `a AND (b OR c)`
     [search] = parse('search a=1 b=2 OR NOT c IN (x, "y")').commands
     assert isinstance(search, ast.Search)
     expression = search.expression
-    assert isinstance(expression, ast.Or)
-    left, right = expression.items
-    assert isinstance(left, ast.And) and len(left.items) == 2
+    assert isinstance(expression, ast.And)
+    first, rest = expression.items
+    assert isinstance(first, ast.Compare) and first.field == "a"
+    assert isinstance(rest, ast.Or)
+    left, right = rest.items
+    assert isinstance(left, ast.Compare) and left.field == "b"
     assert isinstance(right, ast.Not) and isinstance(right.item, ast.InList)
     assert right.item.values == ("x", "y")
 

@@ -1,6 +1,7 @@
 """Parser for the search language's boolean expressions (`tstats ... where`, `search`, `inputlookup ... where`).
 
-`a=b c=d` is an implicit AND; OR binds looser than AND; NOT binds to the next term; values may
+`a=b c=d` is an implicit AND; OR binds tighter than AND (Splunk's order for the search command);
+NOT binds to the next term; values may
 hold `*` wildcards and are matched case-insensitively later, by the compiler's semantics module.
 """
 
@@ -12,29 +13,33 @@ from tunnelhunt.spl.tokens import Kind, Token, TokenStream
 
 
 def parse_search_expression(stream: TokenStream, stop: tuple[str, ...] = ()) -> ast.SearchExpr:
-    """Parse until the command ends or a bare keyword in `stop` (such as BY) is reached."""
-    items = [_parse_and(stream, stop)]
-    while stream.current.is_word("OR"):
-        stream.advance()
-        items.append(_parse_and(stream, stop))
-    return items[0] if len(items) == 1 else ast.Or(tuple(items))
+    """Parse until the command ends or a bare keyword in `stop` (such as BY) is reached.
 
-
-def _starts_term(token: Token, stop: tuple[str, ...]) -> bool:
-    if token.kind in (Kind.LPAREN, Kind.LBRACKET):
-        return True
-    return token.kind is Kind.WORD and not token.is_word("OR", *stop)
-
-
-def _parse_and(stream: TokenStream, stop: tuple[str, ...]) -> ast.SearchExpr:
-    items = [_parse_not(stream, stop)]
+    Splunk's search language evaluates OR before AND (explicit or implied): `a b OR c` is
+    `a AND (b OR c)`. (eval and where use the usual order; see evalexpr.py.)
+    """
+    items = [_parse_or(stream, stop)]
     while True:
         if stream.current.is_word("AND"):
             stream.advance()
         elif not _starts_term(stream.current, stop):
             break
-        items.append(_parse_not(stream, stop))
+        items.append(_parse_or(stream, stop))
     return items[0] if len(items) == 1 else ast.And(tuple(items))
+
+
+def _starts_term(token: Token, stop: tuple[str, ...]) -> bool:
+    if token.kind in (Kind.LPAREN, Kind.LBRACKET):
+        return True
+    return token.kind is Kind.WORD and not token.is_word("OR", "AND", *stop)
+
+
+def _parse_or(stream: TokenStream, stop: tuple[str, ...]) -> ast.SearchExpr:
+    items = [_parse_not(stream, stop)]
+    while stream.current.is_word("OR"):
+        stream.advance()
+        items.append(_parse_not(stream, stop))
+    return items[0] if len(items) == 1 else ast.Or(tuple(items))
 
 
 def _parse_not(stream: TokenStream, stop: tuple[str, ...]) -> ast.SearchExpr:

@@ -12,19 +12,32 @@ from rich.console import Console
 
 from tunnelhunt.cli.common import app, fail, stderr
 from tunnelhunt.cli.exit_codes import ExitCode
+from tunnelhunt.cli.ingest_view import progress_display, quarantine_writer, write_report
 from tunnelhunt.cli.render import detection_summary, finding_rows, findings_table, ingest_summary
 from tunnelhunt.content.loader import load_content
-from tunnelhunt.engine.ingest import IngestReport, ingest
+from tunnelhunt.engine.ingest import IngestReport, build_readers, ingest
 from tunnelhunt.engine.runner import DetectionRun, run_detections
+from tunnelhunt.normalize.custom import CustomMapping, MappingError, load_mapping
 from tunnelhunt.rba.risk import risk_events
-from tunnelhunt.readers.base import QuarantinedRecord
+from tunnelhunt.readers.detect import format_names
 from tunnelhunt.sinks.files import write_csv, write_jsonl, write_rows
 from tunnelhunt.store.duckdb_store import Store
 
 
-def _write_quarantine(records: list[QuarantinedRecord], path: Path) -> None:
-    rows = [{"file": r.source, r.offset_kind: r.offset, "reason": r.reason, "excerpt": r.excerpt} for r in records]
-    write_rows(rows, path, "jsonl")
+def load_mappings(paths: list[Path]) -> list[CustomMapping]:
+    """The user's mapping files, or a clean exit naming the bad one."""
+    try:
+        return [load_mapping(path) for path in paths]
+    except MappingError as exc:
+        raise fail(str(exc)) from None
+
+
+def check_format(fmt: str | None, mappings: list[CustomMapping]) -> None:
+    if fmt is None:
+        return
+    known = format_names(build_readers(mappings).readers)
+    if fmt not in known:
+        raise fail(f"unknown --format {fmt!r}; known formats: {', '.join(known)}")
 
 
 def _exit_code(report: IngestReport, runs: list[DetectionRun]) -> ExitCode:
@@ -54,10 +67,24 @@ def hunt(
     quarantine: Annotated[
         Path | None, typer.Option("--quarantine", help="Write skipped records as JSON lines.")
     ] = None,
+    report_path: Annotated[
+        Path | None, typer.Option("--report", help="Write the JSON ingest report (per file and totals).")
+    ] = None,
+    include: Annotated[
+        list[str] | None, typer.Option("--include", help="Only files matching this glob in directories (repeatable).")
+    ] = None,
+    exclude: Annotated[
+        list[str] | None, typer.Option("--exclude", help="Skip files matching this glob in directories (repeatable).")
+    ] = None,
+    mapping: Annotated[
+        list[Path] | None, typer.Option("--mapping", help="YAML mapping file for a JSON/CSV export (repeatable).")
+    ] = None,
 ) -> None:
     """Ingest logs, run every detection over them, and print the findings."""
     if output not in ("table", "jsonl", "csv"):
         raise fail(f"--output must be table, jsonl or csv, not {output!r}")
+    mappings = load_mappings(mapping or [])
+    check_format(fmt, mappings)
     content = load_content(detections or [], macros or [])
     for error in content.errors:
         stderr.print(f"[red]content error:[/red] {error}")
@@ -67,15 +94,24 @@ def hunt(
         store = Store(db)
     except Exception as exc:  # duckdb raises its own IOException types
         raise fail(f"cannot open database {db}: {exc}") from None
-    with store:
-        with stderr.status("ingesting…"):
-            report = ingest(paths, store, fmt)
+    with store, quarantine_writer(quarantine) as sink:
+        with progress_display(stderr) as on_progress:
+            report = ingest(
+                paths,
+                store,
+                fmt,
+                include=include or [],
+                exclude=exclude or [],
+                mappings=mappings,
+                on_progress=on_progress,
+                on_quarantine=sink,
+            )
         run_time = datetime.now(UTC)
         runs = run_detections(store, content.detections, content.macros, lookups=content.lookups)
+    if report_path:
+        write_report(report, report_path)
     ingest_summary(report, stderr)
     detection_summary(runs, stderr)
-    if quarantine:
-        _write_quarantine(report.quarantine, quarantine)
     rows = finding_rows(runs)
     if output == "table" and out is None:
         console = Console()

@@ -45,13 +45,19 @@ def ingest_summary(report: IngestReport, console: Console) -> None:
     read, ingested = report.total("read"), report.total("ingested")
     unmapped, quarantined = report.total("unmapped"), report.total("quarantined")
     console.print(
-        f"ingested {ingested:,} of {read:,} events from {len(report.files)} file(s); "
+        f"ingested {ingested:,} of {read:,} events from {len(report.files)} file(s) in {report.seconds:.1f} s; "
         f"{unmapped:,} of kinds no data model covers; {quarantined:,} quarantined"
     )
+    formats: dict[str, int] = {}
+    for file in report.files:
+        if file.format:
+            formats[file.format] = formats.get(file.format, 0) + 1
+    if formats:
+        console.print("  formats: " + ", ".join(f"{name} ×{count}" for name, count in sorted(formats.items())))
     for bad in report.quarantine[:10]:
         console.print(f"  [yellow]skipped[/yellow] {bad.location()}: {bad.reason}")
-    if len(report.quarantine) > 10:
-        console.print(f"  … and {len(report.quarantine) - 10:,} more (see --quarantine FILE)")
+    if quarantined > 10:
+        console.print(f"  … and {quarantined - 10:,} more (see --quarantine FILE)")
     for failed in report.failed_files:
         console.print(f"  [red]error[/red] {failed.path}: {failed.error}")
 

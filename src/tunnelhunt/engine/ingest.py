@@ -1,41 +1,78 @@
-"""Files → readers → normaliser → store, with an account of every record.
+"""Files → readers → normaliser → store, exactly once, with an account of every record.
 
-For each file: records read = ingested into a node + unmapped (valid, no node models it) +
+`ingest(paths, store, ...)` walks the inputs (directories recursively, through include/exclude
+globs, archives opened), picks a reader per input from its content, and streams batches into the
+store. For each file: records read = ingested into a node + unmapped (valid, no node models it) +
 quarantined. A file that cannot be read at all is reported and the others still go in.
+
+Incremental by default: each batch is inserted together with its quarantined records and the
+file's checkpoint in one transaction (`store/checkpoints.py`), so calling `ingest` again on the
+same file adds nothing, on a grown file adds only the new part, and after a crash resumes exactly
+where the last committed batch ended. `final=False` is for callers that poll growing files
+(`tunnelhunt watch`): a last line still being written is left for the next call.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+import lzma
+import time
+import zlib
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
+import duckdb
+
+from tunnelhunt.normalize.custom import CustomMapping
 from tunnelhunt.normalize.normalizer import Normalizer
-from tunnelhunt.readers.base import QuarantinedRecord, ReaderError
-from tunnelhunt.readers.detect import choose_reader, walk
+from tunnelhunt.normalize.registry import MappingRegistry
+from tunnelhunt.readers.base import START, Position, QuarantinedRecord, Reader, ReaderError
+from tunnelhunt.readers.csv_file import custom_csv_layout
+from tunnelhunt.readers.detect import EmptyInput, ReaderSet, all_readers
+from tunnelhunt.readers.jsonl import custom_layout
+from tunnelhunt.readers.sources import MissingSource, Source, discover
+from tunnelhunt.store.checkpoints import Checkpoint, FileIdentity
 from tunnelhunt.store.duckdb_store import Store
+
+#: Quarantined records kept in the report itself; all of them go to `on_quarantine` and the store.
+QUARANTINE_SAMPLE = 1000
+_READ_ERRORS = (OSError, EOFError, zlib.error, lzma.LZMAError, ValueError)
 
 
 @dataclass
 class FileReport:
+    """What happened to one input."""
+
     path: str
     format: str | None = None
+    sourcetype: str | None = None
     read: int = 0
     ingested: int = 0
     unmapped: int = 0
     quarantined: int = 0
     error: str | None = None
     per_table: dict[str, int] = field(default_factory=dict)
+    resumed_from: Position | None = None
+    position: Position | None = None
+    seconds: float = 0.0
 
     @property
     def balanced(self) -> bool:
         return self.read == self.ingested + self.unmapped + self.quarantined
 
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        return {"file": data.pop("path"), **data, "balanced": self.balanced}
+
 
 @dataclass
 class IngestReport:
+    """Every file's account, totals, and a bounded sample of the quarantined records."""
+
     files: list[FileReport] = field(default_factory=list)
     quarantine: list[QuarantinedRecord] = field(default_factory=list)
+    seconds: float = 0.0
 
     def total(self, name: str) -> int:
         return sum(int(getattr(f, name)) for f in self.files)
@@ -44,41 +81,176 @@ class IngestReport:
     def failed_files(self) -> list[FileReport]:
         return [f for f in self.files if f.error]
 
+    @property
+    def balanced(self) -> bool:
+        return all(f.balanced for f in self.files)
 
-ProgressCallback = Callable[[FileReport], None]
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON ingest report: per file and in total, records read = ingested + unmapped + quarantined."""
+        totals = {name: self.total(name) for name in ("read", "ingested", "unmapped", "quarantined")}
+        return {
+            "files": [f.to_dict() for f in self.files],
+            "totals": {
+                "files": len(self.files),
+                "files_failed": len(self.failed_files),
+                **totals,
+                "balanced": self.balanced
+                and totals["read"] == totals["ingested"] + totals["unmapped"] + totals["quarantined"],
+            },
+            "seconds": round(self.seconds, 3),
+        }
+
+
+@dataclass(frozen=True)
+class IngestProgress:
+    """Where a running ingest is, for progress displays."""
+
+    files_total: int
+    files_done: int
+    current: str
+    read: int
+    quarantined: int
+    elapsed: float
+
+
+class _StoreFailure(Exception):
+    """A batch could not be written (its transaction was rolled back)."""
+
+
+ProgressCallback = Callable[[IngestProgress], None]
+QuarantineSink = Callable[[list[QuarantinedRecord]], None]
+
+
+def _head_of(name: str) -> bytes | None:
+    """The first bytes under a checkpointed name now, or None when nothing is there."""
+    path, _, member = name.partition("!")
+    source = Source(Path(path), member or None) if member and Path(path).is_file() else Source(Path(name))
+    try:
+        return source.head(4096 + 512 + 1024)
+    except (*_READ_ERRORS, KeyError):
+        return None
+
+
+def _start_from(checkpoint: Checkpoint | None, reader: Reader, source: Source) -> Position:
+    """Resume point, unless the checkpoint cannot apply (another reader, or a file now shorter)."""
+    if checkpoint is None or checkpoint.offset_kind != reader.offset_kind:
+        return START
+    if reader.offset_kind != "record" and not source.compressed:
+        size = source.size
+        if size is not None and size < checkpoint.position.offset:
+            return START  # truncated in place: a new file under the old name
+    return checkpoint.position
+
+
+def build_readers(mappings: Sequence[CustomMapping] = ()) -> ReaderSet:
+    """Built-in readers plus the JSON and CSV layouts of the user's mapping files."""
+    first = [m for m in mappings if m.match]
+    last = [m for m in mappings if not m.match]
+    return ReaderSet(
+        all_readers(
+            json_first=[custom_layout(m.name, m.json.sourcetype, m.match) for m in first],
+            json_last=[custom_layout(m.name, m.json.sourcetype, m.match) for m in last],
+            csv_first=[custom_csv_layout(m.name, m.csv_sourcetype, m.match) for m in first],
+            csv_last=[custom_csv_layout(m.name, m.csv_sourcetype, m.match) for m in last],
+        )
+    )
 
 
 def ingest(
     paths: Iterable[Path],
     store: Store,
     forced_format: str | None = None,
-    on_batch: ProgressCallback | None = None,
+    *,
+    include: Iterable[str] = (),
+    exclude: Iterable[str] = (),
+    mappings: Sequence[CustomMapping] = (),
+    incremental: bool = True,
+    final: bool = True,
+    on_progress: ProgressCallback | None = None,
+    on_quarantine: QuarantineSink | None = None,
 ) -> IngestReport:
+    """Ingest every input below `paths` into `store`; see the module docstring for the guarantees."""
+    began = time.monotonic()
     report = IngestReport()
-    normalizer = Normalizer()
-    for path in walk(paths):
-        file_report = FileReport(str(path))
-        report.files.append(file_report)
-        if not path.exists():
-            file_report.error = "no such file or directory"
+    readers = build_readers(mappings)
+    if forced_format:
+        readers.by_name(forced_format)  # unknown names fail before any work
+    normalizer = Normalizer(MappingRegistry([m.json for m in mappings] + [m.csv for m in mappings]))
+    inputs = list(discover(paths, include, exclude))
+    read_so_far = quarantined_so_far = 0
+
+    def progress(current: str) -> None:
+        if on_progress:
+            done = len(report.files) - 1
+            elapsed = time.monotonic() - began
+            on_progress(IngestProgress(len(inputs), done, current, read_so_far, quarantined_so_far, elapsed))
+
+    for item in inputs:
+        if isinstance(item, MissingSource):
+            report.files.append(FileReport(item.name, error=item.reason))
             continue
+        file_report = FileReport(item.name)
+        report.files.append(file_report)
+        file_began = time.monotonic()
         try:
-            reader = choose_reader(path, forced_format)
-            file_report.format = reader.format_name
-            for batch in reader.read(path):
-                normalized = normalizer.normalize(batch)
-                file_report.read += batch.records + len(batch.quarantined)
-                for table_name, table in normalized.tables.items():
-                    added = store.append(table_name, table)
-                    file_report.ingested += added
-                    file_report.per_table[table_name] = file_report.per_table.get(table_name, 0) + added
-                file_report.unmapped += normalized.unmapped
-                file_report.quarantined += len(normalized.quarantined)
-                report.quarantine.extend(normalized.quarantined)
-                if on_batch:
-                    on_batch(file_report)
+            choice = readers.choose(item, forced_format)
+        except EmptyInput:
+            file_report.format = "empty"
+            continue
         except ReaderError as exc:
             file_report.error = exc.reason
-        except OSError as exc:
-            file_report.error = f"read failed: {exc.strerror or exc}"
+            continue
+        reader = choice.reader
+        file_report.format = reader.format_name
+        region = reader.fingerprint_region(choice.head)
+        identity = FileIdentity.of(item.name, region)
+        checkpoint = store.checkpoints.resume_point(item.name, region, _head_of) if incremental else None
+        start = _start_from(checkpoint, reader, item)
+        previous = checkpoint.identity if checkpoint and start != START else None
+        file_report.resumed_from = start if start != START else None
+        file_report.position = start
+        try:
+            for batch in reader.read(item, start, final):
+                normalized = normalizer.normalize(batch)
+                added: dict[str, int] = {}
+                try:
+                    with store.transaction():
+                        for table_name, table in normalized.tables.items():
+                            added[table_name] = store.append(table_name, table)
+                        store.record_quarantine(normalized.quarantined)
+                        if incremental and batch.end is not None:
+                            store.checkpoints.advance(
+                                previous, identity, reader.format_name, batch.offset_kind, batch.end
+                            )
+                except (duckdb.Error, OSError) as exc:
+                    raise _StoreFailure(f"could not store a batch (nothing of it kept): {exc}") from exc
+                previous = identity if incremental and batch.end is not None else previous
+                for table_name, rows_added in added.items():
+                    file_report.ingested += rows_added
+                    file_report.per_table[table_name] = file_report.per_table.get(table_name, 0) + rows_added
+                if batch.end is not None:
+                    file_report.position = batch.end
+                file_report.sourcetype = file_report.sourcetype or (batch.sourcetype if batch.records else None)
+                file_report.read += batch.records + len(batch.quarantined)
+                file_report.unmapped += normalized.unmapped
+                file_report.quarantined += len(normalized.quarantined)
+                read_so_far += batch.records + len(batch.quarantined)
+                quarantined_so_far += len(normalized.quarantined)
+                room = QUARANTINE_SAMPLE - len(report.quarantine)
+                if room > 0:
+                    report.quarantine.extend(normalized.quarantined[:room])
+                if on_quarantine and normalized.quarantined:
+                    on_quarantine(normalized.quarantined)
+                progress(item.name)
+        except ReaderError as exc:
+            file_report.error = exc.reason
+        except _StoreFailure as exc:
+            file_report.error = str(exc)
+        except _READ_ERRORS as exc:
+            file_report.error = f"read failed: {exc}"
+        except duckdb.Error as exc:  # a mapping that cannot run on this input: report it, go on
+            file_report.error = f"could not normalise: {type(exc).__name__}: {exc}"
+        finally:
+            file_report.seconds = round(time.monotonic() - file_began, 3)
+    report.seconds = time.monotonic() - began
     return report

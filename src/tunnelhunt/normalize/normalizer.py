@@ -1,11 +1,14 @@
 """Apply a source mapping to a raw batch, in DuckDB, and account for every record.
 
 Each raw record ends in exactly one place: a data-model node, `unmapped` (a valid event of a kind no
-node models, such as Sysmon image loads), or quarantine (it belongs to a node but has no valid time).
+node models, such as Sysmon image loads or Suricata flow records), or quarantine (a JSON line that
+is not a JSON object, or a record that belongs to a node but has no valid time). Quarantine offsets
+keep the reader's offset kind (line, byte or record number).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import duckdb
@@ -13,9 +16,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from tunnelhunt.cim import Node
-from tunnelhunt.normalize.mapping import NodeMapping, SourceMapping
-from tunnelhunt.normalize.registry import mapping_for
-from tunnelhunt.readers.base import QuarantinedRecord, RawBatch, excerpt
+from tunnelhunt.normalize.mapping import NodeMapping, SourceMapping, quote_identifier, sql_string
+from tunnelhunt.normalize.registry import MappingRegistry
+from tunnelhunt.readers.base import EXCERPT_CHARS, OffsetKind, QuarantinedRecord, RawBatch
 
 _ARROW_TYPES = {"string": pa.string(), "int": pa.int64(), "timestamp": pa.timestamp("us")}
 
@@ -43,64 +46,183 @@ class NormalizedBatch:
         return sum(table.num_rows for table in self.tables.values())
 
 
-class Normalizer:
-    """Runs mappings over Arrow batches with a private in-memory DuckDB connection."""
+def _references(expression: str, column: str) -> bool:
+    """Whether a SQL expression reads raw column `column` (quoted, or as a bare identifier)."""
+    if quote_identifier(column) in expression:
+        return True
+    return bool(re.search(rf'(?<![\w."]){re.escape(column)}(?![\w"])', expression))
 
-    def __init__(self) -> None:
+
+_PLANS: dict[int, tuple[SourceMapping, tuple[tuple[str, ...], tuple[str, ...], str]]] = {}
+
+
+def _plan(mapping: SourceMapping) -> tuple[tuple[str, ...], tuple[str, ...], str]:
+    """Key columns (read by some node's predicate), the other raw columns, and the node selector.
+
+    The selector gives each record the index of the first node whose predicate holds (NULL: none),
+    so a record lands in one node at most and is counted exactly once.
+    """
+    cached = _PLANS.get(id(mapping))
+    if cached is not None and cached[0] is mapping:
+        return cached[1]
+    keys = tuple(c for c in mapping.raw_columns if any(_references(m.where, c) for m in mapping.nodes))
+    rest = tuple(c for c in mapping.raw_columns if c not in keys)
+    cases = " ".join(f"WHEN coalesce({m.where}, FALSE) THEN {i}" for i, m in enumerate(mapping.nodes))
+    plan = (keys, rest, f"CASE {cases} END")
+    _PLANS[id(mapping)] = (mapping, plan)
+    return plan
+
+
+def _json_columns(mapping: SourceMapping, columns: tuple[str, ...]) -> tuple[str, list[str]]:
+    """One `json_extract_string` call over every candidate path, and a select item per column."""
+    paths: list[str] = []
+    selects: list[str] = []
+    for column in columns:
+        indexes = []
+        for path in mapping.candidates(column, json=True):
+            if path not in paths:
+                paths.append(path)
+            indexes.append(paths.index(path) + 1)
+        values = [f"_v[{i}]" for i in indexes]
+        expression = values[0] if len(values) == 1 else f"coalesce({', '.join(values)})"
+        selects.append(f"{expression} AS {quote_identifier(column)}")
+    extract = f"json_extract_string(_json, [{', '.join(sql_string(p) for p in paths)}])" if paths else "[]"
+    return extract, selects
+
+
+class Normalizer:
+    """Runs mappings over Arrow batches with a private in-memory DuckDB connection (UTC session).
+
+    Two stages keep the work proportional to what is modelled: the columns node predicates read
+    are extracted for every record and pick its node; the other columns are extracted only for
+    records some node takes (most of a Windows log is event kinds no node models).
+    """
+
+    def __init__(self, registry: MappingRegistry | None = None) -> None:
+        self._registry = registry or MappingRegistry()
         self._con = duckdb.connect()
+        self._con.execute("SET TimeZone = 'UTC'")
 
     def normalize(self, batch: RawBatch) -> NormalizedBatch:
         result = NormalizedBatch(quarantined=list(batch.quarantined))
         if batch.table.num_rows == 0:
             return result
-        mapping = mapping_for(batch.sourcetype)
-        raw = _with_columns(batch.table, mapping)
-        self._con.register("raw", raw)
+        mapping = self._registry.get(batch.sourcetype)
+        if mapping is None:
+            result.unmapped = batch.table.num_rows
+            return result
         try:
-            for node_mapping in mapping.nodes:
-                table, bad = self._map_node(node_mapping, mapping.sourcetype)
+            if "_json" in batch.table.column_names:
+                result.quarantined.extend(self._stage_json(batch.table, mapping, batch.offset_kind, batch.json_checked))
+            else:
+                self._stage_columns(batch.table, mapping)
+            counts = dict(self._con.execute("SELECT _node, count(*) FROM mapped GROUP BY _node").fetchall())
+            result.unmapped = int(counts.pop(None, 0))
+            for index, node_mapping in enumerate(mapping.nodes):
+                if not counts.get(index):
+                    continue
+                table, bad = self._map_node(index, node_mapping, mapping.sourcetype, batch.offset_kind)
                 result.quarantined.extend(bad)
                 if table.num_rows:
                     existing = result.tables.get(node_mapping.node.table)
                     result.tables[node_mapping.node.table] = (
                         table if existing is None else pa.concat_tables([existing, table])
                     )
-            any_node = " OR ".join(f"coalesce({m.where}, FALSE)" for m in mapping.nodes)
-            row = self._con.execute(f"SELECT count(*) FROM raw WHERE NOT ({any_node})").fetchall()[0]
-            result.unmapped = int(row[0]) if row else 0
         finally:
-            self._con.unregister("raw")
+            self._con.execute("DROP TABLE IF EXISTS mapped")
         return result
 
-    def _map_node(self, mapping: NodeMapping, sourcetype: str) -> tuple[pa.Table, list[QuarantinedRecord]]:
+    def _stage_columns(self, table: pa.Table, mapping: SourceMapping) -> None:
+        """Tabular records: raw columns by name (or alternative names), node picked per record."""
+        _keys, _rest, selector = _plan(mapping)
+        self._con.register("incoming", _from_columns(table, mapping))
+        try:
+            self._con.execute(f"CREATE OR REPLACE TEMP TABLE mapped AS SELECT *, {selector} AS _node FROM incoming")
+        finally:
+            self._con.unregister("incoming")
+
+    def _stage_json(
+        self, table: pa.Table, mapping: SourceMapping, offset_kind: OffsetKind, checked: bool
+    ) -> list[QuarantinedRecord]:
+        """JSON records: quarantine what is not a JSON object, pick each record's node from its key
+        columns, then extract the remaining columns for the records a node takes."""
+        keys, rest, selector = _plan(mapping)
+        key_extract, key_selects = _json_columns(mapping, keys)
+        rest_extract, rest_selects = _json_columns(mapping, rest)
+        self._con.register("incoming", table.select(["_source", "_offset", "_json"]))
+        bad: list[QuarantinedRecord] = []
+        try:
+            source = "incoming"
+            if not checked:
+                rejected = self._con.execute(
+                    f"SELECT _source, _offset, CASE WHEN _type IS NULL THEN 'invalid JSON'"
+                    f" ELSE 'JSON ' || lower(_type) || ' where an object was expected' END,"
+                    f" left(_json, {EXCERPT_CHARS})"
+                    " FROM (SELECT *, try(json_type(_json)) AS _type FROM incoming)"
+                    " WHERE _type IS DISTINCT FROM 'OBJECT' ORDER BY _offset"
+                ).fetchall()
+                bad = [
+                    QuarantinedRecord(name, offset, offset_kind, reason, _printable(text))
+                    for name, offset, reason, text in rejected
+                ]
+                if bad:
+                    source = "(SELECT * FROM incoming WHERE try(json_type(_json)) = 'OBJECT')"
+            key_names = "".join(", " + quote_identifier(k) for k in keys)
+            self._con.execute(
+                "CREATE OR REPLACE TEMP TABLE mapped AS"
+                f" WITH keyed AS (SELECT _source, _offset, _json{''.join(', ' + k for k in key_selects)}"
+                f" FROM (SELECT *, {key_extract} AS _v FROM {source})),"
+                f" picked AS (SELECT *, {selector} AS _node FROM keyed)"
+                f" SELECT _source, _offset, _node{key_names}{''.join(', ' + r for r in rest_selects)}"
+                f" FROM (SELECT *, CASE WHEN _node IS NOT NULL THEN {rest_extract} END AS _v FROM picked)"
+            )
+        finally:
+            self._con.unregister("incoming")
+        return bad
+
+    def _map_node(
+        self, index: int, mapping: NodeMapping, sourcetype: str, offset_kind: OffsetKind
+    ) -> tuple[pa.Table, list[QuarantinedRecord]]:
         schema = node_schema(mapping.node)
-        selects = [f"{mapping.time} AS _time", "_source", "_offset", f"'{sourcetype}' AS sourcetype"]
+        selects = [f"{mapping.time} AS _time", "_source", "_offset", f"{sql_string(sourcetype)} AS sourcetype"]
         for name, _kind, _multi in mapping.node.all_columns[4:]:
             expression = mapping.fields.get(name, "NULL")
-            selects.append(f'{expression} AS "{name}"')
-        sql = f"SELECT {', '.join(selects)} FROM raw WHERE coalesce({mapping.where}, FALSE)"
-        table = self._con.sql(sql).to_arrow_table()
-        table = _conform(table, schema)
+            selects.append(f"{expression} AS {quote_identifier(name)}")
+        sql = f"SELECT {', '.join(selects)} FROM mapped WHERE _node = {index} ORDER BY _offset"
+        table = _conform(self._con.sql(sql).to_arrow_table(), schema)
         bad: list[QuarantinedRecord] = []
         times = table.column("_time")
         if times.null_count:
             valid = pc.is_valid(times)
+            invalid = table.filter(pc.invert(valid))
             for source, offset in zip(
-                table.filter(pc.invert(valid)).column("_source").to_pylist(),
-                table.filter(pc.invert(valid)).column("_offset").to_pylist(),
-                strict=True,
+                invalid.column("_source").to_pylist(), invalid.column("_offset").to_pylist(), strict=True
             ):
-                bad.append(QuarantinedRecord(source, offset, "line", "missing or invalid event time", excerpt("")))
+                bad.append(QuarantinedRecord(source, offset, offset_kind, "missing or invalid event time"))
             table = table.filter(valid)
         return table, bad
 
 
-def _with_columns(table: pa.Table, mapping: SourceMapping) -> pa.Table:
-    """Add the raw columns a mapping reads but this batch lacks, as NULL strings."""
+def _printable(text: str | None) -> str:
+    return (text or "").replace("\x00", "\\x00")
+
+
+def _from_columns(table: pa.Table, mapping: SourceMapping) -> pa.Table:
+    """The raw columns a mapping reads, from the first present candidate column (NULL when none is)."""
+    present = set(table.column_names)
+    columns: dict[str, pa.ChunkedArray | pa.Array] = {
+        "_source": table.column("_source"),
+        "_offset": table.column("_offset"),
+    }
     for column in mapping.raw_columns:
-        if column not in table.column_names:
-            table = table.append_column(column, pa.nulls(table.num_rows, pa.string()))
-    return table
+        found = [table.column(c) for c in mapping.candidates(column, json=False) if c in present]
+        if not found:
+            columns[column] = pa.nulls(table.num_rows, pa.string())
+        elif len(found) == 1:
+            columns[column] = found[0].cast(pa.string())
+        else:
+            columns[column] = pc.coalesce(*[f.cast(pa.string()) for f in found])
+    return pa.table(columns)
 
 
 def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:

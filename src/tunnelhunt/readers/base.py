@@ -1,29 +1,39 @@
 """The contract every reader keeps: batches of raw records, plus the records it could not read.
 
 A reader never drops a record silently. Each record it meets ends up either in a `RawBatch`
-(columns `_source`, `_offset` and the format's own field names, all strings) or as a
-`QuarantinedRecord` naming the file, the line or byte offset and the reason.
+(columns `_source`, `_offset` and the format's own fields, all strings, or one `_json` column
+holding the record's JSON text) or as a `QuarantinedRecord` naming the file, the line, byte
+offset or record number, and the reason.
+
+Readers are resumable: `read(source, start)` begins at a `Position` a previous read reported, and
+every batch carries `end`, the position just after the last record it accounts for. Storing a
+batch together with its `end` (one transaction) is what makes ingest exactly-once.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 import pyarrow as pa
+
+if TYPE_CHECKING:
+    from tunnelhunt.readers.sources import Source
 
 OffsetKind = Literal["line", "byte", "record"]
 
 #: How much of a bad record is kept in quarantine, so a hostile 50 MB line stays a short excerpt.
 EXCERPT_CHARS = 240
+#: Longest line (or event) a reader accepts; a longer one is quarantined without being buffered whole.
+MAX_RECORD_BYTES = 1 << 20
 
 
 def excerpt(raw: bytes | str) -> str:
     """A bounded, printable excerpt of a raw record for quarantine reports."""
-    text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
-    text = text.replace("\x00", "\\x00")
+    if isinstance(raw, bytes):
+        raw = raw[: EXCERPT_CHARS * 4].decode("utf-8", "replace")
+    text = raw[: EXCERPT_CHARS + 1].replace("\x00", "\\x00")
     return text if len(text) <= EXCERPT_CHARS else text[:EXCERPT_CHARS] + "…"
 
 
@@ -40,14 +50,38 @@ class QuarantinedRecord:
     def location(self) -> str:
         return f"{self.source}:{self.offset_kind} {self.offset}"
 
+    def to_dict(self) -> dict[str, object]:
+        """The quarantine JSON line: file, `line`/`byte`/`record` offset, reason, excerpt."""
+        return {"file": self.source, self.offset_kind: self.offset, "reason": self.reason, "excerpt": self.excerpt}
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where a reader stopped, so the next read resumes there.
+
+    `offset` is a byte offset in the decoded (decompressed, UTF-8) stream for text formats, or the
+    last record number read for EVTX; `line` is the number of lines before `offset`, so line numbers
+    in quarantine reports stay true after a resume.
+    """
+
+    offset: int = 0
+    line: int = 0
+
+
+START = Position()
+
 
 @dataclass
 class RawBatch:
-    """Raw records of one source type, as columns; `sourcetype` selects the normaliser."""
+    """Raw records of one source type, as columns; `sourcetype` selects the CIM mapping."""
 
     sourcetype: str
     table: pa.Table
     quarantined: list[QuarantinedRecord] = field(default_factory=list)
+    offset_kind: OffsetKind = "line"
+    end: Position | None = None
+    #: The `_json` column was produced by a parser (EVTX), so every value is known to be a JSON object.
+    json_checked: bool = False
 
     @property
     def records(self) -> int:
@@ -64,16 +98,26 @@ class ReaderError(Exception):
 
 
 class Reader(Protocol):
-    """A log format: can it read this file, and the batches when it does."""
+    """A log format: can it read this input, and its batches when it does."""
 
     format_name: str
+    #: What `_offset` and quarantine offsets count: lines, bytes or record numbers.
+    offset_kind: OffsetKind
 
-    def sniff(self, head: bytes, path: Path) -> bool:
-        """True when the first bytes of a file look like this format."""
+    def sniff(self, head: bytes) -> bool:
+        """True when the first (decoded) bytes of an input look like this format."""
         ...
 
-    def read(self, path: Path, batch_size: int = 10_000) -> Iterator[RawBatch]:
-        """Yield batches; raise `ReaderError` only when nothing of the file can be read."""
+    def read(self, source: Source, start: Position = START, final: bool = True) -> Iterator[RawBatch]:
+        """Yield batches from `start` on; raise `ReaderError` only when nothing of the input can be read.
+
+        `final=False` means the input may still grow: a last line or event without its terminator is
+        left for the next read instead of being read (or quarantined) now.
+        """
+        ...
+
+    def fingerprint_region(self, head: bytes) -> bytes:
+        """The bytes that identify this input across growth (the head for text, first records for EVTX)."""
         ...
 
 
@@ -89,3 +133,8 @@ def rows_to_table(rows: list[dict[str, str | None]], source: str, offsets: list[
     for key in keys:
         columns[key] = pa.array([row.get(key) for row in rows], pa.string())
     return pa.table(columns)
+
+
+def empty_table(source: str) -> pa.Table:
+    """A batch with no records (it may still carry quarantined ones and an end position)."""
+    return rows_to_table([], source, [])

@@ -1,53 +1,101 @@
-"""Find input files and pick the reader for each, from content first (not only the extension)."""
+"""Pick the reader for each input from its content (not its name), or check a forced one.
+
+Sniffing looks at the first 64 KiB of the decompressed input, UTF-16 transcoded to UTF-8. Readers
+are tried most specific first; user mappings add JSON and CSV layouts after the built-in ones.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from pathlib import Path
+import codecs
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 from tunnelhunt.readers.base import Reader, ReaderError
+from tunnelhunt.readers.csv_file import CSV_LAYOUTS, CsvLayout, CsvReader
+from tunnelhunt.readers.evtx_file import EvtxReader
+from tunnelhunt.readers.jsonl import LAYOUTS, JsonLayout, JsonLinesReader
+from tunnelhunt.readers.sources import Source
+from tunnelhunt.readers.sysmon_linux import SysmonLinuxReader
 from tunnelhunt.readers.sysmon_xml import SysmonXmlReader
-
-SNIFF_BYTES = 64 * 1024
-
-
-def all_readers() -> list[Reader]:
-    """Every reader, most specific first; sniffing tries them in this order."""
-    return [SysmonXmlReader()]
+from tunnelhunt.readers.zeek_tsv import ZeekTsvReader
 
 
-def reader_by_name(name: str) -> Reader:
-    for reader in all_readers():
-        if reader.format_name == name:
-            return reader
-    known = ", ".join(r.format_name for r in all_readers())
-    raise ValueError(f"unknown format {name!r} (known: {known})")
+def text_head(head: bytes) -> bytes:
+    """The head as UTF-8 text readers see it: UTF-16 transcoded, byte-order marks dropped."""
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        usable = head[: len(head) - (len(head) % 2)]
+        return usable.decode("utf-16", "replace").encode("utf-8")
+    return head.removeprefix(codecs.BOM_UTF8)
 
 
-def walk(paths: Iterable[Path]) -> Iterator[Path]:
-    """Files named directly, and every file below named directories, in a stable order."""
-    for path in paths:
-        if path.is_dir():
-            yield from sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
-        else:
-            yield path
+def all_readers(
+    json_first: Iterable[JsonLayout] = (),
+    json_last: Iterable[JsonLayout] = (),
+    csv_first: Iterable[CsvLayout] = (),
+    csv_last: Iterable[CsvLayout] = (),
+) -> list[Reader]:
+    """Every reader, most specific first; sniffing tries them in this order.
+
+    User layouts that name the fields identifying them go before the built-in presets (`*_first`);
+    catch-all ones after them (`*_last`).
+    """
+    readers: list[Reader] = [EvtxReader(), SysmonLinuxReader(), SysmonXmlReader(), ZeekTsvReader()]
+    readers.extend(JsonLinesReader(layout) for layout in (*json_first, *LAYOUTS, *json_last))
+    readers.append(CsvReader((*csv_first, *CSV_LAYOUTS, *csv_last)))
+    return readers
 
 
-def choose_reader(path: Path, forced: str | None = None) -> Reader:
-    """The reader for a file: the forced one (checked), or the first whose sniff accepts its head."""
-    try:
-        with path.open("rb") as stream:
-            head = stream.read(SNIFF_BYTES)
-    except OSError as exc:
-        raise ReaderError(str(path), f"cannot open: {exc.strerror or exc}") from None
-    if forced:
-        reader = reader_by_name(forced)
-        if head.strip() and not reader.sniff(head, path):
-            raise ReaderError(str(path), f"does not look like format '{forced}'")
-        return reader
-    for reader in all_readers():
-        if reader.sniff(head, path):
-            return reader
-    if not head.strip():
-        raise ReaderError(str(path), "empty file")
-    raise ReaderError(str(path), "format not recognised (use --format to force one)")
+def format_names(readers: Iterable[Reader] | None = None) -> list[str]:
+    return [reader.format_name for reader in (readers if readers is not None else all_readers())]
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The reader for an input and the head it was chosen from (kept for fingerprinting)."""
+
+    reader: Reader
+    head: bytes
+
+
+class EmptyInput(Exception):
+    """An input with no content at all: nothing to read, and nothing wrong."""
+
+
+class ReaderSet:
+    """The readers of one ingest run (built-in plus the user's mapping layouts)."""
+
+    def __init__(self, readers: list[Reader] | None = None) -> None:
+        self.readers = readers if readers is not None else all_readers()
+
+    def by_name(self, name: str) -> Reader:
+        for reader in self.readers:
+            if reader.format_name == name:
+                return reader
+        raise ValueError(f"unknown format {name!r} (known: {', '.join(format_names(self.readers))})")
+
+    def choose(self, source: Source, forced: str | None = None) -> Choice:
+        """The forced reader (checked against the content) or the first whose sniff accepts the head."""
+        try:
+            raw_head = source.head()
+        except (OSError, EOFError, ValueError) as exc:
+            raise ReaderError(source.name, f"cannot read: {exc}") from None
+        is_evtx = raw_head.startswith(b"ElfFile\x00")
+        head = raw_head if is_evtx else text_head(raw_head)
+        if not head.strip():
+            raise EmptyInput(source.name)
+        if forced:
+            reader = self.by_name(forced)
+            if not (reader.sniff(head) or _fits(reader, head)):
+                guess = next((r.format_name for r in self.readers if r.sniff(head)), None)
+                hint = f" (it looks like '{guess}')" if guess else ""
+                raise ReaderError(source.name, f"content does not fit the forced format '{forced}'{hint}")
+            return Choice(reader, raw_head)
+        for reader in self.readers:
+            if reader.sniff(head):
+                return Choice(reader, raw_head)
+        raise ReaderError(source.name, "format not recognised (use --format to force one, or --mapping for JSON/CSV)")
+
+
+def _fits(reader: Reader, head: bytes) -> bool:
+    fits = getattr(reader, "fits", None)
+    return bool(fits(head)) if fits else False

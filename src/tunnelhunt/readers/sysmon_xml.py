@@ -3,31 +3,42 @@ or a stream of multi-line `<Event>` elements, optionally wrapped in `<Events>` (
 
 Parsing is safe by construction: lxml with entity resolution, DTD loading and network access off,
 and any document that declares a DTD or entity is quarantined before it reaches the parser.
-Each event is located by its line and byte offset so a bad one is reported precisely and skipped.
+Each event is located by its line (and byte offset) so a bad one is reported precisely and skipped;
+the stream is cut into events with bounded buffering, so a huge or endless non-event stays bounded.
 """
 
 from __future__ import annotations
 
-import codecs
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
-from typing import BinaryIO
 
 from lxml import etree
 
-from tunnelhunt.readers.base import QuarantinedRecord, RawBatch, excerpt, rows_to_table
+from tunnelhunt.readers.base import (
+    MAX_RECORD_BYTES,
+    START,
+    OffsetKind,
+    Position,
+    QuarantinedRecord,
+    RawBatch,
+    excerpt,
+    rows_to_table,
+)
+from tunnelhunt.readers.lines import Utf8Stream
+from tunnelhunt.readers.sources import Source
 
 SOURCETYPE = "XmlWinEventLog"
 #: Largest single event accepted; a larger one is quarantined and skipped without being buffered whole.
-MAX_EVENT_BYTES = 1 << 20
+MAX_EVENT_BYTES = MAX_RECORD_BYTES
 CHUNK_BYTES = 1 << 20
+BATCH_EVENTS = 10_000
 
 _EVENT_START = re.compile(rb"<Event[\s>]")
 _EVENT_END = b"</Event>"
 _DTD_MARKERS = (b"<!DOCTYPE", b"<!ENTITY", b"<!doctype", b"<!entity")
 _IGNORABLE = re.compile(rb"^(?:\s|<\?xml[^>]*\?>|</?Events\s*>|<Events\s[^>]*>)*$")
+_WINDOWS_EVENT_NS = b"schemas.microsoft.com/win/2004/08/events"
 
 _PARSER = etree.XMLParser(
     resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False, huge_tree=False
@@ -36,122 +47,134 @@ _PARSER = etree.XMLParser(
 
 @dataclass(frozen=True)
 class EventSlice:
-    """The bytes of one `<Event>` element and where they started."""
+    """The bytes of one `<Event>` element and where it started (line number, byte offset)."""
 
     data: bytes
     line: int
     byte_offset: int
 
 
-def _utf8_chunks(stream: BinaryIO) -> Iterator[bytes]:
-    """Yield the file as UTF-8 chunks, transcoding UTF-16 files (wevtutil's default) on the fly."""
-    head = stream.read(CHUNK_BYTES)
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        decoder = codecs.getincrementaldecoder("utf-16")(errors="replace")
-        chunk = head
-        while chunk:
-            yield decoder.decode(chunk).encode("utf-8")
-            chunk = stream.read(CHUNK_BYTES)
-        yield decoder.decode(b"", final=True).encode("utf-8")
-        return
-    if head.startswith(codecs.BOM_UTF8):
-        head = head[len(codecs.BOM_UTF8) :]
-    chunk = head
-    while chunk:
-        yield chunk
-        chunk = stream.read(CHUNK_BYTES)
+class _Lines:
+    """Newlines counted once, forward only, over a sliding buffer (O(n) for the whole stream)."""
+
+    def __init__(self, before: int) -> None:
+        self.before_pos = before  # newlines in the stream before buffer index `pos`
+        self.pos = 0
+
+    def at(self, buf: bytes, index: int) -> int:
+        """Newlines in the stream before buffer index `index` (index never moves backwards)."""
+        if index > self.pos:
+            self.before_pos += buf.count(b"\n", self.pos, index)
+            self.pos = index
+        return self.before_pos
+
+    def drop(self, buf: bytes, keep_from: int) -> None:
+        """The buffer loses its first `keep_from` bytes."""
+        self.at(buf, keep_from)
+        self.pos -= keep_from
 
 
 def split_events(
-    stream: BinaryIO, source: str, max_event_bytes: int = MAX_EVENT_BYTES
-) -> Iterator[EventSlice | QuarantinedRecord]:
-    """Cut a byte stream into `<Event>` elements, quarantining stray text, oversized and truncated events."""
+    stream: Utf8Stream,
+    source: str,
+    start: Position = START,
+    final: bool = True,
+    max_event_bytes: int = MAX_EVENT_BYTES,
+) -> Iterator[tuple[EventSlice | QuarantinedRecord, Position]]:
+    """Cut a UTF-8 stream into `<Event>` elements, each with the position just after it.
+
+    Stray text, oversized events and (when `final`) a truncated last event are quarantined.
+    """
+    stream.skip(start.offset)
     buf = b""
-    base = 0  # byte offset of buf[0] in the (UTF-8) stream
-    line = 1  # line number of buf[0]
-    skipping = False  # inside an oversized event: discard until its end
-    for chunk in _utf8_chunks(stream):
+    base = start.offset  # stream offset of buf[0]
+    lines = _Lines(start.line)
+    skipping: tuple[int, bytes] | None = None  # inside an oversized event: (its line, its head)
+
+    def position(index: int) -> Position:
+        return Position(base + index, lines.at(buf, index))
+
+    def outside(text: bytes, index: int) -> QuarantinedRecord:
+        first = index + len(text) - len(text.lstrip())
+        return QuarantinedRecord(
+            source, lines.at(buf, first) + 1, "line", "text outside an <Event> element", excerpt(text.strip())
+        )
+
+    while True:
+        chunk = stream.read(CHUNK_BYTES)
+        if not chunk:
+            break
         buf += chunk
         pos = 0
         while True:
-            if skipping:
+            if skipping is not None:
                 end = buf.find(_EVENT_END, pos)
                 if end < 0:
                     keep = max(pos, len(buf) - len(_EVENT_END))
-                    line += buf.count(b"\n", 0, keep)
-                    base += keep
-                    buf, pos = buf[keep:], 0
+                    lines.drop(buf, keep)
+                    base, buf, pos = base + keep, buf[keep:], 0
                     break
-                skipping = False
-                pos = end + len(_EVENT_END)
+                stop = end + len(_EVENT_END)
+                bad = QuarantinedRecord(
+                    source, skipping[0], "line", f"event exceeds {max_event_bytes} bytes", excerpt(skipping[1])
+                )
+                yield bad, position(stop)
+                skipping, pos = None, stop
                 continue
             match = _EVENT_START.search(buf, pos)
-            gap_end = match.start() if match else len(buf)
-            gap = buf[pos:gap_end] if match else b""
-            if match and gap and not _IGNORABLE.match(gap):
-                first = pos + len(gap) - len(gap.lstrip())
-                yield QuarantinedRecord(
-                    source,
-                    line + buf.count(b"\n", 0, first),
-                    "line",
-                    "text outside an <Event> element",
-                    excerpt(gap.strip()),
-                )
             if not match:
-                # keep only a tail that might hold the start of a split "<Event"
-                tail_start = max(pos, len(buf) - 7)
+                tail_start = max(pos, len(buf) - 7)  # might hold the start of a split "<Event"
                 if not _IGNORABLE.match(buf[pos:tail_start]):
-                    # stray text before end of chunk: report once it is complete (at EOF) instead
-                    tail_start = pos
-                line += buf.count(b"\n", 0, tail_start)
-                base += tail_start
-                buf, pos = buf[tail_start:], 0
+                    if len(buf) - pos <= max_event_bytes:
+                        tail_start = pos  # stray text: report it whole once complete
+                    else:
+                        yield outside(buf[pos:tail_start], pos), position(tail_start)
+                lines.drop(buf, tail_start)
+                base, buf, pos = base + tail_start, buf[tail_start:], 0
                 break
-            start = match.start()
-            end = buf.find(_EVENT_END, start)
-            following = _EVENT_START.search(buf, start + 1, end if end >= 0 else len(buf))
+            begin = match.start()
+            gap = buf[pos:begin]
+            if gap and not _IGNORABLE.match(gap):
+                yield outside(gap, pos), position(begin)
+            end = buf.find(_EVENT_END, begin)
+            following = _EVENT_START.search(buf, begin + 1, end if end >= 0 else len(buf))
             if following:
                 # a new <Event> begins before this one closed: this one is cut short, the next is intact
-                event_line = line + buf.count(b"\n", 0, start)
-                yield QuarantinedRecord(
-                    source, event_line, "line", "unclosed <Event> element", excerpt(buf[start : following.start()])
+                reason = "unclosed <Event> element"
+                cut = QuarantinedRecord(
+                    source, lines.at(buf, begin) + 1, "line", reason, excerpt(buf[begin : following.start()])
                 )
+                yield cut, position(following.start())
                 pos = following.start()
                 continue
             if end < 0:
-                if len(buf) - start > max_event_bytes:
-                    event_line = line + buf.count(b"\n", 0, start)
-                    yield QuarantinedRecord(
-                        source,
-                        event_line,
-                        "line",
-                        f"event exceeds {max_event_bytes} bytes",
-                        excerpt(buf[start : start + 200]),
-                    )
-                    skipping = True
-                    pos = start + 1
+                if len(buf) - begin > max_event_bytes:
+                    skipping = (lines.at(buf, begin) + 1, buf[begin : begin + 200])
+                    pos = begin + 1
                     continue
-                line += buf.count(b"\n", 0, start)
-                base += start
-                buf, pos = buf[start:], 0
+                lines.drop(buf, begin)
+                base, buf, pos = base + begin, buf[begin:], 0
                 break
             stop = end + len(_EVENT_END)
-            event_line = line + buf.count(b"\n", 0, start)
-            if stop - start > max_event_bytes:
-                yield QuarantinedRecord(
-                    source,
-                    event_line,
-                    "line",
-                    f"event exceeds {max_event_bytes} bytes",
-                    excerpt(buf[start : start + 200]),
-                )
+            event_line = lines.at(buf, begin) + 1
+            if stop - begin > max_event_bytes:
+                reason = f"event exceeds {max_event_bytes} bytes"
+                bad = QuarantinedRecord(source, event_line, "line", reason, excerpt(buf[begin : begin + 200]))
+                yield bad, position(stop)
             else:
-                yield EventSlice(buf[start:stop], event_line, base + start)
+                yield EventSlice(buf[begin:stop], event_line, base + begin), position(stop)
             pos = stop
+    if not final:
+        return
+    if skipping is not None:
+        bad = QuarantinedRecord(source, skipping[0], "line", "truncated event at end of file", excerpt(skipping[1]))
+        yield bad, position(len(buf))
+        return
     rest = buf.strip()
-    if rest and not skipping and not _IGNORABLE.match(rest):
+    if rest and not _IGNORABLE.match(rest):
         reason = "truncated event at end of file" if _EVENT_START.match(rest) else "text outside an <Event> element"
-        yield QuarantinedRecord(source, line + buf.count(b"\n", 0, buf.find(rest[:1])), "line", reason, excerpt(rest))
+        first = buf.find(rest[:1])
+        yield QuarantinedRecord(source, lines.at(buf, first) + 1, "line", reason, excerpt(rest)), position(len(buf))
 
 
 def _local(tag: object) -> str:
@@ -190,7 +213,7 @@ def _flatten_system(system: etree._Element, row: dict[str, str | None]) -> None:
         if name == "TimeCreated":
             row["TimeCreated"] = child.get("SystemTime")
         elif name == "Security":
-            row["UserID"] = child.get("UserID")
+            row["UserID"] = child.get("UserID") or child.get("UserId")
         elif name == "Provider":
             row["Provider"] = child.get("Name")
         elif name == "Execution":
@@ -215,30 +238,36 @@ class SysmonXmlReader:
     """Reads Windows event XML (Sysmon, Security, ...) as Splunk's XmlWinEventLog sourcetype."""
 
     format_name = "xml"
+    offset_kind: OffsetKind = "line"
+    sourcetype = SOURCETYPE
 
-    def sniff(self, head: bytes, path: Path) -> bool:
-        sample = head.lstrip(codecs.BOM_UTF8)
-        if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-            sample = sample.decode("utf-16", "ignore").encode("utf-8", "ignore")
-        return bool(_EVENT_START.search(sample[:4096])) and b"schemas.microsoft.com/win/2004/08/events" in sample
+    def sniff(self, head: bytes) -> bool:
+        return bool(_EVENT_START.search(head[:4096])) and _WINDOWS_EVENT_NS in head
 
-    def read(self, path: Path, batch_size: int = 10_000) -> Iterator[RawBatch]:
-        source = str(path)
+    def fingerprint_region(self, head: bytes) -> bytes:
+        return head
+
+    def read(self, source: Source, start: Position = START, final: bool = True) -> Iterator[RawBatch]:
+        name = source.name
         rows: list[dict[str, str | None]] = []
         offsets: list[int] = []
         bad: list[QuarantinedRecord] = []
-        with path.open("rb") as stream:
-            for item in split_events(stream, source):
+        end = start
+        with source.open() as raw:
+            for item, end in split_events(Utf8Stream(raw), name, start, final):
                 if isinstance(item, QuarantinedRecord):
                     bad.append(item)
                     continue
                 try:
-                    rows.append(parse_event(item.data))
+                    rows.append(self.parse(item.data))
                     offsets.append(item.line)
                 except ValueError as exc:
-                    bad.append(QuarantinedRecord(source, item.line, "line", str(exc), excerpt(item.data)))
-                if len(rows) >= batch_size:
-                    yield RawBatch(SOURCETYPE, rows_to_table(rows, source, offsets), bad)
+                    bad.append(QuarantinedRecord(name, item.line, "line", str(exc), excerpt(item.data)))
+                if len(rows) >= BATCH_EVENTS:
+                    yield RawBatch(self.sourcetype, rows_to_table(rows, name, offsets), bad, "line", end)
                     rows, offsets, bad = [], [], []
-        if rows or bad:
-            yield RawBatch(SOURCETYPE, rows_to_table(rows, source, offsets), bad)
+        if rows or bad or end != start:
+            yield RawBatch(self.sourcetype, rows_to_table(rows, name, offsets), bad, "line", end)
+
+    def parse(self, data: bytes) -> dict[str, str | None]:
+        return parse_event(data)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 
@@ -12,6 +13,8 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 
 from tunnelhunt.cim import NODES, Node
+from tunnelhunt.readers.base import QuarantinedRecord
+from tunnelhunt.store.checkpoints import Checkpoints
 
 
 def _header_only(path: Path) -> bool:
@@ -22,6 +25,14 @@ def _header_only(path: Path) -> bool:
 
 
 _SQL_TYPES = {"string": "VARCHAR", "int": "BIGINT", "timestamp": "TIMESTAMP"}
+
+#: Records that could not be ingested, kept beside the events (same transaction as their batch).
+QUARANTINE_TABLE = "ingest_quarantine"
+_CREATE_QUARANTINE = f"""
+CREATE TABLE IF NOT EXISTS {QUARANTINE_TABLE} (
+    source VARCHAR, offset_kind VARCHAR, "offset" BIGINT, reason VARCHAR, excerpt VARCHAR, recorded TIMESTAMP
+)
+"""
 
 
 def create_table_sql(node: Node) -> str:
@@ -41,6 +52,38 @@ class Store:
             self.con.execute(f"SET threads = {int(threads)}")
         for node in NODES:
             self.con.execute(create_table_sql(node))
+        self.con.execute(_CREATE_QUARANTINE)
+        self.checkpoints = Checkpoints(self.con)
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Everything inside commits together or not at all (a batch, its quarantine, its checkpoint)."""
+        self.con.begin()
+        try:
+            yield
+        except BaseException:
+            self.con.rollback()
+            raise
+        self.con.commit()
+
+    def record_quarantine(self, records: list[QuarantinedRecord]) -> None:
+        """Keep quarantined records in the store, so a persistent `--db` remembers them."""
+        if not records:
+            return
+        table = pa.table(
+            {
+                "source": pa.array([r.source for r in records], pa.string()),
+                "offset_kind": pa.array([r.offset_kind for r in records], pa.string()),
+                "offset": pa.array([r.offset for r in records], pa.int64()),
+                "reason": pa.array([r.reason for r in records], pa.string()),
+                "excerpt": pa.array([r.excerpt for r in records], pa.string()),
+            }
+        )
+        self.con.register("_quarantined", table)
+        try:
+            self.con.execute(f"INSERT INTO {QUARANTINE_TABLE} SELECT *, current_timestamp::TIMESTAMP FROM _quarantined")
+        finally:
+            self.con.unregister("_quarantined")
 
     def append(self, table_name: str, rows: pa.Table) -> int:
         """Insert a whole Arrow batch by column name; returns the rows added."""

@@ -1,0 +1,297 @@
+"""Inputs as readers see them: files found by walking directories, with compression peeled off.
+
+A `Source` is one logical input: a plain file, a gzip/bzip2/xz file (read decompressed), or one
+member of a zip archive (named `archive.zip!member`). Readers only ever see the decompressed
+bytes, so offsets, fingerprints and sniffing all work on what the log actually says.
+"""
+
+from __future__ import annotations
+
+import bz2
+import fnmatch
+import gzip
+import lzma
+import os
+import shutil
+import tempfile
+import zipfile
+import zlib
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+#: Bytes of (decompressed) input used to choose a reader and to fingerprint it.
+HEAD_BYTES = 64 * 1024
+#: Archive layers peeled off at most (a .zip holding .gz files is two).
+MAX_LAYERS = 3
+#: Decompressed bytes read per step: at most this much before a damaged spot is lost.
+SALVAGE_STEP = 64 * 1024
+
+_MAGIC = {
+    b"\x1f\x8b": "gzip",
+    b"BZh": "bzip2",
+    b"\xfd7zXZ\x00": "xz",
+}
+_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+
+
+def compression_of(head: bytes) -> str | None:
+    """The compression a stream starts with, from its magic bytes (not its name)."""
+    for magic, kind in _MAGIC.items():
+        if head.startswith(magic):
+            return kind
+    return None
+
+
+def _decompress(stream: BinaryIO, kind: str) -> BinaryIO:
+    if kind == "gzip":
+        return gzip.GzipFile(fileobj=stream, mode="rb")  # type: ignore[return-value]
+    if kind == "bzip2":
+        return bz2.BZ2File(stream, mode="rb")  # type: ignore[return-value]
+    return lzma.LZMAFile(stream, mode="rb")  # type: ignore[return-value]
+
+
+def _peek(stream: BinaryIO, size: int = 8) -> tuple[bytes, BinaryIO]:
+    """Look at the first bytes of a stream without losing them."""
+    if hasattr(stream, "peek"):
+        return stream.peek(size)[:size], stream
+    buffered = _BufferedHead(stream)
+    return buffered.peek(size), buffered  # type: ignore[return-value]
+
+
+class _BufferedHead:
+    """Minimal read-only wrapper giving `peek` to streams that lack it (zip members)."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self._stream = stream
+        self._head = b""
+
+    def peek(self, size: int) -> bytes:
+        if len(self._head) < size:
+            self._head += self._stream.read(size - len(self._head))
+        return self._head[:size]
+
+    def read(self, size: int = -1) -> bytes:
+        if self._head:
+            if size is None or size < 0:
+                data, self._head = self._head + self._stream.read(), b""
+                return data
+            data, self._head = self._head[:size], self._head[size:]
+            if len(data) < size:
+                data += self._stream.read(size - len(data))
+            return data
+        return self._stream.read(size)
+
+    def readable(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        self._stream.close()
+
+
+class _Layers:
+    """The innermost stream of a stack of decompressors; closing it closes every layer.
+
+    Reads from a compressed stream go in small steps, so when the stream turns out to be damaged
+    the bytes decompressed before the damage are still returned (the error comes on the next read).
+    """
+
+    def __init__(self, layers: list[BinaryIO]) -> None:
+        self._layers = layers
+        self._top = layers[-1]
+        self._error: BaseException | None = None
+        #: True for an uncompressed file on disk: seeking is O(1) and offsets are file offsets.
+        self.is_plain_file = len(layers) == 1
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._top, name)
+
+    def read(self, size: int = -1) -> bytes:
+        if self.is_plain_file:
+            return self._top.read(size)
+        if self._error is not None:
+            raise self._error
+        if size is None or size < 0:
+            return self._top.read()
+        parts: list[bytes] = []
+        got = 0
+        while got < size:
+            try:
+                chunk = self._top.read(min(SALVAGE_STEP, size - got))
+            except (EOFError, OSError, zlib.error, lzma.LZMAError) as exc:
+                if not parts:
+                    raise
+                self._error = exc
+                break
+            if not chunk:
+                break
+            parts.append(chunk)
+            got += len(chunk)
+        return b"".join(parts)
+
+    def close(self) -> None:
+        for layer in reversed(self._layers):
+            layer.close()
+
+    def __enter__(self) -> _Layers:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+@dataclass(frozen=True)
+class Source:
+    """One logical input: a file on disk, optionally one member of a zip archive inside it."""
+
+    path: Path
+    member: str | None = None
+
+    @property
+    def name(self) -> str:
+        """How reports and checkpoints name this input."""
+        return f"{self.path}!{self.member}" if self.member else str(self.path)
+
+    @property
+    def size(self) -> int | None:
+        """Bytes on disk (the archive's compressed size for a member); None when unknown."""
+        try:
+            if self.member:
+                with zipfile.ZipFile(self.path) as archive:
+                    return archive.getinfo(self.member).compress_size
+            return self.path.stat().st_size
+        except (OSError, KeyError, zipfile.BadZipFile):
+            return None
+
+    def open(self) -> BinaryIO:
+        """The decompressed bytes of this input (gzip, bzip2 and xz layers removed, by magic)."""
+        layers: list[BinaryIO] = []
+        if self.member:
+            archive = zipfile.ZipFile(self.path)
+            layers.append(archive)  # type: ignore[arg-type]
+            layers.append(archive.open(self.member))  # type: ignore[arg-type]
+        else:
+            layers.append(self.path.open("rb"))
+        for _ in range(MAX_LAYERS):
+            head, stream = _peek(layers[-1])
+            if stream is not layers[-1]:
+                layers.append(stream)
+            kind = compression_of(head)
+            if kind is None:
+                break
+            layers.append(_decompress(stream, kind))
+        return _Layers(layers)  # type: ignore[return-value]
+
+    def head(self, size: int = HEAD_BYTES) -> bytes:
+        with self.open() as stream:
+            return _read_up_to(stream, size)
+
+    @property
+    def compressed(self) -> bool:
+        if self.member:
+            return True
+        try:
+            with self.path.open("rb") as stream:
+                return compression_of(stream.read(8)) is not None
+        except OSError:
+            return False
+
+    @contextmanager
+    def local_file(self) -> Iterator[Path]:
+        """A plain file holding this input's bytes, for parsers that need random access (EVTX)."""
+        if not self.compressed:
+            yield self.path
+            return
+        with tempfile.NamedTemporaryFile(prefix="tunnelhunt-", suffix=".tmp", delete=False) as tmp:
+            try:
+                with self.open() as stream:
+                    shutil.copyfileobj(stream, tmp, 1 << 20)
+                tmp.close()
+                yield Path(tmp.name)
+            finally:
+                os.unlink(tmp.name)
+
+
+def _read_up_to(stream: BinaryIO, size: int) -> bytes:
+    """Read `size` bytes or until EOF (decompressors may return short reads)."""
+    parts: list[bytes] = []
+    remaining = size
+    while remaining > 0:
+        chunk = stream.read(remaining)
+        if not chunk:
+            break
+        parts.append(chunk)
+        remaining -= len(chunk)
+    return b"".join(parts)
+
+
+@dataclass(frozen=True)
+class MissingSource:
+    """A named input that does not exist or cannot be listed (reported, the others still read)."""
+
+    name: str
+    reason: str
+
+
+def _matches(relative: str, patterns: Iterable[str]) -> bool:
+    name = relative.rsplit("/", 1)[-1]
+    return any(fnmatch.fnmatch(relative, p) or fnmatch.fnmatch(name, p) for p in patterns)
+
+
+def _walk_dir(root: Path, include: tuple[str, ...], exclude: tuple[str, ...]) -> Iterator[Path]:
+    """Files below `root` in a stable order, hidden entries and symlinked directories skipped."""
+    for directory, dirs, files in os.walk(root, followlinks=False):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for filename in sorted(files):
+            if filename.startswith("."):
+                continue
+            path = Path(directory) / filename
+            relative = path.relative_to(root).as_posix()
+            if include and not _matches(relative, include):
+                continue
+            if exclude and _matches(relative, exclude):
+                continue
+            yield path
+
+
+def _expand(path: Path) -> Iterator[Source | MissingSource]:
+    """A file, or each member of a zip archive (detected by content)."""
+    try:
+        with path.open("rb") as stream:
+            magic = stream.read(4)
+    except OSError as exc:
+        yield MissingSource(str(path), f"cannot open: {exc.strerror or exc}")
+        return
+    if not magic.startswith(_ZIP_MAGIC):
+        yield Source(path)
+        return
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = [info.filename for info in archive.infolist() if not info.is_dir()]
+    except (zipfile.BadZipFile, OSError) as exc:
+        yield MissingSource(str(path), f"unreadable zip archive: {exc}")
+        return
+    for member in sorted(members):
+        if not member.rsplit("/", 1)[-1].startswith("."):
+            yield Source(path, member)
+
+
+def discover(
+    paths: Iterable[Path], include: Iterable[str] = (), exclude: Iterable[str] = ()
+) -> Iterator[Source | MissingSource]:
+    """Every input below `paths`: files named directly always, files in directories through the globs.
+
+    `include`/`exclude` are shell globs matched against the path relative to the directory walked
+    and against the file name (`*.json`, `zeek/*`, `*.evtx`).
+    """
+    inc, exc = tuple(include), tuple(exclude)
+    for path in paths:
+        if path.is_dir():
+            for found in _walk_dir(path, inc, exc):
+                yield from _expand(found)
+        elif path.exists():
+            yield from _expand(path)
+        else:
+            yield MissingSource(str(path), "no such file or directory")

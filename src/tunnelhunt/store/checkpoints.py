@@ -1,0 +1,149 @@
+"""How far each input file has been ingested, kept in the store so re-ingesting is exactly-once.
+
+API (used by `engine.ingest.ingest`, and by `tunnelhunt watch` through it):
+
+- A file is identified by `FileIdentity`: its name (path, or `archive.zip!member`) plus a SHA-256
+  fingerprint of its first bytes (up to `FINGERPRINT_BYTES` of the decompressed content; for EVTX
+  the first records of its first chunk, which do not change as the log grows).
+- `Checkpoints.resume_point(name, region, head_of)` returns the checkpoint to resume from:
+  the row with the same name whose fingerprint still matches the first bytes it covered (a file
+  that grew keeps its identity; a small file's fingerprint covers what it had and is widened as it
+  grows), else a row with the same fingerprint under another name whose file is gone or now holds
+  something else (a rotated, renamed file), else None: read from the start. A file replaced at
+  the same path (different first bytes, or shorter than the offset reached) starts from zero.
+- `Checkpoints.advance(previous, identity, format, offset_kind, position)` records the position
+  reached. The caller runs it in the same transaction as the insert of the batch it covers, so a
+  crash (even `kill -9`) leaves the store either before or after the batch, never half-way: a
+  restart neither loses nor duplicates events.
+- Positions are `readers.base.Position`: a byte offset (plus the line count there) in the
+  decoded stream for text formats, the last record number for EVTX.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import duckdb
+
+from tunnelhunt.readers.base import Position
+
+#: Bytes of the start of a file fingerprinted (a file shorter than this is fingerprinted whole).
+FINGERPRINT_BYTES = 1024
+TABLE = "ingest_checkpoints"
+
+_CREATE = f"""
+CREATE TABLE IF NOT EXISTS {TABLE} (
+    source VARCHAR NOT NULL,
+    fingerprint VARCHAR NOT NULL,
+    fingerprint_bytes INTEGER NOT NULL,
+    format VARCHAR,
+    offset_kind VARCHAR,
+    "offset" BIGINT NOT NULL,
+    line BIGINT NOT NULL,
+    updated TIMESTAMP NOT NULL
+)
+"""
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@dataclass(frozen=True)
+class FileIdentity:
+    """A file as checkpoints know it: its name and the fingerprint of its first bytes."""
+
+    source: str
+    fingerprint: str
+    fingerprint_bytes: int
+
+    @classmethod
+    def of(cls, source: str, region: bytes) -> FileIdentity:
+        covered = region[:FINGERPRINT_BYTES]
+        return cls(source, _digest(covered), len(covered))
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """The position a file was ingested up to."""
+
+    identity: FileIdentity
+    format: str | None
+    offset_kind: str | None
+    position: Position
+    updated: datetime
+
+
+class Checkpoints:
+    """The checkpoint table in a store's DuckDB database."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self._con = con
+        self._con.execute(_CREATE)
+
+    def _rows(self, where: str, params: list[object]) -> list[Checkpoint]:
+        rows = self._con.execute(
+            f'SELECT source, fingerprint, fingerprint_bytes, format, offset_kind, "offset", line, updated'
+            f" FROM {TABLE} WHERE {where} ORDER BY updated DESC",
+            params,
+        ).fetchall()
+        return [
+            Checkpoint(FileIdentity(r[0], r[1], int(r[2])), r[3], r[4], Position(int(r[5]), int(r[6])), r[7])
+            for r in rows
+        ]
+
+    def resume_point(
+        self, source: str, region: bytes, head_of: Callable[[str], bytes | None] | None = None
+    ) -> Checkpoint | None:
+        """The checkpoint this file resumes from, or None to read it from the start (see module doc)."""
+        for checkpoint in self._rows("source = ?", [source]):
+            covered = checkpoint.identity.fingerprint_bytes
+            if len(region) >= covered and _digest(region[:covered]) == checkpoint.identity.fingerprint:
+                return checkpoint
+        identity = FileIdentity.of(source, region)
+        if not identity.fingerprint_bytes:
+            return None
+        for checkpoint in self._rows(
+            "fingerprint = ? AND fingerprint_bytes = ? AND source <> ?",
+            [identity.fingerprint, identity.fingerprint_bytes, source],
+        ):
+            other = head_of(checkpoint.identity.source) if head_of else None
+            if other is None or FileIdentity.of(checkpoint.identity.source, other) != checkpoint.identity:
+                return checkpoint  # the file moved here from its old name
+        return None
+
+    def advance(
+        self,
+        previous: FileIdentity | None,
+        identity: FileIdentity,
+        format: str | None,
+        offset_kind: str,
+        position: Position,
+    ) -> None:
+        """Record `position` for `identity` (replacing `previous`, the identity it resumed from)."""
+        now = datetime.now(UTC).replace(tzinfo=None)
+        values = [identity.source, identity.fingerprint, identity.fingerprint_bytes, format, offset_kind]
+        values += [position.offset, position.line, now]
+        if previous is not None and previous.source == identity.source:
+            updated = self._con.execute(
+                f"UPDATE {TABLE} SET source = ?, fingerprint = ?, fingerprint_bytes = ?, format = ?,"
+                f' offset_kind = ?, "offset" = ?, line = ?, updated = ?'
+                f" WHERE source = ? AND fingerprint = ?",
+                [*values, previous.source, previous.fingerprint],
+            ).fetchall()
+            if updated and updated[0][0]:
+                return
+        updated = self._con.execute(
+            f'UPDATE {TABLE} SET fingerprint_bytes = ?, format = ?, offset_kind = ?, "offset" = ?, line = ?,'
+            f" updated = ? WHERE source = ? AND fingerprint = ?",
+            [*values[2:], identity.source, identity.fingerprint],
+        ).fetchall()
+        if updated and updated[0][0]:
+            return
+        self._con.execute(f"INSERT INTO {TABLE} VALUES (?, ?, ?, ?, ?, ?, ?, ?)", values)
+
+    def all(self) -> list[Checkpoint]:
+        return self._rows("TRUE", [])

@@ -1,0 +1,168 @@
+"""Exactly-once ingest with a persistent store: same file adds nothing, a grown file only its new part."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.support import formats as F
+from tests.support.evtx_writer import windows_event, write_evtx
+from tests.support.ingesting import count, ingest_into, rows
+from tunnelhunt.store.checkpoints import FINGERPRINT_BYTES
+from tunnelhunt.store.duckdb_store import Store
+
+TABLE = "network_resolution_dns"
+
+
+def _zeek_json_lines(start: int, stop: int) -> str:
+    return "".join(
+        json.dumps(
+            {"_path": "dns", "ts": 1_700_000_000 + i, "uid": f"C{i}", "id.orig_h": "10.0.0.1", "query": f"q{i}.example"}
+        )
+        + "\n"
+        for i in range(start, stop)
+    )
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    return tmp_path / "events.duckdb"
+
+
+def test_ingesting_the_same_file_twice_adds_nothing(tmp_path: Path, db: Path) -> None:
+    path = tmp_path / "dns.json"
+    path.write_text(_zeek_json_lines(0, 50))
+    with Store(db) as store:
+        first = ingest_into(store, path)
+    with Store(db) as store:  # a later run, a new process in real life
+        second = ingest_into(store, path)
+        assert count(store, TABLE) == 50
+    assert (first.total("read"), second.total("read")) == (50, 0)
+    assert second.files[0].resumed_from is not None
+
+
+def test_a_grown_file_adds_only_its_new_lines_with_true_line_numbers(tmp_path: Path, db: Path) -> None:
+    path = tmp_path / "dns.json"
+    path.write_text(_zeek_json_lines(0, 30))
+    with Store(db) as store:
+        ingest_into(store, path)
+        with path.open("a") as stream:
+            stream.write(_zeek_json_lines(30, 45))
+        report = ingest_into(store, path)
+        assert report.total("read") == 15
+        assert count(store, TABLE) == 45
+        assert [r["_offset"] for r in rows(store, TABLE, "_offset > 30")] == list(range(31, 46))
+
+
+def test_a_file_smaller_than_the_fingerprint_keeps_its_identity_as_it_grows(tmp_path: Path, db: Path) -> None:
+    path = tmp_path / "dns.json"
+    path.write_text(_zeek_json_lines(0, 1))
+    assert path.stat().st_size < FINGERPRINT_BYTES
+    with Store(db) as store:
+        ingest_into(store, path)
+        for start, stop in ((1, 2), (2, 20), (20, 40)):
+            with path.open("a") as stream:
+                stream.write(_zeek_json_lines(start, stop))
+            assert ingest_into(store, path).total("read") == stop - start
+        uids = [r["uid"] for r in store.query("SELECT query AS uid FROM network_resolution_dns").to_pylist()]
+        assert len(uids) == len(set(uids)) == 40
+
+
+def test_a_different_file_at_the_same_path_is_read_from_the_start(tmp_path: Path, db: Path) -> None:
+    path = tmp_path / "dns.json"
+    path.write_text(_zeek_json_lines(0, 20))
+    with Store(db) as store:
+        ingest_into(store, path)
+        path.write_text(_zeek_json_lines(100, 105))  # replaced: shorter, other first bytes
+        report = ingest_into(store, path)
+        assert report.total("read") == 5 and report.files[0].resumed_from is None
+        assert count(store, TABLE) == 25
+
+
+def test_a_rotated_file_is_recognised_under_its_new_name(tmp_path: Path, db: Path) -> None:
+    log_dir = tmp_path / "logs"
+    log_dir.mkdir()
+    current = log_dir / "dns.json"
+    current.write_text(_zeek_json_lines(0, 20))
+    with Store(db) as store:
+        ingest_into(store, log_dir)
+        with current.open("a") as stream:
+            stream.write(_zeek_json_lines(20, 25))  # grew before rotation
+        current.rename(log_dir / "dns.json.1")
+        current.write_text(_zeek_json_lines(500, 510))  # the new file
+        report = ingest_into(store, log_dir)
+        by_name = {Path(f.path).name: f.read for f in report.files}
+        assert by_name == {"dns.json": 10, "dns.json.1": 5}
+        assert count(store, TABLE) == 35
+
+
+def test_a_grown_evtx_file_adds_only_new_records(tmp_path: Path, db: Path) -> None:
+    events = [
+        windows_event(1, F.stamp(i), "h", *F.SYSMON, {"Image": f"C:\\p{i}.exe", "CommandLine": f"p{i}"}, i + 1)
+        for i in range(45)
+    ]
+    path = tmp_path / "Sysmon.evtx"
+    write_evtx(path, events[:20], per_chunk=10)
+    with Store(db) as store:
+        assert ingest_into(store, path).total("ingested") == 20
+        write_evtx(path, events, per_chunk=10)  # the log kept growing
+        report = ingest_into(store, path)
+        assert report.total("read") == 25 and report.files[0].resumed_from is not None
+        assert count(store, "endpoint_processes") == 45
+        assert ingest_into(store, path).total("read") == 0
+
+
+def test_compressed_files_and_zip_members_are_exactly_once_too(tmp_path: Path, db: Path) -> None:
+    gz = tmp_path / "dns.json.gz"
+    gz.write_bytes(gzip.compress(_zeek_json_lines(0, 30).encode()))
+    eve = tmp_path / "eve.json"
+    F.write_suricata(eve, 5)
+    archive = F.zip_files(tmp_path / "a.zip", [eve])
+    with Store(db) as store:
+        first = ingest_into(store, gz, archive)
+        again = ingest_into(store, gz, archive)
+        assert first.total("read") == 40 and again.total("read") == 0
+
+
+def test_a_line_being_written_is_left_for_the_next_call_when_not_final(tmp_path: Path, db: Path) -> None:
+    path = tmp_path / "dns.json"
+    complete = _zeek_json_lines(0, 10)
+    partial = _zeek_json_lines(10, 11)
+    path.write_text(complete + partial[:25])
+    with Store(db) as store:
+        assert ingest_into(store, path, final=False).total("read") == 10
+        path.write_text(complete + partial)
+        report = ingest_into(store, path, final=False)
+        assert report.total("read") == 1 and report.total("quarantined") == 0
+        assert count(store, TABLE) == 11
+
+
+def test_a_failure_inside_the_batch_transaction_leaves_neither_rows_nor_checkpoint(
+    tmp_path: Path, db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "dns.json"
+    path.write_text(_zeek_json_lines(0, 10))
+    with Store(db) as store:
+
+        def broken(*args: object, **kwargs: object) -> None:
+            raise OSError("disk full")
+
+        monkeypatch.setattr(store.checkpoints, "advance", broken)
+        report = ingest_into(store, path)
+        assert report.files[0].error and "disk full" in report.files[0].error
+        assert count(store, TABLE) == 0
+        monkeypatch.undo()
+        assert ingest_into(store, path).total("ingested") == 10
+        assert count(store, TABLE) == 10
+
+
+def test_copies_of_a_file_under_two_names_are_both_read(tmp_path: Path, db: Path) -> None:
+    first = tmp_path / "a.json"
+    first.write_text(_zeek_json_lines(0, 5))
+    shutil.copy(first, tmp_path / "b.json")
+    with Store(db) as store:
+        assert ingest_into(store, first, tmp_path / "b.json").total("read") == 10

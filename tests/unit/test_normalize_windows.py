@@ -7,6 +7,7 @@ from pathlib import Path
 
 from tests.helpers import dns_event, process_event, sysmon_event
 from tunnelhunt.normalize.normalizer import Normalizer
+from tunnelhunt.readers.sources import Source
 from tunnelhunt.readers.sysmon_xml import SysmonXmlReader
 
 SEED_BY_FIELDS = (
@@ -37,7 +38,7 @@ def normalize_lines(tmp_path: Path, lines: list[str]):  # type: ignore[no-untype
     path = tmp_path / "events.log"
     path.write_text("\n".join(lines) + "\n")
     normalizer = Normalizer()
-    return [normalizer.normalize(batch) for batch in SysmonXmlReader().read(path)]
+    return [normalizer.normalize(batch) for batch in SysmonXmlReader().read(Source(path))]
 
 
 def test_process_create_maps_every_seed_field(tmp_path: Path) -> None:

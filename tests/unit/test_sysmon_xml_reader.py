@@ -7,13 +7,15 @@ from pathlib import Path
 
 from tests.helpers import dns_event, process_event
 from tunnelhunt.readers.base import QuarantinedRecord
+from tunnelhunt.readers.lines import Utf8Stream
+from tunnelhunt.readers.sources import Source
 from tunnelhunt.readers.sysmon_xml import SysmonXmlReader, parse_event, split_events
 
 
 def read_all(path: Path) -> tuple[list[dict[str, object]], list[QuarantinedRecord]]:
     rows: list[dict[str, object]] = []
     bad: list[QuarantinedRecord] = []
-    for batch in SysmonXmlReader().read(path, batch_size=2):
+    for batch in SysmonXmlReader().read(Source(path)):
         rows.extend(batch.table.to_pylist())
         bad.extend(batch.quarantined)
     return rows, bad
@@ -94,7 +96,7 @@ def test_entity_expansion_and_external_entities_are_refused() -> None:
         b"<Event><System><EventID>1</EventID></System><EventData><Data Name='x'>&xxe;</Data></EventData></Event>"
     )
     for document in (billion_laughs, xxe):
-        items = list(split_events(io.BytesIO(document), "evil.xml"))
+        items = [item for item, _end in split_events(Utf8Stream(io.BufferedReader(io.BytesIO(document))), "evil.xml")]
         slices = [i for i in items if not isinstance(i, QuarantinedRecord)]
         for item in slices:
             try:
@@ -129,7 +131,7 @@ def test_oversized_event_is_skipped_and_reading_continues(tmp_path: Path) -> Non
     path = tmp_path / "big.log"
     path.write_text("\n".join([process_event("a"), big, process_event("b")]) + "\n")
     with path.open("rb") as stream:
-        items = list(split_events(stream, str(path), max_event_bytes=2000))
+        items = [item for item, _end in split_events(Utf8Stream(stream), str(path), max_event_bytes=2000)]
     quarantined = [i for i in items if isinstance(i, QuarantinedRecord)]
     assert [(q.offset, q.reason) for q in quarantined] == [(2, "event exceeds 2000 bytes")]
     assert len(quarantined[0].excerpt) <= 241

@@ -24,6 +24,7 @@ from typing import Any
 
 import duckdb
 
+from tunnelhunt.crashpoint import crashpoint
 from tunnelhunt.normalize.custom import CustomMapping
 from tunnelhunt.normalize.normalizer import Normalizer
 from tunnelhunt.normalize.registry import MappingRegistry
@@ -131,6 +132,14 @@ def _head_of(name: str) -> bytes | None:
         return None
 
 
+def _still_being_written(source: Source) -> bool:
+    """A text input without one complete line yet (a follower polled it as it was created)."""
+    try:
+        return b"\n" not in source.head()
+    except (*_READ_ERRORS, KeyError):
+        return False
+
+
 def _start_from(checkpoint: Checkpoint | None, reader: Reader, source: Source) -> Position:
     """Resume point, unless the checkpoint cannot apply (another reader, or a file now shorter)."""
     if checkpoint is None or checkpoint.offset_kind != reader.offset_kind:
@@ -168,6 +177,7 @@ def ingest(
     final: bool = True,
     on_progress: ProgressCallback | None = None,
     on_quarantine: QuarantineSink | None = None,
+    normalizer: Normalizer | None = None,
 ) -> IngestReport:
     """Ingest every input below `paths` into `store`; see the module docstring for the guarantees."""
     began = time.monotonic()
@@ -175,7 +185,8 @@ def ingest(
     readers = build_readers(mappings)
     if forced_format:
         readers.by_name(forced_format)  # unknown names fail before any work
-    normalizer = Normalizer(MappingRegistry([m.json for m in mappings] + [m.csv for m in mappings]))
+    if normalizer is None:
+        normalizer = Normalizer(MappingRegistry([m.json for m in mappings] + [m.csv for m in mappings]))
     inputs = list(discover(paths, include, exclude))
     read_so_far = quarantined_so_far = 0
 
@@ -198,6 +209,9 @@ def ingest(
             file_report.format = "empty"
             continue
         except ReaderError as exc:
+            if not final and _still_being_written(item):
+                report.files.pop()  # nothing complete to judge yet: the next call looks again
+                continue
             file_report.error = exc.reason
             continue
         reader = choice.reader
@@ -222,6 +236,7 @@ def ingest(
                             store.checkpoints.advance(
                                 previous, identity, reader.format_name, batch.offset_kind, batch.end
                             )
+                        crashpoint("ingest-before-commit")
                 except (duckdb.Error, OSError) as exc:
                     raise _StoreFailure(f"could not store a batch (nothing of it kept): {exc}") from exc
                 previous = identity if incremental and batch.end is not None else previous

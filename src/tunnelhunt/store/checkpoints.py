@@ -103,16 +103,19 @@ class Checkpoints:
             covered = checkpoint.identity.fingerprint_bytes
             if len(region) >= covered and _digest(region[:covered]) == checkpoint.identity.fingerprint:
                 return checkpoint
-        identity = FileIdentity.of(source, region)
-        if not identity.fingerprint_bytes:
-            return None
-        for checkpoint in self._rows(
-            "fingerprint = ? AND fingerprint_bytes = ? AND source <> ?",
-            [identity.fingerprint, identity.fingerprint_bytes, source],
-        ):
-            other = head_of(checkpoint.identity.source) if head_of else None
-            if other is None or FileIdentity.of(checkpoint.identity.source, other) != checkpoint.identity:
-                return checkpoint  # the file moved here from its old name
+        lengths = self._con.execute(
+            f"SELECT DISTINCT fingerprint_bytes FROM {TABLE} WHERE fingerprint_bytes BETWEEN 1 AND ? AND source <> ?",
+            [len(region), source],
+        ).fetchall()
+        for (length,) in lengths:
+            digest = _digest(region[: int(length)])
+            for checkpoint in self._rows(
+                "fingerprint = ? AND fingerprint_bytes = ? AND source <> ?", [digest, int(length), source]
+            ):
+                other = head_of(checkpoint.identity.source) if head_of else None
+                covered = checkpoint.identity.fingerprint_bytes
+                if other is None or len(other) < covered or _digest(other[:covered]) != digest:
+                    return checkpoint  # the file moved here from its old name (rotated)
         return None
 
     def advance(

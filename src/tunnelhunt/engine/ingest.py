@@ -26,9 +26,9 @@ import duckdb
 
 from tunnelhunt.crashpoint import crashpoint
 from tunnelhunt.normalize.custom import CustomMapping
-from tunnelhunt.normalize.normalizer import Normalizer
+from tunnelhunt.normalize.normalizer import NormalizedBatch, Normalizer
 from tunnelhunt.normalize.registry import MappingRegistry
-from tunnelhunt.readers.base import START, Position, QuarantinedRecord, Reader, ReaderError
+from tunnelhunt.readers.base import START, Position, QuarantinedRecord, RawBatch, Reader, ReaderError
 from tunnelhunt.readers.csv_file import custom_csv_layout
 from tunnelhunt.readers.detect import EmptyInput, ReaderSet, all_readers
 from tunnelhunt.readers.jsonl import custom_layout
@@ -165,6 +165,124 @@ def build_readers(mappings: Sequence[CustomMapping] = ()) -> ReaderSet:
     )
 
 
+@dataclass
+class _Options:
+    forced_format: str | None
+    incremental: bool
+    final: bool
+    on_progress: ProgressCallback | None
+    on_quarantine: QuarantineSink | None
+
+
+class _Run:
+    """One call of `ingest`: the readers, the normaliser, the store and the report being built."""
+
+    def __init__(self, store: Store, readers: ReaderSet, normalizer: Normalizer, options: _Options) -> None:
+        self.store = store
+        self.readers = readers
+        self.normalizer = normalizer
+        self.options = options
+        self.report = IngestReport()
+        self.inputs = 0
+        self.read = 0
+        self.quarantined = 0
+        self.began = time.monotonic()
+
+    def source(self, item: Source) -> None:
+        """Ingest one input from its checkpoint on; whatever goes wrong ends up in its FileReport."""
+        file_report = FileReport(item.name)
+        self.report.files.append(file_report)
+        began = time.monotonic()
+        try:
+            choice = self.readers.choose(item, self.options.forced_format)
+        except EmptyInput:
+            file_report.format = "empty"
+            return
+        except ReaderError as exc:
+            if not self.options.final and _still_being_written(item):
+                self.report.files.pop()  # nothing complete to judge yet: the next call looks again
+                return
+            file_report.error = exc.reason
+            return
+        try:
+            self._read(item, choice.reader, choice.head, file_report)
+        except ReaderError as exc:
+            file_report.error = exc.reason
+        except _StoreFailure as exc:
+            file_report.error = str(exc)
+        except _READ_ERRORS as exc:
+            file_report.error = f"read failed: {exc}"
+        except duckdb.Error as exc:  # a mapping that cannot run on this input: report it, go on
+            file_report.error = f"could not normalise: {type(exc).__name__}: {exc}"
+        finally:
+            file_report.seconds = round(time.monotonic() - began, 3)
+
+    def _read(self, item: Source, reader: Reader, head: bytes, file_report: FileReport) -> None:
+        file_report.format = reader.format_name
+        region = reader.fingerprint_region(head)
+        identity = FileIdentity.of(item.name, region)
+        checkpoint = (
+            self.store.checkpoints.resume_point(item.name, region, _head_of) if self.options.incremental else None
+        )
+        start = _start_from(checkpoint, reader, item)
+        previous = checkpoint.identity if checkpoint and start != START else None
+        file_report.resumed_from = start if start != START else None
+        file_report.position = start
+        for batch in reader.read(item, start, self.options.final):
+            normalized = self.normalizer.normalize(batch)
+            keep_position = self.options.incremental and batch.end is not None
+            added = self._store(normalized, (previous, identity, reader, batch) if keep_position else None)
+            if keep_position:
+                previous = identity
+            self._count(batch, normalized, added, file_report)
+
+    def _store(
+        self, normalized: NormalizedBatch, checkpoint: tuple[FileIdentity | None, FileIdentity, Reader, RawBatch] | None
+    ) -> dict[str, int]:
+        """Rows, quarantined records and the checkpoint of one batch, in one transaction."""
+        added: dict[str, int] = {}
+        try:
+            with self.store.transaction():
+                for table_name, table in normalized.tables.items():
+                    added[table_name] = self.store.append(table_name, table)
+                self.store.record_quarantine(normalized.quarantined)
+                if checkpoint is not None:
+                    previous, identity, reader, batch = checkpoint
+                    assert batch.end is not None
+                    self.store.checkpoints.advance(previous, identity, reader.format_name, batch.offset_kind, batch.end)
+                crashpoint("ingest-before-commit")
+        except (duckdb.Error, OSError) as exc:
+            raise _StoreFailure(f"could not store a batch (nothing of it kept): {exc}") from exc
+        return added
+
+    def _count(
+        self, batch: RawBatch, normalized: NormalizedBatch, added: dict[str, int], file_report: FileReport
+    ) -> None:
+        """Account for a committed batch, pass its quarantined records on, report progress."""
+        for table_name, rows_added in added.items():
+            file_report.ingested += rows_added
+            file_report.per_table[table_name] = file_report.per_table.get(table_name, 0) + rows_added
+        if batch.end is not None:
+            file_report.position = batch.end
+        file_report.sourcetype = file_report.sourcetype or (batch.sourcetype if batch.records else None)
+        file_report.read += batch.records + len(batch.quarantined)
+        file_report.unmapped += normalized.unmapped
+        file_report.quarantined += len(normalized.quarantined)
+        self.read += batch.records + len(batch.quarantined)
+        self.quarantined += len(normalized.quarantined)
+        room = QUARANTINE_SAMPLE - len(self.report.quarantine)
+        if room > 0:
+            self.report.quarantine.extend(normalized.quarantined[:room])
+        if self.options.on_quarantine and normalized.quarantined:
+            self.options.on_quarantine(normalized.quarantined)
+        if self.options.on_progress:
+            elapsed = time.monotonic() - self.began
+            done = len(self.report.files) - 1
+            self.options.on_progress(
+                IngestProgress(self.inputs, done, file_report.path, self.read, self.quarantined, elapsed)
+            )
+
+
 def ingest(
     paths: Iterable[Path],
     store: Store,
@@ -179,93 +297,24 @@ def ingest(
     on_quarantine: QuarantineSink | None = None,
     normalizer: Normalizer | None = None,
 ) -> IngestReport:
-    """Ingest every input below `paths` into `store`; see the module docstring for the guarantees."""
-    began = time.monotonic()
-    report = IngestReport()
+    """Ingest every input below `paths` into `store`; see the module docstring for the guarantees.
+
+    `mappings` are the user's compiled mapping files; `on_progress` is called after every committed
+    batch and `on_quarantine` with every batch's quarantined records (the report keeps a sample);
+    `normalizer` lets a caller that polls (a follower) keep one DuckDB connection across calls.
+    """
     readers = build_readers(mappings)
     if forced_format:
         readers.by_name(forced_format)  # unknown names fail before any work
     if normalizer is None:
         normalizer = Normalizer(MappingRegistry([m.json for m in mappings] + [m.csv for m in mappings]))
+    run = _Run(store, readers, normalizer, _Options(forced_format, incremental, final, on_progress, on_quarantine))
     inputs = list(discover(paths, include, exclude))
-    read_so_far = quarantined_so_far = 0
-
-    def progress(current: str) -> None:
-        if on_progress:
-            done = len(report.files) - 1
-            elapsed = time.monotonic() - began
-            on_progress(IngestProgress(len(inputs), done, current, read_so_far, quarantined_so_far, elapsed))
-
+    run.inputs = len(inputs)
     for item in inputs:
         if isinstance(item, MissingSource):
-            report.files.append(FileReport(item.name, error=item.reason))
-            continue
-        file_report = FileReport(item.name)
-        report.files.append(file_report)
-        file_began = time.monotonic()
-        try:
-            choice = readers.choose(item, forced_format)
-        except EmptyInput:
-            file_report.format = "empty"
-            continue
-        except ReaderError as exc:
-            if not final and _still_being_written(item):
-                report.files.pop()  # nothing complete to judge yet: the next call looks again
-                continue
-            file_report.error = exc.reason
-            continue
-        reader = choice.reader
-        file_report.format = reader.format_name
-        region = reader.fingerprint_region(choice.head)
-        identity = FileIdentity.of(item.name, region)
-        checkpoint = store.checkpoints.resume_point(item.name, region, _head_of) if incremental else None
-        start = _start_from(checkpoint, reader, item)
-        previous = checkpoint.identity if checkpoint and start != START else None
-        file_report.resumed_from = start if start != START else None
-        file_report.position = start
-        try:
-            for batch in reader.read(item, start, final):
-                normalized = normalizer.normalize(batch)
-                added: dict[str, int] = {}
-                try:
-                    with store.transaction():
-                        for table_name, table in normalized.tables.items():
-                            added[table_name] = store.append(table_name, table)
-                        store.record_quarantine(normalized.quarantined)
-                        if incremental and batch.end is not None:
-                            store.checkpoints.advance(
-                                previous, identity, reader.format_name, batch.offset_kind, batch.end
-                            )
-                        crashpoint("ingest-before-commit")
-                except (duckdb.Error, OSError) as exc:
-                    raise _StoreFailure(f"could not store a batch (nothing of it kept): {exc}") from exc
-                previous = identity if incremental and batch.end is not None else previous
-                for table_name, rows_added in added.items():
-                    file_report.ingested += rows_added
-                    file_report.per_table[table_name] = file_report.per_table.get(table_name, 0) + rows_added
-                if batch.end is not None:
-                    file_report.position = batch.end
-                file_report.sourcetype = file_report.sourcetype or (batch.sourcetype if batch.records else None)
-                file_report.read += batch.records + len(batch.quarantined)
-                file_report.unmapped += normalized.unmapped
-                file_report.quarantined += len(normalized.quarantined)
-                read_so_far += batch.records + len(batch.quarantined)
-                quarantined_so_far += len(normalized.quarantined)
-                room = QUARANTINE_SAMPLE - len(report.quarantine)
-                if room > 0:
-                    report.quarantine.extend(normalized.quarantined[:room])
-                if on_quarantine and normalized.quarantined:
-                    on_quarantine(normalized.quarantined)
-                progress(item.name)
-        except ReaderError as exc:
-            file_report.error = exc.reason
-        except _StoreFailure as exc:
-            file_report.error = str(exc)
-        except _READ_ERRORS as exc:
-            file_report.error = f"read failed: {exc}"
-        except duckdb.Error as exc:  # a mapping that cannot run on this input: report it, go on
-            file_report.error = f"could not normalise: {type(exc).__name__}: {exc}"
-        finally:
-            file_report.seconds = round(time.monotonic() - file_began, 3)
-    report.seconds = time.monotonic() - began
-    return report
+            run.report.files.append(FileReport(item.name, error=item.reason))
+        else:
+            run.source(item)
+    run.report.seconds = time.monotonic() - run.began
+    return run.report

@@ -102,6 +102,7 @@ class Normalizer:
         self._registry = registry or MappingRegistry()
         self._con = duckdb.connect()
         self._con.execute("SET TimeZone = 'UTC'")
+        self._con.execute("SET enable_progress_bar = false")  # it would print on stdout
 
     def normalize(self, batch: RawBatch) -> NormalizedBatch:
         result = NormalizedBatch(quarantined=list(batch.quarantined))

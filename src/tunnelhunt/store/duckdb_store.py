@@ -48,6 +48,8 @@ class Store:
     def __init__(self, path: Path | str | None = None, threads: int | None = None) -> None:
         self.path = str(path) if path else ":memory:"
         self.con = duckdb.connect(self.path)
+        # DuckDB draws a progress bar on stdout for queries over ~2 s; stdout carries findings
+        self.con.execute("SET enable_progress_bar = false")
         if threads:
             self.con.execute(f"SET threads = {int(threads)}")
         for node in NODES:

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from tests.helpers import store_with
 from tunnelhunt.cim import DNS, PROCESSES
 from tunnelhunt.content.loader import load_content

@@ -15,6 +15,7 @@ from tunnelhunt.cli.exit_codes import ExitCode
 from tunnelhunt.cli.ingest_view import progress_display, quarantine_writer, write_report
 from tunnelhunt.cli.render import detection_summary, finding_rows, findings_table, ingest_summary
 from tunnelhunt.content.loader import load_content
+from tunnelhunt.engine.behaviour import hunt_behaviours
 from tunnelhunt.engine.ingest import IngestReport, build_readers, ingest
 from tunnelhunt.engine.runner import DetectionRun, run_detections
 from tunnelhunt.normalize.custom import CustomMapping, MappingError, load_mapping
@@ -108,6 +109,7 @@ def hunt(
             )
         run_time = datetime.now(UTC)
         runs = run_detections(store, content.detections, content.macros, lookups=content.lookups)
+        runs += hunt_behaviours(store, runs)
     if report_path:
         write_report(report, report_path)
     ingest_summary(report, stderr)

@@ -1,0 +1,42 @@
+"""Behaviour analytics: detections whose logic needs state or a join, so they are not SPL.
+
+Each is described in `content/behaviours/*.yml` with the same fields as an ESCU detection (name, id,
+description, known false positives, rba, tags, ...), minus the search, plus which built-in analytic
+computes it and its parameters. Findings then flow through the same risk and output code as SPL
+detections do.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, ValidationError
+
+from tunnelhunt.content.loader import SHIPPED, ContentError, _read_yaml, _yaml_files
+from tunnelhunt.content.models import Detection
+
+BEHAVIOURS_DIR = SHIPPED / "behaviours"
+
+AnalyticKind = Literal["first_seen_on_host", "first_seen_in_fleet", "host_count", "agent_lookup_correlation"]
+
+
+class BehaviourAnalytic(Detection):
+    """An ESCU-shaped detection computed by `tunnelhunt.engine.behaviour` instead of an SPL search."""
+
+    search: str = ""
+    analytic: AnalyticKind
+    parameters: dict[str, Any] = Field(default_factory=dict)
+
+
+def load_behaviours(directory: Path = BEHAVIOURS_DIR) -> list[BehaviourAnalytic]:
+    """Every behaviour analytic in `directory`, in file-name order; raises ContentError on a bad file."""
+    analytics = []
+    for path in _yaml_files(directory):
+        try:
+            analytic = BehaviourAnalytic.model_validate(_read_yaml(path))
+        except ValidationError as exc:
+            problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+            raise ContentError(path, problems) from None
+        analytics.append(analytic)
+    return analytics

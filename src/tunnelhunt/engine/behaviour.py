@@ -1,0 +1,170 @@
+"""Run the behaviour analytics (first seen, host counts, agent + lookup correlation) after the SPL detections.
+
+Why here and not in SPL: first seen needs state kept across runs (`DnsSeenState`), and the correlation
+joins the findings of the agent detections with raw DNS lookups in a time window. Each analytic comes
+back as a `DetectionRun`, so output, risk events and exit codes treat it like any other detection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+import pyarrow as pa
+
+from tunnelhunt.content.behaviours import BehaviourAnalytic, load_behaviours
+from tunnelhunt.content.services import ServiceCatalogue, shipped_catalogue
+from tunnelhunt.engine.dns_state import DnsSeenState, SeenUpdate
+from tunnelhunt.engine.runner import DetectionRun
+from tunnelhunt.spl.compiler import TimeWindow
+from tunnelhunt.store.duckdb_store import Store
+
+#: The time format of `security_content_ctime`, used for the analytics' time fields too.
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%S"
+DEFAULT_WINDOW_MINUTES = 30
+
+
+def _text_time(value: Any) -> str | None:
+    return value.strftime(TIME_FORMAT) if isinstance(value, datetime) else value
+
+
+def _parse_time(value: Any) -> datetime | None:
+    """A finding's firstTime/lastTime: a `security_content_ctime` string, or a timestamp left unconverted."""
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=None) if value.tzinfo is None else value.astimezone(UTC).replace(tzinfo=None)
+    if isinstance(value, str):
+        try:
+            return datetime.strptime(value, TIME_FORMAT)
+        except ValueError:
+            return None
+    return None
+
+
+def _rows(table: pa.Table, columns: dict[str, str]) -> pa.Table:
+    """Rename and order columns (source → output name), with timestamps as text."""
+    selected = table.select(list(columns)).to_pylist()
+    rows = [{out: _text_time(row[source]) for source, out in columns.items()} for row in selected]
+    if not rows:
+        return pa.table({out: pa.array([], pa.string()) for out in columns.values()})
+    return pa.Table.from_pylist(rows)
+
+
+def first_seen_on_host(update: SeenUpdate) -> pa.Table:
+    columns = {"host": "src", "service": "service", "zone": "zone", "role": "role", "first_query": "query",
+               "first_seen": "firstTime"}  # fmt: skip
+    return _rows(update.new_on_host, columns)
+
+
+def first_seen_in_fleet(update: SeenUpdate) -> pa.Table:
+    columns = {"first_host": "src", "service": "service", "zone": "zone", "role": "role", "first_query": "query",
+               "first_seen": "firstTime"}  # fmt: skip
+    return _rows(update.new_in_fleet, columns)
+
+
+def host_count(state: DnsSeenState, window: TimeWindow | None) -> pa.Table:
+    columns = {"service": "service", "zone": "zone", "hosts": "host_count", "hosts_ever": "host_count_ever",
+               "lookups": "count", "host_list": "src", "queries": "query", "first_seen": "firstTime",
+               "last_seen": "lastTime"}  # fmt: skip
+    return _rows(state.host_counts(window), columns)
+
+
+def _agent_runs(
+    runs: Iterable[DetectionRun], services_by_detection: dict[str, str], catalogue: ServiceCatalogue
+) -> list[dict[str, Any]]:
+    """One entry per distinct agent run found by the agent detections (several may find the same run)."""
+    agents: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for run in runs:
+        if run.detection.name not in services_by_detection:
+            continue
+        fixed = services_by_detection[run.detection.name] or None
+        for row in run.rows:
+            host, process = row.get("dest"), row.get("process")
+            service = fixed or catalogue.service_of_command(process if isinstance(process, str) else None)
+            start, end = _parse_time(row.get("firstTime")), _parse_time(row.get("lastTime"))
+            if not host or host == "null" or service is None or start is None or end is None:
+                continue
+            key = (str(host).lower(), service, process, start, end)
+            agent = agents.setdefault(
+                key,
+                {"idx": len(agents), "host": key[0], "dest": host, "user": row.get("user"), "service": service,
+                 "process_name": row.get("process_name"), "process": process, "t0": start, "t1": end,
+                 "detections": []},
+            )  # fmt: skip
+            agent["detections"].append(run.detection.name)
+    return list(agents.values())
+
+
+def agent_lookup_correlation(
+    state: DnsSeenState, runs: list[DetectionRun], parameters: dict[str, Any], window: TimeWindow | None
+) -> pa.Table:
+    """Agent runs whose host looked up that service's names within `window_minutes` of the run."""
+    minutes = float(parameters.get("window_minutes", DEFAULT_WINDOW_MINUTES))
+    roles = [str(role) for role in parameters.get("roles", ["agent"])]
+    services_by_detection = {str(k): str(v or "") for k, v in dict(parameters.get("agent_detections", {})).items()}
+    agents = _agent_runs(runs, services_by_detection, state.catalogue)
+    names = ["dest", "user", "service", "process_name", "process", "agent_detections", "query", "lookup_count",
+             "seconds_apart", "firstTime", "lookupTime"]  # fmt: skip
+    if not agents:
+        return pa.table({name: pa.array([], pa.string()) for name in names})
+    agent_table = pa.Table.from_pylist(
+        [{k: a[k] for k in ("idx", "host", "service", "t0", "t1")} for a in agents],
+        schema=pa.schema([("idx", pa.int64()), ("host", pa.string()), ("service", pa.string()),
+                          ("t0", pa.timestamp("us")), ("t1", pa.timestamp("us"))]),
+    )  # fmt: skip
+    role_list = ", ".join("'" + role.replace("'", "''") + "'" for role in roles)
+    distance = "greatest(epoch(a.t0) - epoch(l._time), epoch(l._time) - epoch(a.t1), 0)"
+    sql = (
+        f"WITH l AS ({state.lookups_sql(window)}) "
+        f"SELECT a.idx, count(*) AS lookup_count, arg_min(l.query, {distance}) AS query, "
+        f"arg_min(l._time, {distance}) AS lookup_time, min({distance}) AS seconds_apart "
+        "FROM _agents a JOIN l ON l.host = a.host AND l.service = a.service "
+        f"WHERE l.role IN ({role_list}) AND {distance} <= {minutes * 60} GROUP BY a.idx ORDER BY a.idx"
+    )
+    con = state.store.con
+    con.register("_agents", agent_table)
+    try:
+        matched = state.query(sql).to_pylist()
+    finally:
+        con.unregister("_agents")
+    rows = []
+    for match in matched:
+        agent = agents[match["idx"]]
+        rows.append(
+            {"dest": agent["dest"], "user": agent["user"], "service": agent["service"],
+             "process_name": agent["process_name"], "process": agent["process"],
+             "agent_detections": sorted(set(agent["detections"])), "query": match["query"],
+             "lookup_count": match["lookup_count"], "seconds_apart": int(match["seconds_apart"]),
+             "firstTime": _text_time(agent["t0"]), "lookupTime": _text_time(match["lookup_time"])}
+        )  # fmt: skip
+    return pa.Table.from_pylist(rows) if rows else pa.table({n: pa.array([], pa.string()) for n in names})
+
+
+def run_behaviours(
+    store_state: DnsSeenState,
+    detection_runs: list[DetectionRun],
+    analytics: list[BehaviourAnalytic] | None = None,
+    window: TimeWindow | None = None,
+) -> list[DetectionRun]:
+    """Update the seen-state once from the window's lookups, then compute each analytic."""
+    analytics = load_behaviours() if analytics is None else analytics
+    update = store_state.update(window)
+    runs = []
+    for analytic in analytics:
+        if analytic.analytic == "first_seen_on_host":
+            table = first_seen_on_host(update)
+        elif analytic.analytic == "first_seen_in_fleet":
+            table = first_seen_in_fleet(update)
+        elif analytic.analytic == "host_count":
+            table = host_count(store_state, window)
+        else:
+            table = agent_lookup_correlation(store_state, detection_runs, analytic.parameters, window)
+        runs.append(DetectionRun(analytic, findings=table))
+    return runs
+
+
+def hunt_behaviours(
+    store: Store, detection_runs: list[DetectionRun], window: TimeWindow | None = None
+) -> list[DetectionRun]:
+    """The shipped behaviour analytics over a store, with the shipped service catalogue."""
+    return run_behaviours(DnsSeenState(store, shipped_catalogue()), detection_runs, window=window)

@@ -223,3 +223,13 @@ def test_shipped_behaviours_run_and_report_risk_fields() -> None:
     assert [r["host_count"] for r in by_name["Tunnel Service Domain Host Count"]] == [1]
     [correlated] = by_name["Tunnel Agent Run With Lookup of Its Hosts"]
     assert (correlated["dest"], correlated["query"]) == ("wks-1", "tunnel.us.ngrok.com")
+
+
+def test_a_cname_answer_puts_an_innocent_name_under_the_services_zone() -> None:
+    rows = [{"src": "wks-1", "query": "portal.partner.example", "answer": ["k2.ngrok-cname.com", "::ffff:3.20.27.198"]},
+            {"src": "wks-1", "query": "www.example.org", "answer": ["ngrok-cname.com.example.net"]}]  # fmt: skip
+    with store_with(DNS, rows) as store:
+        update = DnsSeenState(store, CATALOGUE).update()
+    assert pairs(update.new_on_host, "first_query", "zone", "role") == [
+        ("portal.partner.example", "ngrok-cname.com", "endpoint")
+    ]

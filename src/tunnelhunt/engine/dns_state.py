@@ -82,11 +82,15 @@ class DnsSeenState:
     def lookups_sql(self, window: TimeWindow | None = None) -> str:
         """Every lookup of a tunnel-service name in the window: host (lower case), query, _time, service, zone, role.
 
+        A lookup belongs to the group of its query, or else to that of an answer (a CNAME such as
+        `x.ngrok-cname.com` behind an innocent-looking name).
+
         Needs the catalogue's groups registered as `_tunnel_groups` (see `_registered`).
         """
         return (
             f"SELECT lower(d.src) AS host, d.query, d._time, g.service, g.zone, g.role "
-            f"FROM (SELECT src, query, _time, {self.catalogue.sql_group('query')} AS g FROM {DNS.table} "
+            f"FROM (SELECT src, query, _time, coalesce({self.catalogue.sql_group('query')}, "
+            f"list_min(list_transform(answer, LAMBDA a : {self.catalogue.sql_group('a')}))) AS g FROM {DNS.table} "
             f"WHERE src IS NOT NULL AND query IS NOT NULL AND {_window_sql(window)}) AS d "
             "JOIN _tunnel_groups AS g ON d.g = g.g"
         )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -68,7 +68,8 @@ def store_with(node: Node, rows: list[dict[str, Any]]) -> Store:
     full = []
     for index, row in enumerate(rows):
         item: dict[str, Any] = {name: None for name in schema.names}
-        item.update({"_time": datetime(2026, 11, 20, 10, 0, index), "_source": "test", "_offset": index + 1})
+        when = datetime(2026, 11, 20, 10) + timedelta(seconds=index)
+        item.update({"_time": when, "_source": "test", "_offset": index + 1})
         item.update(row)
         full.append(item)
     store.append(node.table, pa.Table.from_pylist(full, schema=schema))

@@ -6,6 +6,7 @@ value, a missing label boundary, a keyword without the grammar around it) fails 
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from tests.helpers import store_with
@@ -13,6 +14,7 @@ from tunnelhunt.cim import DNS, PROCESSES
 from tunnelhunt.content.loader import load_content
 from tunnelhunt.content.models import Detection
 from tunnelhunt.engine.runner import run_detection
+from tunnelhunt.generate import oracle
 
 CONTENT = load_content()
 BY_NAME: dict[str, Detection] = {d.name: d for d in CONTENT.detections}
@@ -233,3 +235,53 @@ def test_other_tunnel_clients() -> None:
                 "ssh -R 80:localhost:3000 notserveo.net", "curl https://a.pinggy.io",
                 "bore.exe --help", "ngrok http 80"],
     )  # fmt: skip
+
+
+# --- the generator's independent oracle agrees with the SPL on every case above -------------------------
+
+PROCESS_CASES = [
+    *AGENT_RUNS, *AGENT_NEAR_MISSES, "ngrok tcp 2222", "ngrok tcp 127.0.0.1:3389", "ngrok tcp --region eu 3389",
+    "ngrok service install --config=/etc/ngrok.yml", "ssh -R 443:localhost:80 v2@connect.ngrok-agent.com http",
+    "ssh -fNR 443:localhost:8080 v2@connect.ngrok-agent.com http",
+    "ssh -L 8080:localhost:80 v2@connect.ngrok-agent.com",
+    "plink.exe -ssh -R 3389:127.0.0.1:3389 v2@connect.ngrok-agent.com tcp 3389",
+    "ssh -R 80:localhost:8080 user@localhost.run.example.com", "ssh -p 443 -R0:localhost:8000 a.pinggy.io",
+    "lt --port 8000", "node /usr/local/bin/lt -p 8080", "salt -p 4506 minion", "devtunnel host -p 8080",
+    "C:\\tools\\devtunnel.exe host -p 3389", "code tunnel", "code --list-extensions", "bore local 8000 --to bore.pub",
+    "/usr/local/bin/bore local 22 --to bore.pub", "cloudflared.exe service install eyJhIjoiMTIzIn0=",
+    "cloudflared tunnel run --token eyJhIjoiMTIzIn0=",
+]  # fmt: skip
+DNS_CASES = [
+    "connect.ngrok-agent.com", "connect.eu.ngrok-agent.com", "connect.ngrok-agent.com.example.net", "tunnel.ngrok.com",
+    "tunnel.us.ngrok.com", "korgn.su.lennut.com", "ngrok.us.tunnel.com", "ngrok.tunnel.com", "abcd.ngrok-free.app",
+    "ngrok-free.app", "x.ngrok-free.app.evil.net", "4.tcp.us-cal-1.ngrok.io", "myngrok.io", "ngrok.io",
+    "www.ngrok.com", "bin.equinox.io", "update.ngrok-agent.com", "crl.ngrok.com", "equinox.io",
+    "x.trycloudflare.com", "trycloudflare.com", "loca.lt", "a.loca.lt", "localhost.run", "lhr.life", "a.lhr.life",
+    "serveo.net", "x.serveousercontent.com", "a.pinggy.io", "pinggy.io", "x.pinggy.link", "x.euw.devtunnels.ms",
+    "bore.pub", "x.bore.pub", "region1.v2.argotunnel.com",
+]  # fmt: skip
+
+
+def test_generator_oracle_agrees_with_the_process_detections() -> None:
+    rows = []
+    for index, command in enumerate(PROCESS_CASES):
+        image = command.split(" ", 1)[0].strip('"').replace("\\", "/").rsplit("/", 1)[-1]
+        when = datetime(2026, 11, 20, 10) + timedelta(seconds=index)
+        rows.append({"dest": "wks-1", "user": "u", "process": command, "process_name": image, "_time": when})
+    with store_with(PROCESSES, rows) as store:
+        by_spl: dict[str, set[str]] = {command: set() for command in PROCESS_CASES}
+        for name in oracle.PROCESS_DETECTIONS:
+            run = run_detection(store, BY_NAME[name], CONTENT.macros)
+            for row in run.rows:
+                by_spl[row["process"]].add(name)
+    by_oracle = {row["process"]: oracle.process_hits(row["process_name"], row["process"]) for row in rows}
+    assert by_spl == by_oracle
+
+
+def test_generator_oracle_agrees_with_the_dns_detections() -> None:
+    with store_with(DNS, [{"src": "wks-1", "query": name} for name in DNS_CASES]) as store:
+        by_spl: dict[str, set[str]] = {name: set() for name in DNS_CASES}
+        for name in oracle.DNS_DETECTIONS:
+            for row in run_detection(store, BY_NAME[name], CONTENT.macros).rows:
+                by_spl[row["query"]].add(name)
+    assert by_spl == {name: oracle.dns_hits(name) for name in DNS_CASES}

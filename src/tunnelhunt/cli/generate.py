@@ -21,8 +21,12 @@ def generate(
     """Write a realistic Sysmon XML dataset with ngrok activity and near misses."""
     dataset = generate_sysmon(out_dir, events=events, seed=seed)
     truth = json.loads(dataset.truth_path.read_text())
+    tunnel = truth.get("detections", {})
+    tunnel_matches = sum(len(entry["matches"]) for entry in tunnel.values())
+    tunnel_misses = sum(len(entry["near_misses"]) for entry in tunnel.values())
     stderr.print(
         f"wrote {dataset.events:,} events to {dataset.path} "
         f"({len(truth['process_matches'])} ngrok process runs, {len(truth['dns_matches'])} ngrok DNS lookups, "
-        f"{len(truth['near_misses'])} near misses; ground truth in {dataset.truth_path.name})"
+        f"{len(truth['near_misses'])} near misses; for {len(tunnel)} more tunnel detections {tunnel_matches} "
+        f"events to find and {tunnel_misses} near misses; ground truth in {dataset.truth_path.name})"
     )

@@ -31,12 +31,27 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO, NamedTuple
 
+from tunnelhunt.generate import oracle
+from tunnelhunt.generate.oracle import (
+    AGENT_HOSTS,
+    CNAME,
+    CONFIG_FILE,
+    DOWNLOADS,
+    ENDPOINTS,
+    GRAMMAR,
+    NETWORK,
+    OTHER_CLIENTS,
+    OTHER_DNS,
+    OVER_SSH,
+    REMOTE,
+)
+
 LOG_NAME = "windows-sysmon.log"
 TRUTH_NAME = "truth.json"
 #: End of the default time range: a fixed instant, so the default output never depends on the clock.
 ANCHOR = datetime(2026, 11, 20, 12, 0, 0, tzinfo=UTC)
 #: Smallest dataset accepted: the fixed set of planted events plus some background around it.
-MIN_EVENTS = 200
+MIN_EVENTS = 500
 
 _TICKS = 10_000_000  # Windows time resolution: 100 ns ticks per second
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -211,6 +226,17 @@ _IMAGES: dict[str, tuple[str, ...]] = {
             "Visual C# Command Line Compiler", "Microsoft® .NET Framework", "Microsoft Corporation", "csc.exe"),
     "robocopy": ("C:\\Windows\\System32\\Robocopy.exe", _WIN[0], "Microsoft® Robust File Copy for Windows",
                  *_WIN[1:], "robocopy.exe"),
+    "ssh": ("C:\\Windows\\System32\\OpenSSH\\ssh.exe", "9.5.4.1", "OpenSSH SSH client", "OpenSSH for Windows",
+            "Microsoft Corporation", "ssh.exe"),
+    "nslookup": ("C:\\Windows\\System32\\nslookup.exe", _WIN[0], "nslookup", *_WIN[1:], "nslookup.exe"),
+    "curl": ("C:\\Windows\\System32\\curl.exe", "8.9.1.0", "The curl executable", "The curl executable",
+             "curl, https://curl.se/", "curl.exe"),
+    "netsh": ("C:\\Windows\\System32\\netsh.exe", _WIN[0], "Network Command Shell", *_WIN[1:], "netsh.exe"),
+    "netstat": ("C:\\Windows\\System32\\NETSTAT.EXE", _WIN[0], "TCP/IP Netstat Command", *_WIN[1:],
+                "netstat.exe"),
+    "reg": ("C:\\Windows\\System32\\reg.exe", _WIN[0], "Registry Console Tool", *_WIN[1:], "reg.exe"),
+    "node": ("C:\\Program Files\\nodejs\\node.exe", "20.18.0", "Node.js JavaScript Runtime", "Node.js", "Node.js",
+             "node.exe"),
 }
 
 #: name → (QueryResults as Sysmon writes them, "" for NXDOMAIN; destination port for connections)
@@ -941,6 +967,10 @@ _NEAR_MISS_DNS = ("ngrok.io.evil.com", "myngrok.io", "ngrok.io", "ngrok.com", "n
 _REGIONS = ("us", "eu", "ap", "au", "sa", "jp", "in")
 
 
+#: One ground-truth record of a planted event: (list, detection or "" for the seeds' lists, entry).
+_Truth = tuple[str, str, dict[str, Any]]
+
+
 @dataclass
 class _Planned:
     """One planted event: when, and how to render it once its turn comes in the stream."""
@@ -949,7 +979,7 @@ class _Planned:
     seq: int
     render: Callable[..., bytes]
     args: tuple[Any, ...]
-    truth: tuple[str, dict[str, Any]] | None = None
+    truth: list[_Truth] = field(default_factory=list)
 
 
 class _Script:
@@ -967,9 +997,8 @@ class _Script:
         """Let some seconds pass before the next event."""
         self.at += int((low + self.plan.rng.random() * (high - low)) * _TICKS)
 
-    def _add(self, render: Callable[..., bytes], args: tuple[Any, ...],
-             truth: tuple[str, dict[str, Any]] | None = None) -> None:
-        self.items.append(_Planned(self.at, 0, render, (self.host, *args), truth))
+    def _add(self, render: Callable[..., bytes], args: tuple[Any, ...], truth: list[_Truth] | None = None) -> None:
+        self.items.append(_Planned(self.at, 0, render, (self.host, *args), truth or []))
         self.wait(0.05, 2.0)
 
     def proc(self, key: str) -> _Proc:
@@ -977,53 +1006,87 @@ class _Script:
         return self.host.resident_proc(key)
 
     def spawn(self, image: str, command: str, parent: _Proc, account: str = "user", integrity: str = "Medium",
-              cwd: str | None = None, expect: str = "") -> _Proc:
-        """Start a process (EID 1). `expect` is "match", "near" or "" and is checked against the detection."""
+              cwd: str | None = None, expect: str | None = "", hits: Sequence[str] = (), near: Sequence[str] = (),
+              binary: str | None = None) -> _Proc:
+        """Start a process (EID 1).
+
+        `expect` ("match", "near", "" for neither, None for whatever it is) is checked against the seed
+        detection; `hits` and `near` name tunnel detections that must, and must not, find it (checked
+        against the oracle). `binary` gives the file a known identity (its hashes), e.g. a renamed ngrok.
+        """
         acct = self.host.accounts[account]
         if image in _IMAGES:
             path, *meta = _IMAGES[image]
             img, key = _image(path.replace("{home}", self.home), meta), image
         else:
-            is_ngrok = image.lower().endswith(("\\ngrok.exe", "\\evil.exe"))
-            img = _image(image, _NO_VERSION, _NGROK_HASH_KEY if is_ngrok else None)
+            is_ngrok = binary == "ngrok" or image.lower().endswith(("\\ngrok.exe", "\\evil.exe"))
+            img = _image(image, _NO_VERSION, _NGROK_HASH_KEY if is_ngrok else binary)
             key = image.rsplit("\\", 1)[-1].lower()
         directory = cwd if cwd is not None else (self.home + "\\" if acct.interactive else "C:\\Windows\\system32\\")
         proc = _Proc(self.world.new_guid(self.host), self.world.new_pid(), img, acct, command, _x(command),
                      _x(directory), integrity.encode(), None, key)
         matched = process_detection_matches(img.path, command)
         _check(expect, matched, command)
-        truth: tuple[str, dict[str, Any]] | None = None
+        truth: list[_Truth] = []
         if matched:
-            truth = ("process_matches", {
+            truth.append(("process_matches", "", {
                 "dest": self.host.name, "user": acct.name, "process": command, "process_name": _basename(img.path),
                 "parent_process_name": _basename(parent.image.path),
-            })
+            }))
         elif expect == "near":
-            truth = ("near_misses", {"kind": "process", "value": command})
+            truth.append(("near_misses", "", {"kind": "process", "value": command}))
+        found = oracle.process_hits(img.path, command)
+        _check_new(found, hits, near, command)
+        entry = {"dest": self.host.name, "user": acct.name, "process": command, "process_name": _basename(img.path)}
+        truth += [("matches", name, entry) for name in sorted(found)]
+        truth += [("near_misses", name, {"host": self.host.name, "value": command}) for name in near]
         self._add(self.world.render_create, (proc, parent), truth)
         return proc
 
-    def dns(self, proc: _Proc, query: str, expect: str = "") -> None:
-        """A name lookup (EID 22) with the answers listed in _NGROK_RESULTS or _DOMAINS."""
+    def dns(self, proc: _Proc, query: str, expect: str | None = "", hits: Sequence[str] = (),
+            near: Sequence[str] = (), results: str | None = None) -> None:
+        """A name lookup (EID 22) with the answers given, or those listed in _NGROK_RESULTS or _DOMAINS."""
         name = query.lower()
-        results = _NGROK_RESULTS[name] if name in _NGROK_RESULTS else _DOMAINS[name][0]
+        if results is None:
+            results = _NGROK_RESULTS[name] if name in _NGROK_RESULTS else _DOMAINS[name][0]
         matched = dns_detection_matches(query)
         _check(expect, matched, query)
-        truth: tuple[str, dict[str, Any]] | None = None
+        truth: list[_Truth] = []
         if matched:
-            truth = ("dns_matches", {"src": self.host.name, "query": query, "answers": answers(results)})
+            truth.append(("dns_matches", "", {"src": self.host.name, "query": query, "answers": answers(results)}))
         elif expect == "near":
-            truth = ("near_misses", {"kind": "dns", "value": query})
+            truth.append(("near_misses", "", {"kind": "dns", "value": query}))
+        found = oracle.dns_hits(query)
+        cnames = oracle.cname_rows(query, answers(results))
+        if cnames:
+            found.add(oracle.CNAME)
+        _check_new(found, hits, near, query)
+        entry = {"src": self.host.name, "query": query}
+        truth += [("matches", name, entry) for name in sorted(found - {oracle.CNAME})]
+        truth += [("matches", oracle.CNAME, {**entry, "answer": answer}) for answer in cnames]
+        truth += [("near_misses", name, {"host": self.host.name, "value": query}) for name in near]
         self._add(self.world.render_dns, (proc, _query(query, results)), truth)
 
-    def connect(self, proc: _Proc, ip: str, port: int, hostname: str = "-") -> None:
+    def connect(self, proc: _Proc, ip: str, port: int, hostname: str = "-", hits: Sequence[str] = (),
+                near: Sequence[str] = ()) -> None:
         """An outbound TCP connection (EID 3)."""
         target = (ip.encode(), _x(hostname), port, _PORT_NAMES.get(port, "-").encode())
-        self._add(self.world.render_network, (proc, target))
+        found = oracle.network_hits(hostname)
+        _check_new(found, hits, near, hostname)
+        entry = {"src": self.host.name, "dest": hostname, "dest_port": str(port),
+                 "process_name": _basename(proc.image.path)}
+        truth: list[_Truth] = [("matches", name, entry) for name in sorted(found)]
+        truth += [("near_misses", name, {"host": self.host.name, "value": hostname}) for name in near]
+        self._add(self.world.render_network, (proc, target), truth)
 
-    def file(self, proc: _Proc, path: str) -> None:
+    def file(self, proc: _Proc, path: str, hits: Sequence[str] = (), near: Sequence[str] = ()) -> None:
         """A file written to disk (EID 11)."""
-        self._add(self.world.render_file, (proc, _x(path)))
+        found = oracle.file_hits(path)
+        _check_new(found, hits, near, path)
+        entry = {"dest": self.host.name, "file_path": path}
+        truth: list[_Truth] = [("matches", name, entry) for name in sorted(found)]
+        truth += [("near_misses", name, {"host": self.host.name, "value": path}) for name in near]
+        self._add(self.world.render_file, (proc, _x(path)), truth)
 
     def loads(self, proc: _Proc, count: int = 3) -> None:
         """DLLs a freshly started process maps (EID 7)."""
@@ -1035,10 +1098,21 @@ class _Script:
         self._add(self.world.render_terminate, (proc,))
 
 
-def _check(expect: str, matched: bool, value: str) -> None:
-    """Guard the catalogue: a planted match must match, a near miss must not."""
+def _check(expect: str | None, matched: bool, value: str) -> None:
+    """Guard the catalogue: a planted match must match, a near miss must not (None: no expectation)."""
+    if expect is None:
+        return
     if (expect == "match") != matched or (expect == "near" and matched):
         raise AssertionError(f"planted value {value!r}: expected {expect or 'background'}, detection says {matched}")
+
+
+def _check_new(found: set[str], hits: Sequence[str], near: Sequence[str], value: str) -> None:
+    """Guard the tunnel scenarios: each named hit must be found, each named near miss must not."""
+    missing = set(hits) - found
+    wrong = set(near) & found
+    if missing or wrong:
+        raise AssertionError(f"planted value {value!r}: not found by {sorted(missing)}, "
+                             f"wrongly found by {sorted(wrong)}")
 
 
 class _Planner:
@@ -1065,14 +1139,24 @@ class _Planner:
             item.seq = len(self.events)
             self.events.append(item)
 
-    def truth(self) -> dict[str, list[dict[str, Any]]]:
-        """The ground truth, each list in event order, every entry stamped with its event's time."""
-        lists: dict[str, list[dict[str, Any]]] = {"process_matches": [], "dns_matches": [], "near_misses": []}
+    def truth(self) -> dict[str, Any]:
+        """The ground truth, each list in event order, every match stamped with its event's time.
+
+        The seeds' lists keep their original shape; `detections` holds, for every tunnel detection,
+        the events it must find (`matches`) and the planted look-alikes it must not (`near_misses`).
+        """
+        lists: dict[str, Any] = {"process_matches": [], "dns_matches": [], "near_misses": []}
+        detections: dict[str, dict[str, list[dict[str, Any]]]] = {
+            name: {"matches": [], "near_misses": []} for name in oracle.ALL_DETECTIONS
+        }
         for item in sorted(self.events, key=lambda planned: (planned.ticks, planned.seq)):
-            if item.truth is not None:
-                kind, entry = item.truth
-                lists[kind].append(entry if kind == "near_misses" else {**entry, "time": _iso(item.ticks)})
-        return lists
+            for kind, detection, entry in item.truth:
+                stamped = entry if kind == "near_misses" else {**entry, "time": _iso(item.ticks)}
+                if detection:
+                    detections[detection][kind].append(stamped)
+                else:
+                    lists[kind].append(stamped)
+        return {**lists, "detections": detections}
 
 
 # --- the fixed scenarios ----------------------------------------------------------------------------
@@ -1083,7 +1167,7 @@ def _download_and_start(plan: _Planner) -> None:
     s = plan.script("wks-017")
     explorer = s.proc("explorer")
     edge = s.spawn("msedge", f'"{_IMAGES["msedge"][0]}" --profile-directory=Default', explorer)
-    s.dns(edge, "ngrok.com", expect="near")
+    s.dns(edge, "ngrok.com", expect="near", near=(AGENT_HOSTS, ENDPOINTS, DOWNLOADS))
     s.connect(edge, "3.125.209.94", 443, "ngrok.com")
     s.wait(20, 90)
     s.file(edge, f"{s.home}\\Downloads\\ngrok-v3-stable-windows-amd64.zip")
@@ -1155,7 +1239,7 @@ def _share_local_app(plan: _Planner) -> None:
                     expect="match")
     s.dns(agent, "tunnel.us.ngrok.com", expect="match")
     s.connect(agent, "3.134.73.173", 443)
-    s.dns(ps, "ngrok.tunnel.com", expect="near")
+    s.dns(ps, "ngrok.tunnel.com", expect="near", near=(AGENT_HOSTS,))
     chrome = s.spawn("chrome", f"{_CHROME} https://abcd-1-2-3-4.ngrok.io/", explorer)
     s.dns(chrome, "abcd-1-2-3-4.ngrok.io", expect="match")
     s.connect(chrome, "3.20.27.198", 443, "abcd-1-2-3-4.ngrok.io")
@@ -1170,9 +1254,9 @@ def _rdp_through_tunnel(plan: _Planner) -> None:
     s.dns(rdp, "2.tcp.ngrok.io", expect="match")
     s.connect(rdp, "3.134.39.220", 14155, "2.tcp.ngrok.io")
     shell = s.spawn("cmd", '"C:\\Windows\\system32\\cmd.exe"', explorer)
-    s.spawn(f"{s.home}\\Downloads\\ngrokker.exe", "ngrokker.exe http 80", shell, expect="near")
+    s.spawn(f"{s.home}\\Downloads\\ngrokker.exe", "ngrokker.exe http 80", shell, expect="near", hits=(GRAMMAR,))
     chrome = s.spawn("chrome", _CHROME, explorer)
-    s.dns(chrome, "ngrok.io.evil.com", expect="near")
+    s.dns(chrome, "ngrok.io.evil.com", expect="near", near=(ENDPOINTS,))
     plan.place(s)
 
 
@@ -1182,11 +1266,11 @@ def _curious_user(plan: _Planner) -> None:
     explorer = s.proc("explorer")
     shell = s.spawn("cmd", '"C:\\Windows\\system32\\cmd.exe"', explorer)
     s.exit(s.spawn(f"{s.home}\\Downloads\\ngrok.exe", "ngrok.exe version", shell, cwd=f"{s.home}\\Downloads\\",
-                   expect="near"))
-    s.spawn("notepad", "notepad.exe C:\\notes\\ngrok-start.txt", explorer, expect="near")
+                   expect="near", near=(GRAMMAR,)))
+    s.spawn("notepad", "notepad.exe C:\\notes\\ngrok-start.txt", explorer, expect="near", near=(GRAMMAR,))
     chrome = s.spawn("chrome", _CHROME, explorer)
-    s.dns(chrome, "ngrok.io", expect="near")
-    s.dns(chrome, "myngrok.io", expect="near")
+    s.dns(chrome, "ngrok.io", expect="near", near=(ENDPOINTS,))
+    s.dns(chrome, "myngrok.io", expect="near", near=(ENDPOINTS,))
     plan.place(s)
 
 
@@ -1196,15 +1280,194 @@ def _renamed_agent(plan: _Planner) -> None:
     ps = s.spawn("powershell", '"C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe"',
                  s.proc("explorer"), integrity="High")
     evil = s.spawn("C:\\tools\\ngrok.exe.bak\\evil.exe", "C:\\tools\\ngrok.exe.bak\\evil.exe tcp 22", ps,
-                   integrity="High", expect="near")
+                   integrity="High", expect="near", hits=(GRAMMAR, REMOTE))
     s.dns(evil, "tunnel.us.ngrok.com", expect="match")
     s.connect(evil, "3.20.27.198", 443)
-    s.dns(ps, "notngrok.com.example.net", expect="near")
+    s.dns(ps, "notngrok.com.example.net", expect="near", near=(AGENT_HOSTS,))
+    plan.place(s)
+
+
+# --- tunnel scenarios beyond the seeds: renamed and v2 agents, services, SSH, other tunnel services -----------
+
+_NGROK_CONNECT = "::ffff:3.20.27.198;::ffff:3.134.73.173;"
+_CRL = "type:  5 crl.ngrok-agent.com.cdn.cloudflare.net;::ffff:104.18.34.11;::ffff:172.64.153.245;"
+_PS = '"C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe"'
+
+
+def _renamed_v3_agent(plan: _Planner) -> None:
+    """wks-042, dave: fetches ngrok with PowerShell, renames it after Edge's updater, publishes a local app."""
+    s = plan.script("wks-042")
+    explorer = s.proc("explorer")
+    ps = s.spawn("powershell", 'powershell.exe -NoProfile -Command "Invoke-WebRequest '
+                 'https://bin.equinox.io/c/bNyj1mQVY4c/ngrok-v3-stable-windows-amd64.zip -OutFile $env:TEMP\\n.zip"',
+                 explorer, near=(GRAMMAR,))
+    s.dns(ps, "bin.equinox.io", hits=(DOWNLOADS,),
+          results="type:  5 bin.equinox.io.s3.amazonaws.com;::ffff:52.217.71.4;")
+    s.file(ps, f"{s.home}\\AppData\\Local\\Temp\\n.zip")
+    s.wait(20, 120)
+    renamed = f"{s.home}\\AppData\\Local\\Temp\\MicrosoftEdgeUpdateCore.exe"
+    first = s.spawn(renamed, f'"{renamed}" config add-authtoken {_AUTHTOKEN}', ps, hits=(GRAMMAR,), near=(REMOTE,),
+                    binary="ngrok")
+    s.file(first, f"{s.home}\\AppData\\Local\\ngrok\\ngrok.yml", hits=(CONFIG_FILE,))
+    s.exit(first)
+    s.wait(30, 300)
+    agent = s.spawn(renamed, f'"{renamed}" http 3000 --url https://dave-demo.ngrok-free.app', ps, hits=(GRAMMAR,),
+                    near=(REMOTE,), binary="ngrok")
+    s.loads(agent, 3)
+    s.dns(agent, "crl.ngrok-agent.com", hits=(DOWNLOADS,), results=_CRL)
+    s.dns(agent, "connect.ngrok-agent.com", hits=(AGENT_HOSTS,), results=_NGROK_CONNECT)
+    s.connect(agent, "3.20.27.198", 443, "connect.ngrok-agent.com", hits=(NETWORK,))
+    chrome = s.spawn("chrome", _CHROME, explorer)
+    s.dns(chrome, "dave-demo.ngrok-free.app", hits=(ENDPOINTS,), results="::ffff:3.124.67.191;")
+    s.connect(chrome, "3.124.67.191", 443, "dave-demo.ngrok-free.app", near=(NETWORK,))
+    s.wait(120, 600)
+    s.dns(agent, "update.ngrok-agent.com", hits=(DOWNLOADS,), results="::ffff:104.18.35.11;")
+    plan.place(s)
+
+
+def _persistent_rdp_service(plan: _Planner) -> None:
+    """srv-db-01, frank: installs ngrok as a service exposing RDP, then tries a renamed v2 agent as well."""
+    s = plan.script("srv-db-01")
+    ps = s.spawn("powershell", _PS, s.proc("explorer"), integrity="High")
+    ngrok, config = "C:\\ProgramData\\ngrok\\ngrok.exe", "C:\\ProgramData\\ngrok\\ngrok.yml"
+    s.file(ps, config, near=(CONFIG_FILE,))  # written by hand, outside the paths ngrok itself uses
+    s.spawn(ngrok, f'"{ngrok}" service install --config {config}', ps, integrity="High", expect="match",
+            hits=(GRAMMAR, REMOTE))
+    s.wait(5, 30)
+    service = s.spawn(ngrok, f'"{ngrok}" service run --config {config}', s.proc("services"), account="system",
+                      integrity="System", cwd="C:\\Windows\\system32\\", expect="match", hits=(GRAMMAR,),
+                      near=(REMOTE,))
+    s.dns(service, "connect.us.ngrok-agent.com", hits=(AGENT_HOSTS,), results=_NGROK_CONNECT)
+    s.connect(service, "3.134.73.173", 443, "connect.us.ngrok-agent.com", hits=(NETWORK,))
+    s.wait(300, 900)
+    v2 = "C:\\Windows\\Temp\\sqlwriter64.exe"
+    s.spawn(v2, f"{v2} tcp -region=eu -authtoken {_AUTHTOKEN} 3389", ps, integrity="High", expect="",
+            hits=(GRAMMAR, REMOTE), binary="ngrok")
+    s.dns(ps, "tunnel.eu.ngrok.com", expect="match", hits=(AGENT_HOSTS,))
+    plan.place(s)
+
+
+def _ngrok_over_ssh(plan: _Planner) -> None:
+    """wks-001, alice: an ngrok tunnel through ngrok's SSH gateway, no ngrok binary; and ordinary SSH next to it."""
+    s = plan.script("wks-001")
+    ps = s.spawn("powershell", _PS, s.proc("explorer"))
+    ssh = s.spawn("ssh", "ssh -R 443:localhost:8080 v2@connect.ngrok-agent.com http", ps, hits=(OVER_SSH,),
+                  near=(GRAMMAR, OTHER_CLIENTS))
+    s.dns(ssh, "connect.ngrok-agent.com", hits=(AGENT_HOSTS,), results=_NGROK_CONNECT)
+    s.connect(ssh, "3.20.27.198", 22, "connect.ngrok-agent.com", hits=(NETWORK,))
+    s.wait(60, 600)
+    s.spawn("ssh", "ssh -R 8080:localhost:80 jump.corp.example.com", ps, near=(OVER_SSH, OTHER_CLIENTS))
+    s.spawn("ssh", "ssh admin@connect.ngrok-agent.com.example.net", ps, near=(OVER_SSH,))
+    s.spawn("nslookup", "nslookup connect.ngrok-agent.com", ps, near=(OVER_SSH, GRAMMAR))
+    plan.place(s)
+
+
+def _endpoint_visits(plan: _Planner) -> None:
+    """wks-003, carol: opens links to ngrok endpoints, RDPs to a TCP endpoint, visits ngrok's own web site."""
+    s = plan.script("wks-003")
+    explorer = s.proc("explorer")
+    chrome = s.spawn("chrome", _CHROME, explorer)
+    for name, address in (("payroll-portal.ngrok-free.dev", "18.158.249.75"), ("shop-7f3a.ngrok.app", "3.125.209.94"),
+                          ("api-demo.ngrok.dev", "3.125.209.94"), ("party.ngrok.pizza", "3.125.209.94")):
+        s.dns(chrome, name, hits=(ENDPOINTS,), results=f"::ffff:{address};")
+        s.wait(5, 90)
+    s.dns(chrome, "invoice-portal.contoso-billing.example", hits=(CNAME,),
+          results="type:  5 3k9x2m7f5a.6b3c.ngrok-cname.com;::ffff:3.20.27.198;")
+    s.dns(chrome, "status.example.org", near=(CNAME,),
+          results="type:  5 ngrok-cname.com.example.net;::ffff:192.0.2.10;")
+    s.dns(chrome, "dashboard.ngrok.com", expect="match", near=(AGENT_HOSTS, ENDPOINTS, DOWNLOADS),
+          results="::ffff:3.125.209.94;")
+    s.dns(chrome, "ngrok-free.app", near=(ENDPOINTS,), results="::ffff:3.124.67.191;")
+    s.dns(chrome, "ngrok-free.app.example.net", near=(ENDPOINTS,), results="")
+    s.dns(chrome, "connect.ngrok-agent.com.example.net", near=(AGENT_HOSTS,), results="")
+    rdp = s.spawn("mstsc", '"C:\\Windows\\system32\\mstsc.exe" /v:4.tcp.us-cal-1.ngrok.io:12345', explorer,
+                  near=(GRAMMAR, REMOTE))
+    s.dns(rdp, "4.tcp.us-cal-1.ngrok.io", expect="match", hits=(ENDPOINTS,), results="::ffff:52.8.236.79;")
+    s.connect(rdp, "52.8.236.79", 12345, "4.tcp.us-cal-1.ngrok.io", near=(NETWORK,))
+    plan.place(s)
+
+
+def _cloudflare_and_friends(plan: _Planner) -> None:
+    """wks-058, erin: a Cloudflare quick tunnel to RDP, localtunnel, bore and localhost.run, and look-alikes."""
+    s = plan.script("wks-058")
+    explorer = s.proc("explorer")
+    shell = s.spawn("cmd", '"C:\\Windows\\system32\\cmd.exe"', explorer)
+    cloudflared = f"{s.home}\\Downloads\\cloudflared-windows-amd64.exe"
+    quick = s.spawn(cloudflared, "cloudflared-windows-amd64.exe tunnel --url http://localhost:3389", shell,
+                    hits=(OTHER_CLIENTS,), near=(GRAMMAR, REMOTE))
+    s.dns(quick, "api.trycloudflare.com", hits=(OTHER_DNS,), results="::ffff:104.16.230.132;::ffff:104.16.231.132;")
+    s.dns(quick, "region1.v2.argotunnel.com", hits=(OTHER_DNS,), results="::ffff:198.41.192.7;::ffff:198.41.192.27;")
+    s.connect(quick, "198.41.192.7", 7844, "region1.v2.argotunnel.com", near=(NETWORK,))
+    s.spawn(cloudflared, "cloudflared-windows-amd64.exe update", shell, near=(OTHER_CLIENTS,))
+    s.wait(60, 600)
+    lt = s.spawn("node", '"C:\\Program Files\\nodejs\\node.exe" '
+                 f'"{s.home}\\AppData\\Roaming\\npm\\node_modules\\localtunnel\\bin\\lt.js" --port 8000', shell,
+                 hits=(OTHER_CLIENTS,), near=(GRAMMAR,))
+    s.dns(lt, "localtunnel.me", hits=(OTHER_DNS,), results="::ffff:193.34.76.44;")
+    s.dns(lt, "loca.lt", hits=(OTHER_DNS,), results="::ffff:193.34.76.44;")
+    bore = s.spawn(f"{s.home}\\tools\\bore.exe", f"{s.home}\\tools\\bore.exe local 22 --to bore.pub", shell,
+                   hits=(OTHER_CLIENTS,), near=(GRAMMAR, REMOTE))
+    s.dns(bore, "bore.pub", hits=(OTHER_DNS,), results="::ffff:159.223.171.199;")
+    ssh = s.spawn("ssh", "ssh -R 80:localhost:8080 nokey@localhost.run", shell, hits=(OTHER_CLIENTS,),
+                  near=(OVER_SSH,))
+    s.dns(ssh, "localhost.run", hits=(OTHER_DNS,), results="::ffff:54.82.85.249;")
+    chrome = s.spawn("chrome", _CHROME, explorer)
+    for name in ("tired-owl-example-demo.trycloudflare.com", "quick-fox-7.loca.lt", "9f8e7d6c5b4a.lhr.life"):
+        s.dns(chrome, name, hits=(OTHER_DNS,), results="::ffff:104.16.230.132;")
+    for name in ("developers.cloudflare.com", "trycloudflare.com", "bore.pub.example.com"):
+        s.dns(chrome, name, near=(OTHER_DNS,), results="::ffff:104.16.2.189;")
+    plan.place(s)
+
+
+def _ssh_services_and_dev_tunnels(plan: _Planner) -> None:
+    """wks-001, alice: serveo and pinggy over SSH, a Microsoft dev tunnel and a VS Code tunnel."""
+    s = plan.script("wks-001")
+    explorer = s.proc("explorer")
+    ps = s.spawn("powershell", _PS, explorer)
+    serveo = s.spawn("ssh", "ssh -R 80:localhost:3000 serveo.net", ps, hits=(OTHER_CLIENTS,), near=(OVER_SSH,))
+    s.dns(serveo, "serveo.net", hits=(OTHER_DNS,), results="::ffff:138.68.79.95;")
+    pinggy = s.spawn("ssh", "ssh -p 443 -R0:localhost:8000 a.pinggy.io", ps, hits=(OTHER_CLIENTS,))
+    s.dns(pinggy, "a.pinggy.io", hits=(OTHER_DNS,), results="::ffff:34.87.117.51;")
+    devtunnel = f"{s.home}\\AppData\\Local\\Microsoft\\DevTunnels\\devtunnel.exe"
+    host = s.spawn(devtunnel, f"{devtunnel} host -p 5000 --allow-anonymous", ps, hits=(OTHER_CLIENTS,))
+    s.dns(host, "x7k2m9-5000.euw.devtunnels.ms", hits=(OTHER_DNS,),
+          results="type:  5 tunnels-prod-rel-euw-v3-cluster.westeurope.cloudapp.azure.com;::ffff:20.103.221.187;")
+    code = f'"{s.home}\\AppData\\Local\\Programs\\Microsoft VS Code\\Code.exe"'
+    s.spawn("code", f"{code} tunnel", explorer, hits=(OTHER_CLIENTS,))
+    s.spawn("code", f"{code} --list-extensions", explorer, near=(OTHER_CLIENTS,))
+    chrome = s.spawn("chrome", _CHROME, explorer)
+    s.dns(chrome, "rnxyz-203-0-113-9.a.free.pinggy.link", hits=(OTHER_DNS,), results="::ffff:34.87.117.51;")
+    s.dns(chrome, "5b2c8d1e9f7a.serveousercontent.com", hits=(OTHER_DNS,), results="::ffff:138.68.79.95;")
+    s.dns(chrome, "pinggy.io", near=(OTHER_DNS,), results="::ffff:34.87.117.51;")
+    plan.place(s)
+
+
+def _admin_look_alikes(plan: _Planner) -> None:
+    """srv-web-01, frank: everyday admin commands that share words with tunnel command lines."""
+    s = plan.script("srv-web-01")
+    ps = s.spawn("powershell", _PS, s.proc("explorer"), integrity="High")
+    tunnel_words = (GRAMMAR, REMOTE, OTHER_CLIENTS)
+    for image, command in (
+        ("python", "python.exe -m http.server 8000"),
+        ("curl", "curl.exe http://intranet.corp.example.com/health"),
+        ("netsh", "netsh http add urlacl url=http://+:8080/ user=Everyone"),
+        ("netstat", "netstat -an -p tcp 5"),
+        ("powershell", 'powershell.exe New-NetFirewallRule -DisplayName "RDP" -Direction Inbound -Protocol TCP '
+                       "-LocalPort 3389 -Action Allow"),
+        ("reg", 'reg add "HKLM\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\SCHANNEL\\Protocols\\TLS 1.2'
+                '\\Server" /v Enabled /t REG_DWORD /d 1 /f'),
+        ("git", "git.exe config --global http.proxy http://proxy.corp.example.com:8080"),
+        ("ssh", "ssh -L 13389:srv-db-01.corp.example.com:3389 jump.corp.example.com"),
+    ):
+        s.spawn(image, command, ps, integrity="High", near=tunnel_words)
+        s.wait(5, 60)
     plan.place(s)
 
 
 _FIXED_SCENARIOS = (_download_and_start, _web_shell_rdp, _developer_tunnels, _share_local_app,
-                    _rdp_through_tunnel, _curious_user, _renamed_agent)
+                    _rdp_through_tunnel, _curious_user, _renamed_agent, _renamed_v3_agent, _persistent_rdp_service,
+                    _ngrok_over_ssh, _endpoint_visits, _cloudflare_and_friends, _ssh_services_and_dev_tunnels,
+                    _admin_look_alikes)
 
 # --- scenarios added in proportion to the dataset size -----------------------------------------------
 
@@ -1241,7 +1504,7 @@ def _extra_near_miss(plan: _Planner) -> None:
     host = rng.choice([spec[0] for spec in _HOSTS if spec[2] == "wks"])
     s = plan.script(host)
     chrome = s.spawn("chrome", _CHROME, s.proc("explorer"))
-    s.dns(chrome, rng.choice(_NEAR_MISS_DNS), expect="near")
+    s.dns(chrome, rng.choice(_NEAR_MISS_DNS), expect="near", near=(AGENT_HOSTS, ENDPOINTS))
     plan.place(s)
 
 

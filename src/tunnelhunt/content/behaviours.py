@@ -13,7 +13,8 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationError
 
-from tunnelhunt.content.loader import SHIPPED, ContentError, _read_yaml, _yaml_files
+from tunnelhunt.content.files import ContentError, read_yaml, yaml_files
+from tunnelhunt.content.loader import SHIPPED
 from tunnelhunt.content.models import Detection
 
 BEHAVIOURS_DIR = SHIPPED / "behaviours"
@@ -32,11 +33,10 @@ class BehaviourAnalytic(Detection):
 def load_behaviours(directory: Path = BEHAVIOURS_DIR) -> list[BehaviourAnalytic]:
     """Every behaviour analytic in `directory`, in file-name order; raises ContentError on a bad file."""
     analytics = []
-    for path in _yaml_files(directory):
+    for path in yaml_files(directory):
         try:
-            analytic = BehaviourAnalytic.model_validate(_read_yaml(path))
+            analytic = BehaviourAnalytic.model_validate(read_yaml(path))
         except ValidationError as exc:
-            problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
-            raise ContentError(path, problems) from None
+            raise ContentError.from_validation(path, exc) from None
         analytics.append(analytic)
     return analytics

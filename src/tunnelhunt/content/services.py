@@ -17,7 +17,8 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from tunnelhunt.content.loader import SHIPPED, ContentError
+from tunnelhunt.content.files import ContentError
+from tunnelhunt.content.loader import SHIPPED
 from tunnelhunt.spl.semantics import LIKE_ESCAPE, wildcard_to_like
 
 Role = Literal["agent", "endpoint", "support"]
@@ -109,8 +110,7 @@ def load_catalogue(path: Path = CATALOGUE_PATH) -> ServiceCatalogue:
     except (OSError, yaml.YAMLError) as exc:
         raise ContentError(path, f"not readable as YAML: {exc}") from None
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
-        raise ContentError(path, problems) from None
+        raise ContentError.from_validation(path, exc) from None
     groups: list[DomainGroup] = []
     markers: dict[str, tuple[str, ...]] = {}
     for service in model.services:

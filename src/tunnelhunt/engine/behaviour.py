@@ -64,7 +64,7 @@ def first_seen_in_fleet(update: SeenUpdate) -> pa.Table:
 
 def host_count(state: DnsSeenState, window: TimeWindow | None) -> pa.Table:
     columns = {"service": "service", "zone": "zone", "hosts": "host_count", "hosts_ever": "host_count_ever",
-               "lookups": "count", "host_list": "src", "queries": "query", "first_seen": "firstTime",
+               "lookups": "count", "host_list": "hosts", "queries": "queries", "first_seen": "firstTime",
                "last_seen": "lastTime"}  # fmt: skip
     return _rows(state.host_counts(window), columns)
 

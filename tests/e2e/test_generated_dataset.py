@@ -209,3 +209,15 @@ def test_dns_behaviour_on_generated_data(hunted: tuple[dict[str, Any], list[Any]
                 expected.add((host, process))
     found = {(r["dest"].lower(), r["process"]) for r in rows["Tunnel Agent Run With Lookup of Its Hosts"]}
     assert found == expected and len(expected) >= 8
+
+
+def test_other_runs_of_a_known_agent_binary_are_found_by_hash(
+    hunted: tuple[dict[str, Any], list[Any], list[Any]],
+) -> None:
+    truth, findings, _ = hunted
+    name = "Ngrok Agent Binary Known by Hash"
+    expected = Counter((t["dest"], t["process"]) for t in truth["detections"][name]["matches"])
+    found = Counter((f["dest"], f["process"]) for f in findings if f["detection"] == name for _ in range(f["count"]))
+    assert found == expected and len(expected) >= 2  # a renamed agent's `update`, and `ngrok.exe version`
+    misses = {m["value"] for m in truth["detections"][name]["near_misses"]}
+    assert misses and not misses & {process for _, process in found}

@@ -206,7 +206,7 @@ def test_the_same_run_found_by_several_detections_is_one_finding() -> None:
 def test_shipped_behaviours_run_and_report_risk_fields() -> None:
     analytics = load_behaviours()
     assert {a.analytic for a in analytics} == {"first_seen_on_host", "first_seen_in_fleet", "host_count",
-                                               "agent_lookup_correlation"}  # fmt: skip
+                                               "agent_lookup_correlation", "agent_hash_pivot"}  # fmt: skip
     dns = [lookup("wks-1", "tunnel.us.ngrok.com", 14), lookup("wks-1", "www.google.com", 15)]
     runs = [
         agent_run(
@@ -233,3 +233,47 @@ def test_a_cname_answer_puts_an_innocent_name_under_the_services_zone() -> None:
     assert pairs(update.new_on_host, "first_query", "zone", "role") == [
         ("portal.partner.example", "ngrok-cname.com", "endpoint")
     ]
+
+
+def test_agent_hashes_are_learned_from_findings_and_other_runs_found(tmp_path: Path) -> None:
+    from tunnelhunt.cim import PROCESSES
+    from tunnelhunt.engine.agent_hashes import AgentHashes, sha256_of
+
+    ngrok, other = "A" * 64, "B" * 64
+    rows = [
+        {"dest": "wks-1", "process": "svc.exe tcp 3389", "process_hash": f"SHA1=X,SHA256={ngrok}"},
+        {"dest": "wks-1", "process": "svc.exe version", "process_hash": f"SHA256={ngrok.lower()}"},
+        {"dest": "wks-2", "process": "updater.exe", "process_hash": f"MD5=1,SHA256={ngrok}"},
+        {"dest": "wks-2", "process": "other.exe version", "process_hash": f"SHA256={other}"},
+        {"dest": "wks-3", "process": "nohash.exe", "process_hash": None},
+    ]
+    for row in rows:
+        row["process_name"] = str(row["process"]).split(" ")[0]
+    assert sha256_of(rows[1]["process_hash"]) == ngrok and sha256_of("-") is None
+    finding = {**rows[0], "firstTime": "2026-11-20T10:00:00"}
+    runs = [agent_run("Agents", [finding]), agent_run("Unrelated", [rows[3]])]
+    db = tmp_path / "hashes.duckdb"
+    with Store(db) as store:
+        store.append(PROCESSES.table, _process_table(rows))
+        hashes = AgentHashes(store)
+        assert hashes.learn(runs, {"Agents": "ngrok"}) == 1
+        assert hashes.learn(runs, {"Agents": "ngrok"}) == 0  # nothing is learned twice
+        others = hashes.other_runs({("wks-1", "svc.exe tcp 3389")}).to_pylist()
+    assert [(r["dest"], r["process"], r["known_as"]) for r in others] == [
+        ("wks-1", "svc.exe version", "svc.exe"),
+        ("wks-2", "updater.exe", "svc.exe"),
+    ]
+    with Store(db) as store:  # a later run remembers the hash without any new finding
+        assert AgentHashes(store).count() == 1
+
+
+def _process_table(rows: list[dict[str, Any]]) -> pa.Table:
+    from tunnelhunt.cim import PROCESSES
+
+    schema = node_schema(PROCESSES)
+    empty = {name: None for name in schema.names}
+    full = [
+        {**empty, "_time": datetime(2026, 11, 20, 10, i), "_source": "t", "_offset": i, **row}
+        for i, row in enumerate(rows)
+    ]
+    return pa.Table.from_pylist(full, schema=schema)

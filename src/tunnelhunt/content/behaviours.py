@@ -19,7 +19,9 @@ from tunnelhunt.content.models import Detection
 
 BEHAVIOURS_DIR = SHIPPED / "behaviours"
 
-AnalyticKind = Literal["first_seen_on_host", "first_seen_in_fleet", "host_count", "agent_lookup_correlation"]
+AnalyticKind = Literal[
+    "first_seen_on_host", "first_seen_in_fleet", "host_count", "agent_lookup_correlation", "agent_hash_pivot"
+]
 
 
 class BehaviourAnalytic(Detection):

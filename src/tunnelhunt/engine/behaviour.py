@@ -1,4 +1,4 @@
-"""Run the behaviour analytics (first seen, host counts, agent + lookup correlation) after the SPL detections.
+"""Run the behaviour analytics (first seen, host counts, agent + lookup correlation, agent hashes) after SPL.
 
 Why here and not in SPL: first seen needs state kept across runs (`DnsSeenState`), and the correlation
 joins the findings of the agent detections with raw DNS lookups in a time window. Each analytic comes
@@ -15,6 +15,7 @@ import pyarrow as pa
 
 from tunnelhunt.content.behaviours import BehaviourAnalytic, load_behaviours
 from tunnelhunt.content.services import ServiceCatalogue, shipped_catalogue
+from tunnelhunt.engine.agent_hashes import AgentHashes
 from tunnelhunt.engine.dns_state import DnsSeenState, SeenUpdate
 from tunnelhunt.engine.runner import DetectionRun
 from tunnelhunt.spl.compiler import TimeWindow
@@ -140,6 +141,25 @@ def agent_lookup_correlation(
     return pa.Table.from_pylist(rows) if rows else pa.table({n: pa.array([], pa.string()) for n in names})
 
 
+def agent_hash_pivot(
+    store: Store, runs: list[DetectionRun], parameters: dict[str, Any], window: TimeWindow | None
+) -> pa.Table:
+    """Runs of files known (by SHA256) to be an agent that no agent detection found."""
+    services_by_detection = {str(k): str(v or "") for k, v in dict(parameters.get("agent_detections", {})).items()}
+    hashes = AgentHashes(store)
+    hashes.learn(runs, services_by_detection)
+    flagged = {
+        (str(row.get("dest")).lower(), str(row.get("process")))
+        for run in runs
+        if run.detection.name in services_by_detection
+        for row in run.rows
+    }
+    names = ("dest", "user", "process_name", "process", "process_path", "sha256", "service", "known_as")
+    columns = {name: name for name in names}
+    columns.update({"first_host": "known_on", "count": "count", "firstTime": "firstTime", "lastTime": "lastTime"})
+    return _rows(hashes.other_runs(flagged, window), columns)
+
+
 def run_behaviours(
     store_state: DnsSeenState,
     detection_runs: list[DetectionRun],
@@ -157,6 +177,8 @@ def run_behaviours(
             table = first_seen_in_fleet(update)
         elif analytic.analytic == "host_count":
             table = host_count(store_state, window)
+        elif analytic.analytic == "agent_hash_pivot":
+            table = agent_hash_pivot(store_state.store, detection_runs, analytic.parameters, window)
         else:
             table = agent_lookup_correlation(store_state, detection_runs, analytic.parameters, window)
         runs.append(DetectionRun(analytic, findings=table))

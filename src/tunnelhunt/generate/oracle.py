@@ -22,10 +22,13 @@ OVER_SSH = "Ngrok Tunnel over SSH"
 OTHER_CLIENTS = "Tunnel Service Client Command Line"
 NETWORK = "Ngrok Agent Network Connection"
 CONFIG_FILE = "Ngrok Configuration File Written"
+HASH_PIVOT = "Ngrok Agent Binary Known by Hash"  # a behaviour analytic: the generator knows which files are ngrok
 
 DNS_DETECTIONS = (AGENT_HOSTS, ENDPOINTS, DOWNLOADS, OTHER_DNS)
 PROCESS_DETECTIONS = (GRAMMAR, REMOTE, OVER_SSH, OTHER_CLIENTS)
-ALL_DETECTIONS = (*DNS_DETECTIONS, CNAME, *PROCESS_DETECTIONS, NETWORK, CONFIG_FILE)
+ALL_DETECTIONS = (*DNS_DETECTIONS, CNAME, *PROCESS_DETECTIONS, NETWORK, CONFIG_FILE, HASH_PIVOT)
+#: The detections whose findings teach the hash analytic which files are ngrok (besides the seed's).
+HASH_TEACHERS = (GRAMMAR, REMOTE)
 
 
 def _names(*patterns: str) -> re.Pattern[str]:

@@ -39,6 +39,7 @@ from tunnelhunt.generate.oracle import (
     DOWNLOADS,
     ENDPOINTS,
     GRAMMAR,
+    HASH_PIVOT,
     NETWORK,
     OTHER_CLIENTS,
     OTHER_DNS,
@@ -962,6 +963,7 @@ _NGROK_RESULTS: dict[str, str] = {
 }
 _AUTHTOKEN = "2AbCdEfGh1jKlMn0pQrStUvWxYz_5aB6cD7eF8gH9iJ0kLmN"
 _NGROK_HASH_KEY = "ngrok-v3.18.4-windows-amd64"
+_NGROK_HASHES = _hashes(_NGROK_HASH_KEY).encode()
 _NEAR_MISS_DNS = ("ngrok.io.evil.com", "myngrok.io", "ngrok.io", "ngrok.com", "notngrok.com.example.net",
                   "ngrok.tunnel.com")
 _REGIONS = ("us", "eu", "ap", "au", "sa", "jp", "in")
@@ -1036,6 +1038,8 @@ class _Script:
         elif expect == "near":
             truth.append(("near_misses", "", {"kind": "process", "value": command}))
         found = oracle.process_hits(img.path, command)
+        if img.hashes == _NGROK_HASHES and not matched and not found & set(oracle.HASH_TEACHERS):
+            found.add(oracle.HASH_PIVOT)  # the ngrok binary, run in a way no command-line detection finds
         _check_new(found, hits, near, command)
         entry = {"dest": self.host.name, "user": acct.name, "process": command, "process_name": _basename(img.path)}
         truth += [("matches", name, entry) for name in sorted(found)]
@@ -1322,6 +1326,9 @@ def _renamed_v3_agent(plan: _Planner) -> None:
     s.connect(chrome, "3.124.67.191", 443, "dave-demo.ngrok-free.app", near=(NETWORK,))
     s.wait(120, 600)
     s.dns(agent, "update.ngrok-agent.com", hits=(DOWNLOADS,), results="::ffff:104.18.35.11;")
+    s.exit(agent)
+    s.wait(600, 1200)
+    s.spawn(renamed, f'"{renamed}" update', ps, hits=(HASH_PIVOT,), near=(GRAMMAR,), binary="ngrok")
     plan.place(s)
 
 
@@ -1398,7 +1405,7 @@ def _cloudflare_and_friends(plan: _Planner) -> None:
     s.dns(quick, "api.trycloudflare.com", hits=(OTHER_DNS,), results="::ffff:104.16.230.132;::ffff:104.16.231.132;")
     s.dns(quick, "region1.v2.argotunnel.com", hits=(OTHER_DNS,), results="::ffff:198.41.192.7;::ffff:198.41.192.27;")
     s.connect(quick, "198.41.192.7", 7844, "region1.v2.argotunnel.com", near=(NETWORK,))
-    s.spawn(cloudflared, "cloudflared-windows-amd64.exe update", shell, near=(OTHER_CLIENTS,))
+    s.spawn(cloudflared, "cloudflared-windows-amd64.exe update", shell, near=(OTHER_CLIENTS, HASH_PIVOT))
     s.wait(60, 600)
     lt = s.spawn("node", '"C:\\Program Files\\nodejs\\node.exe" '
                  f'"{s.home}\\AppData\\Roaming\\npm\\node_modules\\localtunnel\\bin\\lt.js" --port 8000', shell,

@@ -27,7 +27,8 @@ def hunted(
     generated = runner.invoke(app, ["generate", str(out), "--events", "30000", "--seed", "11"])
     assert generated.exit_code == 0, generated.stderr
     risk = out / "risk.jsonl"
-    result = runner.invoke(app, ["hunt", str(out / "windows-sysmon.log"), "--output", "jsonl", "--risk", str(risk)])
+    logs = [str(out / name) for name in ("windows-sysmon.log", "linux-sysmon.log", "macos-endpoint.ndjson")]
+    result = runner.invoke(app, ["hunt", *logs, "--output", "jsonl", "--risk", str(risk)])
     assert result.exit_code == 0, result.stderr
     findings = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
     risk_events = [json.loads(line) for line in risk.read_text().splitlines()]
@@ -119,6 +120,17 @@ def test_every_variant_of_the_issue_is_planted(hunted: tuple[dict[str, Any], lis
     matches = {name: entry["matches"] for name, entry in truth["detections"].items()}
     commands = {m["process"] for m in matches["Ngrok Agent Command Line on Any Binary"]}
     assert any("MicrosoftEdgeUpdateCore.exe" in c for c in commands)  # renamed v3 agent
+    assert any(c.startswith("/tmp/.cache/kworkerd tcp 22") for c in commands)  # renamed, on Linux
+    assert "ngrok http 5000" in commands  # macOS, through an EDR's ECS export
+    over_ssh = {m["process"] for m in matches["Ngrok Tunnel over SSH"]}
+    assert any("v2@connect.eu.ngrok-agent.com" in c for c in over_ssh)  # Linux
+    configs = {m["file_path"] for m in matches["Ngrok Configuration File Written"]}
+    for place in ("\\AppData\\Local\\ngrok\\", "/.config/ngrok/", "/.ngrok2/", "/Library/Application Support/ngrok/"):
+        assert any(place in path for path in configs), place
+    assert {m["dest"] for m in matches["Ngrok Agent Network Connection"]} == {
+        "connect.ngrok-agent.com",
+        "connect.us.ngrok-agent.com",
+    }
     assert any("-region=eu" in c for c in commands)  # single-dash v2 flags, renamed
     assert any("service install --config" in c for c in commands)
     assert {m["query"] for m in matches["Ngrok Agent Hosts in DNS"]} >= {
@@ -141,9 +153,7 @@ def test_every_variant_of_the_issue_is_planted(hunted: tuple[dict[str, Any], lis
         "crl.ngrok-agent.com",
         "update.ngrok-agent.com",
     }
-    assert [m["process"] for m in matches["Ngrok Tunnel over SSH"]] == [
-        "ssh -R 443:localhost:8080 v2@connect.ngrok-agent.com http"
-    ]
+    assert "ssh -R 443:localhost:8080 v2@connect.ngrok-agent.com http" in over_ssh  # Windows
     clients = " ".join(m["process"] for m in matches["Tunnel Service Client Command Line"])
     for marker in (
         "tunnel --url",

@@ -124,3 +124,47 @@ def test_near_miss_sample_finds_nothing_new() -> None:
     assert {name: [row["query"] for row in rows] for name, rows in found.items()} == {
         "Ngrok Reverse Proxy on Network": ["dashboard.ngrok.com"]
     }
+
+
+def test_network_and_file_sample_exact_findings() -> None:
+    found = hunt(DATA / "ngrok_network_file_sysmon.log")
+    [connection] = found["Ngrok Agent Network Connection"]
+    assert (connection["dest"], connection["dest_port"], connection["process_name"]) == (
+        "connect.ngrok-agent.com",
+        "443",
+        "OneDriveSync.exe",
+    )  # the browser's connection to an endpoint and a look-alike host are not agent connections
+    paths = sorted(row["file_path"] for row in found["Ngrok Configuration File Written"])
+    assert paths == ["C:\\Users\\rpatel\\.ngrok2\\ngrok.yml", "C:\\Users\\rpatel\\AppData\\Local\\ngrok\\ngrok.yml"]
+    # `ngrok.yml.bak` and a hand-written `C:\ngrok\ngrok.yml` are near misses
+
+
+def test_linux_sample_exact_findings() -> None:
+    found = hunt(DATA / "ngrok_linux_sysmon.log")
+    assert sorted(row["process"] for row in found["Ngrok Agent Command Line on Any Binary"]) == [
+        "/tmp/.cache/kworkerd config add-authtoken 2Hq7xZ3bQ9kLmN8pR4sT6vW1yA_5cD7eF9gH2jK4mN6pQ",
+        "/tmp/.cache/kworkerd tcp 22 --log=false",
+        "ngrok http 3000 --url https://build-preview.ngrok.app",
+    ]  # python3 -m http.server, ss, curl to the local inspection API, ssh -L and lsof are near misses
+    assert [row["process"] for row in found["Ngrok Agent Exposing Remote Access or Installed as Service"]] == [
+        "/tmp/.cache/kworkerd tcp 22 --log=false"
+    ]
+    [ssh] = found["Ngrok Tunnel over SSH"]
+    assert ssh["process_name"] == "ssh" and ssh["vendor_product"] == "Sysmon for Linux"
+    assert [row["file_path"] for row in found["Ngrok Configuration File Written"]] == [
+        "/var/lib/jenkins/.config/ngrok/ngrok.yml"
+    ]
+    assert [row["dest"] for row in found["Ngrok Agent Network Connection"]] == ["connect.ngrok-agent.com"]
+
+
+def test_macos_sample_exact_findings() -> None:
+    found = hunt(DATA / "ngrok_macos_endpoint.ndjson")
+    assert sorted(row["process"] for row in found["Ngrok Agent Command Line on Any Binary"]) == [
+        "ngrok config add-authtoken 2AbCdEfGh1jKlMn0pQrStUvWxYz_5aB6cD7eF8gH9iJ0kLmN",
+        "ngrok http 5000",
+    ]
+    assert [row["file_path"] for row in found["Ngrok Configuration File Written"]] == [
+        "/Users/lchen/Library/Application Support/ngrok/ngrok.yml"
+    ]  # not the ngrok.yml saved in Downloads
+    assert [row["src"] for row in found["Ngrok Agent Network Connection"]] == ["192.168.1.23"]
+    assert "Windows Ngrok Reverse Proxy Usage" not in found  # no ngrok.exe on a Mac

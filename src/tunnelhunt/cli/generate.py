@@ -18,7 +18,7 @@ def generate(
     events: Annotated[int, typer.Option("--events", min=MIN_EVENTS, help="Total number of events.")] = 20000,
     seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same bytes).")] = 7,
 ) -> None:
-    """Write a realistic Sysmon XML dataset with ngrok activity and near misses."""
+    """Write realistic Windows Sysmon, Sysmon for Linux and macOS EDR logs with tunnel activity and near misses."""
     dataset = generate_sysmon(out_dir, events=events, seed=seed)
     truth = json.loads(dataset.truth_path.read_text())
     tunnel = truth.get("detections", {})
@@ -30,3 +30,7 @@ def generate(
         f"{len(truth['near_misses'])} near misses; for {len(tunnel)} more tunnel detections {tunnel_matches} "
         f"events to find and {tunnel_misses} near misses; ground truth in {dataset.truth_path.name})"
     )
+    for companion in (dataset.linux_path, dataset.macos_path):
+        if companion is not None:
+            lines = sum(1 for _ in companion.open("rb"))
+            stderr.print(f"wrote {lines:,} lines to {companion} (its ground truth is in {dataset.truth_path.name} too)")

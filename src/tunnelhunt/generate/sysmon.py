@@ -46,6 +46,7 @@ from tunnelhunt.generate.oracle import (
     OVER_SSH,
     REMOTE,
 )
+from tunnelhunt.generate.unix import write_unix
 
 LOG_NAME = "windows-sysmon.log"
 TRUTH_NAME = "truth.json"
@@ -60,6 +61,7 @@ _CHUNK_LINES = 4096
 _EXTRA_RUN_EVERY = 10_000  # one more ngrok scenario per this many events
 _EXTRA_MISS_EVERY = 20_000  # one more near miss per this many events
 _MAX_SPAWNED = 60  # live short-lived processes kept per host
+_UNIX_SHARE = 20  # the Linux and macOS files each hold about events / this many background events
 _NEVER = 1 << 62  # a tick later than any event
 
 # --------------------------------------------------------------------------------------------------
@@ -1542,6 +1544,8 @@ class GeneratedDataset:
     path: Path  # the written .log file
     events: int  # total events written
     truth_path: Path  # JSON ground truth
+    linux_path: Path | None = None  # Sysmon for Linux syslog with its own planted activity
+    macos_path: Path | None = None  # an EDR's ECS export from Macs
 
 
 class _BackgroundWriter:
@@ -1620,7 +1624,7 @@ def _write_stream(out: _BackgroundWriter, world: _Sysmon, planned: list[_Planned
 
 def generate_sysmon(out_dir: Path, events: int = 20000, seed: int = 7, end: datetime | None = None,
                     hours: float = 6.0) -> GeneratedDataset:
-    """Write `windows-sysmon.log` (exactly `events` events) and `truth.json` into `out_dir`.
+    """Write `windows-sysmon.log` (exactly `events` events), its Linux and macOS companions and `truth.json`.
 
     The same arguments always give byte-identical files. Time runs over `hours` ending at `end`
     (default ANCHOR; a naive datetime is UTC), in increasing order.
@@ -1646,6 +1650,12 @@ def generate_sysmon(out_dir: Path, events: int = 20000, seed: int = 7, end: date
         finally:
             writer.close()
     truth = {"seed": seed, "events": events, "start": _iso(start), "end": _iso(end_ticks), **plan.truth()}
+    unix = write_unix(out_dir, random.Random(rng.getrandbits(64)), start, span, max(events // _UNIX_SHARE, 100))
+    for kind, detection, entry in unix.truth:
+        truth["detections"][detection][kind].append(entry)
+    for lists in truth["detections"].values():
+        lists["matches"].sort(key=lambda entry: entry["time"])
     truth_path = out_dir / TRUTH_NAME
     truth_path.write_text(json.dumps(truth, indent=2) + "\n", encoding="utf-8")
-    return GeneratedDataset(path=path, events=events, truth_path=truth_path)
+    return GeneratedDataset(path=path, events=events, truth_path=truth_path, linux_path=unix.linux_path,
+                            macos_path=unix.macos_path)

@@ -5,9 +5,18 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO   ?= build/demo
 
-.PHONY: install demo test lint clean
+.PHONY: install java demo test lint clean bench bench-quick
 
-install: $(STAMP)
+install: java $(STAMP)
+
+# Spark (--engine spark, and the test comparing it with DuckDB) needs a Java 17+ runtime:
+# install Debian's when none is on the PATH.
+java:
+	@if ! command -v java >/dev/null 2>&1; then \
+		echo "installing a Java 17 runtime for Spark"; \
+		SUDO=$$(command -v sudo >/dev/null 2>&1 && [ "$$(id -u)" != 0 ] && echo sudo); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq openjdk-17-jre-headless; \
+	fi
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +36,14 @@ test: install
 lint: install
 	$(BIN)/ruff check src tests
 	$(BIN)/mypy
+
+# Throughput, memory and stored-query figures into bench/results.json (minutes; not a test).
+bench: install
+	$(BIN)/python -m tunnelhunt.bench --out bench/results.json
+
+# The same on small inputs, under a minute.
+bench-quick: install
+	$(BIN)/python -m tunnelhunt.bench --quick --out bench/results-quick.json
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from tunnelhunt.cli.common import app, stderr
+from tunnelhunt.cli.common import app, fail, stderr
 from tunnelhunt.generate.sysmon import MIN_EVENTS, generate_sysmon
 
 
@@ -17,9 +18,21 @@ def generate(
     out_dir: Annotated[Path, typer.Argument(help="Directory to write the dataset into.")],
     events: Annotated[int, typer.Option("--events", min=MIN_EVENTS, help="Total number of events.")] = 20000,
     seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same bytes).")] = 7,
+    fmt: Annotated[
+        str, typer.Option("--format", help="xml (one <Event> per line) or jsonl (one flat JSON object per event).")
+    ] = "xml",
 ) -> None:
     """Write realistic Windows Sysmon, Sysmon for Linux and macOS EDR logs with tunnel activity and near misses."""
+    if fmt not in ("xml", "jsonl"):
+        raise fail(f"--format must be xml or jsonl, not {fmt!r}")
     dataset = generate_sysmon(out_dir, events=events, seed=seed)
+    if fmt == "jsonl":
+        from tunnelhunt.generate.jsonl import JSONL_NAME, xml_log_to_jsonl  # only this form needs it
+
+        jsonl_path = out_dir / JSONL_NAME
+        xml_log_to_jsonl(dataset.path, jsonl_path)
+        dataset.path.unlink()
+        dataset = replace(dataset, path=jsonl_path)
     truth = json.loads(dataset.truth_path.read_text())
     tunnel = truth.get("detections", {})
     tunnel_matches = sum(len(entry["matches"]) for entry in tunnel.values())

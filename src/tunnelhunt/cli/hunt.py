@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from contextlib import nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -53,7 +54,7 @@ def _exit_code(report: IngestReport, runs: list[DetectionRun]) -> ExitCode:
 
 @app.command()
 def hunt(
-    paths: Annotated[list[Path], typer.Argument(help="Log files or directories (searched recursively).")],
+    paths: Annotated[list[Path] | None, typer.Argument(help="Log files or directories (searched recursively).")] = None,
     detections: Annotated[
         list[Path] | None, typer.Option("--detections", help="Extra detection YAML file or directory.")
     ] = None,
@@ -80,6 +81,19 @@ def hunt(
     mapping: Annotated[
         list[Path] | None, typer.Option("--mapping", help="YAML mapping file for a JSON/CSV export (repeatable).")
     ] = None,
+    lake: Annotated[
+        Path | None,
+        typer.Option(
+            "--lake", help="Parquet lake: write the events there, or hunt it as it is when no logs are given."
+        ),
+    ] = None,
+    engine: Annotated[str, typer.Option("--engine", help="duckdb, or spark (runs over --lake).")] = "duckdb",
+    spark_master: Annotated[
+        str, typer.Option("--spark-master", help="Spark master URL for --engine spark.")
+    ] = "local[*]",
+    workers: Annotated[
+        int | None, typer.Option("--workers", min=1, help="Parsing processes (default: every core on large inputs).")
+    ] = None,
 ) -> None:
     """Ingest logs, run every detection over them, and print the findings."""
     if output not in ("table", "jsonl", "csv"):
@@ -91,28 +105,59 @@ def hunt(
         stderr.print(f"[red]content error:[/red] {error}")
     if content.errors and not content.detections:
         raise fail("no detection could be loaded")
+    from tunnelhunt.store.lake import LakeStore, LakeWriter, lake_has_data  # pyarrow.dataset: only here
+
+    if engine not in ("duckdb", "spark"):
+        raise fail(f"--engine must be duckdb or spark, not {engine!r}")
+    if engine == "spark" and lake is None:
+        raise fail("--engine spark runs over a Parquet lake: give --lake DIR")
+    if lake is not None and db is not None:
+        raise fail("--lake and --db are two different stores: give one")
+    if not paths and lake is None:
+        raise fail("give log files to hunt, or --lake DIR to hunt a lake written before")
+    if not paths and lake is not None and not lake_has_data(lake):
+        raise fail(f"{lake} holds no events (write it first: tunnelhunt hunt LOGS --lake {lake})")
     try:
         store = Store(db)
     except Exception as exc:  # duckdb raises its own IOException types
         raise fail(f"cannot open database {db}: {exc}") from None
     with store, quarantine_writer(quarantine) as sink:
-        with progress_display(stderr) as on_progress:
-            report = ingest(
-                paths,
-                store,
-                fmt,
-                include=include or [],
-                exclude=exclude or [],
-                mappings=mappings,
-                on_progress=on_progress,
-                on_quarantine=sink,
-            )
+        report = IngestReport()
+        if paths:
+            with progress_display(stderr) as on_progress, LakeWriter(lake) if lake else nullcontext() as writer:
+                report = ingest(
+                    paths,
+                    writer or store,
+                    fmt,
+                    include=include or [],
+                    exclude=exclude or [],
+                    mappings=mappings,
+                    incremental=writer is None,  # the lake keeps no checkpoints: each run adds its files
+                    on_progress=on_progress,
+                    on_quarantine=sink,
+                    workers=workers,
+                )
         run_time = datetime.now(UTC)
-        runs = run_detections(store, content.detections, content.macros, lookups=content.lookups)
-        runs += hunt_behaviours(store, runs)
+        if lake is None:
+            runs = run_detections(store, content.detections, content.macros, lookups=content.lookups)
+            runs += hunt_behaviours(store, runs)
+        elif engine == "spark":
+            from tunnelhunt.engine.spark import SparkEngine
+
+            with stderr.status("starting Spark…"), SparkEngine(lake, spark_master) as spark:
+                runs = run_detections(spark, content.detections, content.macros, lookups=content.lookups)
+            with LakeStore(lake) as lake_store:  # behaviour analytics keep their state in DuckDB
+                runs += hunt_behaviours(lake_store, runs)
+        else:
+            with LakeStore(lake) as lake_store:
+                runs = run_detections(lake_store, content.detections, content.macros, lookups=content.lookups)
+                runs += hunt_behaviours(lake_store, runs)
     if report_path:
         write_report(report, report_path)
-    ingest_summary(report, stderr)
+    if paths:
+        ingest_summary(report, stderr)
+    else:
+        stderr.print(f"hunting the lake {lake} as it is (nothing ingested)")
     detection_summary(runs, stderr)
     rows = finding_rows(runs)
     if output == "table" and out is None:

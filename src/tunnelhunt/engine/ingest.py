@@ -14,9 +14,7 @@ where the last committed batch ended. `final=False` is for callers that poll gro
 
 from __future__ import annotations
 
-import lzma
 import time
-import zlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -25,20 +23,31 @@ from typing import Any
 import duckdb
 
 from tunnelhunt.crashpoint import crashpoint
+from tunnelhunt.engine.parallel import (
+    READ_ERRORS,
+    BatchResult,
+    UnitResult,
+    WorkUnit,
+    choose_workers,
+    plan_units,
+    run_units,
+    unit_size,
+)
 from tunnelhunt.normalize.custom import CustomMapping
-from tunnelhunt.normalize.normalizer import NormalizedBatch, Normalizer
+from tunnelhunt.normalize.normalizer import Normalizer
 from tunnelhunt.normalize.registry import MappingRegistry
-from tunnelhunt.readers.base import START, Position, QuarantinedRecord, RawBatch, Reader, ReaderError
+from tunnelhunt.readers.base import START, Position, QuarantinedRecord, Reader, ReaderError
 from tunnelhunt.readers.csv_file import custom_csv_layout
 from tunnelhunt.readers.detect import EmptyInput, ReaderSet, all_readers
 from tunnelhunt.readers.jsonl import custom_layout
 from tunnelhunt.readers.sources import MissingSource, Source, discover
 from tunnelhunt.store.checkpoints import Checkpoint, FileIdentity
 from tunnelhunt.store.duckdb_store import Store
+from tunnelhunt.store.lake import LakeWriter
 
 #: Quarantined records kept in the report itself; all of them go to `on_quarantine` and the store.
 QUARANTINE_SAMPLE = 1000
-_READ_ERRORS = (OSError, EOFError, zlib.error, lzma.LZMAError, ValueError)
+_READ_ERRORS = READ_ERRORS
 
 
 @dataclass
@@ -177,7 +186,9 @@ class _Options:
 class _Run:
     """One call of `ingest`: the readers, the normaliser, the store and the report being built."""
 
-    def __init__(self, store: Store, readers: ReaderSet, normalizer: Normalizer, options: _Options) -> None:
+    def __init__(
+        self, store: Store | LakeWriter, readers: ReaderSet, normalizer: Normalizer, options: _Options
+    ) -> None:
         self.store = store
         self.readers = readers
         self.normalizer = normalizer
@@ -188,66 +199,72 @@ class _Run:
         self.quarantined = 0
         self.began = time.monotonic()
 
-    def source(self, item: Source) -> None:
-        """Ingest one input from its checkpoint on; whatever goes wrong ends up in its FileReport."""
+    def prepare(self, item: Source) -> _Planned | None:
+        """Choose the reader and the resume point of one input; None when there is nothing to read."""
         file_report = FileReport(item.name)
         self.report.files.append(file_report)
-        began = time.monotonic()
         try:
             choice = self.readers.choose(item, self.options.forced_format)
         except EmptyInput:
             file_report.format = "empty"
-            return
+            return None
         except ReaderError as exc:
             if not self.options.final and _still_being_written(item):
                 self.report.files.pop()  # nothing complete to judge yet: the next call looks again
-                return
+                return None
             file_report.error = exc.reason
-            return
-        try:
-            self._read(item, choice.reader, choice.head, file_report)
-        except ReaderError as exc:
-            file_report.error = exc.reason
-        except _StoreFailure as exc:
-            file_report.error = str(exc)
-        except _READ_ERRORS as exc:
-            file_report.error = f"read failed: {exc}"
-        except duckdb.Error as exc:  # a mapping that cannot run on this input: report it, go on
-            file_report.error = f"could not normalise: {type(exc).__name__}: {exc}"
-        finally:
-            file_report.seconds = round(time.monotonic() - began, 3)
-
-    def _read(self, item: Source, reader: Reader, head: bytes, file_report: FileReport) -> None:
+            return None
+        reader = choice.reader
         file_report.format = reader.format_name
-        region = reader.fingerprint_region(head)
+        region = reader.fingerprint_region(choice.head)
         identity = FileIdentity.of(item.name, region)
-        checkpoint = (
-            self.store.checkpoints.resume_point(item.name, region, _head_of) if self.options.incremental else None
-        )
+        try:
+            checkpoint = (
+                self.store.checkpoints.resume_point(item.name, region, _head_of) if self.options.incremental else None
+            )
+        except (duckdb.Error, OSError) as exc:
+            file_report.error = f"could not read the checkpoint: {exc}"
+            return None
         start = _start_from(checkpoint, reader, item)
         previous = checkpoint.identity if checkpoint and start != START else None
         file_report.resumed_from = start if start != START else None
         file_report.position = start
-        for batch in reader.read(item, start, self.options.final):
-            normalized = self.normalizer.normalize(batch)
-            keep_position = self.options.incremental and batch.end is not None
-            added = self._store(normalized, (previous, identity, reader, batch) if keep_position else None)
-            if keep_position:
-                previous = identity
-            self._count(batch, normalized, added, file_report)
+        return _Planned(item, reader, file_report, identity, previous, start)
+
+    def commit(self, plan: _Planned, result: UnitResult) -> None:
+        """Store a unit's batches in order, each with its checkpoint; a failure ends the input."""
+        if plan.failed:
+            return  # an earlier range of this input failed: as in one pass, reading stopped there
+        began = time.monotonic()
+        try:
+            for batch in result.batches:
+                keep_position = self.options.incremental and batch.end is not None
+                added = self._store(batch, (plan.previous, plan.identity, plan.reader) if keep_position else None)
+                if keep_position:
+                    plan.previous = plan.identity
+                self._count(batch, added, plan.report)
+            if result.error:
+                plan.report.error = result.error
+                plan.failed = True
+        except _StoreFailure as exc:
+            plan.report.error = str(exc)
+            plan.failed = True
+        finally:
+            plan.seconds += time.monotonic() - began
+            plan.report.seconds = round(plan.seconds, 3)
 
     def _store(
-        self, normalized: NormalizedBatch, checkpoint: tuple[FileIdentity | None, FileIdentity, Reader, RawBatch] | None
+        self, batch: BatchResult, checkpoint: tuple[FileIdentity | None, FileIdentity, Reader] | None
     ) -> dict[str, int]:
         """Rows, quarantined records and the checkpoint of one batch, in one transaction."""
         added: dict[str, int] = {}
         try:
             with self.store.transaction():
-                for table_name, table in normalized.tables.items():
+                for table_name, table in batch.tables.items():
                     added[table_name] = self.store.append(table_name, table)
-                self.store.record_quarantine(normalized.quarantined)
+                self.store.record_quarantine(batch.quarantined)
                 if checkpoint is not None:
-                    previous, identity, reader, batch = checkpoint
+                    previous, identity, reader = checkpoint
                     assert batch.end is not None
                     self.store.checkpoints.advance(previous, identity, reader.format_name, batch.offset_kind, batch.end)
                 crashpoint("ingest-before-commit")
@@ -255,26 +272,24 @@ class _Run:
             raise _StoreFailure(f"could not store a batch (nothing of it kept): {exc}") from exc
         return added
 
-    def _count(
-        self, batch: RawBatch, normalized: NormalizedBatch, added: dict[str, int], file_report: FileReport
-    ) -> None:
+    def _count(self, batch: BatchResult, added: dict[str, int], file_report: FileReport) -> None:
         """Account for a committed batch, pass its quarantined records on, report progress."""
         for table_name, rows_added in added.items():
             file_report.ingested += rows_added
             file_report.per_table[table_name] = file_report.per_table.get(table_name, 0) + rows_added
         if batch.end is not None:
             file_report.position = batch.end
-        file_report.sourcetype = file_report.sourcetype or (batch.sourcetype if batch.records else None)
-        file_report.read += batch.records + len(batch.quarantined)
-        file_report.unmapped += normalized.unmapped
-        file_report.quarantined += len(normalized.quarantined)
-        self.read += batch.records + len(batch.quarantined)
-        self.quarantined += len(normalized.quarantined)
+        file_report.sourcetype = file_report.sourcetype or batch.sourcetype
+        file_report.read += batch.records
+        file_report.unmapped += batch.unmapped
+        file_report.quarantined += len(batch.quarantined)
+        self.read += batch.records
+        self.quarantined += len(batch.quarantined)
         room = QUARANTINE_SAMPLE - len(self.report.quarantine)
         if room > 0:
-            self.report.quarantine.extend(normalized.quarantined[:room])
-        if self.options.on_quarantine and normalized.quarantined:
-            self.options.on_quarantine(normalized.quarantined)
+            self.report.quarantine.extend(batch.quarantined[:room])
+        if self.options.on_quarantine and batch.quarantined:
+            self.options.on_quarantine(batch.quarantined)
         if self.options.on_progress:
             elapsed = time.monotonic() - self.began
             done = len(self.report.files) - 1
@@ -285,7 +300,7 @@ class _Run:
 
 def ingest(
     paths: Iterable[Path],
-    store: Store,
+    store: Store | LakeWriter,
     forced_format: str | None = None,
     *,
     include: Iterable[str] = (),
@@ -296,25 +311,58 @@ def ingest(
     on_progress: ProgressCallback | None = None,
     on_quarantine: QuarantineSink | None = None,
     normalizer: Normalizer | None = None,
+    workers: int | None = None,
 ) -> IngestReport:
     """Ingest every input below `paths` into `store`; see the module docstring for the guarantees.
 
     `mappings` are the user's compiled mapping files; `on_progress` is called after every committed
     batch and `on_quarantine` with every batch's quarantined records (the report keeps a sample);
     `normalizer` lets a caller that polls (a follower) keep one DuckDB connection across calls.
+    Reading and normalising run on `workers` processes (`engine/parallel.py`; by default every core
+    once the input is large enough); storing stays here, in input order, one transaction per batch.
+    A Parquet lake (`LakeWriter`) keeps no checkpoints, so ingest into it is never incremental.
     """
     readers = build_readers(mappings)
     if forced_format:
         readers.by_name(forced_format)  # unknown names fail before any work
     if normalizer is None:
         normalizer = Normalizer(MappingRegistry([m.json for m in mappings] + [m.csv for m in mappings]))
+    incremental = incremental and not isinstance(store, LakeWriter)
     run = _Run(store, readers, normalizer, _Options(forced_format, incremental, final, on_progress, on_quarantine))
     inputs = list(discover(paths, include, exclude))
     run.inputs = len(inputs)
+    plans: list[_Planned] = []
     for item in inputs:
         if isinstance(item, MissingSource):
             run.report.files.append(FileReport(item.name, error=item.reason))
-        else:
-            run.source(item)
+            continue
+        plan = run.prepare(item)
+        if plan is not None:
+            plans.append(plan)
+    total = sum(max(0, (plan.source.size or 0) - plan.start.offset) for plan in plans)
+    pool = choose_workers(total, workers)
+    unit_bytes = unit_size(total, pool) if pool > 1 else None
+    units: list[WorkUnit] = []
+    for index, plan in enumerate(plans):
+        try:
+            units.extend(plan_units(index, plan.source, plan.reader, plan.start, final, unit_bytes))
+        except OSError:
+            units.append(WorkUnit(index, plan.source, plan.reader.format_name, plan.start, None, final))
+    for result in run_units(units, pool, mappings, inline=(readers, normalizer)):
+        run.commit(plans[result.unit.index], result)
     run.report.seconds = time.monotonic() - run.began
     return run.report
+
+
+@dataclass
+class _Planned:
+    """An input about to be read: its reader, report, checkpoint identity and where to start."""
+
+    source: Source
+    reader: Reader
+    report: FileReport
+    identity: FileIdentity
+    previous: FileIdentity | None
+    start: Position
+    failed: bool = False
+    seconds: float = 0.0

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol
 
 import duckdb
 import pyarrow as pa
@@ -14,9 +15,19 @@ from tunnelhunt.content.lookups import LookupLibrary
 from tunnelhunt.content.models import Detection
 from tunnelhunt.spl.compiler import CompiledSearch, TimeWindow, compile_search
 from tunnelhunt.spl.errors import SplError
-from tunnelhunt.spl.lookups import ROW_COLUMN
 from tunnelhunt.spl.macros import expand_macros
-from tunnelhunt.store.duckdb_store import Store
+
+
+class QueryError(RuntimeError):
+    """A query engine other than DuckDB failed to run a compiled search (its message says why)."""
+
+
+class QueryEngine(Protocol):
+    """What detections run on: the DuckDB store (memory, file or lake views) or Spark over the lake."""
+
+    def run(self, compiled: CompiledSearch) -> pa.Table:
+        """Load the lookups the search uses, render it in the engine's dialect and run it."""
+        ...
 
 
 @dataclass
@@ -51,16 +62,13 @@ def compile_detection(
     return compile_search(expand_detection(detection, macros), window, library.resolve, now)
 
 
-def execute(store: Store, compiled: CompiledSearch) -> pa.Table:
-    """Load the lookups the search uses into the store, then run it; raises duckdb.Error."""
-    for lookup in compiled.lookups:
-        if lookup.path is not None:
-            store.load_csv(lookup.table, lookup.path, lookup.columns, ROW_COLUMN)
-    return store.query(compiled.sql("duckdb"))
+def execute(store: QueryEngine, compiled: CompiledSearch) -> pa.Table:
+    """Run a compiled search on an engine; raises duckdb.Error or QueryError."""
+    return store.run(compiled)
 
 
 def run_detection(
-    store: Store,
+    store: QueryEngine,
     detection: Detection,
     macros: MacroLibrary,
     window: TimeWindow | None = None,
@@ -75,13 +83,13 @@ def run_detection(
     run.warnings = list(run.compiled.warnings)
     try:
         run.findings = execute(store, run.compiled)
-    except (duckdb.Error, OSError, pa.ArrowException) as exc:
+    except (duckdb.Error, OSError, pa.ArrowException, QueryError) as exc:
         run.error = f"failed to run: {type(exc).__name__}: {exc}"
     return run
 
 
 def run_detections(
-    store: Store,
+    store: QueryEngine,
     detections: Iterable[Detection],
     macros: MacroLibrary,
     window: TimeWindow | None = None,

@@ -98,10 +98,12 @@ class Normalizer:
     records some node takes (most of a Windows log is event kinds no node models).
     """
 
-    def __init__(self, registry: MappingRegistry | None = None) -> None:
+    def __init__(self, registry: MappingRegistry | None = None, threads: int | None = None) -> None:
         self._registry = registry or MappingRegistry()
         self._con = duckdb.connect()
         self._con.execute("SET TimeZone = 'UTC'")
+        if threads:
+            self._con.execute(f"SET threads = {int(threads)}")
         self._con.execute("SET enable_progress_bar = false")  # it would print on stdout
 
     def normalize(self, batch: RawBatch) -> NormalizedBatch:

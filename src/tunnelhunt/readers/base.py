@@ -121,18 +121,26 @@ class Reader(Protocol):
         ...
 
 
-def rows_to_table(rows: list[dict[str, str | None]], source: str, offsets: list[int]) -> pa.Table:
-    """Columnise dicts with differing keys into one all-string Arrow table (keys unioned)."""
+def rows_to_table(
+    rows: list[dict[str, str | None]], source: str, offsets: list[int], columns: frozenset[str] | None = None
+) -> pa.Table:
+    """Columnise dicts with differing keys into one all-string Arrow table (keys unioned).
+
+    With `columns`, only those keys become columns (the others are not needed downstream).
+    """
     keys: dict[str, None] = {}
-    for row in rows:
-        keys.update(dict.fromkeys(row))
-    columns: dict[str, pa.Array] = {
+    if columns is None:
+        for row in rows:
+            keys.update(dict.fromkeys(row))
+    else:
+        keys = dict.fromkeys(sorted(columns))
+    columns_out: dict[str, pa.Array] = {
         "_source": pa.array([source] * len(rows), pa.string()),
         "_offset": pa.array(offsets, pa.int64()),
     }
     for key in keys:
-        columns[key] = pa.array([row.get(key) for row in rows], pa.string())
-    return pa.table(columns)
+        columns_out[key] = pa.array([row.get(key) for row in rows], pa.string())
+    return pa.table(columns_out)
 
 
 def empty_table(source: str) -> pa.Table:

@@ -9,10 +9,14 @@ the stream is cut into events with bounded buffering, so a huge or endless non-e
 
 from __future__ import annotations
 
+import codecs
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import BinaryIO
 
+import pyarrow as pa
+import pyarrow.compute as pc
 from lxml import etree
 
 from tunnelhunt.readers.base import (
@@ -27,12 +31,15 @@ from tunnelhunt.readers.base import (
 )
 from tunnelhunt.readers.lines import Utf8Stream
 from tunnelhunt.readers.sources import Source
+from tunnelhunt.readers.xml_batch import parse_batch
+from tunnelhunt.readers.xml_fast import canonical_fields, well_formed
 
 SOURCETYPE = "XmlWinEventLog"
 #: Largest single event accepted; a larger one is quarantined and skipped without being buffered whole.
 MAX_EVENT_BYTES = MAX_RECORD_BYTES
 CHUNK_BYTES = 1 << 20
-BATCH_EVENTS = 10_000
+#: Events per batch: big enough to amortise the vectorised work, small enough to keep workers lean.
+BATCH_EVENTS = 4096
 
 _EVENT_START = re.compile(rb"<Event[\s>]")
 _EVENT_END = b"</Event>"
@@ -249,8 +256,7 @@ class SysmonXmlReader:
 
     def read(self, source: Source, start: Position = START, final: bool = True) -> Iterator[RawBatch]:
         name = source.name
-        rows: list[dict[str, str | None]] = []
-        offsets: list[int] = []
+        slices: list[EventSlice] = []
         bad: list[QuarantinedRecord] = []
         end = start
         with source.open() as raw:
@@ -258,16 +264,79 @@ class SysmonXmlReader:
                 if isinstance(item, QuarantinedRecord):
                     bad.append(item)
                     continue
-                try:
-                    rows.append(self.parse(item.data))
-                    offsets.append(item.line)
-                except ValueError as exc:
-                    bad.append(QuarantinedRecord(name, item.line, "line", str(exc), excerpt(item.data)))
-                if len(rows) >= BATCH_EVENTS:
-                    yield RawBatch(self.sourcetype, rows_to_table(rows, name, offsets), bad, "line", end)
-                    rows, offsets, bad = [], [], []
-        if rows or bad or end != start:
-            yield RawBatch(self.sourcetype, rows_to_table(rows, name, offsets), bad, "line", end)
+                slices.append(item)
+                if len(slices) >= BATCH_EVENTS:
+                    yield RawBatch(self.sourcetype, _slices_table(slices, name, bad), bad, "line", end)
+                    slices, bad = [], []
+        if slices or bad or end != start:
+            yield RawBatch(self.sourcetype, _slices_table(slices, name, bad), bad, "line", end)
 
     def parse(self, data: bytes) -> dict[str, str | None]:
-        return parse_event(data)
+        return parse_event_fast(data)
+
+    def cut_points(self, stream: BinaryIO, size: int, unit_bytes: int) -> list[int]:
+        """Byte offsets where an `<Event` starts, about `unit_bytes` apart, so ranges can be read apart.
+
+        UTF-16 files are not cut (their bytes are transcoded as one stream).
+        """
+        head = stream.read(4)
+        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            return []
+        cuts: list[int] = []
+        target = unit_bytes
+        while target < size:
+            stream.seek(target)
+            window = stream.read(CHUNK_BYTES)
+            match = _EVENT_START.search(window)
+            while match is None and len(window) >= CHUNK_BYTES:
+                # no event starts in this window (an oversized event?): look further
+                target += CHUNK_BYTES - 8
+                stream.seek(target)
+                window = stream.read(CHUNK_BYTES)
+                match = _EVENT_START.search(window)
+            if match is None:
+                break
+            cut = target + match.start()
+            if not cuts or cut > cuts[-1]:
+                cuts.append(cut)
+            target = cut + unit_bytes
+        return cuts
+
+
+def _slices_table(slices: list[EventSlice], source: str, bad: list[QuarantinedRecord]) -> pa.Table:
+    """One batch's rows: canonical events vectorised (`xml_batch`), the others one at a time, in order.
+
+    Events the one-at-a-time parser rejects are added to `bad`.
+    """
+    fast, fallback = parse_batch([item.data for item in slices])
+    lines = pa.array([item.line for item in slices], pa.int64())
+    fast = fast.add_column(0, "_offset", pc.take(lines, fast.column("_index")))
+    fast = fast.add_column(0, "_source", pa.array([source] * fast.num_rows, pa.string()))
+    rows: list[dict[str, str | None]] = []
+    offsets: list[int] = []
+    indices: list[int] = []
+    for index in fallback:
+        item = slices[index]
+        try:
+            rows.append(parse_event_fast(item.data))
+        except ValueError as exc:
+            bad.append(QuarantinedRecord(source, item.line, "line", str(exc), excerpt(item.data)))
+            continue
+        offsets.append(item.line)
+        indices.append(index)
+    if not rows:
+        return fast.drop_columns("_index")
+    slow = rows_to_table(rows, source, offsets).append_column("_index", pa.array(indices, pa.int64()))
+    table = pa.concat_tables([fast, slow], promote_options="default")
+    return table.take(pc.sort_indices(table.column("_index"))).drop_columns("_index")
+
+
+def parse_event_fast(data: bytes) -> dict[str, str | None]:
+    """`parse_event` with the same result and errors, faster for canonical events (`xml_fast`)."""
+    if b"<!" in data and any(marker in data for marker in _DTD_MARKERS):
+        raise ValueError("DTD or entity declaration not allowed")
+    complaint = well_formed(data)
+    if complaint is not None:
+        raise ValueError(f"malformed XML: {complaint}")
+    row = canonical_fields(data)
+    return row if row is not None else parse_event(data)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import csv
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 import duckdb
 import pyarrow as pa
@@ -23,6 +25,9 @@ def _header_only(path: Path) -> bool:
         head = stream.read(1 << 16)
     return len(head) < (1 << 16) and len([line for line in head.splitlines() if line.strip()]) <= 1
 
+
+if TYPE_CHECKING:
+    from tunnelhunt.spl.compiler import CompiledSearch
 
 _SQL_TYPES = {"string": "VARCHAR", "int": "BIGINT", "timestamp": "TIMESTAMP"}
 
@@ -42,16 +47,30 @@ def create_table_sql(node: Node) -> str:
     return f"CREATE TABLE IF NOT EXISTS {node.table} ({columns})"
 
 
+#: DuckDB's own memory cap. Beyond it, table data spills to disk (a temporary directory for an
+#: in-memory store), so a hunt over 5 GB of logs stays as small as one over 1 GB.
+MEMORY_LIMIT = "192MB"
+
+
 class Store:
     """Owns the DuckDB connection; appends node batches and runs read-only queries."""
 
-    def __init__(self, path: Path | str | None = None, threads: int | None = None) -> None:
+    def __init__(
+        self, path: Path | str | None = None, threads: int | None = None, memory_limit: str | None = MEMORY_LIMIT
+    ) -> None:
         self.path = str(path) if path else ":memory:"
         self.con = duckdb.connect(self.path)
         # DuckDB draws a progress bar on stdout for queries over ~2 s; stdout carries findings
         self.con.execute("SET enable_progress_bar = false")
+        self._spill: tempfile.TemporaryDirectory[str] | None = None
         if threads:
             self.con.execute(f"SET threads = {int(threads)}")
+        if memory_limit:
+            self.con.execute(f"SET memory_limit = '{memory_limit}'")
+            if path is None:
+                self._spill = tempfile.TemporaryDirectory(prefix="tunnelhunt-spill-")
+                spill = self._spill.name.replace("'", "''")
+                self.con.execute(f"SET temp_directory = '{spill}'")
         for node in NODES:
             self.con.execute(create_table_sql(node))
         self.con.execute(_CREATE_QUARANTINE)
@@ -152,8 +171,20 @@ class Store:
     def query(self, sql: str) -> pa.Table:
         return self.con.sql(sql).to_arrow_table()
 
+    def run(self, compiled: CompiledSearch) -> pa.Table:
+        """Load the lookups a compiled search uses, then run it in DuckDB's dialect."""
+        from tunnelhunt.spl.lookups import ROW_COLUMN
+
+        for lookup in compiled.lookups:
+            if lookup.path is not None:
+                self.load_csv(lookup.table, lookup.path, lookup.columns, ROW_COLUMN)
+        return self.query(compiled.sql("duckdb"))
+
     def close(self) -> None:
         self.con.close()
+        if self._spill is not None:
+            self._spill.cleanup()
+            self._spill = None
 
     def __enter__(self) -> Store:
         return self

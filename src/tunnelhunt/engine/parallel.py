@@ -1,0 +1,287 @@
+"""Ingest on every core: reading and normalising run in worker processes, the parent only stores.
+
+Reading events is Python work bound to one core by the GIL, so the inputs are cut into work units
+(whole inputs, and large plain Sysmon XML files cut at `<Event` boundaries into byte ranges) that a
+process pool reads and normalises. Each worker returns, batch by batch, the Arrow tables per
+data-model node with the batch's end position; the parent stores them in input order, each batch in
+its own transaction with the file's checkpoint, exactly as a one-process ingest does. So the
+exactly-once guarantee, line numbers and the quarantine are unchanged, and at most two units per
+worker are in flight, which bounds memory whatever the input size.
+"""
+
+from __future__ import annotations
+
+import lzma
+import multiprocessing
+import os
+import zlib
+from collections import deque
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import duckdb
+import pyarrow as pa
+
+from tunnelhunt.normalize.normalizer import Normalizer
+from tunnelhunt.normalize.registry import MappingRegistry
+from tunnelhunt.readers.base import OffsetKind, Position, QuarantinedRecord, Reader, ReaderError
+from tunnelhunt.readers.sources import Source
+
+#: Largest and smallest work unit cut from a large file; between them, about 4 units per worker so
+#: the last units finish together.
+UNIT_BYTES = 32 << 20
+MIN_UNIT_BYTES = 2 << 20
+#: Below this much input a process pool costs more (start-up, pickling) than it saves.
+PARALLEL_MIN_BYTES = 24 << 20
+#: Errors that end the reading of one input (the others go on).
+READ_ERRORS = (OSError, EOFError, zlib.error, lzma.LZMAError, ValueError)
+_COUNT_BLOCK = 8 << 20
+
+
+@dataclass(frozen=True)
+class WorkUnit:
+    """An input from `start`, up to byte `end` (the next unit's start) or its end when None."""
+
+    index: int  # which input of the run
+    source: Source
+    format: str
+    start: Position
+    end: int | None
+    final: bool
+
+
+@dataclass
+class BatchResult:
+    """One normalised batch, ready to be stored with its checkpoint."""
+
+    tables: dict[str, pa.Table]
+    unmapped: int
+    quarantined: list[QuarantinedRecord]
+    records: int
+    end: Position | None
+    offset_kind: OffsetKind
+    sourcetype: str | None
+
+
+@dataclass
+class UnitResult:
+    unit: WorkUnit
+    batches: list[BatchResult] = field(default_factory=list)
+    error: str | None = None
+
+
+class _RangeStream:
+    """A plain file's bytes up to `end`: seeks and tells like the file, reads stop at `end`."""
+
+    is_plain_file = True
+
+    def __init__(self, stream: Any, end: int) -> None:
+        self._stream = stream
+        self._end = end
+
+    def read(self, size: int = -1) -> bytes:
+        left = self._end - self._stream.tell()
+        if left <= 0:
+            return b""
+        return bytes(self._stream.read(left if size is None or size < 0 else min(size, left)))
+
+    def peek(self, size: int = 1) -> bytes:
+        return bytes(self._stream.peek(size))[: max(0, self._end - self._stream.tell())]
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return int(self._stream.seek(offset, whence))
+
+    def tell(self) -> int:
+        return int(self._stream.tell())
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def __enter__(self) -> _RangeStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+@dataclass(frozen=True)
+class RangeSource:
+    """A plain input read only up to byte `end`; named like the whole input (reports, checkpoints)."""
+
+    source: Source
+    end: int
+
+    @property
+    def name(self) -> str:
+        return self.source.name
+
+    @property
+    def path(self) -> Path:
+        return self.source.path
+
+    @property
+    def member(self) -> str | None:
+        return None
+
+    @property
+    def compressed(self) -> bool:
+        return False
+
+    @property
+    def size(self) -> int | None:
+        return self.end
+
+    def open(self) -> BinaryIO:
+        return _RangeStream(self.source.open(), self.end)  # type: ignore[return-value]
+
+    def head(self, size: int = 4096) -> bytes:
+        with self.open() as stream:
+            return stream.read(size)
+
+
+# --- workers --------------------------------------------------------------------------------------
+
+_context: tuple[Any, Normalizer] | None = None
+_mappings: Sequence[Any] = ()
+
+
+def lean_arrow_memory() -> None:
+    """Use the system allocator for Arrow: the default one keeps freed batches mapped, which made each
+    worker hold about 100 MB more than it uses (measured with the bench's process-tree sampler)."""
+    pa.set_memory_pool(pa.system_memory_pool())
+
+
+def _init_worker(mappings: Sequence[Any]) -> None:
+    global _mappings, _context
+    _mappings, _context = mappings, None
+    lean_arrow_memory()
+
+
+def _worker_context() -> tuple[Any, Normalizer]:
+    """The reader set and normaliser of this process, built once (user mappings included)."""
+    global _context
+    if _context is None:
+        from tunnelhunt.engine.ingest import build_readers
+
+        threads = 1 if multiprocessing.parent_process() is not None else None
+        registry = MappingRegistry([m.json for m in _mappings] + [m.csv for m in _mappings])
+        _context = (build_readers(_mappings), Normalizer(registry, threads=threads))
+    return _context
+
+
+def process_unit(unit: WorkUnit, context: tuple[Any, Normalizer] | None = None) -> UnitResult:
+    """Read and normalise one unit (in a worker process, or inline for small inputs)."""
+    readers, normalizer = context or _worker_context()
+    reader: Reader = readers.by_name(unit.format)
+    source: Any = RangeSource(unit.source, unit.end) if unit.end is not None else unit.source
+    result = UnitResult(unit)
+    try:
+        for batch in reader.read(source, unit.start, unit.final):
+            normalized = normalizer.normalize(batch)
+            result.batches.append(
+                BatchResult(
+                    normalized.tables,
+                    normalized.unmapped,
+                    normalized.quarantined,
+                    batch.records + len(batch.quarantined),
+                    batch.end,
+                    batch.offset_kind,
+                    batch.sourcetype if batch.records else None,
+                )
+            )
+    except ReaderError as exc:
+        result.error = exc.reason
+    except READ_ERRORS as exc:
+        result.error = f"read failed: {exc}"
+    except duckdb.Error as exc:  # a mapping that cannot run on this input: report it, go on
+        result.error = f"could not normalise: {type(exc).__name__}: {exc}"
+    return result
+
+
+# --- planning ---------------------------------------------------------------------------------------
+
+
+def _lines_before(path: Path, start: Position, cuts: list[int]) -> list[int]:
+    """Lines before each cut (cuts ascending, after `start`), counting from the start position."""
+    lines: list[int] = []
+    with path.open("rb") as stream:
+        stream.seek(start.offset)
+        here, count = start.offset, start.line
+        for cut in cuts:
+            while here < cut:
+                block = stream.read(min(_COUNT_BLOCK, cut - here))
+                if not block:
+                    break
+                count += block.count(b"\n")
+                here += len(block)
+            lines.append(count)
+    return lines
+
+
+def plan_units(
+    index: int, source: Source, reader: Reader, start: Position, final: bool, unit_bytes: int | None
+) -> list[WorkUnit]:
+    """The units of one input: ranges cut at event starts when its reader can cut it, else the whole."""
+    whole = [WorkUnit(index, source, reader.format_name, start, None, final)]
+    cut_points = getattr(reader, "cut_points", None)
+    if unit_bytes is None or cut_points is None or source.member or source.compressed:
+        return whole
+    size = source.size or 0
+    if size - start.offset <= unit_bytes:
+        return whole
+    with source.path.open("rb") as stream:
+        cuts = [c for c in cut_points(stream, size, unit_bytes) if c > start.offset]
+    if not cuts:
+        return whole
+    lines = _lines_before(source.path, start, cuts)
+    starts = [start, *(Position(cut, line) for cut, line in zip(cuts, lines, strict=True))]
+    ends: list[int | None] = [*cuts, None]
+    return [
+        WorkUnit(index, source, reader.format_name, begin, end, final if end is None else True)
+        for begin, end in zip(starts, ends, strict=True)
+    ]
+
+
+def unit_size(total_bytes: int, workers: int) -> int:
+    """Work unit size for an input of `total_bytes` on `workers` processes."""
+    return max(MIN_UNIT_BYTES, min(UNIT_BYTES, total_bytes // max(1, workers * 4)))
+
+
+def default_workers() -> int:
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+
+
+def choose_workers(total_bytes: int, requested: int | None) -> int:
+    """The pool size: as asked, else every core when the input is large enough to pay for the pool."""
+    if requested is not None:
+        return max(1, requested)
+    return default_workers() if total_bytes >= PARALLEL_MIN_BYTES else 1
+
+
+def run_units(
+    units: list[WorkUnit], workers: int, mappings: Sequence[Any] = (), inline: tuple[Any, Normalizer] | None = None
+) -> Iterator[UnitResult]:
+    """Results in the order of `units`: in a process pool when `workers > 1` (at most 2 units per
+    worker pending), else here, with the caller's readers and normaliser (`inline`) when given."""
+    if workers <= 1 or len(units) <= 1:
+        for unit in units:
+            yield process_unit(unit, inline)
+        return
+    lean_arrow_memory()
+    context = multiprocessing.get_context("forkserver")
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(mappings,)) as pool:
+        pending: deque[Future[UnitResult]] = deque()
+        queue = iter(units)
+        for unit in queue:
+            pending.append(pool.submit(process_unit, unit))
+            if len(pending) >= 2 * workers:
+                break
+        while pending:
+            result = pending.popleft().result()
+            following = next(queue, None)
+            if following is not None:
+                pending.append(pool.submit(process_unit, following))
+            yield result

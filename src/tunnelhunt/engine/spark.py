@@ -1,0 +1,196 @@
+"""Run the same compiled detections with Apache Spark, over the Parquet lake.
+
+The compiler builds one dialect-neutral sqlglot query; here sqlglot renders it as Spark SQL and each
+node table becomes a temporary view over its Parquet partitions. One fix-up is made at rendering
+time: sqlglot turns `strftime` formats into Spark datetime patterns but leaves literal letters (the
+`T` of `%Y-%m-%dT%H:%M:%S`) unquoted, which Spark rejects, so `TimeToStr` is rendered here with
+the pattern built by `spark_datetime_pattern`.
+
+PySpark is imported lazily: DuckDB users never pay for the JVM.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+from sqlglot import exp
+
+from tunnelhunt.cim import NODES, Node
+from tunnelhunt.engine.runner import QueryError
+from tunnelhunt.spl.compiler import CompiledSearch
+from tunnelhunt.store.duckdb_store import Store
+from tunnelhunt.store.lake import node_dir, node_files
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+#: strftime directive → Spark datetime pattern letters.
+_STRFTIME_TO_SPARK = {
+    "Y": "yyyy",
+    "y": "yy",
+    "m": "MM",
+    "d": "dd",
+    "H": "HH",
+    "I": "hh",
+    "M": "mm",
+    "S": "ss",
+    "f": "SSSSSS",
+    "p": "a",
+    "b": "MMM",
+    "B": "MMMM",
+    "a": "EEE",
+    "A": "EEEE",
+    "j": "DDD",
+    "z": "Z",
+    "Z": "z",
+    "%": "%",
+}
+
+_SPARK_TYPES = {"string": "string", "int": "bigint", "timestamp": "timestamp"}
+
+
+def spark_datetime_pattern(strftime_format: str) -> str:
+    """A strftime format as a Spark datetime pattern, literal text quoted ('T' → `'T'`, `'` → `''`)."""
+    out: list[str] = []
+    literal: list[str] = []
+
+    def flush() -> None:
+        if not literal:
+            return
+        text = "".join(literal)
+        if any(char.isalpha() or char == "'" for char in text):
+            out.append("'" + text.replace("'", "''") + "'")
+        else:
+            out.append(text)
+        literal.clear()
+
+    index = 0
+    while index < len(strftime_format):
+        char = strftime_format[index]
+        if char == "%" and index + 1 < len(strftime_format):
+            directive = strftime_format[index + 1]
+            if directive in _STRFTIME_TO_SPARK:
+                flush()
+                out.append(_STRFTIME_TO_SPARK[directive])
+                index += 2
+                continue
+        literal.append(char)
+        index += 1
+    flush()
+    return "".join(out)
+
+
+def _fix_time_formats(node: exp.Expression) -> exp.Expression:
+    if isinstance(node, exp.TimeToStr):
+        fmt = node.args.get("format")
+        if isinstance(fmt, exp.Literal) and fmt.is_string:
+            pattern = spark_datetime_pattern(fmt.this)
+            return exp.Anonymous(this="DATE_FORMAT", expressions=[node.this.copy(), exp.Literal.string(pattern)])
+    return node
+
+
+def spark_sql(compiled: CompiledSearch) -> str:
+    """The compiled query as Spark SQL."""
+    return compiled.query.copy().transform(_fix_time_formats).sql(dialect="spark")
+
+
+def _ddl(node: Node) -> str:
+    return ", ".join(
+        f"`{name}` {'array<' + _SPARK_TYPES[kind] + '>' if multivalue else _SPARK_TYPES[kind]}"
+        for name, kind, multivalue in node.all_columns
+    )
+
+
+def start_session(master: str = "local[*]", app_name: str = "tunnelhunt") -> SparkSession:
+    """A Spark session in UTC (event times are UTC) with its web UI off."""
+    from pyspark.sql import SparkSession
+
+    session = (
+        SparkSession.builder.master(master)
+        .appName(app_name)
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.shuffle.partitions", "8")
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    return session
+
+
+class SparkEngine:
+    """Detections on Spark: node tables are temporary views over the lake's Parquet files."""
+
+    def __init__(self, lake: Path, master: str = "local[*]", session: SparkSession | None = None) -> None:
+        self.lake = lake
+        self.owns_session = session is None
+        self.spark = session or start_session(master)
+        self._lookups: set[str] = set()
+        for node in NODES:
+            self._register(node)
+
+    def _register(self, node: Node) -> None:
+        columns = [name for name, _kind, _multi in node.all_columns]
+        if node_files(self.lake, node):
+            frame = self.spark.read.schema(_ddl(node) + ", `date` string").parquet(str(node_dir(self.lake, node)))
+            frame = frame.select(*[f"`{name}`" for name in columns])
+        else:
+            frame = self.spark.createDataFrame([], _ddl(node))
+        frame.createOrReplaceTempView(node.table)
+
+    def query(self, sql: str) -> pa.Table:
+        return _to_arrow(self.spark.sql(sql))
+
+    def run(self, compiled: CompiledSearch) -> pa.Table:
+        """Register the lookups the search uses, then run it as Spark SQL; raises QueryError."""
+        from pyspark.errors import PySparkException
+
+        try:
+            for lookup in compiled.lookups:
+                if lookup.path is not None and lookup.table not in self._lookups:
+                    self._register_lookup(lookup.table, lookup.path, lookup.columns)
+            return self.query(spark_sql(compiled))
+        except PySparkException as exc:
+            raise QueryError(f"Spark: {exc}") from None
+
+    def _register_lookup(self, table: str, path: Path, columns: tuple[str, ...]) -> None:
+        """A lookup CSV read exactly as the DuckDB store reads it, then handed to Spark as a view."""
+        from tunnelhunt.spl.lookups import ROW_COLUMN
+
+        with Store() as scratch:
+            scratch.load_csv(table, path, columns, ROW_COLUMN)
+            rows = scratch.query(f'SELECT * FROM "{table}"')
+        self.spark.createDataFrame(rows).createOrReplaceTempView(table)
+        self._lookups.add(table)
+
+    def close(self) -> None:
+        if self.owns_session:
+            self.spark.stop()
+
+    def __enter__(self) -> SparkEngine:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+def _to_arrow(frame: Any) -> pa.Table:
+    """Spark's result as Arrow, with timestamps naive UTC as the DuckDB store gives them."""
+    to_arrow = getattr(frame, "toArrow", None)
+    table = (
+        to_arrow()
+        if to_arrow is not None
+        else pa.Table.from_pylist([r.asDict(recursive=True) for r in frame.collect()])
+    )
+    fields = []
+    for field in table.schema:
+        if pa.types.is_timestamp(field.type) and field.type.tz is not None:
+            field = field.with_type(pa.timestamp(field.type.unit))
+        fields.append(field)
+    return table.cast(pa.schema(fields))

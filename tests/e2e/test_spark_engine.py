@@ -1,0 +1,150 @@
+"""Spark returns the same findings as DuckDB on the same Parquet lake (one Spark session for the module).
+
+Java is needed: the Makefile installs a Java 17 runtime when it is missing. Locally without Java these
+tests skip; under CI=true they fail, so CI always compares the two engines.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.helpers import dns_event, process_event
+from tunnelhunt.content.loader import load_content
+from tunnelhunt.content.models import Detection
+from tunnelhunt.engine.ingest import ingest
+from tunnelhunt.engine.runner import DetectionRun, run_detections
+from tunnelhunt.generate import generate_sysmon
+from tunnelhunt.store.lake import LakeStore, LakeWriter
+
+#: Searches that exercise more of the compiler than the two shipped detections do.
+EXTRA_SEARCHES = {
+    "answers and distinct queries": (
+        "| tstats count dc(DNS.query) as queries values(DNS.query) as names min(_time) as firstTime "
+        'max(_time) as lastTime from datamodel=Network_Resolution where DNS.answer="*.ngrok*" OR '
+        'DNS.query="*NGROK*" by DNS.src | `drop_dm_object_name("DNS")` | `security_content_ctime(firstTime)`'
+    ),
+    "fillnull and explode": (
+        '| tstats fillnull_value="unknown" count from datamodel=Network_Resolution by DNS.src DNS.answer'
+    ),
+    "negation and not-equal": (
+        "| tstats count earliest(Processes.process) as first_cmd latest(Processes.process) as last_cmd "
+        "from datamodel=Endpoint.Processes where NOT Processes.process_name=ngrok.exe "
+        "Processes.parent_process_name!=explorer.exe by Processes.dest Processes.user"
+    ),
+    "numbers": (
+        "| tstats count sum(Processes.process_id) as pid_sum avg(Processes.parent_process_id) as ppid_avg "
+        "from datamodel=Endpoint.Processes where Processes.process_id>1000 by Processes.process_name "
+        "| `drop_dm_object_name(Processes)`"
+    ),
+}
+
+
+def _java_available() -> bool:
+    return shutil.which("java") is not None or bool(os.environ.get("JAVA_HOME"))
+
+
+@pytest.fixture(scope="module")
+def spark_session() -> Iterator[Any]:
+    if not _java_available():
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("java is missing: `make install` installs a Java 17 runtime for Spark")
+        pytest.skip("java is missing (make install provides it)")
+    pytest.importorskip("pyspark")
+    from tunnelhunt.engine.spark import start_session
+
+    session = start_session("local[2]", "tunnelhunt-tests")
+    yield session
+    session.stop()
+
+
+@pytest.fixture(scope="module")
+def lake(tmp_path_factory: pytest.TempPathFactory, shipped_sample_path: Path) -> Path:
+    root = tmp_path_factory.mktemp("spark")
+    generated = generate_sysmon(root / "generated", events=3000, seed=11)
+    crafted = root / "crafted.log"
+    crafted.write_text(
+        "\n".join(
+            [
+                process_event("NGROK.EXE HTTP 80", image="C:\\Temp\\NgRoK.ExE"),
+                process_event("ngrok.exe version", image="C:\\Temp\\ngrok.exe"),
+                process_event("x", image="C:\\Temp\\ngrok.exe.bak"),
+                dns_event("ngrok.io.evil.com"),
+                dns_event("A.NGROK.IO", results="type:  5 b.ngrok.io;::ffff:1.2.3.4;::ffff:1.2.3.4;"),
+                dns_event("nothing.example", results=""),
+                dns_event("korgn.x.lennut.com", results="-"),
+            ]
+        )
+        + "\n"
+    )
+    lake_root = root / "lake"
+    with LakeWriter(lake_root, flush_rows=500) as writer:
+        report = ingest([generated.path, crafted, shipped_sample_path], writer)
+    assert report.total("quarantined") == 0
+    return lake_root
+
+
+@pytest.fixture(scope="module")
+def shipped_sample_path() -> Path:
+    return Path(__file__).resolve().parents[2] / "src" / "tunnelhunt" / "content" / "data" / "ngrok_windows_sysmon.log"
+
+
+def _detections() -> tuple[list[Detection], Any]:
+    content = load_content([], [])
+    extra = [
+        Detection(name=f"extra {name}", id=f"extra-{index}", version=1, type="Hunting", search=search)
+        for index, (name, search) in enumerate(EXTRA_SEARCHES.items())
+    ]
+    return [*content.detections, *extra], content.macros
+
+
+def _normal(value: Any) -> Any:
+    if isinstance(value, float):
+        return round(value, 9)
+    if isinstance(value, list):
+        return [_normal(item) for item in value]
+    return value
+
+
+def _rows(run: DetectionRun) -> list[dict[str, Any]]:
+    assert run.error is None, run.error
+    return [{key: _normal(value) for key, value in row.items()} for row in run.rows]
+
+
+def test_spark_and_duckdb_find_the_same(lake: Path, spark_session: Any) -> None:
+    from tunnelhunt.engine.spark import SparkEngine
+
+    detections, macros = _detections()
+    with LakeStore(lake) as duck:
+        expected = run_detections(duck, detections, macros)
+    with SparkEngine(lake, session=spark_session) as spark:
+        got = run_detections(spark, detections, macros)
+    shipped_findings = 0
+    for duck_run, spark_run in zip(expected, got, strict=True):
+        duck_rows, spark_rows = _rows(duck_run), _rows(spark_run)
+        assert duck_rows, f"{duck_run.detection.name} found nothing: the comparison would prove little"
+        assert spark_rows == duck_rows, duck_run.detection.name
+        if not duck_run.detection.name.startswith("extra"):
+            shipped_findings += len(duck_rows)
+    assert shipped_findings > 10
+
+
+def test_near_misses_stay_out_on_spark(lake: Path, spark_session: Any) -> None:
+    from tunnelhunt.engine.spark import SparkEngine
+
+    detections, macros = _detections()
+    with SparkEngine(lake, session=spark_session) as spark:
+        seeds = [
+            d for d in detections if d.name in ("Ngrok Reverse Proxy on Network", "Windows Ngrok Reverse Proxy Usage")
+        ]
+        runs = {run.detection.name: run for run in run_detections(spark, seeds, macros)}
+    queries = {row["query"] for row in runs["Ngrok Reverse Proxy on Network"].rows}
+    assert "A.NGROK.IO" in queries and "korgn.x.lennut.com" in queries
+    assert "ngrok.io.evil.com" not in queries
+    processes = {row["process_path"] for row in runs["Windows Ngrok Reverse Proxy Usage"].rows}
+    assert "C:\\Temp\\NgRoK.ExE" in processes and "C:\\Temp\\ngrok.exe.bak" not in processes

@@ -1,0 +1,31 @@
+"""The benchmark's memory sampler sees a process tree's children, and the stored-table builder is exact."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from tunnelhunt.bench.measure import run_measured
+from tunnelhunt.bench.stored import build_stored
+from tunnelhunt.store.duckdb_store import Store
+
+CHILD_HOLDS_200MB = (
+    "import subprocess, sys;"
+    "subprocess.run([sys.executable, '-c', 'import time; b = bytearray(200 * 1024 * 1024); b[::4096] = b\"x\" * "
+    "len(b[::4096]); time.sleep(0.5)'])"
+)
+
+
+def test_peak_memory_includes_children() -> None:
+    result = run_measured([sys.executable, "-c", CHILD_HOLDS_200MB])
+    assert result.returncode == 0
+    assert result.peak_rss_mb > 180
+    assert result.peak_rss_sum_mb >= result.peak_rss_mb
+
+
+def test_stored_table_has_the_requested_events(tmp_path: Path) -> None:
+    path = tmp_path / "s.duckdb"
+    build_stored(path, 5000)
+    with Store(path) as store:
+        assert store.count("endpoint_processes") + store.count("network_resolution_dns") == 5000
+        assert store.count("endpoint_processes") == 3000

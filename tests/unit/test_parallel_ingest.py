@@ -1,0 +1,108 @@
+"""Parallel ingest gives exactly what a sequential run gives: same rows, same line numbers, same account."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import dns_event, process_event
+from tunnelhunt.engine import parallel
+from tunnelhunt.engine.ingest import IngestReport, ingest
+from tunnelhunt.readers.base import START
+from tunnelhunt.readers.sources import Source
+from tunnelhunt.readers.sysmon_xml import SysmonXmlReader
+from tunnelhunt.store.duckdb_store import Store
+
+CHECK = (
+    "SELECT _offset, process, dest FROM endpoint_processes ORDER BY _offset",
+    "SELECT _offset, query, answer FROM network_resolution_dns ORDER BY _offset",
+)
+
+
+def _log(path: Path, events: int) -> dict[int, str]:
+    """A log of `events` lines with a few bad ones; returns the bad lines' numbers and what is wrong."""
+    lines: list[str] = []
+    bad: dict[int, str] = {}
+    for index in range(events):
+        number = index + 1
+        if number % 97 == 0:
+            lines.append(process_event("ngrok.exe http 80").replace("<Data Name='User'>", "<Data Name='User'><x>"))
+            bad[number] = "malformed XML"
+        elif number % 151 == 0:
+            lines.append("stray text " + str(number))
+            bad[number] = "text outside an <Event> element"
+        elif index % 3 == 0:
+            lines.append(dns_event(f"h{index}.ngrok.io", results=f"::ffff:10.0.0.{index % 250};"))
+        else:
+            lines.append(process_event(f"ngrok.exe http {index}", computer=f"host-{index % 7}"))
+    path.write_text("\n".join(lines) + "\n")
+    return bad
+
+
+def _snapshot(store: Store) -> list[list[dict[str, object]]]:
+    return [store.query(sql).to_pylist() for sql in CHECK]
+
+
+def _ingest(path: Path, workers: int) -> tuple[IngestReport, list[list[dict[str, object]]]]:
+    with Store() as store:
+        report = ingest([path], store, workers=workers)
+        return report, _snapshot(store)
+
+
+def test_ranges_cut_at_event_starts(tmp_path: Path) -> None:
+    path = tmp_path / "a.log"
+    _log(path, 600)
+    size = path.stat().st_size
+    with path.open("rb") as stream:
+        cuts = SysmonXmlReader().cut_points(stream, size, 20_000)
+    assert len(parallel.plan_units(0, Source(path), SysmonXmlReader(), START, True, 20_000)) == len(cuts) + 1
+    assert len(cuts) > 10
+    data = path.read_bytes()
+    assert all(data[cut : cut + 7] == b"<Event " for cut in cuts)
+    assert cuts == sorted(set(cuts))
+
+
+def test_parallel_ranges_match_a_sequential_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "a.log"
+    bad = _log(path, 1500)
+    sequential, rows = _ingest(path, workers=1)
+    monkeypatch.setattr(parallel, "unit_size", lambda total, workers: 50_000)
+    units = parallel.plan_units(0, Source(path), SysmonXmlReader(), START, True, 50_000)
+    assert len(units) > 20
+    ranged = [batch for result in parallel.run_units(units, 1) for batch in result.batches]
+    assert sum(batch.records for batch in ranged) == 1500
+    assert ranged[-1].end == sequential.files[0].position
+    pooled, pooled_rows = _ingest(path, workers=2)
+    for report in (sequential, pooled):
+        file_report = report.files[0]
+        assert file_report.balanced and file_report.error is None
+        assert file_report.read == 1500
+        assert {q.offset: q.reason.split(":")[0] for q in report.quarantine} == bad
+    assert rows == pooled_rows
+    assert [row["_offset"] for row in rows[0]][:3] == [2, 3, 5]
+
+
+def test_multiline_wrapped_file_in_ranges_keeps_line_numbers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    event = process_event("ngrok.exe tcp 22").replace("><", ">\n  <")
+    per_event = event.count("\n") + 1
+    text = "<?xml version='1.0' encoding='utf-8'?>\n<Events>\n" + "\n".join([event] * 200) + "\n</Events>\n"
+    path = tmp_path / "wevtutil.xml"
+    path.write_text(text)
+    monkeypatch.setattr(parallel, "unit_size", lambda total, workers: 10_000)
+    report, rows = _ingest(path, workers=2)
+    assert report.total("quarantined") == 0
+    assert [row["_offset"] for row in rows[0]] == [3 + i * per_event for i in range(200)]
+
+
+def test_missing_and_unknown_files_are_reported_and_others_ingested(tmp_path: Path) -> None:
+    good = tmp_path / "good.log"
+    good.write_text(process_event("ngrok.exe http 1") + "\n")
+    unknown = tmp_path / "notes.txt"
+    unknown.write_text("hello\n")
+    with Store() as store:
+        report = ingest([good, unknown, tmp_path / "gone.log"], store, workers=2)
+        assert store.count("endpoint_processes") == 1
+    errors = {Path(f.path).name: f.error for f in report.files}
+    assert errors["good.log"] is None
+    assert errors["notes.txt"] and errors["gone.log"] == "no such file or directory"

@@ -10,6 +10,7 @@ from tests.helpers import dns_event, process_event
 from tunnelhunt.engine import parallel
 from tunnelhunt.engine.ingest import IngestReport, ingest
 from tunnelhunt.readers.base import START
+from tunnelhunt.readers.detect import ReaderSet
 from tunnelhunt.readers.sources import Source
 from tunnelhunt.readers.sysmon_xml import SysmonXmlReader
 from tunnelhunt.store.duckdb_store import Store
@@ -106,3 +107,24 @@ def test_missing_and_unknown_files_are_reported_and_others_ingested(tmp_path: Pa
     errors = {Path(f.path).name: f.error for f in report.files}
     assert errors["good.log"] is None
     assert errors["notes.txt"] and errors["gone.log"] == "no such file or directory"
+
+
+def test_json_lines_in_ranges_match_a_sequential_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tunnelhunt.generate import generate_sysmon
+    from tunnelhunt.generate.jsonl import xml_log_to_jsonl
+
+    dataset = generate_sysmon(tmp_path / "x", events=2000, seed=5)
+    path = tmp_path / "events.jsonl"
+    xml_log_to_jsonl(dataset.path, path, workers=1)
+    lines = path.read_text().splitlines()
+    lines[700] = '{"EventID": "1", broken'
+    path.write_text("\n".join(lines) + "\n")
+    sequential, rows = _ingest(path, workers=1)
+    monkeypatch.setattr(parallel, "unit_size", lambda total, workers: 40_000)
+    reader = ReaderSet().choose(Source(path)).reader
+    assert len(parallel.plan_units(0, Source(path), reader, START, True, 40_000)) > 10
+    pooled, pooled_rows = _ingest(path, workers=2)
+    assert rows == pooled_rows and len(rows[0]) > 50
+    for report in (sequential, pooled):
+        assert report.files[0].read == 2000 and report.files[0].balanced
+        assert [q.offset for q in report.quarantine] == [701]

@@ -11,6 +11,7 @@ worker are in flight, which bounds memory whatever the input size.
 
 from __future__ import annotations
 
+import codecs
 import lzma
 import multiprocessing
 import os
@@ -28,6 +29,7 @@ import pyarrow as pa
 from tunnelhunt.normalize.normalizer import Normalizer
 from tunnelhunt.normalize.registry import MappingRegistry
 from tunnelhunt.readers.base import OffsetKind, Position, QuarantinedRecord, Reader, ReaderError
+from tunnelhunt.readers.jsonl import JsonLinesReader
 from tunnelhunt.readers.sources import Source
 
 #: Largest and smallest work unit cut from a large file; between them, about 4 units per worker so
@@ -221,18 +223,40 @@ def _lines_before(path: Path, start: Position, cuts: list[int]) -> list[int]:
     return lines
 
 
+_BOMS = (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+
+
+def line_cut_points(stream: BinaryIO, size: int, unit_bytes: int) -> list[int]:
+    """Byte offsets just after a newline, about `unit_bytes` apart (for JSON lines: no header to repeat)."""
+    cuts: list[int] = []
+    target = unit_bytes
+    while target < size:
+        stream.seek(target)
+        stream.readline()
+        cut = stream.tell()
+        if cut >= size:
+            break
+        cuts.append(cut)
+        target = cut + unit_bytes
+    return cuts
+
+
 def plan_units(
     index: int, source: Source, reader: Reader, start: Position, final: bool, unit_bytes: int | None
 ) -> list[WorkUnit]:
     """The units of one input: ranges cut at event starts when its reader can cut it, else the whole."""
     whole = [WorkUnit(index, source, reader.format_name, start, None, final)]
     cut_points = getattr(reader, "cut_points", None)
+    if cut_points is None and isinstance(reader, JsonLinesReader):
+        cut_points = line_cut_points
     if unit_bytes is None or cut_points is None or source.member or source.compressed:
         return whole
     size = source.size or 0
     if size - start.offset <= unit_bytes:
         return whole
     with source.path.open("rb") as stream:
+        if stream.read(4).startswith(_BOMS):
+            return whole  # resume offsets count the decoded text, not the file: keep such files whole
         cuts = [c for c in cut_points(stream, size, unit_bytes) if c > start.offset]
     if not cuts:
         return whole

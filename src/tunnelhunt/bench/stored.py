@@ -59,7 +59,8 @@ def build_stored(path: Path, events: int, processes_share: float = 0.6) -> float
               'explorer.exe' AS parent_process_exec, '{{guid-p}}' AS parent_process_guid,
               (hash(i * 7) % 9000 + 100)::VARCHAR AS parent_process_id,
               'explorer.exe' AS parent_process_name, 'C:\\Windows\\explorer.exe' AS parent_process_path,
-              pname || ' --task ' || (i % 977)::VARCHAR || CASE WHEN i % 3 = 0 THEN ' http' ELSE '' END AS process,
+              pname || ' --task ' || (i % 977)::VARCHAR
+                || CASE WHEN i % 1000 = 0 THEN ' --proxy http://proxy.corp:8080' ELSE '' END AS process,
               pname AS process_exec, '{{guid-' || (i % 100000)::VARCHAR || '}}' AS process_guid,
               'SHA256=' || md5((i % 5000)::VARCHAR) AS process_hash,
               (hash(i * 11) % 60000 + 4)::VARCHAR AS process_id, 'medium' AS process_integrity_level,

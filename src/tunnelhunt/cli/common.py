@@ -19,3 +19,12 @@ def fail(message: str, code: ExitCode = ExitCode.ERROR) -> typer.Exit:
     """Print one error line and return the Exit to raise."""
     stderr.print(f"[red]error:[/red] {message}")
     return typer.Exit(int(code))
+
+
+OUTPUT_FORMATS = ("table", "jsonl", "csv")
+
+
+def check_output(output: str) -> None:
+    """Refuse an `--output` value no command can write."""
+    if output not in OUTPUT_FORMATS:
+        raise fail(f"--output must be table, jsonl or csv, not {output!r}")

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from tunnelhunt.cli import hunting
-from tunnelhunt.cli.common import app, fail
+from tunnelhunt.cli.common import app
 from tunnelhunt.cli.rba_render import print_rows
 from tunnelhunt.rba.queries import findings_newest
 from tunnelhunt.store.rba_store import RbaStore
@@ -34,11 +34,7 @@ def findings(
     tz: hunting.TzOption = "UTC",
 ) -> None:
     """Show the findings raised when risk added up for an entity, newest first."""
-    if output not in ("table", "jsonl", "csv"):
-        raise fail(f"--output must be table, jsonl or csv, not {output!r}")
-    if not db.exists():
-        raise fail(f"no database at {db}")
-    start = hunting.parse_time(since, hunting.zone(tz)) if since else None
+    start = hunting.stored_report_start(db, output, since, tz)
     with hunting.open_store(db) as store:
         rows = findings_newest(RbaStore(store), start, risk_object, limit)
     print_rows(rows, _COLUMNS, "findings", output)

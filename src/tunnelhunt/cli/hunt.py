@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from tunnelhunt.cli.common import app, fail, stderr
+from tunnelhunt.cli.common import app, check_output, fail, stderr
 from tunnelhunt.cli.exit_codes import ExitCode
 from tunnelhunt.cli.ingest_view import progress_display, quarantine_writer, write_report
 from tunnelhunt.cli.render import detection_summary, finding_rows, findings_table, ingest_summary
@@ -96,8 +96,7 @@ def hunt(
     ] = None,
 ) -> None:
     """Ingest logs, run every detection over them, and print the findings."""
-    if output not in ("table", "jsonl", "csv"):
-        raise fail(f"--output must be table, jsonl or csv, not {output!r}")
+    check_output(output)
     mappings = load_mappings(mapping or [])
     check_format(fmt, mappings)
     content = load_content(detections or [], macros or [])

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
 
-from tunnelhunt.cli.common import fail, stderr
+from tunnelhunt.cli.common import check_output, fail, stderr
 from tunnelhunt.content.loader import ContentSet, load_content
 from tunnelhunt.engine import timemodifiers
 from tunnelhunt.rba.rules import RuleConfig
@@ -115,3 +115,11 @@ def report_tick(report: TickReport) -> None:
             stderr.print(f"  [yellow]warning[/yellow] {run.detection.name}: {warning}")
     for finding in report.findings:
         stderr.print(f"  [bold]finding[/bold] {finding['severity']}: {finding['rule']} — {finding['description']}")
+
+
+def stored_report_start(db: Path, output: str, since: str | None, tz: str) -> datetime | None:
+    """What `risk` and `findings` check before reading a kept database; returns the `--since` time."""
+    check_output(output)
+    if not db.exists():
+        raise fail(f"no database at {db}")
+    return parse_time(since, zone(tz)) if since else None

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from tunnelhunt.cli import hunting
-from tunnelhunt.cli.common import app, fail
+from tunnelhunt.cli.common import app
 from tunnelhunt.cli.rba_render import print_rows
 from tunnelhunt.rba.queries import risk_by_object, risk_events_newest
 from tunnelhunt.store.rba_store import RbaStore
@@ -27,11 +27,7 @@ def risk(
     tz: hunting.TzOption = "UTC",
 ) -> None:
     """Show accumulated risk per entity (or the risk events themselves), newest first."""
-    if output not in ("table", "jsonl", "csv"):
-        raise fail(f"--output must be table, jsonl or csv, not {output!r}")
-    if not db.exists():
-        raise fail(f"no database at {db}")
-    start = hunting.parse_time(since, hunting.zone(tz)) if since else None
+    start = hunting.stored_report_start(db, output, since, tz)
     with hunting.open_store(db) as store:
         rba = RbaStore(store)
         if events:

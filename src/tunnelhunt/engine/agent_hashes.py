@@ -15,6 +15,7 @@ from collections.abc import Iterable
 import pyarrow as pa
 
 from tunnelhunt.cim import PROCESSES
+from tunnelhunt.engine.dns_state import window_sql
 from tunnelhunt.engine.runner import DetectionRun
 from tunnelhunt.spl.compiler import TimeWindow
 from tunnelhunt.store.duckdb_store import Store
@@ -33,15 +34,6 @@ def sha256_of(process_hash: object) -> str | None:
         return None
     match = _SHA256.search(process_hash)
     return match.group(1).upper() if match else None
-
-
-def _window_sql(window: TimeWindow | None) -> str:
-    conditions = []
-    if window is not None and window.earliest is not None:
-        conditions.append(f"_time >= TIMESTAMP '{window.earliest.replace(tzinfo=None).isoformat(sep=' ')}'")
-    if window is not None and window.latest is not None:
-        conditions.append(f"_time < TIMESTAMP '{window.latest.replace(tzinfo=None).isoformat(sep=' ')}'")
-    return " AND ".join(conditions) or "TRUE"
 
 
 class AgentHashes:
@@ -87,7 +79,7 @@ class AgentHashes:
         sql = (
             'WITH p AS (SELECT _time, dest, "user", process_name, process, process_path, '
             "upper(regexp_extract(process_hash, 'SHA256=([0-9A-Fa-f]{64})', 1)) AS sha256 "
-            f"FROM {PROCESSES.table} WHERE process_hash IS NOT NULL AND {_window_sql(window)}) "
+            f"FROM {PROCESSES.table} WHERE process_hash IS NOT NULL AND {window_sql(window)}) "
             'SELECT p.dest, p."user", p.process_name, p.process, p.process_path, p.sha256, h.service, h.known_as, '
             "h.first_host, count(*) AS count, min(p._time) AS firstTime, max(p._time) AS lastTime "
             f"FROM p JOIN {TABLE} h USING (sha256) "

@@ -52,7 +52,8 @@ class SeenUpdate:
     new_in_fleet: pa.Table  # service, zone, role, first_host, first_query, first_seen
 
 
-def _window_sql(window: TimeWindow | None) -> str:
+def window_sql(window: TimeWindow | None) -> str:
+    """A `_time` predicate for a window, TRUE when unbounded (shared with the agent-hash state)."""
     conditions = []
     if window is not None and window.earliest is not None:
         conditions.append(f"_time >= TIMESTAMP '{window.earliest.replace(tzinfo=None).isoformat(sep=' ')}'")
@@ -91,7 +92,7 @@ class DnsSeenState:
             f"SELECT lower(d.src) AS host, d.query, d._time, g.service, g.zone, g.role "
             f"FROM (SELECT src, query, _time, coalesce({self.catalogue.sql_group('query')}, "
             f"list_min(list_transform(answer, LAMBDA a : {self.catalogue.sql_group('a')}))) AS g FROM {DNS.table} "
-            f"WHERE src IS NOT NULL AND query IS NOT NULL AND {_window_sql(window)}) AS d "
+            f"WHERE src IS NOT NULL AND query IS NOT NULL AND {window_sql(window)}) AS d "
             "JOIN _tunnel_groups AS g ON d.g = g.g"
         )
 

@@ -13,8 +13,8 @@ Everything a run writes goes in one transaction (`transaction()`), so `kill -9` 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -133,16 +133,9 @@ class RbaStore:
         )
 
     # --- transactions ------------------------------------------------------------------------------
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
-        """All writes inside commit together or not at all."""
-        self.con.begin()
-        try:
-            yield
-        except BaseException:
-            self.con.rollback()
-            raise
-        self.con.commit()
+    def transaction(self) -> AbstractContextManager[None]:
+        """All writes inside commit together or not at all: the store's own transaction."""
+        return self.store.transaction()
 
     # --- inserts -----------------------------------------------------------------------------------
     def _insert(self, table: str, columns: dict[str, str], rows: Sequence[dict[str, Any]]) -> int:

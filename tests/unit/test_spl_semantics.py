@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 import pytest
+from sqlglot import exp
 
 from tests.helpers import store_with
 from tunnelhunt.cim import DNS, PROCESSES
@@ -153,3 +154,60 @@ def test_unsupported_constructs_name_themselves() -> None:
         compile_search("| tstats count from datamodel=Network_Resolution by DNS.src | search ngrok")
     with pytest.raises(UnsupportedError, match="must start with tstats"):
         compile_search("search index=main ngrok")
+
+
+# --- long wildcard IN lists: one regex, same answers as one LIKE per value -----------------------------
+
+_LONG_LIST = tuple(f"* http {n}*" for n in range(30)) + (
+    "a.b*",  # `.` is literal, not any character
+    "*(x)+[y]{2}?^$|\\*",  # every regex metacharacter, literal
+    "*%_!*",  # LIKE metacharacters stay literal too
+    "ngrok.*.tunnel.com",
+    "exact value",
+    "10.0.0.0/8",
+    "Mixed CASE *",
+)
+_PROBES = [
+    "x http 7 y", "X HTTP 29", "x http 30", "xhttp 7", " http 1", "a.bc", "axbc", "(x)+[y]{2}?^$|\\ end",
+    "(x)+[y]{2}?^$| end", "z%_!z", "z%x!z", "ngrok.us.tunnel.com", "ngrok.tunnel.com", "EXACT VALUE",
+    "exact value ", "10.1.2.3", "11.1.2.3", "mixed case here", "mixed casehere", "line\none http 4\nend", "",
+]  # fmt: skip
+
+
+def _matching_rows(values: tuple[str, ...], multivalue: bool, regex_min: int) -> list[int]:
+    from tunnelhunt.spl import semantics
+
+    node, field = (DNS, "answer") if multivalue else (PROCESSES, "process")
+    rows = [{"_offset": i, field: [p] if multivalue else p} for i, p in enumerate(_PROBES)]
+    if multivalue:
+        rows.append({"_offset": len(_PROBES), field: ["nothing", "X HTTP 3"]})
+    store = store_with(node, rows)
+    original = semantics.WILDCARD_REGEX_MIN
+    semantics.WILDCARD_REGEX_MIN = regex_min
+    try:
+        predicate = semantics.in_list(exp.column(field), values, multivalue)
+    finally:
+        semantics.WILDCARD_REGEX_MIN = original
+    sql = f"SELECT _offset FROM {node.table} WHERE {predicate.sql('duckdb')} ORDER BY _offset"
+    return [row["_offset"] for row in store.query(sql).to_pylist()]
+
+
+@pytest.mark.parametrize("multivalue", [False, True])
+def test_long_wildcard_list_regex_matches_exactly_what_likes_match(multivalue: bool) -> None:
+    as_regex = _matching_rows(_LONG_LIST, multivalue, regex_min=2)
+    as_likes = _matching_rows(_LONG_LIST, multivalue, regex_min=10_000)
+    assert as_regex == as_likes
+    expected = {0, 1, 2, 4, 5, 7, 9, 11, 13, 15, 17, 19}  # "x http 30" is "* http 3*"; near misses stay out
+    if multivalue:
+        expected.add(len(_PROBES))
+    assert set(as_regex) == expected
+
+
+def test_long_wildcard_list_compiles_to_one_regex_that_renders_for_spark() -> None:
+    from tunnelhunt.spl import semantics
+
+    predicate = semantics.in_list(exp.column("process"), _LONG_LIST, multivalue=False)
+    duck, spark = predicate.sql("duckdb"), predicate.sql("spark")
+    assert duck.count("REGEXP_MATCHES") == 1 and "LIKE" not in duck
+    assert spark.count(" RLIKE ") == 1 and "\\\\A" in spark
+    assert semantics.wildcards_regex(("a.b*", "*x|y")) == r"(?s)\A(?:a\.b.*|.*x\|y)\z"

@@ -123,12 +123,72 @@ def compare(column: exp.Expr, op: str, value: str, multivalue: bool) -> exp.Expr
     return false_if_null(predicate)
 
 
+#: An IN list with at least this many wildcard values is matched by one regex over the lowered value
+#: (one DFA pass per row) instead of one LIKE per value. Short lists stay LIKEs: DuckDB evaluates those
+#: once per dictionary entry of a compressed column, which a regex does not get.
+WILDCARD_REGEX_MIN = 24
+#: Characters with a meaning in RE2 and Java regex; every other character stands for itself.
+_REGEX_SPECIAL = frozenset("\\.^$|?*+()[]{}")
+
+
+def wildcard_to_regex(value: str) -> str:
+    """A Splunk wildcard value as a regex body: `*` → `.*`, every other character literal."""
+    out = []
+    for char in value:
+        if char == "*":
+            out.append(".*")
+        elif char in _REGEX_SPECIAL:
+            out.append("\\" + char)
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def wildcards_regex(values: tuple[str, ...]) -> str:
+    """One regex matching a whole (lowered) value when any of the wildcard `values` does.
+
+    `(?s)` lets `.` cross newlines as LIKE's `%` does; `\\A`/`\\z` anchor the whole text in RE2 and in
+    Java alike (Java's `$` would also match before a final newline).
+    """
+    body = "|".join(wildcard_to_regex(value.lower()) for value in values)
+    return f"(?s)\\A(?:{body})\\z"
+
+
+def _list_predicates(subject: exp.Expr, values: tuple[str, ...]) -> list[exp.Expr]:
+    """The predicates whose OR is `subject IN (values)`, for one (non-array) value."""
+    networks = [v for v in values if cidr_network(v) is not None]
+    wildcards = tuple(dict.fromkeys(v.lower() for v in values if "*" in v and v not in networks))
+    plain = tuple(dict.fromkeys(v.lower() for v in values if "*" not in v and v not in networks))
+    lowered = exp.Lower(this=subject.copy())
+    predicates: list[exp.Expr] = []
+    if len(plain) == 1:
+        predicates.append(exp.EQ(this=lowered, expression=exp.Literal.string(plain[0])))
+    elif plain:
+        predicates.append(exp.In(this=lowered, expressions=[exp.Literal.string(v) for v in plain]))
+    if len(wildcards) >= WILDCARD_REGEX_MIN:
+        pattern = exp.Literal.string(wildcards_regex(wildcards))
+        predicates.append(exp.RegexpLike(this=lowered.copy(), expression=pattern))
+    else:
+        predicates.extend(_value_predicate(subject, value) for value in wildcards)
+    predicates.extend(ipv4_in_network(subject, cidr_network(v)) for v in networks)  # type: ignore[arg-type]
+    return predicates
+
+
 def in_list(column: exp.Expr, values: tuple[str, ...], multivalue: bool) -> exp.Expr:
-    """`field IN (...)`: any value matches, wildcards and case-insensitivity included."""
-    predicates = [matches(column, value, multivalue) for value in values]
-    if not predicates:
+    """`field IN (...)`: any value matches, wildcards and case-insensitivity included; never NULL.
+
+    Plain values become one `LOWER(field) IN (...)`; a long run of wildcard values becomes one regex,
+    so a list of a hundred patterns costs one scan of the column, not a hundred.
+    """
+    if not values:
         return exp.false()
-    return exp.or_(*predicates) if len(predicates) > 1 else predicates[0]
+    if "*" in values:
+        return exists(column, multivalue)
+    predicates = _list_predicates(exp.column("x") if multivalue else column, values)
+    combined = exp.or_(*predicates) if len(predicates) > 1 else predicates[0]
+    if multivalue:
+        return false_if_null(_any_element(column, combined))
+    return false_if_null(combined)
 
 
 def fill_null(column: exp.Expr, fill: str) -> exp.Expr:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -65,6 +66,24 @@ def kill_after(process: subprocess.Popen[bytes], seconds: float) -> None:
     process.wait(timeout=10)
 
 
+def wait_for_stderr(process: subprocess.Popen[bytes], text: str, timeout: float = 60.0) -> None:
+    """Read the process's standard error until a line holds `text` (however slow the machine)."""
+    assert process.stderr is not None
+    deadline = time.monotonic() + timeout
+    seen: list[bytes] = []
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([process.stderr], [], [], 0.2)
+        if not ready:
+            assert process.poll() is None, b"".join(seen).decode()
+            continue
+        line = process.stderr.readline()
+        seen.append(line)
+        if text.encode() in line:
+            return
+        assert line or process.poll() is None, b"".join(seen).decode()
+    raise AssertionError(f"no {text!r} on standard error within {timeout} s: {b''.join(seen).decode()}")
+
+
 def test_kill_9_and_restart_neither_loses_nor_duplicates(tmp_path: Path) -> None:
     (tmp_path / "logs").mkdir()
     dns_events = write_log(tmp_path / "logs" / "sysmon.log")
@@ -94,7 +113,7 @@ def test_sigterm_stops_cleanly(tmp_path: Path) -> None:
     (tmp_path / "logs").mkdir()
     (tmp_path / "logs" / "sysmon.log").write_text("\n".join(minute_of_events(START + timedelta(minutes=20))) + "\n")
     process = watch(tmp_path)
-    time.sleep(2.0)
+    wait_for_stderr(process, " ingested ")  # the first step is done: no fixed delay to outguess
     assert process.poll() is None
     process.send_signal(signal.SIGTERM)
     _, err = process.communicate(timeout=20)

@@ -128,3 +128,95 @@ def test_json_lines_in_ranges_match_a_sequential_run(tmp_path: Path, monkeypatch
     for report in (sequential, pooled):
         assert report.files[0].read == 2000 and report.files[0].balanced
         assert [q.offset for q in report.quarantine] == [701]
+
+
+# --- small inputs read, normalised and stored together ---------------------------------------------
+
+
+def _folder(tmp_path: Path) -> Path:
+    folder = tmp_path / "logs"
+    folder.mkdir()
+    for index in range(9):
+        _log(folder / f"f{index}.log", 150 + 40 * index)
+    (folder / "empty.log").write_text("")
+    (folder / "junk.log").write_text("nothing here is a log\n")
+    return folder
+
+
+def _reports(report: IngestReport) -> list[tuple[object, ...]]:
+    return [
+        (
+            f.path,
+            f.format,
+            f.read,
+            f.ingested,
+            f.unmapped,
+            f.quarantined,
+            f.error,
+            sorted(f.per_table.items()),
+            f.position,
+        )
+        for f in report.files
+    ]
+
+
+def _quarantine(store: Store) -> list[dict[str, object]]:
+    sql = 'SELECT source, "offset", reason FROM ingest_quarantine ORDER BY source, "offset"'
+    return store.query(sql).to_pylist()
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_grouped_small_files_match_one_by_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int) -> None:
+    folder = _folder(tmp_path)
+    check = (*CHECK, "SELECT _source, count(*) AS n FROM endpoint_processes GROUP BY ALL ORDER BY ALL")
+    sizes: list[int] = []
+    group_units = parallel.group_units
+
+    def spy(units: list[parallel.WorkUnit], *args: int) -> list[list[parallel.WorkUnit]]:
+        groups = group_units(units, *args)
+        sizes.extend(len(group) for group in groups)
+        return groups
+
+    monkeypatch.setattr(parallel, "group_units", spy)
+    with Store() as store:
+        grouped = ingest([folder], store, workers=workers)
+        grouped_rows = [store.query(sql).to_pylist() for sql in check]
+        grouped_quarantine = _quarantine(store)
+        assert ingest([folder], store, workers=workers).total("ingested") == 0  # checkpoints kept per file
+    monkeypatch.setattr(parallel, "GROUP_BYTES", 0)
+    monkeypatch.setattr("tunnelhunt.engine.ingest.COMMIT_INPUTS", 1)
+    with Store() as store:
+        alone = ingest([folder], store, workers=1)
+        alone_rows = [store.query(sql).to_pylist() for sql in check]
+        alone_quarantine = _quarantine(store)
+    assert max(sizes) >= 9  # the small files did travel together
+    assert _reports(grouped) == _reports(alone)
+    assert grouped.balanced and grouped.total("quarantined") > 0 and len(grouped_rows[2]) == 9
+    assert grouped_rows == alone_rows
+    assert grouped_quarantine == alone_quarantine
+
+
+def test_a_grown_file_in_a_group_adds_only_its_new_events(tmp_path: Path) -> None:
+    folder = _folder(tmp_path)
+    with Store() as store:
+        first = ingest([folder], store)
+        grown = folder / "f3.log"
+        grown.write_text(grown.read_text() + process_event("ngrok.exe tcp 22") + "\n")
+        again = ingest([folder], store)
+        assert again.total("ingested") == 1 and again.total("read") == 1
+        assert [f.path for f in again.files if f.read] == [str(grown)]
+        total = store.query("SELECT count(*) AS n FROM endpoint_processes").to_pylist()[0]["n"]
+        assert total == sum(f.per_table.get("endpoint_processes", 0) for f in first.files) + 1
+
+
+def test_units_group_by_size_format_and_name() -> None:
+    def unit(name: str, size: int, fmt: str = "evtx", end: int | None = None) -> parallel.WorkUnit:
+        source = type("S", (), {"name": name, "size": size})()
+        return parallel.WorkUnit(0, source, fmt, START, end, True)  # type: ignore[arg-type]
+
+    small = [unit(f"s{i}", 1000) for i in range(3)]
+    big = unit("big", parallel.GROUP_BYTES + 1)
+    other = unit("j", 10, "jsonl")
+    ranged = unit("r", 10, end=5)
+    groups = parallel.group_units([*small, big, other, ranged, unit("s0", 10), unit("s0", 10)])
+    assert [[u.source.name for u in g] for g in groups] == [["s0", "s1", "s2"], ["big"], ["j"], ["r"], ["s0"], ["s0"]]

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
 from tunnelhunt.crashpoint import crashpoint
 from tunnelhunt.engine.parallel import (
@@ -47,6 +48,11 @@ from tunnelhunt.store.lake import LakeWriter
 
 #: Quarantined records kept in the report itself; all of them go to `on_quarantine` and the store.
 QUARANTINE_SAMPLE = 1000
+#: Units whose results arrive together are stored in one transaction, up to this many records or
+#: inputs: a transaction and its inserts cost milliseconds whatever their size, which dominated
+#: folders of small files.
+COMMIT_ROWS = 50_000
+COMMIT_INPUTS = 128
 _READ_ERRORS = READ_ERRORS
 
 
@@ -231,6 +237,57 @@ class _Run:
         file_report.position = start
         return _Planned(item, reader, file_report, identity, previous, start)
 
+    def commit_many(self, items: list[tuple[_Planned, UnitResult]]) -> None:
+        """Store several units' batches in one transaction (one insert per table), each input's
+        checkpoint with them; when that fails, store them one by one so only the failing input stops."""
+        live = [(plan, result) for plan, result in items if not plan.failed]
+        if len(live) <= 1:
+            for plan, result in live:
+                self.commit(plan, result)
+            return
+        began = time.monotonic()
+        previous = {id(plan): plan.previous for plan, _ in live}
+        stored: list[tuple[_Planned, UnitResult]] = []
+        try:
+            with self.store.transaction():
+                tables: dict[str, list[Any]] = {}
+                advances: list[tuple[FileIdentity | None, FileIdentity, str | None, str, Position]] = []
+                for plan, result in live:
+                    if plan.failed:
+                        continue  # an earlier range of this input failed in this group
+                    for batch in result.batches:
+                        for table_name, table in batch.tables.items():
+                            tables.setdefault(table_name, []).append(table)
+                        self.store.record_quarantine(batch.quarantined)
+                        if self.options.incremental and batch.end is not None:
+                            advances.append(
+                                (plan.previous, plan.identity, plan.reader.format_name, batch.offset_kind, batch.end)
+                            )
+                            plan.previous = plan.identity
+                    stored.append((plan, result))
+                    if result.error:
+                        plan.failed = True
+                for table_name, parts in tables.items():
+                    self.store.append(table_name, pa.concat_tables(parts).combine_chunks())
+                if advances:
+                    self.store.checkpoints.advance_many(advances)
+                crashpoint("ingest-before-commit")
+        except (duckdb.Error, OSError):
+            for plan, _ in live:  # nothing of the group was kept: back to where each input was
+                plan.previous = previous[id(plan)]
+                plan.failed = False
+            for plan, result in live:
+                self.commit(plan, result)
+            return
+        share = (time.monotonic() - began) / len(stored)
+        for plan, result in stored:
+            for batch in result.batches:
+                self._count(batch, {name: table.num_rows for name, table in batch.tables.items()}, plan.report)
+            if result.error:
+                plan.report.error = result.error
+            plan.seconds += share
+            plan.report.seconds = round(plan.seconds, 3)
+
     def commit(self, plan: _Planned, result: UnitResult) -> None:
         """Store a unit's batches in order, each with its checkpoint; a failure ends the input."""
         if plan.failed:
@@ -348,8 +405,15 @@ def ingest(
             units.extend(plan_units(index, plan.source, plan.reader, plan.start, final, unit_bytes))
         except OSError:
             units.append(WorkUnit(index, plan.source, plan.reader.format_name, plan.start, None, final))
+    waiting: list[tuple[_Planned, UnitResult]] = []
+    rows = 0
     for result in run_units(units, pool, mappings, inline=(readers, normalizer)):
-        run.commit(plans[result.unit.index], result)
+        waiting.append((plans[result.unit.index], result))
+        rows += sum(batch.records for batch in result.batches)
+        if rows >= COMMIT_ROWS or len(waiting) >= COMMIT_INPUTS:
+            run.commit_many(waiting)
+            waiting, rows = [], 0
+    run.commit_many(waiting)
     run.report.seconds = time.monotonic() - run.began
     return run.report
 

@@ -12,8 +12,10 @@ worker are in flight, which bounds memory whatever the input size.
 from __future__ import annotations
 
 import codecs
+import itertools
 import lzma
 import multiprocessing
+import multiprocessing.forkserver
 import os
 import zlib
 from collections import deque
@@ -25,10 +27,12 @@ from typing import Any, BinaryIO
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from tunnelhunt.normalize.normalizer import Normalizer
 from tunnelhunt.normalize.registry import MappingRegistry
-from tunnelhunt.readers.base import OffsetKind, Position, QuarantinedRecord, Reader, ReaderError
+from tunnelhunt.readers import evtx_file
+from tunnelhunt.readers.base import OffsetKind, Position, QuarantinedRecord, RawBatch, Reader, ReaderError
 from tunnelhunt.readers.jsonl import JsonLinesReader
 from tunnelhunt.readers.sources import Source
 
@@ -38,6 +42,11 @@ UNIT_BYTES = 32 << 20
 MIN_UNIT_BYTES = 2 << 20
 #: Below this much input a process pool costs more (start-up, pickling) than it saves.
 PARALLEL_MIN_BYTES = 24 << 20
+#: Whole inputs up to this size are read and normalised together, up to this much and this many per
+#: unit group: each normalisation costs a few DuckDB queries whatever its size, which dominated the
+#: time of folders of small files (hundreds of EVTX samples of a few hundred kB).
+GROUP_BYTES = 16 << 20
+GROUP_INPUTS = 128
 #: Errors that end the reading of one input (the others go on).
 READ_ERRORS = (OSError, EOFError, zlib.error, lzma.LZMAError, ValueError)
 _COUNT_BLOCK = 8 << 20
@@ -160,6 +169,7 @@ def _init_worker(mappings: Sequence[Any]) -> None:
     global _mappings, _context
     _mappings, _context = mappings, None
     lean_arrow_memory()
+    evtx_file.PARSER_THREADS = 1
 
 
 def _worker_context() -> tuple[Any, Normalizer]:
@@ -177,11 +187,9 @@ def _worker_context() -> tuple[Any, Normalizer]:
 def process_unit(unit: WorkUnit, context: tuple[Any, Normalizer] | None = None) -> UnitResult:
     """Read and normalise one unit (in a worker process, or inline for small inputs)."""
     readers, normalizer = context or _worker_context()
-    reader: Reader = readers.by_name(unit.format)
-    source: Any = RangeSource(unit.source, unit.end) if unit.end is not None else unit.source
     result = UnitResult(unit)
     try:
-        for batch in reader.read(source, unit.start, unit.final):
+        for batch in _read(readers, unit):
             normalized = normalizer.normalize(batch)
             result.batches.append(
                 BatchResult(
@@ -194,13 +202,158 @@ def process_unit(unit: WorkUnit, context: tuple[Any, Normalizer] | None = None) 
                     batch.sourcetype if batch.records else None,
                 )
             )
-    except ReaderError as exc:
-        result.error = exc.reason
-    except READ_ERRORS as exc:
-        result.error = f"read failed: {exc}"
-    except duckdb.Error as exc:  # a mapping that cannot run on this input: report it, go on
-        result.error = f"could not normalise: {type(exc).__name__}: {exc}"
+    except (ReaderError, *READ_ERRORS, duckdb.Error) as exc:
+        result.error = _failure(exc)
     return result
+
+
+def _read(readers: Any, unit: WorkUnit) -> Iterator[RawBatch]:
+    reader: Reader = readers.by_name(unit.format)
+    source: Any = RangeSource(unit.source, unit.end) if unit.end is not None else unit.source
+    return reader.read(source, unit.start, unit.final)
+
+
+def _failure(exc: BaseException) -> str:
+    """Why an input stopped: the reader's reason, a read error, or a mapping that cannot run on it."""
+    if isinstance(exc, ReaderError):
+        return exc.reason
+    if isinstance(exc, duckdb.Error):
+        return f"could not normalise: {type(exc).__name__}: {exc}"
+    return f"read failed: {exc}"
+
+
+def process_group(units: Sequence[WorkUnit], context: tuple[Any, Normalizer] | None = None) -> list[UnitResult]:
+    """Read several small inputs, normalise their records together, give each input its own result.
+
+    Each input's result is one batch holding all of its rows (split back by `_source`), so its
+    accounting and checkpoint are exactly what reading it alone would give.
+    """
+    if len(units) == 1:
+        return [process_unit(units[0], context)]
+    readers, normalizer = context or _worker_context()
+    results = [UnitResult(unit) for unit in units]
+    raw: list[list[RawBatch]] = [[] for _ in units]
+    for index, unit in enumerate(units):
+        try:
+            raw[index].extend(_read(readers, unit))
+        except (ReaderError, *READ_ERRORS) as exc:
+            results[index].error = _failure(exc)
+    parts = [_GroupPart(unit.source.name) for unit in units]
+    by_kind: dict[tuple[Any, ...], list[int]] = {}
+    for index, batches in enumerate(raw):
+        for batch in batches:
+            parts[index].add_raw(batch)
+        for batch in batches:
+            if batch.table.num_rows:
+                key = (batch.sourcetype, batch.offset_kind, batch.json_checked, batch.table.schema)
+                by_kind.setdefault(key, [])
+                if index not in by_kind[key]:
+                    by_kind[key].append(index)
+    try:
+        for (sourcetype, offset_kind, checked, _schema), members in by_kind.items():
+            tables = [b.table for i in members for b in raw[i] if b.sourcetype == sourcetype and b.table.num_rows]
+            merged = RawBatch(sourcetype, pa.concat_tables(tables), [], offset_kind, None, checked)
+            _distribute(normalizer.normalize(merged), [parts[i] for i in members])
+    except duckdb.Error:  # a mapping that cannot run on some input: read each alone, to name it
+        return [process_unit(unit, context) for unit in units]
+    for index, result in enumerate(results):
+        if raw[index]:
+            result.batches.append(parts[index].batch())
+    return results
+
+
+@dataclass
+class _GroupPart:
+    """What one input of a group has gathered: its rows per table, counts and end position."""
+
+    name: str
+    tables: dict[str, list[pa.Table]] = field(default_factory=dict)
+    unmapped: int = 0
+    quarantined: list[QuarantinedRecord] = field(default_factory=list)
+    normalizer_quarantined: list[QuarantinedRecord] = field(default_factory=list)
+    records: int = 0
+    end: Position | None = None
+    offset_kind: OffsetKind = "line"
+    sourcetype: str | None = None
+
+    def add_raw(self, batch: RawBatch) -> None:
+        self.records += batch.records + len(batch.quarantined)
+        self.quarantined.extend(batch.quarantined)
+        self.end = batch.end if batch.end is not None else self.end
+        self.offset_kind = batch.offset_kind
+        if batch.records and self.sourcetype is None:
+            self.sourcetype = batch.sourcetype
+
+    def batch(self) -> BatchResult:
+        tables = {name: pa.concat_tables(parts) for name, parts in self.tables.items()}
+        quarantined = self.quarantined + self.normalizer_quarantined
+        return BatchResult(
+            tables, self.unmapped, quarantined, self.records, self.end, self.offset_kind, self.sourcetype
+        )
+
+
+def _distribute(normalized: Any, parts: list[_GroupPart]) -> None:
+    """Hand each input of a group its rows, unmapped count and quarantined records.
+
+    Node tables come sorted by `_source` then `_offset`, so each input's rows are one slice.
+    """
+    by_name = {part.name: part for part in parts}
+    for part in parts:
+        part.unmapped += normalized.unmapped_by_source.get(part.name, 0)
+    for record in normalized.quarantined:
+        by_name[record.source].normalizer_quarantined.append(record)
+    for table_name, table in normalized.tables.items():
+        for name, rows in _runs_by_source(table):
+            by_name[name].tables.setdefault(table_name, []).append(rows)
+
+
+def _runs_by_source(table: pa.Table) -> Iterator[tuple[str, pa.Table]]:
+    """The rows of each source name, from a table sorted by `_source`.
+
+    Each part is a copy, not a slice: a pickled slice carries its whole parent's buffers, which made
+    every input of a group send the group's rows to the parent again.
+    """
+    sources = table.column("_source").combine_chunks()
+    if table.num_rows == 0:
+        return
+    changes = pc.not_equal(sources.slice(1), sources.slice(0, len(sources) - 1))
+    starts = [0, *(int(i) + 1 for i in pc.indices_nonzero(changes).to_pylist()), table.num_rows]
+    if len(starts) == 2:
+        yield str(sources[0].as_py()), table
+        return
+    for begin, end in itertools.pairwise(starts):
+        yield str(sources[begin].as_py()), table.take(pa.array(range(begin, end), pa.int64()))
+
+
+def group_units(units: Sequence[WorkUnit], max_bytes: int = GROUP_BYTES) -> list[list[WorkUnit]]:
+    """Consecutive whole inputs of one format, each smaller than `max_bytes`, travel together
+    (up to `max_bytes` and `GROUP_INPUTS` per group); ranges of a large input stay alone."""
+    groups: list[list[WorkUnit]] = []
+    current: list[WorkUnit] = []
+    size = 0
+    for unit in units:
+        unit_bytes = unit.source.size or max_bytes
+        small = unit.end is None and unit.start.offset == 0 and unit_bytes < max_bytes
+        joins = (
+            small
+            and current
+            and current[0].format == unit.format
+            and size + unit_bytes <= max_bytes
+            and len(current) < GROUP_INPUTS
+            and all(u.source.name != unit.source.name for u in current)
+        )
+        if not joins:
+            if current:
+                groups.append(current)
+            current, size = [], 0
+        current.append(unit)
+        size += unit_bytes
+        if not small:
+            groups.append(current)
+            current, size = [], 0
+    if current:
+        groups.append(current)
+    return groups
 
 
 # --- planning ---------------------------------------------------------------------------------------
@@ -285,27 +438,39 @@ def choose_workers(total_bytes: int, requested: int | None) -> int:
     return default_workers() if total_bytes >= PARALLEL_MIN_BYTES else 1
 
 
+def pool_context() -> Any:
+    """The forkserver context, its server started now: it imports the program and this module once
+    and forks each worker from itself ready to work (a worker spawned afresh spent about a second
+    importing the command line again before its first unit). Calling it early overlaps that start."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["__main__", __name__])
+    multiprocessing.forkserver.ensure_running()
+    return context
+
+
 def run_units(
     units: list[WorkUnit], workers: int, mappings: Sequence[Any] = (), inline: tuple[Any, Normalizer] | None = None
 ) -> Iterator[UnitResult]:
-    """Results in the order of `units`: in a process pool when `workers > 1` (at most 2 units per
-    worker pending), else here, with the caller's readers and normaliser (`inline`) when given."""
-    if workers <= 1 or len(units) <= 1:
-        for unit in units:
-            yield process_unit(unit, inline)
+    """Results in the order of `units`: small whole inputs are read in groups (`group_units`), in a
+    process pool when `workers > 1` (at most 2 groups per worker pending), else here, with the
+    caller's readers and normaliser (`inline`) when given."""
+    groups = group_units(units)
+    if workers <= 1 or len(groups) <= 1:
+        for group in groups:
+            yield from process_group(group, inline)
         return
     lean_arrow_memory()
-    context = multiprocessing.get_context("forkserver")
+    context = pool_context()
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(mappings,)) as pool:
-        pending: deque[Future[UnitResult]] = deque()
-        queue = iter(units)
-        for unit in queue:
-            pending.append(pool.submit(process_unit, unit))
+        pending: deque[Future[list[UnitResult]]] = deque()
+        queue = iter(groups)
+        for group in queue:
+            pending.append(pool.submit(process_group, group))
             if len(pending) >= 2 * workers:
                 break
         while pending:
-            result = pending.popleft().result()
+            results = pending.popleft().result()
             following = next(queue, None)
             if following is not None:
-                pending.append(pool.submit(process_unit, following))
-            yield result
+                pending.append(pool.submit(process_group, following))
+            yield from results

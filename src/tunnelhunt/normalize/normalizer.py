@@ -40,6 +40,8 @@ class NormalizedBatch:
     tables: dict[str, pa.Table] = field(default_factory=dict)
     unmapped: int = 0
     quarantined: list[QuarantinedRecord] = field(default_factory=list)
+    #: `unmapped` per input (`_source`): a batch may hold the records of several small files.
+    unmapped_by_source: dict[str, int] = field(default_factory=dict)
 
     @property
     def normalized(self) -> int:
@@ -113,14 +115,23 @@ class Normalizer:
         mapping = self._registry.get(batch.sourcetype)
         if mapping is None:
             result.unmapped = batch.table.num_rows
+            sources = pc.value_counts(batch.table.column("_source").combine_chunks()).to_pylist()
+            result.unmapped_by_source = {item["values"]: item["counts"] for item in sources}
             return result
         try:
             if "_json" in batch.table.column_names:
                 result.quarantined.extend(self._stage_json(batch.table, mapping, batch.offset_kind, batch.json_checked))
             else:
                 self._stage_columns(batch.table, mapping)
-            counts = dict(self._con.execute("SELECT _node, count(*) FROM mapped GROUP BY _node").fetchall())
-            result.unmapped = int(counts.pop(None, 0))
+            counts: dict[int, int] = {}
+            for source, node, count in self._con.execute(
+                "SELECT _source, _node, count(*) FROM mapped GROUP BY ALL"
+            ).fetchall():
+                if node is None:
+                    result.unmapped_by_source[source] = int(count)
+                else:
+                    counts[node] = counts.get(node, 0) + int(count)
+            result.unmapped = sum(result.unmapped_by_source.values())
             for index, node_mapping in enumerate(mapping.nodes):
                 if not counts.get(index):
                     continue
@@ -191,7 +202,7 @@ class Normalizer:
         for name, _kind, _multi in mapping.node.all_columns[4:]:
             expression = mapping.fields.get(name, "NULL")
             selects.append(f"{expression} AS {quote_identifier(name)}")
-        sql = f"SELECT {', '.join(selects)} FROM mapped WHERE _node = {index} ORDER BY _offset"
+        sql = f"SELECT {', '.join(selects)} FROM mapped WHERE _node = {index} ORDER BY _source, _offset"
         table = _conform(self._con.sql(sql).to_arrow_table(), schema)
         bad: list[QuarantinedRecord] = []
         times = table.column("_time")

@@ -28,6 +28,9 @@ HEADER_BYTES = 4096
 CHUNK_BYTES = 65536
 CHUNK_HEADER_BYTES = 512
 BATCH_RECORDS = 8192
+#: Threads the Rust parser may use per file; 0 lets it use every core. A worker of a process pool
+#: sets 1: the pool already keeps every core busy, and more threads than cores only add switching.
+PARSER_THREADS = 0
 #: A corrupt chunk header claiming more records than this is not trusted to enumerate them.
 MAX_RECORDS_PER_CHUNK = 20_000
 
@@ -87,7 +90,7 @@ class EvtxReader:
 
     def _read_file(self, path: Path, name: str, after: int) -> Iterator[RawBatch]:
         try:
-            parser = evtx.PyEvtxParser(str(path), validate_checksums=True, skip_errors=True)
+            parser = evtx.PyEvtxParser(str(path), PARSER_THREADS, validate_checksums=True, skip_errors=True)
             records = parser.records_json()
         except (RuntimeError, OSError, ValueError) as exc:
             raise ReaderError(name, f"not a readable EVTX file: {exc}") from None

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import duckdb
+import pyarrow as pa
 
 from tunnelhunt.readers.base import Position
 
@@ -83,6 +84,7 @@ class Checkpoints:
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
         self._con = con
         self._con.execute(_CREATE)
+        self._cache: list[Checkpoint] | None = None
 
     def _rows(self, where: str, params: list[object]) -> list[Checkpoint]:
         rows = self._con.execute(
@@ -99,24 +101,33 @@ class Checkpoints:
         self, source: str, region: bytes, head_of: Callable[[str], bytes | None] | None = None
     ) -> Checkpoint | None:
         """The checkpoint this file resumes from, or None to read it from the start (see module doc)."""
-        for checkpoint in self._rows("source = ?", [source]):
+        rows = self._all_rows()
+        for checkpoint in rows:
+            if checkpoint.identity.source != source:
+                continue
             covered = checkpoint.identity.fingerprint_bytes
             if len(region) >= covered and _digest(region[:covered]) == checkpoint.identity.fingerprint:
                 return checkpoint
-        lengths = self._con.execute(
-            f"SELECT DISTINCT fingerprint_bytes FROM {TABLE} WHERE fingerprint_bytes BETWEEN 1 AND ? AND source <> ?",
-            [len(region), source],
-        ).fetchall()
-        for (length,) in lengths:
-            digest = _digest(region[: int(length)])
-            for checkpoint in self._rows(
-                "fingerprint = ? AND fingerprint_bytes = ? AND source <> ?", [digest, int(length), source]
-            ):
-                other = head_of(checkpoint.identity.source) if head_of else None
-                covered = checkpoint.identity.fingerprint_bytes
+        lengths = sorted(
+            {c.identity.fingerprint_bytes for c in rows if c.identity.source != source} & set(range(1, len(region) + 1))
+        )
+        for length in lengths:
+            digest = _digest(region[:length])
+            for checkpoint in rows:
+                identity = checkpoint.identity
+                if identity.source == source or identity.fingerprint != digest or identity.fingerprint_bytes != length:
+                    continue
+                other = head_of(identity.source) if head_of else None
+                covered = identity.fingerprint_bytes
                 if other is None or len(other) < covered or _digest(other[:covered]) != digest:
                     return checkpoint  # the file moved here from its old name (rotated)
         return None
+
+    def _all_rows(self) -> list[Checkpoint]:
+        """Every checkpoint, newest first, read once until the next change (an ingest asks per file)."""
+        if self._cache is None:
+            self._cache = self._rows("TRUE", [])
+        return self._cache
 
     def advance(
         self,
@@ -127,6 +138,7 @@ class Checkpoints:
         position: Position,
     ) -> None:
         """Record `position` for `identity` (replacing `previous`, the identity it resumed from)."""
+        self._cache = None
         now = datetime.now(UTC).replace(tzinfo=None)
         values = [identity.source, identity.fingerprint, identity.fingerprint_bytes, format, offset_kind]
         values += [position.offset, position.line, now]
@@ -147,6 +159,47 @@ class Checkpoints:
         if updated and updated[0][0]:
             return
         self._con.execute(f"INSERT INTO {TABLE} VALUES (?, ?, ?, ?, ?, ?, ?, ?)", values)
+
+    def advance_many(self, items: list[tuple[FileIdentity | None, FileIdentity, str | None, str, Position]]) -> None:
+        """`advance` for many files at once (one delete and one insert): each identity's row, and the
+        row of the identity it resumed from under the same name, give way to its latest position."""
+        if not items:
+            return
+        self._cache = None
+        now = datetime.now(UTC).replace(tzinfo=None)
+        gone: set[tuple[str, str]] = set()
+        latest: dict[tuple[str, str], tuple[FileIdentity, str | None, str, Position]] = {}
+        for previous, identity, format, offset_kind, position in items:
+            key = (identity.source, identity.fingerprint)
+            gone.add(key)
+            if previous is not None and previous.source == identity.source:
+                gone.add((previous.source, previous.fingerprint))
+            latest[key] = (identity, format, offset_kind, position)
+        deleted = pa.table({"source": [k[0] for k in gone], "fingerprint": [k[1] for k in gone]})
+        rows = list(latest.values())
+        added = pa.table(
+            {
+                "source": pa.array([r[0].source for r in rows], pa.string()),
+                "fingerprint": pa.array([r[0].fingerprint for r in rows], pa.string()),
+                "fingerprint_bytes": pa.array([r[0].fingerprint_bytes for r in rows], pa.int32()),
+                "format": pa.array([r[1] for r in rows], pa.string()),
+                "offset_kind": pa.array([r[2] for r in rows], pa.string()),
+                "offset": pa.array([r[3].offset for r in rows], pa.int64()),
+                "line": pa.array([r[3].line for r in rows], pa.int64()),
+                "updated": pa.array([now] * len(rows), pa.timestamp("us")),
+            }
+        )
+        self._con.register("_gone_checkpoints", deleted)
+        self._con.register("_new_checkpoints", added)
+        try:
+            self._con.execute(
+                f"DELETE FROM {TABLE} USING _gone_checkpoints AS gone"
+                f" WHERE {TABLE}.source = gone.source AND {TABLE}.fingerprint = gone.fingerprint"
+            )
+            self._con.execute(f"INSERT INTO {TABLE} BY NAME SELECT * FROM _new_checkpoints")
+        finally:
+            self._con.unregister("_gone_checkpoints")
+            self._con.unregister("_new_checkpoints")
 
     def all(self) -> list[Checkpoint]:
         return self._rows("TRUE", [])

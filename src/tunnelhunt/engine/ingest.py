@@ -48,10 +48,11 @@ from tunnelhunt.store.lake import LakeWriter
 
 #: Quarantined records kept in the report itself; all of them go to `on_quarantine` and the store.
 QUARANTINE_SAMPLE = 1000
-#: Units whose results arrive together are stored in one transaction, up to this many records or
-#: inputs: a transaction and its inserts cost milliseconds whatever their size, which dominated
-#: folders of small files.
-COMMIT_ROWS = 50_000
+#: Small units whose results arrive together are stored in one transaction, up to this many records
+#: or inputs: a transaction and its inserts cost milliseconds whatever their size, which dominated
+#: folders of small files. A unit this large is stored alone (its own cost is already amortised,
+#: and holding it back would only hold more memory).
+COMMIT_ROWS = 20_000
 COMMIT_INPUTS = 128
 _READ_ERRORS = READ_ERRORS
 
@@ -268,7 +269,8 @@ class _Run:
                     if result.error:
                         plan.failed = True
                 for table_name, parts in tables.items():
-                    self.store.append(table_name, pa.concat_tables(parts).combine_chunks())
+                    table = pa.concat_tables(parts)  # one chunk: DuckDB scans many small chunks slowly
+                    self.store.append(table_name, table.combine_chunks() if len(parts) > 1 else table)
                 if advances:
                     self.store.checkpoints.advance_many(advances)
                 crashpoint("ingest-before-commit")
@@ -408,8 +410,12 @@ def ingest(
     waiting: list[tuple[_Planned, UnitResult]] = []
     rows = 0
     for result in run_units(units, pool, mappings, inline=(readers, normalizer)):
+        records = sum(batch.records for batch in result.batches)
+        if records >= COMMIT_ROWS and waiting:
+            run.commit_many(waiting)
+            waiting, rows = [], 0
         waiting.append((plans[result.unit.index], result))
-        rows += sum(batch.records for batch in result.batches)
+        rows += records
         if rows >= COMMIT_ROWS or len(waiting) >= COMMIT_INPUTS:
             run.commit_many(waiting)
             waiting, rows = [], 0

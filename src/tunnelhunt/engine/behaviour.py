@@ -168,20 +168,21 @@ def run_behaviours(
 ) -> list[DetectionRun]:
     """Update the seen-state once from the window's lookups, then compute each analytic."""
     analytics = load_behaviours() if analytics is None else analytics
-    update = store_state.update(window)
-    runs = []
-    for analytic in analytics:
-        if analytic.analytic == "first_seen_on_host":
-            table = first_seen_on_host(update)
-        elif analytic.analytic == "first_seen_in_fleet":
-            table = first_seen_in_fleet(update)
-        elif analytic.analytic == "host_count":
-            table = host_count(store_state, window)
-        elif analytic.analytic == "agent_hash_pivot":
-            table = agent_hash_pivot(store_state.store, detection_runs, analytic.parameters, window)
-        else:
-            table = agent_lookup_correlation(store_state, detection_runs, analytic.parameters, window)
-        runs.append(DetectionRun(analytic, findings=table))
+    with store_state.lookups_read_once(window):
+        update = store_state.update(window)
+        runs = []
+        for analytic in analytics:
+            if analytic.analytic == "first_seen_on_host":
+                table = first_seen_on_host(update)
+            elif analytic.analytic == "first_seen_in_fleet":
+                table = first_seen_in_fleet(update)
+            elif analytic.analytic == "host_count":
+                table = host_count(store_state, window)
+            elif analytic.analytic == "agent_hash_pivot":
+                table = agent_hash_pivot(store_state.store, detection_runs, analytic.parameters, window)
+            else:
+                table = agent_lookup_correlation(store_state, detection_runs, analytic.parameters, window)
+            runs.append(DetectionRun(analytic, findings=table))
     return runs
 
 

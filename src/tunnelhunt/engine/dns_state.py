@@ -11,8 +11,11 @@ counted, so a new random tunnel URL under a zone the host already used is not ne
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 
+import duckdb
 import pyarrow as pa
 
 from tunnelhunt.cim import DNS
@@ -62,6 +65,9 @@ def window_sql(window: TimeWindow | None) -> str:
     return " AND ".join(conditions) or "TRUE"
 
 
+_LOOKUPS_TABLE = "_tunnel_lookups"
+
+
 class DnsSeenState:
     """Reads tunnel-service lookups from the store's DNS table and keeps first/last seen per host and fleet."""
 
@@ -79,6 +85,21 @@ class DnsSeenState:
                 "role": [g.role for g in groups],
             }
         )
+        #: The window whose lookups sit in `_LOOKUPS_TABLE` (see `lookups_read_once`), if any.
+        self._materialised: tuple[TimeWindow | None] | None = None
+
+    @contextmanager
+    def lookups_read_once(self, window: TimeWindow | None = None) -> Iterator[None]:
+        """Within this block, the window's lookups are read from the DNS table once, into a temporary
+        table that every `lookups_sql(window)` reads: each analytic used to scan the DNS table again."""
+        self.query(f"CREATE OR REPLACE TEMP TABLE {_LOOKUPS_TABLE} AS {self.lookups_sql(window)}")
+        self._materialised = (window,)
+        try:
+            yield
+        finally:
+            self._materialised = None
+            with suppress(duckdb.Error):  # an aborted transaction drops it anyway; keep the first error
+                self.store.con.execute(f"DROP TABLE IF EXISTS {_LOOKUPS_TABLE}")
 
     def lookups_sql(self, window: TimeWindow | None = None) -> str:
         """Every lookup of a tunnel-service name in the window: host (lower case), query, _time, service, zone, role.
@@ -88,6 +109,8 @@ class DnsSeenState:
 
         Needs the catalogue's groups registered as `_tunnel_groups` (see `_registered`).
         """
+        if self._materialised is not None and self._materialised[0] == window:
+            return f"SELECT host, query, _time, service, zone, role FROM {_LOOKUPS_TABLE}"
         return (
             f"SELECT lower(d.src) AS host, d.query, d._time, g.service, g.zone, g.role "
             f"FROM (SELECT src, query, _time, coalesce({self.catalogue.sql_group('query')}, "

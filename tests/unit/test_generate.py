@@ -93,8 +93,10 @@ def test_writes_exactly_the_requested_events(dataset: GeneratedDataset, truth: d
     assert dataset.path.name == "windows-sysmon.log" and dataset.truth_path.name == "truth.json"
     assert dataset.events == EVENTS == truth["events"] == data.count(b"\n")
     assert data.endswith(b"</Event>\n")
-    assert all(line.startswith(b"<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'>")
-               for line in data.splitlines())
+    assert all(
+        line.startswith(b"<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'>")
+        for line in data.splitlines()
+    )
     assert truth["seed"] == 11
 
 
@@ -140,20 +142,25 @@ def test_time_increases_inside_the_default_window(rows: list[dict[str, Any]], tr
 def test_truth_lists_exactly_what_the_detections_find(rows: list[dict[str, Any]], truth: dict[str, Any]) -> None:
     found_processes = [
         {
-            "dest": row["Computer"], "user": row["User"], "process": row["CommandLine"],
+            "dest": row["Computer"],
+            "user": row["User"],
+            "process": row["CommandLine"],
             "process_name": re.split(r"[\\/]", row["Image"])[-1],
             "parent_process_name": re.split(r"[\\/]", row["ParentImage"])[-1],
         }
-        for row in rows if row["EventID"] == 1 and process_hit(row["Image"], row["CommandLine"])
+        for row in rows
+        if row["EventID"] == 1 and process_hit(row["Image"], row["CommandLine"])
     ]
     found_dns = [
         {"src": row["Computer"], "query": row["QueryName"], "answers": dns_answers(row["QueryResults"])}
-        for row in rows if row["EventID"] == 22 and dns_hit(row["QueryName"])
+        for row in rows
+        if row["EventID"] == 22 and dns_hit(row["QueryName"])
     ]
     strip = [{key: value for key, value in entry.items() if key != "time"} for entry in truth["process_matches"]]
     assert found_processes == strip
-    assert found_dns == [{key: value for key, value in entry.items() if key != "time"}
-                         for entry in truth["dns_matches"]]
+    assert found_dns == [
+        {key: value for key, value in entry.items() if key != "time"} for entry in truth["dns_matches"]
+    ]
 
 
 def test_truth_times_are_the_events_times(rows: list[dict[str, Any]], truth: dict[str, Any]) -> None:
@@ -166,15 +173,24 @@ def test_planted_activity_is_varied(truth: dict[str, Any]) -> None:
     processes = truth["process_matches"]
     assert len({entry["dest"] for entry in processes}) >= 3
     assert len({entry["user"] for entry in processes}) >= 3
-    assert {entry["parent_process_name"].lower() for entry in processes} >= {"cmd.exe", "powershell.exe",
-                                                                             "explorer.exe"}
+    assert {entry["parent_process_name"].lower() for entry in processes} >= {
+        "cmd.exe",
+        "powershell.exe",
+        "explorer.exe",
+    }
     commands = {entry["process"] for entry in processes}
     assert {"NGROK.EXE HTTP 80", "ngrok.exe http 8080", "ngrok.exe tcp 3389"} <= commands
     assert any("config add-authtoken" in command for command in commands)
     assert any("start --all --config" in command for command in commands)
     queries = {entry["query"] for entry in truth["dns_matches"]}
-    assert {"tunnel.us.ngrok.com", "abcd-1-2-3-4.ngrok.io", "2.tcp.ngrok.io", "ngrok.us.tunnel.com",
-            "korgn.su.lennut.com", "Tunnel.EU.Ngrok.COM"} <= queries
+    assert {
+        "tunnel.us.ngrok.com",
+        "abcd-1-2-3-4.ngrok.io",
+        "2.tcp.ngrok.io",
+        "ngrok.us.tunnel.com",
+        "korgn.su.lennut.com",
+        "Tunnel.EU.Ngrok.COM",
+    } <= queries
     assert any(len(entry["answers"]) >= 3 for entry in truth["dns_matches"])  # CNAME plus two addresses
 
 
@@ -182,10 +198,20 @@ def test_near_misses_are_present_and_do_not_match(rows: list[dict[str, Any]], tr
     misses = truth["near_misses"]
     dns_values = {entry["value"] for entry in misses if entry["kind"] == "dns"}
     process_values = {entry["value"] for entry in misses if entry["kind"] == "process"}
-    assert dns_values >= {"ngrok.io.evil.com", "myngrok.io", "ngrok.io", "ngrok.com", "notngrok.com.example.net",
-                          "ngrok.tunnel.com"}
-    assert process_values >= {"ngrokker.exe http 80", "ngrok.exe version", "C:\\tools\\ngrok.exe.bak\\evil.exe tcp 22",
-                              "notepad.exe C:\\notes\\ngrok-start.txt"}
+    assert dns_values >= {
+        "ngrok.io.evil.com",
+        "myngrok.io",
+        "ngrok.io",
+        "ngrok.com",
+        "notngrok.com.example.net",
+        "ngrok.tunnel.com",
+    }
+    assert process_values >= {
+        "ngrokker.exe http 80",
+        "ngrok.exe version",
+        "C:\\tools\\ngrok.exe.bak\\evil.exe tcp 22",
+        "notepad.exe C:\\notes\\ngrok-start.txt",
+    }
     queries = {row["QueryName"] for row in rows if row["EventID"] == 22}
     commands = {row["CommandLine"]: row["Image"] for row in rows if row["EventID"] == 1}
     assert dns_values <= queries and process_values <= set(commands)
@@ -193,8 +219,9 @@ def test_near_misses_are_present_and_do_not_match(rows: list[dict[str, Any]], tr
     assert not any(process_hit(commands[value], value) for value in process_values)
 
 
-def test_quotes_and_ampersands_are_escaped_and_round_trip(dataset: GeneratedDataset, rows: list[dict[str, Any]],
-                                                          truth: dict[str, Any]) -> None:
+def test_quotes_and_ampersands_are_escaped_and_round_trip(
+    dataset: GeneratedDataset, rows: list[dict[str, Any]], truth: dict[str, Any]
+) -> None:
     tricky = next(entry["process"] for entry in truth["process_matches"] if "&" in entry["process"])
     assert '"' in tricky and "<" in tricky
     raw = dataset.path.read_bytes()

@@ -407,9 +407,17 @@ def ingest(
             units.extend(plan_units(index, plan.source, plan.reader, plan.start, final, unit_bytes))
         except OSError:
             units.append(WorkUnit(index, plan.source, plan.reader.format_name, plan.start, None, final))
+    with store.one_thread():
+        _store_results(run, plans, run_units(units, pool, mappings, inline=(readers, normalizer)))
+    run.report.seconds = time.monotonic() - run.began
+    return run.report
+
+
+def _store_results(run: _Run, plans: list[_Planned], results: Iterable[UnitResult]) -> None:
+    """Store results as they come: small ones together (`COMMIT_ROWS`, `COMMIT_INPUTS`), large ones alone."""
     waiting: list[tuple[_Planned, UnitResult]] = []
     rows = 0
-    for result in run_units(units, pool, mappings, inline=(readers, normalizer)):
+    for result in results:
         records = sum(batch.records for batch in result.batches)
         if records >= COMMIT_ROWS and waiting:
             run.commit_many(waiting)
@@ -420,8 +428,6 @@ def ingest(
             run.commit_many(waiting)
             waiting, rows = [], 0
     run.commit_many(waiting)
-    run.report.seconds = time.monotonic() - run.began
-    return run.report
 
 
 @dataclass

@@ -83,27 +83,94 @@ def _x(text: str) -> bytes:
 
 #: EventID → (Version, EventData field names in Sysmon's order).
 EVENT_FIELDS: dict[int, tuple[int, tuple[str, ...]]] = {
-    1: (5, (
-        "RuleName", "UtcTime", "ProcessGuid", "ProcessId", "Image", "FileVersion", "Description", "Product",
-        "Company", "OriginalFileName", "CommandLine", "CurrentDirectory", "User", "LogonGuid", "LogonId",
-        "TerminalSessionId", "IntegrityLevel", "Hashes", "ParentProcessGuid", "ParentProcessId",
-        "ParentImage", "ParentCommandLine", "ParentUser",
-    )),
-    3: (5, (
-        "RuleName", "UtcTime", "ProcessGuid", "ProcessId", "Image", "User", "Protocol", "Initiated",
-        "SourceIsIpv6", "SourceIp", "SourceHostname", "SourcePort", "SourcePortName", "DestinationIsIpv6",
-        "DestinationIp", "DestinationHostname", "DestinationPort", "DestinationPortName",
-    )),
+    1: (
+        5,
+        (
+            "RuleName",
+            "UtcTime",
+            "ProcessGuid",
+            "ProcessId",
+            "Image",
+            "FileVersion",
+            "Description",
+            "Product",
+            "Company",
+            "OriginalFileName",
+            "CommandLine",
+            "CurrentDirectory",
+            "User",
+            "LogonGuid",
+            "LogonId",
+            "TerminalSessionId",
+            "IntegrityLevel",
+            "Hashes",
+            "ParentProcessGuid",
+            "ParentProcessId",
+            "ParentImage",
+            "ParentCommandLine",
+            "ParentUser",
+        ),
+    ),
+    3: (
+        5,
+        (
+            "RuleName",
+            "UtcTime",
+            "ProcessGuid",
+            "ProcessId",
+            "Image",
+            "User",
+            "Protocol",
+            "Initiated",
+            "SourceIsIpv6",
+            "SourceIp",
+            "SourceHostname",
+            "SourcePort",
+            "SourcePortName",
+            "DestinationIsIpv6",
+            "DestinationIp",
+            "DestinationHostname",
+            "DestinationPort",
+            "DestinationPortName",
+        ),
+    ),
     5: (3, ("RuleName", "UtcTime", "ProcessGuid", "ProcessId", "Image", "User")),
-    7: (3, (
-        "RuleName", "UtcTime", "ProcessGuid", "ProcessId", "Image", "ImageLoaded", "FileVersion",
-        "Description", "Product", "Company", "OriginalFileName", "Hashes", "Signed", "Signature",
-        "SignatureStatus", "User",
-    )),
-    11: (2, ("RuleName", "UtcTime", "ProcessGuid", "ProcessId", "Image", "TargetFilename", "CreationUtcTime",
-             "User")),
-    22: (5, ("RuleName", "UtcTime", "ProcessGuid", "ProcessId", "QueryName", "QueryStatus", "QueryResults",
-             "Image", "User")),
+    7: (
+        3,
+        (
+            "RuleName",
+            "UtcTime",
+            "ProcessGuid",
+            "ProcessId",
+            "Image",
+            "ImageLoaded",
+            "FileVersion",
+            "Description",
+            "Product",
+            "Company",
+            "OriginalFileName",
+            "Hashes",
+            "Signed",
+            "Signature",
+            "SignatureStatus",
+            "User",
+        ),
+    ),
+    11: (2, ("RuleName", "UtcTime", "ProcessGuid", "ProcessId", "Image", "TargetFilename", "CreationUtcTime", "User")),
+    22: (
+        5,
+        (
+            "RuleName",
+            "UtcTime",
+            "ProcessGuid",
+            "ProcessId",
+            "QueryName",
+            "QueryStatus",
+            "QueryResults",
+            "Image",
+            "User",
+        ),
+    ),
 }
 
 
@@ -149,8 +216,11 @@ _ACCOUNTS: dict[str, tuple[str, str, str]] = {
     "erin": ("CORP\\erin", f"{_DOMAIN_SID}-1108", "user"),
     "frank": ("CORP\\frank", f"{_DOMAIN_SID}-1109", "admin"),
     "sql": ("CORP\\svc_sql", f"{_DOMAIN_SID}-1201", "service"),
-    "apppool": ("IIS APPPOOL\\DefaultAppPool", "S-1-5-82-3006700770-424185619-1745488364-794895919-4004696415",
-                "service"),
+    "apppool": (
+        "IIS APPPOOL\\DefaultAppPool",
+        "S-1-5-82-3006700770-424185619-1745488364-794895919-4004696415",
+        "service",
+    ),
     "system": ("NT AUTHORITY\\SYSTEM", "S-1-5-18", "system"),
     "local": ("NT AUTHORITY\\LOCAL SERVICE", "S-1-5-19", "system"),
     "network": ("NT AUTHORITY\\NETWORK SERVICE", "S-1-5-20", "system"),
@@ -178,68 +248,198 @@ _NO_VERSION = ("-", "-", "-", "-", "-")  # Go binaries such as ngrok carry no ve
 #: key → (path, FileVersion, Description, Product, Company, OriginalFileName); `{home}` is the user profile.
 _IMAGES: dict[str, tuple[str, ...]] = {
     "explorer": ("C:\\Windows\\explorer.exe", _WIN[0], "Windows Explorer", *_WIN[1:], "EXPLORER.EXE"),
-    "wininit": ("C:\\Windows\\System32\\wininit.exe", _WIN[0], "Windows Start-Up Application", *_WIN[1:],
-                "WinInit.exe"),
-    "services": ("C:\\Windows\\System32\\services.exe", _WIN[0], "Services and Controller app", *_WIN[1:],
-                 "services.exe"),
-    "svchost": ("C:\\Windows\\System32\\svchost.exe", _WIN[0], "Host Process for Windows Services", *_WIN[1:],
-                "svchost.exe"),
-    "msmpeng": (f"{_DEFENDER_DIR}\\MsMpEng.exe", "4.18.24090.11 (WinBuild.160101.0800)",
-                "Antimalware Service Executable", *_WIN[1:], "MsMpEng.exe"),
-    "mpcmdrun": (f"{_DEFENDER_DIR}\\MpCmdRun.exe", "4.18.24090.11 (WinBuild.160101.0800)",
-                 "Microsoft Malware Protection Command Line Utility", *_WIN[1:], "MpCmdRun.exe"),
-    "chrome": ("C:\\Program Files\\Google\\Chrome\\Application\\chrome.exe", "131.0.6778.86", "Google Chrome",
-               "Google Chrome", "Google LLC", "chrome.exe"),
-    "msedge": ("C:\\Program Files (x86)\\Microsoft\\Edge\\Application\\msedge.exe", "131.0.2903.70",
-               "Microsoft Edge", "Microsoft Edge", "Microsoft Corporation", "msedge.exe"),
-    "teams": (f"{_TEAMS_DIR}\\ms-teams.exe", "24295.605.3225.8804", "Microsoft Teams", "Microsoft Teams",
-              "Microsoft Corporation", "ms-teams.exe"),
-    "outlook": ("C:\\Program Files\\Microsoft Office\\root\\Office16\\OUTLOOK.EXE", "16.0.18129.20158",
-                "Microsoft Outlook", "Microsoft Outlook", "Microsoft Corporation", "Outlook.exe"),
-    "onedrive": ("{home}\\AppData\\Local\\Microsoft\\OneDrive\\OneDrive.exe", "24.211.1020.0001",
-                 "Microsoft OneDrive", "Microsoft OneDrive", "Microsoft Corporation", "OneDrive.exe"),
-    "powershell": ("C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe",
-                   "10.0.22621.3672 (WinBuild.160101.0800)", "Windows PowerShell", *_WIN[1:], "PowerShell.EXE"),
+    "wininit": (
+        "C:\\Windows\\System32\\wininit.exe",
+        _WIN[0],
+        "Windows Start-Up Application",
+        *_WIN[1:],
+        "WinInit.exe",
+    ),
+    "services": (
+        "C:\\Windows\\System32\\services.exe",
+        _WIN[0],
+        "Services and Controller app",
+        *_WIN[1:],
+        "services.exe",
+    ),
+    "svchost": (
+        "C:\\Windows\\System32\\svchost.exe",
+        _WIN[0],
+        "Host Process for Windows Services",
+        *_WIN[1:],
+        "svchost.exe",
+    ),
+    "msmpeng": (
+        f"{_DEFENDER_DIR}\\MsMpEng.exe",
+        "4.18.24090.11 (WinBuild.160101.0800)",
+        "Antimalware Service Executable",
+        *_WIN[1:],
+        "MsMpEng.exe",
+    ),
+    "mpcmdrun": (
+        f"{_DEFENDER_DIR}\\MpCmdRun.exe",
+        "4.18.24090.11 (WinBuild.160101.0800)",
+        "Microsoft Malware Protection Command Line Utility",
+        *_WIN[1:],
+        "MpCmdRun.exe",
+    ),
+    "chrome": (
+        "C:\\Program Files\\Google\\Chrome\\Application\\chrome.exe",
+        "131.0.6778.86",
+        "Google Chrome",
+        "Google Chrome",
+        "Google LLC",
+        "chrome.exe",
+    ),
+    "msedge": (
+        "C:\\Program Files (x86)\\Microsoft\\Edge\\Application\\msedge.exe",
+        "131.0.2903.70",
+        "Microsoft Edge",
+        "Microsoft Edge",
+        "Microsoft Corporation",
+        "msedge.exe",
+    ),
+    "teams": (
+        f"{_TEAMS_DIR}\\ms-teams.exe",
+        "24295.605.3225.8804",
+        "Microsoft Teams",
+        "Microsoft Teams",
+        "Microsoft Corporation",
+        "ms-teams.exe",
+    ),
+    "outlook": (
+        "C:\\Program Files\\Microsoft Office\\root\\Office16\\OUTLOOK.EXE",
+        "16.0.18129.20158",
+        "Microsoft Outlook",
+        "Microsoft Outlook",
+        "Microsoft Corporation",
+        "Outlook.exe",
+    ),
+    "onedrive": (
+        "{home}\\AppData\\Local\\Microsoft\\OneDrive\\OneDrive.exe",
+        "24.211.1020.0001",
+        "Microsoft OneDrive",
+        "Microsoft OneDrive",
+        "Microsoft Corporation",
+        "OneDrive.exe",
+    ),
+    "powershell": (
+        "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe",
+        "10.0.22621.3672 (WinBuild.160101.0800)",
+        "Windows PowerShell",
+        *_WIN[1:],
+        "PowerShell.EXE",
+    ),
     "cmd": ("C:\\Windows\\System32\\cmd.exe", _WIN[0], "Windows Command Processor", *_WIN[1:], "Cmd.Exe"),
     "conhost": ("C:\\Windows\\System32\\conhost.exe", _WIN[0], "Console Window Host", *_WIN[1:], "CONHOST.EXE"),
-    "git": ("C:\\Program Files\\Git\\cmd\\git.exe", "2.47.0.windows.2", "Git for Windows", "Git",
-            "The Git Development Community", "git.exe"),
-    "python": ("{home}\\AppData\\Local\\Programs\\Python\\Python312\\python.exe", "3.12.7", "Python",
-               "Python", "Python Software Foundation", "python.exe"),
-    "code": ("{home}\\AppData\\Local\\Programs\\Microsoft VS Code\\Code.exe", "1.95.3", "Visual Studio Code",
-             "Visual Studio Code", "Microsoft Corporation", "electron.exe"),
+    "git": (
+        "C:\\Program Files\\Git\\cmd\\git.exe",
+        "2.47.0.windows.2",
+        "Git for Windows",
+        "Git",
+        "The Git Development Community",
+        "git.exe",
+    ),
+    "python": (
+        "{home}\\AppData\\Local\\Programs\\Python\\Python312\\python.exe",
+        "3.12.7",
+        "Python",
+        "Python",
+        "Python Software Foundation",
+        "python.exe",
+    ),
+    "code": (
+        "{home}\\AppData\\Local\\Programs\\Microsoft VS Code\\Code.exe",
+        "1.95.3",
+        "Visual Studio Code",
+        "Visual Studio Code",
+        "Microsoft Corporation",
+        "electron.exe",
+    ),
     "notepad": ("C:\\Windows\\System32\\notepad.exe", _WIN[0], "Notepad", *_WIN[1:], "NOTEPAD.EXE"),
-    "taskhostw": ("C:\\Windows\\System32\\taskhostw.exe", _WIN[0], "Host Process for Windows Tasks", *_WIN[1:],
-                  "taskhostw.exe"),
-    "runtimebroker": ("C:\\Windows\\System32\\RuntimeBroker.exe", _WIN[0], "Runtime Broker", *_WIN[1:],
-                      "RuntimeBroker.exe"),
-    "searchprotocolhost": ("C:\\Windows\\System32\\SearchProtocolHost.exe", _WIN[0],
-                           "Microsoft Windows Search Protocol Host", *_WIN[1:], "SearchProtocolHost.exe"),
-    "wmiprvse": ("C:\\Windows\\System32\\wbem\\WmiPrvSE.exe", _WIN[0], "WMI Provider Host", *_WIN[1:],
-                 "Wmiprvse.exe"),
+    "taskhostw": (
+        "C:\\Windows\\System32\\taskhostw.exe",
+        _WIN[0],
+        "Host Process for Windows Tasks",
+        *_WIN[1:],
+        "taskhostw.exe",
+    ),
+    "runtimebroker": (
+        "C:\\Windows\\System32\\RuntimeBroker.exe",
+        _WIN[0],
+        "Runtime Broker",
+        *_WIN[1:],
+        "RuntimeBroker.exe",
+    ),
+    "searchprotocolhost": (
+        "C:\\Windows\\System32\\SearchProtocolHost.exe",
+        _WIN[0],
+        "Microsoft Windows Search Protocol Host",
+        *_WIN[1:],
+        "SearchProtocolHost.exe",
+    ),
+    "wmiprvse": ("C:\\Windows\\System32\\wbem\\WmiPrvSE.exe", _WIN[0], "WMI Provider Host", *_WIN[1:], "Wmiprvse.exe"),
     "mstsc": ("C:\\Windows\\System32\\mstsc.exe", _WIN[0], "Remote Desktop Connection", *_WIN[1:], "mstsc.exe"),
-    "sqlservr": ("C:\\Program Files\\Microsoft SQL Server\\MSSQL16.MSSQLSERVER\\MSSQL\\Binn\\sqlservr.exe",
-                 "2022.0160.4145.04 ((SQL22_RTM_QFE-CU).240906-1822)", "SQL Server Windows NT - 64 Bit",
-                 "Microsoft SQL Server", "Microsoft Corporation", "sqlservr.exe"),
-    "sqlcmd": ("C:\\Program Files\\Microsoft SQL Server\\Client SDK\\ODBC\\170\\Tools\\Binn\\SQLCMD.EXE",
-               "2019.0170.0018.01", "T-SQL execution command line utility", "Microsoft SQL Server",
-               "Microsoft Corporation", "sqlcmd.exe"),
+    "sqlservr": (
+        "C:\\Program Files\\Microsoft SQL Server\\MSSQL16.MSSQLSERVER\\MSSQL\\Binn\\sqlservr.exe",
+        "2022.0160.4145.04 ((SQL22_RTM_QFE-CU).240906-1822)",
+        "SQL Server Windows NT - 64 Bit",
+        "Microsoft SQL Server",
+        "Microsoft Corporation",
+        "sqlservr.exe",
+    ),
+    "sqlcmd": (
+        "C:\\Program Files\\Microsoft SQL Server\\Client SDK\\ODBC\\170\\Tools\\Binn\\SQLCMD.EXE",
+        "2019.0170.0018.01",
+        "T-SQL execution command line utility",
+        "Microsoft SQL Server",
+        "Microsoft Corporation",
+        "sqlcmd.exe",
+    ),
     "w3wp": ("C:\\Windows\\System32\\inetsrv\\w3wp.exe", _WIN[0], "IIS Worker Process", *_WIN[1:], "w3wp.exe"),
-    "csc": ("C:\\Windows\\Microsoft.NET\\Framework64\\v4.0.30319\\csc.exe", "4.8.9037.0 built by: NET481REL1",
-            "Visual C# Command Line Compiler", "Microsoft® .NET Framework", "Microsoft Corporation", "csc.exe"),
-    "robocopy": ("C:\\Windows\\System32\\Robocopy.exe", _WIN[0], "Microsoft® Robust File Copy for Windows",
-                 *_WIN[1:], "robocopy.exe"),
-    "ssh": ("C:\\Windows\\System32\\OpenSSH\\ssh.exe", "9.5.4.1", "OpenSSH SSH client", "OpenSSH for Windows",
-            "Microsoft Corporation", "ssh.exe"),
+    "csc": (
+        "C:\\Windows\\Microsoft.NET\\Framework64\\v4.0.30319\\csc.exe",
+        "4.8.9037.0 built by: NET481REL1",
+        "Visual C# Command Line Compiler",
+        "Microsoft® .NET Framework",
+        "Microsoft Corporation",
+        "csc.exe",
+    ),
+    "robocopy": (
+        "C:\\Windows\\System32\\Robocopy.exe",
+        _WIN[0],
+        "Microsoft® Robust File Copy for Windows",
+        *_WIN[1:],
+        "robocopy.exe",
+    ),
+    "ssh": (
+        "C:\\Windows\\System32\\OpenSSH\\ssh.exe",
+        "9.5.4.1",
+        "OpenSSH SSH client",
+        "OpenSSH for Windows",
+        "Microsoft Corporation",
+        "ssh.exe",
+    ),
     "nslookup": ("C:\\Windows\\System32\\nslookup.exe", _WIN[0], "nslookup", *_WIN[1:], "nslookup.exe"),
-    "curl": ("C:\\Windows\\System32\\curl.exe", "8.9.1.0", "The curl executable", "The curl executable",
-             "curl, https://curl.se/", "curl.exe"),
+    "curl": (
+        "C:\\Windows\\System32\\curl.exe",
+        "8.9.1.0",
+        "The curl executable",
+        "The curl executable",
+        "curl, https://curl.se/",
+        "curl.exe",
+    ),
     "netsh": ("C:\\Windows\\System32\\netsh.exe", _WIN[0], "Network Command Shell", *_WIN[1:], "netsh.exe"),
-    "netstat": ("C:\\Windows\\System32\\NETSTAT.EXE", _WIN[0], "TCP/IP Netstat Command", *_WIN[1:],
-                "netstat.exe"),
+    "netstat": ("C:\\Windows\\System32\\NETSTAT.EXE", _WIN[0], "TCP/IP Netstat Command", *_WIN[1:], "netstat.exe"),
     "reg": ("C:\\Windows\\System32\\reg.exe", _WIN[0], "Registry Console Tool", *_WIN[1:], "reg.exe"),
-    "node": ("C:\\Program Files\\nodejs\\node.exe", "20.18.0", "Node.js JavaScript Runtime", "Node.js", "Node.js",
-             "node.exe"),
+    "node": (
+        "C:\\Program Files\\nodejs\\node.exe",
+        "20.18.0",
+        "Node.js JavaScript Runtime",
+        "Node.js",
+        "Node.js",
+        "node.exe",
+    ),
 }
 
 #: name → (QueryResults as Sysmon writes them, "" for NXDOMAIN; destination port for connections)
@@ -248,8 +448,11 @@ _DOMAINS: dict[str, tuple[str, int]] = {
     "accounts.google.com": ("::ffff:142.250.186.45;", 443),
     "clients2.google.com": ("type:  5 clients.l.google.com;::ffff:142.250.186.46;", 443),
     "update.googleapis.com": ("::ffff:142.250.185.99;", 443),
-    "www.bing.com": ("type:  5 www-www.bing.com.trafficmanager.net;type:  5 www.bing.com.edgekey.net;"
-                     "type:  5 e86303.dscx.akamaiedge.net;::ffff:23.45.179.18;::ffff:23.45.179.41;", 443),
+    "www.bing.com": (
+        "type:  5 www-www.bing.com.trafficmanager.net;type:  5 www.bing.com.edgekey.net;"
+        "type:  5 e86303.dscx.akamaiedge.net;::ffff:23.45.179.18;::ffff:23.45.179.41;",
+        443,
+    ),
     "www.example.com": ("::ffff:93.184.216.34;", 443),
     "en.wikipedia.org": ("type:  5 dyna.wikimedia.org;::ffff:185.15.59.224;", 443),
     "github.com": ("::ffff:140.82.121.4;", 443),
@@ -258,26 +461,33 @@ _DOMAINS: dict[str, tuple[str, int]] = {
     "files.pythonhosted.org": ("type:  5 dualstack.r.ssl.global.fastly.net;::ffff:151.101.1.63;", 443),
     "registry.npmjs.org": ("::ffff:104.16.3.35;::ffff:104.16.2.35;", 443),
     "update.code.visualstudio.com": ("type:  5 vscode-update.azurewebsites.net;::ffff:13.107.246.45;", 443),
-    "login.microsoftonline.com": ("type:  5 login.mso.msidentity.com;type:  5 ak.privatelink.msidentity.com;"
-                                  "::ffff:20.190.160.20;::ffff:40.126.32.68;", 443),
-    "outlook.office365.com": ("type:  5 outlook.ha.office365.com;type:  5 outlook.ms-acdc.office.com;"
-                              "::ffff:52.97.201.226;::ffff:52.97.146.194;", 443),
-    "teams.microsoft.com": ("type:  5 teams.office.com;type:  5 s-0005.s-msedge.net;::ffff:52.113.194.132;",
-                            443),
+    "login.microsoftonline.com": (
+        "type:  5 login.mso.msidentity.com;type:  5 ak.privatelink.msidentity.com;"
+        "::ffff:20.190.160.20;::ffff:40.126.32.68;",
+        443,
+    ),
+    "outlook.office365.com": (
+        "type:  5 outlook.ha.office365.com;type:  5 outlook.ms-acdc.office.com;"
+        "::ffff:52.97.201.226;::ffff:52.97.146.194;",
+        443,
+    ),
+    "teams.microsoft.com": ("type:  5 teams.office.com;type:  5 s-0005.s-msedge.net;::ffff:52.113.194.132;", 443),
     "graph.microsoft.com": ("type:  5 ags.privatelink.msidentity.com;::ffff:20.190.151.70;", 443),
-    "corp.sharepoint.com": ("type:  5 2203-ipv4e.clump.dprodmgd104.aa-rt.sharepoint.com;::ffff:52.104.16.1;",
-                            443),
+    "corp.sharepoint.com": ("type:  5 2203-ipv4e.clump.dprodmgd104.aa-rt.sharepoint.com;::ffff:52.104.16.1;", 443),
     "edge.microsoft.com": ("type:  5 edge-microsoft-com.dual-a-0036.a-msedge.net;::ffff:13.107.21.239;", 443),
     "ntp.msn.com": ("type:  5 assets.msn.com.edgekey.net;::ffff:23.55.161.41;", 443),
     "ctldl.windowsupdate.com": ("type:  5 wu-bg-shim.trafficmanager.net;::ffff:199.232.214.172;", 80),
-    "settings-win.data.microsoft.com": ("type:  5 atm-settingsfe-prod-geo.trafficmanager.net;"
-                                        "::ffff:51.104.15.252;", 443),
-    "v10.events.data.microsoft.com": ("type:  5 global.asimov.events.data.trafficmanager.net;"
-                                      "::ffff:20.42.65.92;", 443),
+    "settings-win.data.microsoft.com": (
+        "type:  5 atm-settingsfe-prod-geo.trafficmanager.net;::ffff:51.104.15.252;",
+        443,
+    ),
+    "v10.events.data.microsoft.com": ("type:  5 global.asimov.events.data.trafficmanager.net;::ffff:20.42.65.92;", 443),
     "time.windows.com": ("type:  5 twc.trafficmanager.net;::ffff:168.61.215.74;", 123),
     "wdcp.microsoft.com": ("type:  5 wdcp.microsoft.akadns.net;::ffff:20.10.31.115;", 443),
-    "definitionupdates.microsoft.com": ("type:  5 definitionupdates.microsoft.com.edgesuite.net;"
-                                        "::ffff:23.50.131.201;", 443),
+    "definitionupdates.microsoft.com": (
+        "type:  5 definitionupdates.microsoft.com.edgesuite.net;::ffff:23.50.131.201;",
+        443,
+    ),
     "go.microsoft.com": ("type:  5 go.microsoft.com.edgekey.net;::ffff:23.218.218.138;", 443),
     "wpad.corp.example.com": ("", 80),
     "isatap.corp.example.com": ("", 80),
@@ -286,23 +496,61 @@ _DOMAINS: dict[str, tuple[str, int]] = {
     "srv-db-01.corp.example.com": ("::ffff:10.20.10.21;", 1433),
     "intranet.corp.example.com": ("type:  5 srv-web-01.corp.example.com;::ffff:10.20.10.31;", 443),
 }
-_PORT_NAMES = {80: "http", 123: "ntp", 389: "ldap", 443: "https", 445: "microsoft-ds", 1433: "ms-sql-s",
-               3389: "ms-wbt-server"}
+_PORT_NAMES = {
+    80: "http",
+    123: "ntp",
+    389: "ldap",
+    443: "https",
+    445: "microsoft-ds",
+    1433: "ms-sql-s",
+    3389: "ms-wbt-server",
+}
 
 _DOMAIN_GROUPS: dict[str, tuple[str, ...]] = {
-    "browse": ("www.google.com", "accounts.google.com", "www.bing.com", "www.example.com", "en.wikipedia.org",
-               "github.com", "intranet.corp.example.com", "corp.sharepoint.com", "login.microsoftonline.com"),
+    "browse": (
+        "www.google.com",
+        "accounts.google.com",
+        "www.bing.com",
+        "www.example.com",
+        "en.wikipedia.org",
+        "github.com",
+        "intranet.corp.example.com",
+        "corp.sharepoint.com",
+        "login.microsoftonline.com",
+    ),
     "chrome": ("clients2.google.com", "update.googleapis.com"),
     "edge": ("edge.microsoft.com", "ntp.msn.com", "www.bing.com"),
-    "office": ("login.microsoftonline.com", "outlook.office365.com", "teams.microsoft.com",
-               "graph.microsoft.com", "corp.sharepoint.com"),
-    "dev": ("github.com", "api.github.com", "pypi.org", "files.pythonhosted.org", "registry.npmjs.org",
-            "update.code.visualstudio.com"),
-    "windows": ("ctldl.windowsupdate.com", "settings-win.data.microsoft.com", "v10.events.data.microsoft.com",
-                "time.windows.com", "wpad.corp.example.com", "isatap.corp.example.com", "dc01.corp.example.com"),
+    "office": (
+        "login.microsoftonline.com",
+        "outlook.office365.com",
+        "teams.microsoft.com",
+        "graph.microsoft.com",
+        "corp.sharepoint.com",
+    ),
+    "dev": (
+        "github.com",
+        "api.github.com",
+        "pypi.org",
+        "files.pythonhosted.org",
+        "registry.npmjs.org",
+        "update.code.visualstudio.com",
+    ),
+    "windows": (
+        "ctldl.windowsupdate.com",
+        "settings-win.data.microsoft.com",
+        "v10.events.data.microsoft.com",
+        "time.windows.com",
+        "wpad.corp.example.com",
+        "isatap.corp.example.com",
+        "dc01.corp.example.com",
+    ),
     "defender": ("wdcp.microsoft.com", "definitionupdates.microsoft.com", "go.microsoft.com"),
-    "internal": ("dc01.corp.example.com", "srv-file-01.corp.example.com", "srv-db-01.corp.example.com",
-                 "wpad.corp.example.com"),
+    "internal": (
+        "dc01.corp.example.com",
+        "srv-file-01.corp.example.com",
+        "srv-db-01.corp.example.com",
+        "wpad.corp.example.com",
+    ),
 }
 
 #: (path, FileVersion, Description, OriginalFileName) of DLLs seen in image-load events.
@@ -347,159 +595,408 @@ _PROFILES: tuple[_Profile, ...] = (
     # processes running since before the window: parents and subjects, never spawned
     _Profile("wininit", "system", _ALL, (), ("wininit.exe",), 0, "System"),
     _Profile("services", "system", _ALL, ("wininit",), ("C:\\Windows\\system32\\services.exe",), 0, "System"),
-    _Profile("msmpeng", "system", _ALL, ("services",), (f'"{_DEFENDER_DIR}\\MsMpEng.exe"',), 0, "System",
-             ("defender",), ("C:\\ProgramData\\Microsoft\\Windows Defender\\Scans\\History\\Service\\*.log",)),
-    _Profile("explorer", "user", _ALL, (), ("C:\\Windows\\Explorer.EXE",), 0, "Medium", (),
-             ("{home}\\AppData\\Roaming\\Microsoft\\Windows\\Recent\\*.lnk",)),
-    _Profile("sqlservr", "sql", frozenset({"db"}), ("services",),
-             ('"C:\\Program Files\\Microsoft SQL Server\\MSSQL16.MSSQLSERVER\\MSSQL\\Binn\\sqlservr.exe"'
-              " -sMSSQLSERVER",), 0, "High", ("internal",), ("D:\\MSSQL\\Log\\log_*.trc",)),
-    _Profile("w3wp", "apppool", frozenset({"web"}), ("svchost",),
-             ('c:\\windows\\system32\\inetsrv\\w3wp.exe -ap "DefaultAppPool" -v "v4.0" -l "webengine4.dll" '
-              '-a \\\\.\\pipe\\iisipm5b8e1d3c-7a41-4c1e-9d3e-2f6a0c9b4e71 -h '
-              '"C:\\inetpub\\temp\\apppools\\DefaultAppPool\\DefaultAppPool.config" -w "" -m 0 -t 20',),
-             0, "High", ("internal",), ("C:\\inetpub\\logs\\LogFiles\\W3SVC1\\u_ex*.log",)),
+    _Profile(
+        "msmpeng",
+        "system",
+        _ALL,
+        ("services",),
+        (f'"{_DEFENDER_DIR}\\MsMpEng.exe"',),
+        0,
+        "System",
+        ("defender",),
+        ("C:\\ProgramData\\Microsoft\\Windows Defender\\Scans\\History\\Service\\*.log",),
+    ),
+    _Profile(
+        "explorer",
+        "user",
+        _ALL,
+        (),
+        ("C:\\Windows\\Explorer.EXE",),
+        0,
+        "Medium",
+        (),
+        ("{home}\\AppData\\Roaming\\Microsoft\\Windows\\Recent\\*.lnk",),
+    ),
+    _Profile(
+        "sqlservr",
+        "sql",
+        frozenset({"db"}),
+        ("services",),
+        ('"C:\\Program Files\\Microsoft SQL Server\\MSSQL16.MSSQLSERVER\\MSSQL\\Binn\\sqlservr.exe" -sMSSQLSERVER',),
+        0,
+        "High",
+        ("internal",),
+        ("D:\\MSSQL\\Log\\log_*.trc",),
+    ),
+    _Profile(
+        "w3wp",
+        "apppool",
+        frozenset({"web"}),
+        ("svchost",),
+        (
+            'c:\\windows\\system32\\inetsrv\\w3wp.exe -ap "DefaultAppPool" -v "v4.0" -l "webengine4.dll" '
+            "-a \\\\.\\pipe\\iisipm5b8e1d3c-7a41-4c1e-9d3e-2f6a0c9b4e71 -h "
+            '"C:\\inetpub\\temp\\apppools\\DefaultAppPool\\DefaultAppPool.config" -w "" -m 0 -t 20',
+        ),
+        0,
+        "High",
+        ("internal",),
+        ("C:\\inetpub\\logs\\LogFiles\\W3SVC1\\u_ex*.log",),
+    ),
     # spawned during the window
-    _Profile("svchost", "system", _ALL, ("services",), (
-        "C:\\Windows\\system32\\svchost.exe -k netsvcs -p -s Schedule",
-        "C:\\Windows\\system32\\svchost.exe -k netsvcs -p -s gpsvc",
-        "C:\\Windows\\System32\\svchost.exe -k wsappx -p -s AppXSvc",
-        "C:\\Windows\\system32\\svchost.exe -k LocalSystemNetworkRestricted -p -s SysMain",
-        "C:\\Windows\\system32\\svchost.exe -k netsvcs -p -s wuauserv",
-    ), 6, "System", ("windows",), ("C:\\Windows\\Prefetch\\SVCHOST.EXE-*.pf", "C:\\Windows\\Temp\\*.tmp")),
-    _Profile("svchost", "local", _ALL, ("services",), (
-        "C:\\Windows\\system32\\svchost.exe -k LocalServiceNetworkRestricted -p -s lmhosts",
-        "C:\\Windows\\system32\\svchost.exe -k LocalService -p -s BthAvctpSvc",
-    ), 2, "System", ("windows",)),
-    _Profile("svchost", "network", _ALL, ("services",), (
-        "C:\\Windows\\System32\\svchost.exe -k NetworkService -p -s DoSvc",
-        "C:\\Windows\\system32\\svchost.exe -k NetworkService -p -s CryptSvc",
-    ), 2, "System", ("windows",)),
-    _Profile("wmiprvse", "network", _ALL, ("svchost",), (
-        "C:\\Windows\\system32\\wbem\\wmiprvse.exe -secured -Embedding",
-        "C:\\Windows\\system32\\wbem\\wmiprvse.exe -Embedding",
-    ), 2, "System"),
-    _Profile("mpcmdrun", "system", _ALL, ("msmpeng", "svchost"), (
-        f'"{_DEFENDER_DIR}\\MpCmdRun.exe" SignatureUpdate -ScheduleJob -RestrictPrivileges -Reinvoke',
-        f'"{_DEFENDER_DIR}\\MpCmdRun.exe" -wdenable',
-    ), 1, "System", ("defender",)),
-    _Profile("searchprotocolhost", "system", _WKS, ("svchost",), (
-        '"C:\\Windows\\system32\\SearchProtocolHost.exe" Global\\UsGthrFltPipeMssGthrPipe5_ '
-        'Global\\UsGthrCtrlFltPipeMssGthrPipe5 1 -2147483646 "Software\\Microsoft\\Windows Search" '
-        '"Mozilla/4.0 (compatible; MSIE 6.0; Windows NT; MS Search 4.0 Robot)" '
-        '"C:\\ProgramData\\Microsoft\\Search\\Data\\Temp\\usgthrsvc" "DownLevelDaemon"',
-    ), 2, "System"),
-    _Profile("powershell", "system", _ALL, ("svchost", "wmiprvse"), (
-        "powershell.exe -ExecutionPolicy Restricted -Command \"Write-Host 'Final result: 1';\"",
-        '"C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe" -NoProfile -NonInteractive '
-        '-ExecutionPolicy Bypass -File "C:\\Program Files (x86)\\Microsoft Intune Management Extension'
-        '\\Policies\\Scripts\\3f1c0a9e_8a2e.ps1"',
-    ), 1, "System", ("office",), ("C:\\Windows\\Temp\\__PSScriptPolicyTest_*.ps1",)),
-    _Profile("taskhostw", "user", _ALL, ("svchost",), (
-        "taskhostw.exe {222A245B-E637-4AE9-A93F-A59CA119A75E}",
-        "taskhostw.exe -RegisterDevice -ProtectionStateChanged -FreeNetworkOnly",
-    ), 2),
-    _Profile("runtimebroker", "user", _ALL, ("svchost",), ("C:\\Windows\\System32\\RuntimeBroker.exe -Embedding",),
-             3),
-    _Profile("conhost", "user", _ALL, ("cmd", "powershell"), (
-        "\\??\\C:\\Windows\\system32\\conhost.exe 0xffffffff -ForceV1",
-    ), 3),
-    _Profile("chrome", "user", _WKS, ("explorer", "chrome"), (
-        _CHROME,
-        f"{_CHROME} --type=renderer --lang=en-US --renderer-client-id=12 {_FIELD_TRIAL} "
-        "--time-ticks-at-unix-epoch=-1732089600000000 --launch-time-ticks=4815162342 "
-        "--mojo-platform-channel-handle=3412 /prefetch:1",
-        f"{_CHROME} --type=utility --utility-sub-type=network.mojom.NetworkService --lang=en-US "
-        f"--service-sandbox-type=none {_FIELD_TRIAL} --mojo-platform-channel-handle=2112 /prefetch:11",
-        f"{_CHROME} --type=gpu-process --gpu-preferences=UAAAAAAAAADgAAAYAAAAAAAAAAAAAAAAAABgAAAAAAAwAAAAAAAAAAAA "
-        f"{_FIELD_TRIAL} --mojo-platform-channel-handle=1904 /prefetch:2",
-        f"{_CHROME} --single-argument https://intranet.corp.example.com/wiki/index.php?title=Onboarding&action=view",
-    ), 9, "Medium", ("browse", "chrome"), (
-        "{home}\\AppData\\Local\\Google\\Chrome\\User Data\\Default\\Cache\\Cache_Data\\f_*",
-        "{home}\\Downloads\\report-*.pdf",
-    )),
-    _Profile("msedge", "user", _WKS, ("explorer", "msedge"), (
-        f"{_EDGE} --profile-directory=Default",
-        f"{_EDGE} --type=renderer --lang=en-US --js-flags=--ms-user-locale= --renderer-client-id=9 "
-        "--mojo-platform-channel-handle=4120 /prefetch:1",
-        f"{_EDGE} --single-argument https://corp.sharepoint.com/sites/IT/Shared%20Documents/Forms/AllItems.aspx"
-        "?id=%2Fsites%2FIT&view=0",
-    ), 6, "Medium", ("browse", "edge"), (
-        "{home}\\AppData\\Local\\Microsoft\\Edge\\User Data\\Default\\Cache\\Cache_Data\\f_*",
-    )),
-    _Profile("teams", "user", _WKS, ("explorer", "teams"), (
-        f'"{_TEAMS_DIR}\\ms-teams.exe" msteams:system-initiated',
-        f'"{_TEAMS_DIR}\\ms-teams.exe" --type=renderer --lang=en-US --mojo-platform-channel-handle=5212 /prefetch:1',
-    ), 3, "Medium", ("office",), (
-        "{home}\\AppData\\Local\\Packages\\MSTeams_8wekyb3d8bbwe\\LocalCache\\Microsoft\\MSTeams\\Logs\\"
-        "MSTeams_*.log",
-    )),
-    _Profile("outlook", "user", _WKS, ("explorer",), (
-        '"C:\\Program Files\\Microsoft Office\\Root\\Office16\\OUTLOOK.EXE" /recycle',
-        '"C:\\Program Files\\Microsoft Office\\Root\\Office16\\OUTLOOK.EXE" /eml '
-        '"{home}\\Downloads\\Invoice Q3 & Q4 <final>.eml"',
-    ), 1, "Medium", ("office",), (
-        "{home}\\AppData\\Local\\Microsoft\\Windows\\INetCache\\Content.Outlook\\Q7XK2M1P\\Attachment_*.pdf",
-    )),
-    _Profile("onedrive", "user", _WKS, ("explorer",), (
-        '"{home}\\AppData\\Local\\Microsoft\\OneDrive\\OneDrive.exe" /background',
-    ), 1, "Medium", ("office",), ("{home}\\OneDrive - Corp\\Documents\\~$*.docx",)),
-    _Profile("powershell", "user", _ALL, ("explorer", "cmd", "code"), (
-        '"C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe"',
-        'powershell.exe -NoProfile -Command "Get-ChildItem -Path {home}\\Documents -Recurse -Filter *.docx '
-        '| Measure-Object"',
-        "powershell.exe -NoLogo -Command \"Get-Content C:\\logs\\app.log -Tail 50 | Select-String 'ERROR' "
-        '> {home}\\errors.txt"',
-        "powershell.exe -ExecutionPolicy Bypass -File {home}\\scripts\\backup-profile.ps1",
-    ), 3, "Medium", ("dev", "internal"), ("{home}\\AppData\\Local\\Temp\\__PSScriptPolicyTest_*.ps1",)),
-    _Profile("cmd", "user", _ALL, ("explorer", "code", "powershell"), (
-        '"C:\\Windows\\system32\\cmd.exe"',
-        'C:\\Windows\\system32\\cmd.exe /c "dir /s /b {home}\\Documents\\*.xlsx & echo done"',
-        "cmd.exe /c git status && git pull --rebase",
-        'C:\\Windows\\system32\\cmd.exe /d /s /c "npm.cmd run build > build.log 2>&1"',
-    ), 4, "Medium", (), ("{home}\\AppData\\Local\\Temp\\*.tmp",)),
-    _Profile("git", "user", _WKS, ("cmd", "powershell", "code"), (
-        "git.exe fetch --prune origin",
-        '"C:\\Program Files\\Git\\cmd\\git.exe" status --porcelain',
-        'git log --pretty=format:"%h %an <%ae> %s" -n 20',
-        'git.exe commit -m "Fix parser: handle <empty> & quoted values"',
-    ), 3, "Medium", ("dev",), ("{home}\\source\\repos\\app\\.git\\objects\\pack\\tmp_pack_*",)),
-    _Profile("python", "user", _WKS, ("cmd", "powershell", "code"), (
-        "python.exe -m pip install --upgrade requests",
-        '"{home}\\AppData\\Local\\Programs\\Python\\Python312\\python.exe" manage.py runserver 127.0.0.1:8000',
-        'python.exe -c "import sys; print(sys.version_info >= (3, 11))"',
-        "python.exe -m pytest -q tests",
-    ), 2, "Medium", ("dev",), ("{home}\\source\\repos\\app\\__pycache__\\module_*.cpython-312.pyc",)),
-    _Profile("code", "user", _WKS, ("explorer",), (
-        '"{home}\\AppData\\Local\\Programs\\Microsoft VS Code\\Code.exe"',
-        '"{home}\\AppData\\Local\\Programs\\Microsoft VS Code\\Code.exe" --type=utility '
-        "--utility-sub-type=node.mojom.NodeService --lang=en-US --service-sandbox-type=none "
-        "--dns-result-order=ipv4first --inspect-port=0 --mojo-platform-channel-handle=5540 /prefetch:14",
-    ), 2, "Medium", ("dev",), ("{home}\\AppData\\Roaming\\Code\\logs\\*\\main.log",)),
-    _Profile("notepad", "user", _ALL, ("explorer",), (
-        '"C:\\Windows\\system32\\NOTEPAD.EXE" {home}\\Documents\\todo.txt',
-        'notepad.exe "{home}\\Desktop\\meeting notes.txt"',
-    ), 1),
-    _Profile("mstsc", "user", _WKS, ("explorer",), (
-        '"C:\\Windows\\system32\\mstsc.exe" /v:srv-file-01.corp.example.com',
-        "mstsc.exe /v:srv-db-01.corp.example.com /admin",
-    ), 1, "Medium", ("internal",)),
-    _Profile("sqlcmd", "sql", frozenset({"db"}), ("sqlservr",), (
-        "sqlcmd.exe -S localhost -E -Q \"BACKUP DATABASE [Sales] TO DISK = N'D:\\Backup\\Sales.bak' "
-        'WITH COMPRESSION"',
-        "SQLCMD.EXE -S . -E -i C:\\Maintenance\\reindex.sql -o C:\\Maintenance\\reindex.log",
-    ), 3, "High", ("internal",), ("D:\\Backup\\Sales_*.bak",)),
-    _Profile("csc", "apppool", frozenset({"web"}), ("w3wp",), (
-        '"C:\\Windows\\Microsoft.NET\\Framework64\\v4.0.30319\\csc.exe" /noconfig /fullpaths '
-        '@"C:\\Windows\\Microsoft.NET\\Framework64\\v4.0.30319\\Temporary ASP.NET Files\\root\\2f9c1d7e'
-        '\\5b0a3c21\\x4kz2mqp.cmdline"',
-    ), 3, "High", (), (
-        "C:\\Windows\\Microsoft.NET\\Framework64\\v4.0.30319\\Temporary ASP.NET Files\\root\\2f9c1d7e\\5b0a3c21"
-        "\\App_Web_*.dll",
-    )),
-    _Profile("robocopy", "system", frozenset({"file"}), ("svchost",), (
-        "robocopy.exe D:\\Shares\\Finance \\\\backup01\\finance$ /MIR /R:2 /W:5 /LOG+:C:\\Logs\\robocopy.log",
-    ), 3, "System", ("internal",), ("D:\\Shares\\Finance\\Reports\\*.xlsx",)),
+    _Profile(
+        "svchost",
+        "system",
+        _ALL,
+        ("services",),
+        (
+            "C:\\Windows\\system32\\svchost.exe -k netsvcs -p -s Schedule",
+            "C:\\Windows\\system32\\svchost.exe -k netsvcs -p -s gpsvc",
+            "C:\\Windows\\System32\\svchost.exe -k wsappx -p -s AppXSvc",
+            "C:\\Windows\\system32\\svchost.exe -k LocalSystemNetworkRestricted -p -s SysMain",
+            "C:\\Windows\\system32\\svchost.exe -k netsvcs -p -s wuauserv",
+        ),
+        6,
+        "System",
+        ("windows",),
+        ("C:\\Windows\\Prefetch\\SVCHOST.EXE-*.pf", "C:\\Windows\\Temp\\*.tmp"),
+    ),
+    _Profile(
+        "svchost",
+        "local",
+        _ALL,
+        ("services",),
+        (
+            "C:\\Windows\\system32\\svchost.exe -k LocalServiceNetworkRestricted -p -s lmhosts",
+            "C:\\Windows\\system32\\svchost.exe -k LocalService -p -s BthAvctpSvc",
+        ),
+        2,
+        "System",
+        ("windows",),
+    ),
+    _Profile(
+        "svchost",
+        "network",
+        _ALL,
+        ("services",),
+        (
+            "C:\\Windows\\System32\\svchost.exe -k NetworkService -p -s DoSvc",
+            "C:\\Windows\\system32\\svchost.exe -k NetworkService -p -s CryptSvc",
+        ),
+        2,
+        "System",
+        ("windows",),
+    ),
+    _Profile(
+        "wmiprvse",
+        "network",
+        _ALL,
+        ("svchost",),
+        (
+            "C:\\Windows\\system32\\wbem\\wmiprvse.exe -secured -Embedding",
+            "C:\\Windows\\system32\\wbem\\wmiprvse.exe -Embedding",
+        ),
+        2,
+        "System",
+    ),
+    _Profile(
+        "mpcmdrun",
+        "system",
+        _ALL,
+        ("msmpeng", "svchost"),
+        (
+            f'"{_DEFENDER_DIR}\\MpCmdRun.exe" SignatureUpdate -ScheduleJob -RestrictPrivileges -Reinvoke',
+            f'"{_DEFENDER_DIR}\\MpCmdRun.exe" -wdenable',
+        ),
+        1,
+        "System",
+        ("defender",),
+    ),
+    _Profile(
+        "searchprotocolhost",
+        "system",
+        _WKS,
+        ("svchost",),
+        (
+            '"C:\\Windows\\system32\\SearchProtocolHost.exe" Global\\UsGthrFltPipeMssGthrPipe5_ '
+            'Global\\UsGthrCtrlFltPipeMssGthrPipe5 1 -2147483646 "Software\\Microsoft\\Windows Search" '
+            '"Mozilla/4.0 (compatible; MSIE 6.0; Windows NT; MS Search 4.0 Robot)" '
+            '"C:\\ProgramData\\Microsoft\\Search\\Data\\Temp\\usgthrsvc" "DownLevelDaemon"',
+        ),
+        2,
+        "System",
+    ),
+    _Profile(
+        "powershell",
+        "system",
+        _ALL,
+        ("svchost", "wmiprvse"),
+        (
+            "powershell.exe -ExecutionPolicy Restricted -Command \"Write-Host 'Final result: 1';\"",
+            '"C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe" -NoProfile -NonInteractive '
+            '-ExecutionPolicy Bypass -File "C:\\Program Files (x86)\\Microsoft Intune Management Extension'
+            '\\Policies\\Scripts\\3f1c0a9e_8a2e.ps1"',
+        ),
+        1,
+        "System",
+        ("office",),
+        ("C:\\Windows\\Temp\\__PSScriptPolicyTest_*.ps1",),
+    ),
+    _Profile(
+        "taskhostw",
+        "user",
+        _ALL,
+        ("svchost",),
+        (
+            "taskhostw.exe {222A245B-E637-4AE9-A93F-A59CA119A75E}",
+            "taskhostw.exe -RegisterDevice -ProtectionStateChanged -FreeNetworkOnly",
+        ),
+        2,
+    ),
+    _Profile("runtimebroker", "user", _ALL, ("svchost",), ("C:\\Windows\\System32\\RuntimeBroker.exe -Embedding",), 3),
+    _Profile(
+        "conhost",
+        "user",
+        _ALL,
+        ("cmd", "powershell"),
+        ("\\??\\C:\\Windows\\system32\\conhost.exe 0xffffffff -ForceV1",),
+        3,
+    ),
+    _Profile(
+        "chrome",
+        "user",
+        _WKS,
+        ("explorer", "chrome"),
+        (
+            _CHROME,
+            f"{_CHROME} --type=renderer --lang=en-US --renderer-client-id=12 {_FIELD_TRIAL} "
+            "--time-ticks-at-unix-epoch=-1732089600000000 --launch-time-ticks=4815162342 "
+            "--mojo-platform-channel-handle=3412 /prefetch:1",
+            f"{_CHROME} --type=utility --utility-sub-type=network.mojom.NetworkService --lang=en-US "
+            f"--service-sandbox-type=none {_FIELD_TRIAL} --mojo-platform-channel-handle=2112 /prefetch:11",
+            f"{_CHROME} --type=gpu-process --gpu-preferences=UAAAAAAAAADgAAAYAAAAAAAAAAAAAAAAAABgAAAAAAAwAAAAAAAAAAAA "
+            f"{_FIELD_TRIAL} --mojo-platform-channel-handle=1904 /prefetch:2",
+            f"{_CHROME} --single-argument https://intranet.corp.example.com/wiki/index.php?title=Onboarding&action=view",
+        ),
+        9,
+        "Medium",
+        ("browse", "chrome"),
+        (
+            "{home}\\AppData\\Local\\Google\\Chrome\\User Data\\Default\\Cache\\Cache_Data\\f_*",
+            "{home}\\Downloads\\report-*.pdf",
+        ),
+    ),
+    _Profile(
+        "msedge",
+        "user",
+        _WKS,
+        ("explorer", "msedge"),
+        (
+            f"{_EDGE} --profile-directory=Default",
+            f"{_EDGE} --type=renderer --lang=en-US --js-flags=--ms-user-locale= --renderer-client-id=9 "
+            "--mojo-platform-channel-handle=4120 /prefetch:1",
+            f"{_EDGE} --single-argument https://corp.sharepoint.com/sites/IT/Shared%20Documents/Forms/AllItems.aspx"
+            "?id=%2Fsites%2FIT&view=0",
+        ),
+        6,
+        "Medium",
+        ("browse", "edge"),
+        ("{home}\\AppData\\Local\\Microsoft\\Edge\\User Data\\Default\\Cache\\Cache_Data\\f_*",),
+    ),
+    _Profile(
+        "teams",
+        "user",
+        _WKS,
+        ("explorer", "teams"),
+        (
+            f'"{_TEAMS_DIR}\\ms-teams.exe" msteams:system-initiated',
+            f'"{_TEAMS_DIR}\\ms-teams.exe" --type=renderer --lang=en-US'
+            " --mojo-platform-channel-handle=5212 /prefetch:1",
+        ),
+        3,
+        "Medium",
+        ("office",),
+        (
+            "{home}\\AppData\\Local\\Packages\\MSTeams_8wekyb3d8bbwe\\LocalCache\\Microsoft\\MSTeams\\Logs\\"
+            "MSTeams_*.log",
+        ),
+    ),
+    _Profile(
+        "outlook",
+        "user",
+        _WKS,
+        ("explorer",),
+        (
+            '"C:\\Program Files\\Microsoft Office\\Root\\Office16\\OUTLOOK.EXE" /recycle',
+            '"C:\\Program Files\\Microsoft Office\\Root\\Office16\\OUTLOOK.EXE" /eml '
+            '"{home}\\Downloads\\Invoice Q3 & Q4 <final>.eml"',
+        ),
+        1,
+        "Medium",
+        ("office",),
+        ("{home}\\AppData\\Local\\Microsoft\\Windows\\INetCache\\Content.Outlook\\Q7XK2M1P\\Attachment_*.pdf",),
+    ),
+    _Profile(
+        "onedrive",
+        "user",
+        _WKS,
+        ("explorer",),
+        ('"{home}\\AppData\\Local\\Microsoft\\OneDrive\\OneDrive.exe" /background',),
+        1,
+        "Medium",
+        ("office",),
+        ("{home}\\OneDrive - Corp\\Documents\\~$*.docx",),
+    ),
+    _Profile(
+        "powershell",
+        "user",
+        _ALL,
+        ("explorer", "cmd", "code"),
+        (
+            '"C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe"',
+            'powershell.exe -NoProfile -Command "Get-ChildItem -Path {home}\\Documents -Recurse -Filter *.docx '
+            '| Measure-Object"',
+            "powershell.exe -NoLogo -Command \"Get-Content C:\\logs\\app.log -Tail 50 | Select-String 'ERROR' "
+            '> {home}\\errors.txt"',
+            "powershell.exe -ExecutionPolicy Bypass -File {home}\\scripts\\backup-profile.ps1",
+        ),
+        3,
+        "Medium",
+        ("dev", "internal"),
+        ("{home}\\AppData\\Local\\Temp\\__PSScriptPolicyTest_*.ps1",),
+    ),
+    _Profile(
+        "cmd",
+        "user",
+        _ALL,
+        ("explorer", "code", "powershell"),
+        (
+            '"C:\\Windows\\system32\\cmd.exe"',
+            'C:\\Windows\\system32\\cmd.exe /c "dir /s /b {home}\\Documents\\*.xlsx & echo done"',
+            "cmd.exe /c git status && git pull --rebase",
+            'C:\\Windows\\system32\\cmd.exe /d /s /c "npm.cmd run build > build.log 2>&1"',
+        ),
+        4,
+        "Medium",
+        (),
+        ("{home}\\AppData\\Local\\Temp\\*.tmp",),
+    ),
+    _Profile(
+        "git",
+        "user",
+        _WKS,
+        ("cmd", "powershell", "code"),
+        (
+            "git.exe fetch --prune origin",
+            '"C:\\Program Files\\Git\\cmd\\git.exe" status --porcelain',
+            'git log --pretty=format:"%h %an <%ae> %s" -n 20',
+            'git.exe commit -m "Fix parser: handle <empty> & quoted values"',
+        ),
+        3,
+        "Medium",
+        ("dev",),
+        ("{home}\\source\\repos\\app\\.git\\objects\\pack\\tmp_pack_*",),
+    ),
+    _Profile(
+        "python",
+        "user",
+        _WKS,
+        ("cmd", "powershell", "code"),
+        (
+            "python.exe -m pip install --upgrade requests",
+            '"{home}\\AppData\\Local\\Programs\\Python\\Python312\\python.exe" manage.py runserver 127.0.0.1:8000',
+            'python.exe -c "import sys; print(sys.version_info >= (3, 11))"',
+            "python.exe -m pytest -q tests",
+        ),
+        2,
+        "Medium",
+        ("dev",),
+        ("{home}\\source\\repos\\app\\__pycache__\\module_*.cpython-312.pyc",),
+    ),
+    _Profile(
+        "code",
+        "user",
+        _WKS,
+        ("explorer",),
+        (
+            '"{home}\\AppData\\Local\\Programs\\Microsoft VS Code\\Code.exe"',
+            '"{home}\\AppData\\Local\\Programs\\Microsoft VS Code\\Code.exe" --type=utility '
+            "--utility-sub-type=node.mojom.NodeService --lang=en-US --service-sandbox-type=none "
+            "--dns-result-order=ipv4first --inspect-port=0 --mojo-platform-channel-handle=5540 /prefetch:14",
+        ),
+        2,
+        "Medium",
+        ("dev",),
+        ("{home}\\AppData\\Roaming\\Code\\logs\\*\\main.log",),
+    ),
+    _Profile(
+        "notepad",
+        "user",
+        _ALL,
+        ("explorer",),
+        (
+            '"C:\\Windows\\system32\\NOTEPAD.EXE" {home}\\Documents\\todo.txt',
+            'notepad.exe "{home}\\Desktop\\meeting notes.txt"',
+        ),
+        1,
+    ),
+    _Profile(
+        "mstsc",
+        "user",
+        _WKS,
+        ("explorer",),
+        (
+            '"C:\\Windows\\system32\\mstsc.exe" /v:srv-file-01.corp.example.com',
+            "mstsc.exe /v:srv-db-01.corp.example.com /admin",
+        ),
+        1,
+        "Medium",
+        ("internal",),
+    ),
+    _Profile(
+        "sqlcmd",
+        "sql",
+        frozenset({"db"}),
+        ("sqlservr",),
+        (
+            "sqlcmd.exe -S localhost -E -Q \"BACKUP DATABASE [Sales] TO DISK = N'D:\\Backup\\Sales.bak' "
+            'WITH COMPRESSION"',
+            "SQLCMD.EXE -S . -E -i C:\\Maintenance\\reindex.sql -o C:\\Maintenance\\reindex.log",
+        ),
+        3,
+        "High",
+        ("internal",),
+        ("D:\\Backup\\Sales_*.bak",),
+    ),
+    _Profile(
+        "csc",
+        "apppool",
+        frozenset({"web"}),
+        ("w3wp",),
+        (
+            '"C:\\Windows\\Microsoft.NET\\Framework64\\v4.0.30319\\csc.exe" /noconfig /fullpaths '
+            '@"C:\\Windows\\Microsoft.NET\\Framework64\\v4.0.30319\\Temporary ASP.NET Files\\root\\2f9c1d7e'
+            '\\5b0a3c21\\x4kz2mqp.cmdline"',
+        ),
+        3,
+        "High",
+        (),
+        (
+            "C:\\Windows\\Microsoft.NET\\Framework64\\v4.0.30319\\Temporary ASP.NET Files\\root\\2f9c1d7e\\5b0a3c21"
+            "\\App_Web_*.dll",
+        ),
+    ),
+    _Profile(
+        "robocopy",
+        "system",
+        frozenset({"file"}),
+        ("svchost",),
+        ("robocopy.exe D:\\Shares\\Finance \\\\backup01\\finance$ /MIR /R:2 /W:5 /LOG+:C:\\Logs\\robocopy.log",),
+        3,
+        "System",
+        ("internal",),
+        ("D:\\Shares\\Finance\\Reports\\*.xlsx",),
+    ),
 )
 
 # --------------------------------------------------------------------------------------------------
@@ -632,12 +1129,21 @@ def _host_templates(host: _Host) -> None:
     base = {"Computer": host.name_e, "ProcessID": host.sysmon_pid, "RuleName": "-"}
     system = {**base, "UserID": "S-1-5-18"}
     host.t1 = _template(1, base)
-    host.t3 = _template(3, {**system, "Protocol": "tcp", "Initiated": "true", "SourceIsIpv6": "false",
-                            "SourceIp": host.ip, "SourceHostname": host.name_e, "SourcePortName": "-",
-                            "DestinationIsIpv6": "false"})
+    host.t3 = _template(
+        3,
+        {
+            **system,
+            "Protocol": "tcp",
+            "Initiated": "true",
+            "SourceIsIpv6": "false",
+            "SourceIp": host.ip,
+            "SourceHostname": host.name_e,
+            "SourcePortName": "-",
+            "DestinationIsIpv6": "false",
+        },
+    )
     host.t5 = _template(5, system)
-    host.t7 = _template(7, {**system, "Signed": "true", "Signature": "Microsoft Windows",
-                            "SignatureStatus": "Valid"})
+    host.t7 = _template(7, {**system, "Signed": "true", "Signature": "Microsoft Windows", "SignatureStatus": "Valid"})
     host.t11 = _template(11, system)
     host.t22 = _template(22, system)
 
@@ -695,10 +1201,14 @@ class _Sysmon:
     def _host(self, short: str, ip: str, role: str, user: str, service: str, _weight: int) -> _Host:
         rng = self.rng
         host = _Host(
-            name=short + _DOMAIN_SUFFIX, name_e=xml_escape(short + _DOMAIN_SUFFIX), ip=ip, role=role,
+            name=short + _DOMAIN_SUFFIX,
+            name_e=xml_escape(short + _DOMAIN_SUFFIX),
+            ip=ip,
+            role=role,
             sysmon_pid=str(4 * rng.randint(400, 1200)),
             threads=tuple(str(4 * rng.randint(500, 3000)).encode() for _ in range(4)),
-            guid_prefix=f"{rng.getrandbits(32):08x}", record=rng.randint(10_000, 900_000),
+            guid_prefix=f"{rng.getrandbits(32):08x}",
+            record=rng.randint(10_000, 900_000),
         )
         _host_templates(host)
         for key in ("system", "local", "network", user, *([service] if service else [])):
@@ -724,8 +1234,9 @@ class _Sysmon:
         tail = logon_id.to_bytes(4, "little").hex()  # a LogonGuid ends with its LogonId, little-endian
         guid = f"{{{host.guid_prefix}-{words >> 16:04x}-{words & 0xFFFF:04x}-0000-0020{tail}}}"
         session = b"1" if kind == "user" else (b"2" if kind == "admin" else b"0")
-        return _Account(name, _x(name), sid.encode(), guid.encode(), f"0x{logon_id:x}".encode(), session,
-                        kind in ("user", "admin"))
+        return _Account(
+            name, _x(name), sid.encode(), guid.encode(), f"0x{logon_id:x}".encode(), session, kind in ("user", "admin")
+        )
 
     def _variant(self, host: _Host, profile: _Profile) -> _Variant:
         account = host.accounts[profile.runs_as]
@@ -738,23 +1249,43 @@ class _Sysmon:
         default_file = f"{home}\\AppData\\Local\\Temp\\*.tmp" if interactive else "C:\\Windows\\Temp\\*.tmp"
         files = tuple(_split_token(pattern.replace("{home}", home)) for pattern in profile.files or (default_file,))
         return _Variant(
-            key=profile.image, image=_image(path.replace("{home}", home), meta), account=account,
-            commands=commands, cwd_e=_x(home + "\\" if interactive else "C:\\Windows\\system32\\"),
-            integrity=profile.integrity.encode(), parents=profile.parents, dns=dns,
-            connects=tuple(_connect_target(name) for name in names if _DOMAINS[name][0]), files=files,
+            key=profile.image,
+            image=_image(path.replace("{home}", home), meta),
+            account=account,
+            commands=commands,
+            cwd_e=_x(home + "\\" if interactive else "C:\\Windows\\system32\\"),
+            integrity=profile.integrity.encode(),
+            parents=profile.parents,
+            dns=dns,
+            connects=tuple(_connect_target(name) for name in names if _DOMAINS[name][0]),
+            files=files,
         )
 
     def _start(self, host: _Host, variant: _Variant, command: int) -> _Proc:
         raw, escaped = variant.commands[command]
-        return _Proc(self.new_guid(host), self.new_pid(), variant.image, variant.account, raw, escaped,
-                     variant.cwd_e, variant.integrity, variant, variant.key)
+        return _Proc(
+            self.new_guid(host),
+            self.new_pid(),
+            variant.image,
+            variant.account,
+            raw,
+            escaped,
+            variant.cwd_e,
+            variant.integrity,
+            variant,
+            variant.key,
+        )
 
     def new_guid(self, host: _Host) -> bytes:
         """A ProcessGuid in Sysmon's shape: machine prefix, start-time words, a per-host sequence."""
         host.guid_seq += 1
         bits = self.rng.getrandbits(48)
         return b"{%s-%04x-%04x-%04x-%012x}" % (
-            host.guid_prefix.encode(), bits >> 32, (bits >> 16) & 0xFFFF, bits & 0xFFFF, host.guid_seq
+            host.guid_prefix.encode(),
+            bits >> 32,
+            (bits >> 16) & 0xFFFF,
+            bits & 0xFFFF,
+            host.guid_seq,
         )
 
     def new_pid(self) -> bytes:
@@ -769,27 +1300,66 @@ class _Sysmon:
         record = host.record
         img, acct = proc.image, proc.account
         return host.t1 % (
-            stamp, record, host.threads[record & 3], acct.sid, utc, proc.guid, proc.pid, img.path_e, img.fv_e,
-            img.desc_e, img.product_e, img.company_e, img.orig_e, proc.cmd_e, proc.cwd_e, acct.name_e,
-            acct.logon_guid, acct.logon_id, acct.session, proc.integrity, img.hashes, parent.guid, parent.pid,
-            parent.image.path_e, parent.cmd_e, parent.account.name_e,
+            stamp,
+            record,
+            host.threads[record & 3],
+            acct.sid,
+            utc,
+            proc.guid,
+            proc.pid,
+            img.path_e,
+            img.fv_e,
+            img.desc_e,
+            img.product_e,
+            img.company_e,
+            img.orig_e,
+            proc.cmd_e,
+            proc.cwd_e,
+            acct.name_e,
+            acct.logon_guid,
+            acct.logon_id,
+            acct.session,
+            proc.integrity,
+            img.hashes,
+            parent.guid,
+            parent.pid,
+            parent.image.path_e,
+            parent.cmd_e,
+            parent.account.name_e,
         )
 
     def render_terminate(self, stamp: bytes, utc: bytes, host: _Host, proc: _Proc) -> bytes:
         """EID 5 ProcessTerminate."""
         host.record += 1
         record = host.record
-        return host.t5 % (stamp, record, host.threads[record & 3], utc, proc.guid, proc.pid, proc.image.path_e,
-                          proc.account.name_e)
+        return host.t5 % (
+            stamp,
+            record,
+            host.threads[record & 3],
+            utc,
+            proc.guid,
+            proc.pid,
+            proc.image.path_e,
+            proc.account.name_e,
+        )
 
-    def render_network(self, stamp: bytes, utc: bytes, host: _Host, proc: _Proc,
-                       target: tuple[bytes, bytes, int, bytes]) -> bytes:
+    def render_network(
+        self, stamp: bytes, utc: bytes, host: _Host, proc: _Proc, target: tuple[bytes, bytes, int, bytes]
+    ) -> bytes:
         """EID 3 NetworkConnect, outbound TCP from an ephemeral port."""
         host.record += 1
         record = host.record
         return host.t3 % (
-            stamp, record, host.threads[record & 3], utc, proc.guid, proc.pid, proc.image.path_e,
-            proc.account.name_e, 49152 + int(self.rnd() * 16000), *target,
+            stamp,
+            record,
+            host.threads[record & 3],
+            utc,
+            proc.guid,
+            proc.pid,
+            proc.image.path_e,
+            proc.account.name_e,
+            49152 + int(self.rnd() * 16000),
+            *target,
         )
 
     def render_image_load(self, stamp: bytes, utc: bytes, host: _Host, proc: _Proc, dll: _Image) -> bytes:
@@ -797,24 +1367,57 @@ class _Sysmon:
         host.record += 1
         record = host.record
         return host.t7 % (
-            stamp, record, host.threads[record & 3], utc, proc.guid, proc.pid, proc.image.path_e, dll.path_e,
-            dll.fv_e, dll.desc_e, dll.product_e, dll.company_e, dll.orig_e, dll.hashes, proc.account.name_e,
+            stamp,
+            record,
+            host.threads[record & 3],
+            utc,
+            proc.guid,
+            proc.pid,
+            proc.image.path_e,
+            dll.path_e,
+            dll.fv_e,
+            dll.desc_e,
+            dll.product_e,
+            dll.company_e,
+            dll.orig_e,
+            dll.hashes,
+            proc.account.name_e,
         )
 
     def render_file(self, stamp: bytes, utc: bytes, host: _Host, proc: _Proc, target_e: bytes) -> bytes:
         """EID 11 FileCreate; CreationUtcTime is the event time."""
         host.record += 1
         record = host.record
-        return host.t11 % (stamp, record, host.threads[record & 3], utc, proc.guid, proc.pid, proc.image.path_e,
-                           target_e, utc, proc.account.name_e)
+        return host.t11 % (
+            stamp,
+            record,
+            host.threads[record & 3],
+            utc,
+            proc.guid,
+            proc.pid,
+            proc.image.path_e,
+            target_e,
+            utc,
+            proc.account.name_e,
+        )
 
-    def render_dns(self, stamp: bytes, utc: bytes, host: _Host, proc: _Proc,
-                   query: tuple[bytes, bytes, bytes]) -> bytes:
+    def render_dns(
+        self, stamp: bytes, utc: bytes, host: _Host, proc: _Proc, query: tuple[bytes, bytes, bytes]
+    ) -> bytes:
         """EID 22 DnsQuery: (escaped QueryName, QueryStatus, escaped QueryResults)."""
         host.record += 1
         record = host.record
-        return host.t22 % (stamp, record, host.threads[record & 3], utc, proc.guid, proc.pid, *query,
-                           proc.image.path_e, proc.account.name_e)
+        return host.t22 % (
+            stamp,
+            record,
+            host.threads[record & 3],
+            utc,
+            proc.guid,
+            proc.pid,
+            *query,
+            proc.image.path_e,
+            proc.account.name_e,
+        )
 
     # --- background: pick a host and a plausible subject, then render ------------------------------
 
@@ -879,8 +1482,14 @@ class _Sysmon:
 
     def background_table(self) -> list[Callable[[bytes, bytes], bytes]]:
         """100 slots weighted like a real Sysmon mix: image loads and DNS dominate."""
-        mix = ((self.bg_image_load, 30), (self.bg_dns, 20), (self.bg_network, 16), (self.bg_create, 12),
-               (self.bg_terminate, 11), (self.bg_file, 11))
+        mix = (
+            (self.bg_image_load, 30),
+            (self.bg_dns, 20),
+            (self.bg_network, 16),
+            (self.bg_create, 12),
+            (self.bg_terminate, 11),
+            (self.bg_file, 11),
+        )
         return [fn for fn, weight in mix for _ in range(weight)]
 
 
@@ -966,8 +1575,14 @@ _NGROK_RESULTS: dict[str, str] = {
 _AUTHTOKEN = "2AbCdEfGh1jKlMn0pQrStUvWxYz_5aB6cD7eF8gH9iJ0kLmN"
 _NGROK_HASH_KEY = "ngrok-v3.18.4-windows-amd64"
 _NGROK_HASHES = _hashes(_NGROK_HASH_KEY).encode()
-_NEAR_MISS_DNS = ("ngrok.io.evil.com", "myngrok.io", "ngrok.io", "ngrok.com", "notngrok.com.example.net",
-                  "ngrok.tunnel.com")
+_NEAR_MISS_DNS = (
+    "ngrok.io.evil.com",
+    "myngrok.io",
+    "ngrok.io",
+    "ngrok.com",
+    "notngrok.com.example.net",
+    "ngrok.tunnel.com",
+)
 _REGIONS = ("us", "eu", "ap", "au", "sa", "jp", "in")
 
 
@@ -1009,9 +1624,19 @@ class _Script:
         """A process running on the host since before the window (explorer.exe, w3wp.exe, ...)."""
         return self.host.resident_proc(key)
 
-    def spawn(self, image: str, command: str, parent: _Proc, account: str = "user", integrity: str = "Medium",
-              cwd: str | None = None, expect: str | None = "", hits: Sequence[str] = (), near: Sequence[str] = (),
-              binary: str | None = None) -> _Proc:
+    def spawn(
+        self,
+        image: str,
+        command: str,
+        parent: _Proc,
+        account: str = "user",
+        integrity: str = "Medium",
+        cwd: str | None = None,
+        expect: str | None = "",
+        hits: Sequence[str] = (),
+        near: Sequence[str] = (),
+        binary: str | None = None,
+    ) -> _Proc:
         """Start a process (EID 1).
 
         `expect` ("match", "near", "" for neither, None for whatever it is) is checked against the seed
@@ -1027,16 +1652,35 @@ class _Script:
             img = _image(image, _NO_VERSION, _NGROK_HASH_KEY if is_ngrok else binary)
             key = image.rsplit("\\", 1)[-1].lower()
         directory = cwd if cwd is not None else (self.home + "\\" if acct.interactive else "C:\\Windows\\system32\\")
-        proc = _Proc(self.world.new_guid(self.host), self.world.new_pid(), img, acct, command, _x(command),
-                     _x(directory), integrity.encode(), None, key)
+        proc = _Proc(
+            self.world.new_guid(self.host),
+            self.world.new_pid(),
+            img,
+            acct,
+            command,
+            _x(command),
+            _x(directory),
+            integrity.encode(),
+            None,
+            key,
+        )
         matched = process_detection_matches(img.path, command)
         _check(expect, matched, command)
         truth: list[_Truth] = []
         if matched:
-            truth.append(("process_matches", "", {
-                "dest": self.host.name, "user": acct.name, "process": command, "process_name": _basename(img.path),
-                "parent_process_name": _basename(parent.image.path),
-            }))
+            truth.append(
+                (
+                    "process_matches",
+                    "",
+                    {
+                        "dest": self.host.name,
+                        "user": acct.name,
+                        "process": command,
+                        "process_name": _basename(img.path),
+                        "parent_process_name": _basename(parent.image.path),
+                    },
+                )
+            )
         elif expect == "near":
             truth.append(("near_misses", "", {"kind": "process", "value": command}))
         found = oracle.process_hits(img.path, command)
@@ -1049,8 +1693,15 @@ class _Script:
         self._add(self.world.render_create, (proc, parent), truth)
         return proc
 
-    def dns(self, proc: _Proc, query: str, expect: str | None = "", hits: Sequence[str] = (),
-            near: Sequence[str] = (), results: str | None = None) -> None:
+    def dns(
+        self,
+        proc: _Proc,
+        query: str,
+        expect: str | None = "",
+        hits: Sequence[str] = (),
+        near: Sequence[str] = (),
+        results: str | None = None,
+    ) -> None:
         """A name lookup (EID 22) with the answers given, or those listed in _NGROK_RESULTS or _DOMAINS."""
         name = query.lower()
         if results is None:
@@ -1073,14 +1724,19 @@ class _Script:
         truth += [("near_misses", name, {"host": self.host.name, "value": query}) for name in near]
         self._add(self.world.render_dns, (proc, _query(query, results)), truth)
 
-    def connect(self, proc: _Proc, ip: str, port: int, hostname: str = "-", hits: Sequence[str] = (),
-                near: Sequence[str] = ()) -> None:
+    def connect(
+        self, proc: _Proc, ip: str, port: int, hostname: str = "-", hits: Sequence[str] = (), near: Sequence[str] = ()
+    ) -> None:
         """An outbound TCP connection (EID 3)."""
         target = (ip.encode(), _x(hostname), port, _PORT_NAMES.get(port, "-").encode())
         found = oracle.network_hits(hostname)
         _check_new(found, hits, near, hostname)
-        entry = {"src": self.host.name, "dest": hostname, "dest_port": str(port),
-                 "process_name": _basename(proc.image.path)}
+        entry = {
+            "src": self.host.name,
+            "dest": hostname,
+            "dest_port": str(port),
+            "process_name": _basename(proc.image.path),
+        }
         truth: list[_Truth] = [("matches", name, entry) for name in sorted(found)]
         truth += [("near_misses", name, {"host": self.host.name, "value": hostname}) for name in near]
         self._add(self.world.render_network, (proc, target), truth)
@@ -1117,8 +1773,9 @@ def _check_new(found: set[str], hits: Sequence[str], near: Sequence[str], value:
     missing = set(hits) - found
     wrong = set(near) & found
     if missing or wrong:
-        raise AssertionError(f"planted value {value!r}: not found by {sorted(missing)}, "
-                             f"wrongly found by {sorted(wrong)}")
+        raise AssertionError(
+            f"planted value {value!r}: not found by {sorted(missing)}, wrongly found by {sorted(wrong)}"
+        )
 
 
 class _Planner:
@@ -1183,13 +1840,15 @@ def _download_and_start(plan: _Planner) -> None:
     s.wait(5, 30)
     ngrok = f"{s.home}\\Downloads\\ngrok.exe"
     config = f"{s.home}\\AppData\\Local\\ngrok\\ngrok.yml"
-    first = s.spawn(ngrok, f"ngrok config add-authtoken {_AUTHTOKEN}", shell, cwd=f"{s.home}\\Downloads\\",
-                    expect="match")
+    first = s.spawn(
+        ngrok, f"ngrok config add-authtoken {_AUTHTOKEN}", shell, cwd=f"{s.home}\\Downloads\\", expect="match"
+    )
     s.file(first, config)
     s.exit(first)
     s.wait(10, 120)
-    agent = s.spawn(ngrok, f'"{ngrok}" start --all --config {config}', shell, cwd=f"{s.home}\\Downloads\\",
-                    expect="match")
+    agent = s.spawn(
+        ngrok, f'"{ngrok}" start --all --config {config}', shell, cwd=f"{s.home}\\Downloads\\", expect="match"
+    )
     s.loads(agent)
     s.dns(agent, "tunnel.us.ngrok.com", expect="match")
     s.connect(agent, "3.20.27.198", 443)
@@ -1202,9 +1861,15 @@ def _web_shell_rdp(plan: _Planner) -> None:
     """srv-web-01, IIS app pool: a web shell drops a v2 agent and exposes RDP; the agent falls back to korgn."""
     s = plan.script("srv-web-01")
     w3wp = s.proc("w3wp")
-    ps = s.spawn("powershell", 'powershell.exe -NoP -W Hidden -c "Expand-Archive C:\\ProgramData\\ngrok\\n.zip '
-                 '-DestinationPath C:\\ProgramData\\ngrok -Force; & C:\\ProgramData\\ngrok\\n.cmd"', w3wp,
-                 account="apppool", integrity="High", cwd="C:\\Windows\\system32\\inetsrv\\")
+    ps = s.spawn(
+        "powershell",
+        'powershell.exe -NoP -W Hidden -c "Expand-Archive C:\\ProgramData\\ngrok\\n.zip '
+        '-DestinationPath C:\\ProgramData\\ngrok -Force; & C:\\ProgramData\\ngrok\\n.cmd"',
+        w3wp,
+        account="apppool",
+        integrity="High",
+        cwd="C:\\Windows\\system32\\inetsrv\\",
+    )
     s.file(ps, "C:\\ProgramData\\ngrok\\ngrok.exe")
     ngrok = "C:\\ProgramData\\ngrok\\ngrok.exe"
     cwd = "C:\\ProgramData\\ngrok\\"
@@ -1229,8 +1894,13 @@ def _developer_tunnels(plan: _Planner) -> None:
     s.connect(loud, "3.125.102.39", 443)
     s.wait(600, 1800)
     s.exit(loud)
-    agent = s.spawn("C:\\Tools\\ngrok.exe", '"C:\\Tools\\ngrok.exe" http 8080 --basic-auth "dave:s3cr&t<1>"',
-                    explorer, cwd="C:\\Tools\\", expect="match")
+    agent = s.spawn(
+        "C:\\Tools\\ngrok.exe",
+        '"C:\\Tools\\ngrok.exe" http 8080 --basic-auth "dave:s3cr&t<1>"',
+        explorer,
+        cwd="C:\\Tools\\",
+        expect="match",
+    )
     s.dns(agent, "tunnel.eu.ngrok.com", expect="match")
     s.connect(agent, "18.192.93.86", 443)
     plan.place(s)
@@ -1241,8 +1911,9 @@ def _share_local_app(plan: _Planner) -> None:
     s = plan.script("wks-001")
     explorer = s.proc("explorer")
     ps = s.spawn("powershell", '"C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe"', explorer)
-    agent = s.spawn(f"{s.home}\\Downloads\\ngrok.exe", "ngrok.exe http 8080", ps, cwd=f"{s.home}\\Downloads\\",
-                    expect="match")
+    agent = s.spawn(
+        f"{s.home}\\Downloads\\ngrok.exe", "ngrok.exe http 8080", ps, cwd=f"{s.home}\\Downloads\\", expect="match"
+    )
     s.dns(agent, "tunnel.us.ngrok.com", expect="match")
     s.connect(agent, "3.134.73.173", 443)
     s.dns(ps, "ngrok.tunnel.com", expect="near", near=(AGENT_HOSTS,))
@@ -1271,8 +1942,16 @@ def _curious_user(plan: _Planner) -> None:
     s = plan.script("wks-003")
     explorer = s.proc("explorer")
     shell = s.spawn("cmd", '"C:\\Windows\\system32\\cmd.exe"', explorer)
-    s.exit(s.spawn(f"{s.home}\\Downloads\\ngrok.exe", "ngrok.exe version", shell, cwd=f"{s.home}\\Downloads\\",
-                   expect="near", near=(GRAMMAR,)))
+    s.exit(
+        s.spawn(
+            f"{s.home}\\Downloads\\ngrok.exe",
+            "ngrok.exe version",
+            shell,
+            cwd=f"{s.home}\\Downloads\\",
+            expect="near",
+            near=(GRAMMAR,),
+        )
+    )
     s.spawn("notepad", "notepad.exe C:\\notes\\ngrok-start.txt", explorer, expect="near", near=(GRAMMAR,))
     chrome = s.spawn("chrome", _CHROME, explorer)
     s.dns(chrome, "ngrok.io", expect="near", near=(ENDPOINTS,))
@@ -1283,10 +1962,20 @@ def _curious_user(plan: _Planner) -> None:
 def _renamed_agent(plan: _Planner) -> None:
     """srv-file-01, frank: a renamed agent; the process detection misses it by name, DNS still sees it."""
     s = plan.script("srv-file-01")
-    ps = s.spawn("powershell", '"C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe"',
-                 s.proc("explorer"), integrity="High")
-    evil = s.spawn("C:\\tools\\ngrok.exe.bak\\evil.exe", "C:\\tools\\ngrok.exe.bak\\evil.exe tcp 22", ps,
-                   integrity="High", expect="near", hits=(GRAMMAR, REMOTE))
+    ps = s.spawn(
+        "powershell",
+        '"C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe"',
+        s.proc("explorer"),
+        integrity="High",
+    )
+    evil = s.spawn(
+        "C:\\tools\\ngrok.exe.bak\\evil.exe",
+        "C:\\tools\\ngrok.exe.bak\\evil.exe tcp 22",
+        ps,
+        integrity="High",
+        expect="near",
+        hits=(GRAMMAR, REMOTE),
+    )
     s.dns(evil, "tunnel.us.ngrok.com", expect="match")
     s.connect(evil, "3.20.27.198", 443)
     s.dns(ps, "notngrok.com.example.net", expect="near", near=(AGENT_HOSTS,))
@@ -1304,21 +1993,33 @@ def _renamed_v3_agent(plan: _Planner) -> None:
     """wks-042, dave: fetches ngrok with PowerShell, renames it after Edge's updater, publishes a local app."""
     s = plan.script("wks-042")
     explorer = s.proc("explorer")
-    ps = s.spawn("powershell", 'powershell.exe -NoProfile -Command "Invoke-WebRequest '
-                 'https://bin.equinox.io/c/bNyj1mQVY4c/ngrok-v3-stable-windows-amd64.zip -OutFile $env:TEMP\\n.zip"',
-                 explorer, near=(GRAMMAR,))
-    s.dns(ps, "bin.equinox.io", hits=(DOWNLOADS,),
-          results="type:  5 bin.equinox.io.s3.amazonaws.com;::ffff:52.217.71.4;")
+    ps = s.spawn(
+        "powershell",
+        'powershell.exe -NoProfile -Command "Invoke-WebRequest '
+        'https://bin.equinox.io/c/bNyj1mQVY4c/ngrok-v3-stable-windows-amd64.zip -OutFile $env:TEMP\\n.zip"',
+        explorer,
+        near=(GRAMMAR,),
+    )
+    s.dns(
+        ps, "bin.equinox.io", hits=(DOWNLOADS,), results="type:  5 bin.equinox.io.s3.amazonaws.com;::ffff:52.217.71.4;"
+    )
     s.file(ps, f"{s.home}\\AppData\\Local\\Temp\\n.zip")
     s.wait(20, 120)
     renamed = f"{s.home}\\AppData\\Local\\Temp\\MicrosoftEdgeUpdateCore.exe"
-    first = s.spawn(renamed, f'"{renamed}" config add-authtoken {_AUTHTOKEN}', ps, hits=(GRAMMAR,), near=(REMOTE,),
-                    binary="ngrok")
+    first = s.spawn(
+        renamed, f'"{renamed}" config add-authtoken {_AUTHTOKEN}', ps, hits=(GRAMMAR,), near=(REMOTE,), binary="ngrok"
+    )
     s.file(first, f"{s.home}\\AppData\\Local\\ngrok\\ngrok.yml", hits=(CONFIG_FILE,))
     s.exit(first)
     s.wait(30, 300)
-    agent = s.spawn(renamed, f'"{renamed}" http 3000 --url https://dave-demo.ngrok-free.app', ps, hits=(GRAMMAR,),
-                    near=(REMOTE,), binary="ngrok")
+    agent = s.spawn(
+        renamed,
+        f'"{renamed}" http 3000 --url https://dave-demo.ngrok-free.app',
+        ps,
+        hits=(GRAMMAR,),
+        near=(REMOTE,),
+        binary="ngrok",
+    )
     s.loads(agent, 3)
     s.dns(agent, "crl.ngrok-agent.com", hits=(DOWNLOADS,), results=_CRL)
     s.dns(agent, "connect.ngrok-agent.com", hits=(AGENT_HOSTS,), results=_NGROK_CONNECT)
@@ -1340,18 +2041,39 @@ def _persistent_rdp_service(plan: _Planner) -> None:
     ps = s.spawn("powershell", _PS, s.proc("explorer"), integrity="High")
     ngrok, config = "C:\\ProgramData\\ngrok\\ngrok.exe", "C:\\ProgramData\\ngrok\\ngrok.yml"
     s.file(ps, config, near=(CONFIG_FILE,))  # written by hand, outside the paths ngrok itself uses
-    s.spawn(ngrok, f'"{ngrok}" service install --config {config}', ps, integrity="High", expect="match",
-            hits=(GRAMMAR, REMOTE))
+    s.spawn(
+        ngrok,
+        f'"{ngrok}" service install --config {config}',
+        ps,
+        integrity="High",
+        expect="match",
+        hits=(GRAMMAR, REMOTE),
+    )
     s.wait(5, 30)
-    service = s.spawn(ngrok, f'"{ngrok}" service run --config {config}', s.proc("services"), account="system",
-                      integrity="System", cwd="C:\\Windows\\system32\\", expect="match", hits=(GRAMMAR,),
-                      near=(REMOTE,))
+    service = s.spawn(
+        ngrok,
+        f'"{ngrok}" service run --config {config}',
+        s.proc("services"),
+        account="system",
+        integrity="System",
+        cwd="C:\\Windows\\system32\\",
+        expect="match",
+        hits=(GRAMMAR,),
+        near=(REMOTE,),
+    )
     s.dns(service, "connect.us.ngrok-agent.com", hits=(AGENT_HOSTS,), results=_NGROK_CONNECT)
     s.connect(service, "3.134.73.173", 443, "connect.us.ngrok-agent.com", hits=(NETWORK,))
     s.wait(300, 900)
     v2 = "C:\\Windows\\Temp\\sqlwriter64.exe"
-    s.spawn(v2, f"{v2} tcp -region=eu -authtoken {_AUTHTOKEN} 3389", ps, integrity="High", expect="",
-            hits=(GRAMMAR, REMOTE), binary="ngrok")
+    s.spawn(
+        v2,
+        f"{v2} tcp -region=eu -authtoken {_AUTHTOKEN} 3389",
+        ps,
+        integrity="High",
+        expect="",
+        hits=(GRAMMAR, REMOTE),
+        binary="ngrok",
+    )
     s.dns(ps, "tunnel.eu.ngrok.com", expect="match", hits=(AGENT_HOSTS,))
     plan.place(s)
 
@@ -1360,8 +2082,13 @@ def _ngrok_over_ssh(plan: _Planner) -> None:
     """wks-001, alice: an ngrok tunnel through ngrok's SSH gateway, no ngrok binary; and ordinary SSH next to it."""
     s = plan.script("wks-001")
     ps = s.spawn("powershell", _PS, s.proc("explorer"))
-    ssh = s.spawn("ssh", "ssh -R 443:localhost:8080 v2@connect.ngrok-agent.com http", ps, hits=(OVER_SSH,),
-                  near=(GRAMMAR, OTHER_CLIENTS))
+    ssh = s.spawn(
+        "ssh",
+        "ssh -R 443:localhost:8080 v2@connect.ngrok-agent.com http",
+        ps,
+        hits=(OVER_SSH,),
+        near=(GRAMMAR, OTHER_CLIENTS),
+    )
     s.dns(ssh, "connect.ngrok-agent.com", hits=(AGENT_HOSTS,), results=_NGROK_CONNECT)
     s.connect(ssh, "3.20.27.198", 22, "connect.ngrok-agent.com", hits=(NETWORK,))
     s.wait(60, 600)
@@ -1376,21 +2103,36 @@ def _endpoint_visits(plan: _Planner) -> None:
     s = plan.script("wks-003")
     explorer = s.proc("explorer")
     chrome = s.spawn("chrome", _CHROME, explorer)
-    for name, address in (("payroll-portal.ngrok-free.dev", "18.158.249.75"), ("shop-7f3a.ngrok.app", "3.125.209.94"),
-                          ("api-demo.ngrok.dev", "3.125.209.94"), ("party.ngrok.pizza", "3.125.209.94")):
+    for name, address in (
+        ("payroll-portal.ngrok-free.dev", "18.158.249.75"),
+        ("shop-7f3a.ngrok.app", "3.125.209.94"),
+        ("api-demo.ngrok.dev", "3.125.209.94"),
+        ("party.ngrok.pizza", "3.125.209.94"),
+    ):
         s.dns(chrome, name, hits=(ENDPOINTS,), results=f"::ffff:{address};")
         s.wait(5, 90)
-    s.dns(chrome, "invoice-portal.contoso-billing.example", hits=(CNAME,),
-          results="type:  5 3k9x2m7f5a.6b3c.ngrok-cname.com;::ffff:3.20.27.198;")
-    s.dns(chrome, "status.example.org", near=(CNAME,),
-          results="type:  5 ngrok-cname.com.example.net;::ffff:192.0.2.10;")
-    s.dns(chrome, "dashboard.ngrok.com", expect="match", near=(AGENT_HOSTS, ENDPOINTS, DOWNLOADS),
-          results="::ffff:3.125.209.94;")
+    s.dns(
+        chrome,
+        "invoice-portal.contoso-billing.example",
+        hits=(CNAME,),
+        results="type:  5 3k9x2m7f5a.6b3c.ngrok-cname.com;::ffff:3.20.27.198;",
+    )
+    s.dns(
+        chrome, "status.example.org", near=(CNAME,), results="type:  5 ngrok-cname.com.example.net;::ffff:192.0.2.10;"
+    )
+    s.dns(
+        chrome,
+        "dashboard.ngrok.com",
+        expect="match",
+        near=(AGENT_HOSTS, ENDPOINTS, DOWNLOADS),
+        results="::ffff:3.125.209.94;",
+    )
     s.dns(chrome, "ngrok-free.app", near=(ENDPOINTS,), results="::ffff:3.124.67.191;")
     s.dns(chrome, "ngrok-free.app.example.net", near=(ENDPOINTS,), results="")
     s.dns(chrome, "connect.ngrok-agent.com.example.net", near=(AGENT_HOSTS,), results="")
-    rdp = s.spawn("mstsc", '"C:\\Windows\\system32\\mstsc.exe" /v:4.tcp.us-cal-1.ngrok.io:12345', explorer,
-                  near=(GRAMMAR, REMOTE))
+    rdp = s.spawn(
+        "mstsc", '"C:\\Windows\\system32\\mstsc.exe" /v:4.tcp.us-cal-1.ngrok.io:12345', explorer, near=(GRAMMAR, REMOTE)
+    )
     s.dns(rdp, "4.tcp.us-cal-1.ngrok.io", expect="match", hits=(ENDPOINTS,), results="::ffff:52.8.236.79;")
     s.connect(rdp, "52.8.236.79", 12345, "4.tcp.us-cal-1.ngrok.io", near=(NETWORK,))
     plan.place(s)
@@ -1402,23 +2144,37 @@ def _cloudflare_and_friends(plan: _Planner) -> None:
     explorer = s.proc("explorer")
     shell = s.spawn("cmd", '"C:\\Windows\\system32\\cmd.exe"', explorer)
     cloudflared = f"{s.home}\\Downloads\\cloudflared-windows-amd64.exe"
-    quick = s.spawn(cloudflared, "cloudflared-windows-amd64.exe tunnel --url http://localhost:3389", shell,
-                    hits=(OTHER_CLIENTS,), near=(GRAMMAR, REMOTE))
+    quick = s.spawn(
+        cloudflared,
+        "cloudflared-windows-amd64.exe tunnel --url http://localhost:3389",
+        shell,
+        hits=(OTHER_CLIENTS,),
+        near=(GRAMMAR, REMOTE),
+    )
     s.dns(quick, "api.trycloudflare.com", hits=(OTHER_DNS,), results="::ffff:104.16.230.132;::ffff:104.16.231.132;")
     s.dns(quick, "region1.v2.argotunnel.com", hits=(OTHER_DNS,), results="::ffff:198.41.192.7;::ffff:198.41.192.27;")
     s.connect(quick, "198.41.192.7", 7844, "region1.v2.argotunnel.com", near=(NETWORK,))
     s.spawn(cloudflared, "cloudflared-windows-amd64.exe update", shell, near=(OTHER_CLIENTS, HASH_PIVOT))
     s.wait(60, 600)
-    lt = s.spawn("node", '"C:\\Program Files\\nodejs\\node.exe" '
-                 f'"{s.home}\\AppData\\Roaming\\npm\\node_modules\\localtunnel\\bin\\lt.js" --port 8000', shell,
-                 hits=(OTHER_CLIENTS,), near=(GRAMMAR,))
+    lt = s.spawn(
+        "node",
+        '"C:\\Program Files\\nodejs\\node.exe" '
+        f'"{s.home}\\AppData\\Roaming\\npm\\node_modules\\localtunnel\\bin\\lt.js" --port 8000',
+        shell,
+        hits=(OTHER_CLIENTS,),
+        near=(GRAMMAR,),
+    )
     s.dns(lt, "localtunnel.me", hits=(OTHER_DNS,), results="::ffff:193.34.76.44;")
     s.dns(lt, "loca.lt", hits=(OTHER_DNS,), results="::ffff:193.34.76.44;")
-    bore = s.spawn(f"{s.home}\\tools\\bore.exe", f"{s.home}\\tools\\bore.exe local 22 --to bore.pub", shell,
-                   hits=(OTHER_CLIENTS,), near=(GRAMMAR, REMOTE))
+    bore = s.spawn(
+        f"{s.home}\\tools\\bore.exe",
+        f"{s.home}\\tools\\bore.exe local 22 --to bore.pub",
+        shell,
+        hits=(OTHER_CLIENTS,),
+        near=(GRAMMAR, REMOTE),
+    )
     s.dns(bore, "bore.pub", hits=(OTHER_DNS,), results="::ffff:159.223.171.199;")
-    ssh = s.spawn("ssh", "ssh -R 80:localhost:8080 nokey@localhost.run", shell, hits=(OTHER_CLIENTS,),
-                  near=(OVER_SSH,))
+    ssh = s.spawn("ssh", "ssh -R 80:localhost:8080 nokey@localhost.run", shell, hits=(OTHER_CLIENTS,), near=(OVER_SSH,))
     s.dns(ssh, "localhost.run", hits=(OTHER_DNS,), results="::ffff:54.82.85.249;")
     chrome = s.spawn("chrome", _CHROME, explorer)
     for name in ("tired-owl-example-demo.trycloudflare.com", "quick-fox-7.loca.lt", "9f8e7d6c5b4a.lhr.life"):
@@ -1439,8 +2195,12 @@ def _ssh_services_and_dev_tunnels(plan: _Planner) -> None:
     s.dns(pinggy, "a.pinggy.io", hits=(OTHER_DNS,), results="::ffff:34.87.117.51;")
     devtunnel = f"{s.home}\\AppData\\Local\\Microsoft\\DevTunnels\\devtunnel.exe"
     host = s.spawn(devtunnel, f"{devtunnel} host -p 5000 --allow-anonymous", ps, hits=(OTHER_CLIENTS,))
-    s.dns(host, "x7k2m9-5000.euw.devtunnels.ms", hits=(OTHER_DNS,),
-          results="type:  5 tunnels-prod-rel-euw-v3-cluster.westeurope.cloudapp.azure.com;::ffff:20.103.221.187;")
+    s.dns(
+        host,
+        "x7k2m9-5000.euw.devtunnels.ms",
+        hits=(OTHER_DNS,),
+        results="type:  5 tunnels-prod-rel-euw-v3-cluster.westeurope.cloudapp.azure.com;::ffff:20.103.221.187;",
+    )
     code = f'"{s.home}\\AppData\\Local\\Programs\\Microsoft VS Code\\Code.exe"'
     s.spawn("code", f"{code} tunnel", explorer, hits=(OTHER_CLIENTS,))
     s.spawn("code", f"{code} --list-extensions", explorer, near=(OTHER_CLIENTS,))
@@ -1461,10 +2221,16 @@ def _admin_look_alikes(plan: _Planner) -> None:
         ("curl", "curl.exe http://intranet.corp.example.com/health"),
         ("netsh", "netsh http add urlacl url=http://+:8080/ user=Everyone"),
         ("netstat", "netstat -an -p tcp 5"),
-        ("powershell", 'powershell.exe New-NetFirewallRule -DisplayName "RDP" -Direction Inbound -Protocol TCP '
-                       "-LocalPort 3389 -Action Allow"),
-        ("reg", 'reg add "HKLM\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\SCHANNEL\\Protocols\\TLS 1.2'
-                '\\Server" /v Enabled /t REG_DWORD /d 1 /f'),
+        (
+            "powershell",
+            'powershell.exe New-NetFirewallRule -DisplayName "RDP" -Direction Inbound -Protocol TCP '
+            "-LocalPort 3389 -Action Allow",
+        ),
+        (
+            "reg",
+            'reg add "HKLM\\SYSTEM\\CurrentControlSet\\Control\\SecurityProviders\\SCHANNEL\\Protocols\\TLS 1.2'
+            '\\Server" /v Enabled /t REG_DWORD /d 1 /f',
+        ),
         ("git", "git.exe config --global http.proxy http://proxy.corp.example.com:8080"),
         ("ssh", "ssh -L 13389:srv-db-01.corp.example.com:3389 jump.corp.example.com"),
     ):
@@ -1473,10 +2239,22 @@ def _admin_look_alikes(plan: _Planner) -> None:
     plan.place(s)
 
 
-_FIXED_SCENARIOS = (_download_and_start, _web_shell_rdp, _developer_tunnels, _share_local_app,
-                    _rdp_through_tunnel, _curious_user, _renamed_agent, _renamed_v3_agent, _persistent_rdp_service,
-                    _ngrok_over_ssh, _endpoint_visits, _cloudflare_and_friends, _ssh_services_and_dev_tunnels,
-                    _admin_look_alikes)
+_FIXED_SCENARIOS = (
+    _download_and_start,
+    _web_shell_rdp,
+    _developer_tunnels,
+    _share_local_app,
+    _rdp_through_tunnel,
+    _curious_user,
+    _renamed_agent,
+    _renamed_v3_agent,
+    _persistent_rdp_service,
+    _ngrok_over_ssh,
+    _endpoint_visits,
+    _cloudflare_and_friends,
+    _ssh_services_and_dev_tunnels,
+    _admin_look_alikes,
+)
 
 # --- scenarios added in proportion to the dataset size -----------------------------------------------
 
@@ -1487,13 +2265,24 @@ def _extra_run(plan: _Planner) -> None:
     s = plan.script(rng.choice(_HOSTS)[0])
     port = rng.choice((80, 443, 3000, 5000, 8000, 8080, 8443, 22, 3389))
     region = rng.choice(_REGIONS)
-    path = rng.choice((f"{s.home}\\Downloads\\ngrok.exe", f"{s.home}\\Downloads\\ngrok-v3-stable-windows-amd64"
-                       "\\ngrok.exe", "C:\\ngrok\\ngrok.exe", f"{s.home}\\AppData\\Local\\Temp\\ngrok.exe"))
-    command = rng.choice((
-        f"ngrok.exe http {port}", f"ngrok tcp {port}", f'"{path}" http https://localhost:{port}',
-        f"ngrok.exe tcp {port} --region {region}", f"ngrok.exe start web --config {s.home}\\ngrok.yml",
-        f'ngrok http {port} --authtoken {_AUTHTOKEN} --url "https://demo-{port}.ngrok.dev"',
-    ))
+    path = rng.choice(
+        (
+            f"{s.home}\\Downloads\\ngrok.exe",
+            f"{s.home}\\Downloads\\ngrok-v3-stable-windows-amd64\\ngrok.exe",
+            "C:\\ngrok\\ngrok.exe",
+            f"{s.home}\\AppData\\Local\\Temp\\ngrok.exe",
+        )
+    )
+    command = rng.choice(
+        (
+            f"ngrok.exe http {port}",
+            f"ngrok tcp {port}",
+            f'"{path}" http https://localhost:{port}',
+            f"ngrok.exe tcp {port} --region {region}",
+            f"ngrok.exe start web --config {s.home}\\ngrok.yml",
+            f'ngrok http {port} --authtoken {_AUTHTOKEN} --url "https://demo-{port}.ngrok.dev"',
+        )
+    )
     shell_key = rng.choice(("cmd", "powershell"))
     shell = s.spawn(shell_key, f'"{_IMAGES[shell_key][0]}"', s.proc("explorer"))
     s.wait(2, 60)
@@ -1583,8 +2372,9 @@ class _BackgroundWriter:
             raise self._error
 
 
-def _write_stream(out: _BackgroundWriter, world: _Sysmon, planned: list[_Planned], background: int, start: int,
-                  span: int) -> None:
+def _write_stream(
+    out: _BackgroundWriter, world: _Sysmon, planned: list[_Planned], background: int, start: int, span: int
+) -> None:
     """Background events on an even grid with jitter, planted events merged in by time, in chunks.
 
     The time strings are rendered inline (date part once per second): this loop runs once per event.
@@ -1622,8 +2412,9 @@ def _write_stream(out: _BackgroundWriter, world: _Sysmon, planned: list[_Planned
     out.write(b"".join(buf))
 
 
-def generate_sysmon(out_dir: Path, events: int = 20000, seed: int = 7, end: datetime | None = None,
-                    hours: float = 6.0) -> GeneratedDataset:
+def generate_sysmon(
+    out_dir: Path, events: int = 20000, seed: int = 7, end: datetime | None = None, hours: float = 6.0
+) -> GeneratedDataset:
     """Write `windows-sysmon.log` (exactly `events` events), its Linux and macOS companions and `truth.json`.
 
     The same arguments always give byte-identical files. Time runs over `hours` ending at `end`
@@ -1657,5 +2448,6 @@ def generate_sysmon(out_dir: Path, events: int = 20000, seed: int = 7, end: date
         lists["matches"].sort(key=lambda entry: entry["time"])
     truth_path = out_dir / TRUTH_NAME
     truth_path.write_text(json.dumps(truth, indent=2) + "\n", encoding="utf-8")
-    return GeneratedDataset(path=path, events=events, truth_path=truth_path, linux_path=unix.linux_path,
-                            macos_path=unix.macos_path)
+    return GeneratedDataset(
+        path=path, events=events, truth_path=truth_path, linux_path=unix.linux_path, macos_path=unix.macos_path
+    )

@@ -94,6 +94,11 @@ class LakeWriter:
         """Ingest stores each batch "in a transaction": the lake has none (a run's files simply add up)."""
         yield
 
+    @contextmanager
+    def one_thread(self) -> Iterator[None]:
+        """Nothing to change: Parquet files are written on the caller's thread (see `Store.one_thread`)."""
+        yield
+
     def record_quarantine(self, records: list[QuarantinedRecord]) -> None:
         """The lake holds events only: quarantined records go to the ingest report and --quarantine."""
 

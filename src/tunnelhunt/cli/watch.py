@@ -48,9 +48,9 @@ def watch(
     config = hunting.rules(rules)
     sinks = hunting.sinks(sink, db, spool, hec_token, hec_index, retries)
     start_clock = hunting.parse_time(clock_start, zone) if clock_start else None
-    clock = scaled_clock(start_clock, clock_speed) if start_clock else wall_clock
-    stop_at = hunting.parse_time(until, zone, clock()) if until else None
-    first = hunting.parse_time(since, zone, clock()) if since else None
+    reference = start_clock or wall_clock()
+    stop_at = hunting.parse_time(until, zone, reference) if until else None
+    first = hunting.parse_time(since, zone, reference) if since else None
     stopping: dict[str, str | None] = {"signal": None}
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
@@ -64,6 +64,8 @@ def watch(
                 stderr.print(f"[red]schedule error:[/red] {problem}")
             watcher = Watcher(paths, Follower(store, fmt), scheduler, sinks, first)
             stderr.print(f"watching {len(paths)} path(s); {len(scheduler.detections)} detection(s); db {db}")
+            # a replay's clock starts with the watching, not during set-up (opening the store, compiling)
+            clock = scaled_clock(start_clock, clock_speed) if start_clock else wall_clock
             watcher.run(clock, lambda: stopping["signal"] is not None, interval, stop_at, _print_step)
     finally:
         for number, handler in previous.items():

@@ -239,20 +239,18 @@ def process_group(units: Sequence[WorkUnit], context: tuple[Any, Normalizer] | N
         except (ReaderError, *READ_ERRORS) as exc:
             results[index].error = _failure(exc)
     parts = [_GroupPart(unit.source.name) for unit in units]
-    by_kind: dict[tuple[Any, ...], list[int]] = {}
+    # batches that can be normalised as one: same source type, offset kind, JSON check and columns
+    by_kind: dict[tuple[Any, ...], list[tuple[int, RawBatch]]] = {}
     for index, batches in enumerate(raw):
         for batch in batches:
             parts[index].add_raw(batch)
-        for batch in batches:
             if batch.table.num_rows:
                 key = (batch.sourcetype, batch.offset_kind, batch.json_checked, batch.table.schema)
-                by_kind.setdefault(key, [])
-                if index not in by_kind[key]:
-                    by_kind[key].append(index)
+                by_kind.setdefault(key, []).append((index, batch))
     try:
-        for (sourcetype, offset_kind, checked, _schema), members in by_kind.items():
-            tables = [b.table for i in members for b in raw[i] if b.sourcetype == sourcetype and b.table.num_rows]
-            merged = RawBatch(sourcetype, pa.concat_tables(tables), [], offset_kind, None, checked)
+        for (sourcetype, offset_kind, checked, _schema), items in by_kind.items():
+            merged = RawBatch(sourcetype, pa.concat_tables([b.table for _, b in items]), [], offset_kind, None, checked)
+            members = dict.fromkeys(index for index, _ in items)
             _distribute(normalizer.normalize(merged), [parts[i] for i in members])
     except duckdb.Error:  # a mapping that cannot run on some input: read each alone, to name it
         return [process_unit(unit, context) for unit in units]
@@ -441,7 +439,7 @@ def choose_workers(total_bytes: int, requested: int | None) -> int:
 def pool_context() -> Any:
     """The forkserver context, its server started now: it imports the program and this module once
     and forks each worker from itself ready to work (a worker spawned afresh spent about a second
-    importing the command line again before its first unit). Calling it early overlaps that start."""
+    importing the command line again before its first unit)."""
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["__main__", __name__])
     multiprocessing.forkserver.ensure_running()

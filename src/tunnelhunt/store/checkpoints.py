@@ -138,30 +138,10 @@ class Checkpoints:
         position: Position,
     ) -> None:
         """Record `position` for `identity` (replacing `previous`, the identity it resumed from)."""
-        self._cache = None
-        now = datetime.now(UTC).replace(tzinfo=None)
-        values = [identity.source, identity.fingerprint, identity.fingerprint_bytes, format, offset_kind]
-        values += [position.offset, position.line, now]
-        if previous is not None and previous.source == identity.source:
-            updated = self._con.execute(
-                f"UPDATE {TABLE} SET source = ?, fingerprint = ?, fingerprint_bytes = ?, format = ?,"
-                f' offset_kind = ?, "offset" = ?, line = ?, updated = ?'
-                f" WHERE source = ? AND fingerprint = ?",
-                [*values, previous.source, previous.fingerprint],
-            ).fetchall()
-            if updated and updated[0][0]:
-                return
-        updated = self._con.execute(
-            f'UPDATE {TABLE} SET fingerprint_bytes = ?, format = ?, offset_kind = ?, "offset" = ?, line = ?,'
-            f" updated = ? WHERE source = ? AND fingerprint = ?",
-            [*values[2:], identity.source, identity.fingerprint],
-        ).fetchall()
-        if updated and updated[0][0]:
-            return
-        self._con.execute(f"INSERT INTO {TABLE} VALUES (?, ?, ?, ?, ?, ?, ?, ?)", values)
+        self.advance_many([(previous, identity, format, offset_kind, position)])
 
     def advance_many(self, items: list[tuple[FileIdentity | None, FileIdentity, str | None, str, Position]]) -> None:
-        """`advance` for many files at once (one delete and one insert): each identity's row, and the
+        """Record many files' positions at once (one delete and one insert): each identity's row, and the
         row of the identity it resumed from under the same name, give way to its latest position."""
         if not items:
             return

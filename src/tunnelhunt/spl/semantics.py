@@ -156,7 +156,7 @@ def wildcards_regex(values: tuple[str, ...]) -> str:
 
 def _list_predicates(subject: exp.Expr, values: tuple[str, ...]) -> list[exp.Expr]:
     """The predicates whose OR is `subject IN (values)`, for one (non-array) value."""
-    networks = [v for v in values if cidr_network(v) is not None]
+    networks = {v: network for v in values if (network := cidr_network(v)) is not None}
     wildcards = tuple(dict.fromkeys(v.lower() for v in values if "*" in v and v not in networks))
     plain = tuple(dict.fromkeys(v.lower() for v in values if "*" not in v and v not in networks))
     lowered = exp.Lower(this=subject.copy())
@@ -170,7 +170,7 @@ def _list_predicates(subject: exp.Expr, values: tuple[str, ...]) -> list[exp.Exp
         predicates.append(exp.RegexpLike(this=lowered.copy(), expression=pattern))
     else:
         predicates.extend(_value_predicate(subject, value) for value in wildcards)
-    predicates.extend(ipv4_in_network(subject, cidr_network(v)) for v in networks)  # type: ignore[arg-type]
+    predicates.extend(ipv4_in_network(subject, network) for network in networks.values())
     return predicates
 
 

@@ -6,6 +6,8 @@ errors and this layer turns them into one line on stderr and an exit code.
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 from rich.console import Console
 
@@ -13,6 +15,8 @@ from tunnelhunt.cli.exit_codes import ExitCode
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Hunt tunnelling tools (ngrok first) in your logs.")
 stderr = Console(stderr=True, soft_wrap=True)  # one error, one line: never wrapped
+#: `--output` of the commands that print rows; `check_output` validates it.
+OutputOption = Annotated[str, typer.Option("--output", "-o", help="table, jsonl or csv.")]
 
 
 def fail(message: str, code: ExitCode = ExitCode.ERROR) -> typer.Exit:

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from tunnelhunt.cli import hunting
-from tunnelhunt.cli.common import app
+from tunnelhunt.cli.common import OutputOption, app
 from tunnelhunt.cli.rba_render import print_rows
 from tunnelhunt.rba.queries import findings_newest
 from tunnelhunt.store.rba_store import RbaStore
@@ -28,9 +28,9 @@ _COLUMNS = [
 def findings(
     db: hunting.DbOption,
     since: Annotated[str | None, typer.Option("--since", help="Only findings from this time on.")] = None,
-    risk_object: Annotated[str | None, typer.Option("--object", help="Only this entity.")] = None,
-    limit: Annotated[int, typer.Option("--limit", min=1)] = 100,
-    output: Annotated[str, typer.Option("--output", "-o", help="table, jsonl or csv.")] = "table",
+    risk_object: hunting.ObjectOption = None,
+    limit: hunting.LimitOption = 100,
+    output: OutputOption = "table",
     tz: hunting.TzOption = "UTC",
 ) -> None:
     """Show the findings raised when risk added up for an entity, newest first."""

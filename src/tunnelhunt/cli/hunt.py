@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from tunnelhunt.cli.common import app, check_output, fail, stderr
+from tunnelhunt.cli.common import OutputOption, app, check_output, fail, stderr
 from tunnelhunt.cli.exit_codes import ExitCode
 from tunnelhunt.cli.ingest_view import progress_display, quarantine_writer, write_report
 from tunnelhunt.cli.render import detection_summary, finding_rows, findings_table, ingest_summary
@@ -61,7 +61,7 @@ def hunt(
     macros: Annotated[
         list[Path] | None, typer.Option("--macros", help="Macro overrides (e.g. your *_filter macros).")
     ] = None,
-    output: Annotated[str, typer.Option("--output", "-o", help="table, jsonl or csv.")] = "table",
+    output: OutputOption = "table",
     out: Annotated[Path | None, typer.Option("--out", help="Write findings here instead of stdout.")] = None,
     risk: Annotated[Path | None, typer.Option("--risk", help="Write risk events as JSON lines.")] = None,
     db: Annotated[Path | None, typer.Option("--db", help="DuckDB file to keep events in (default: in memory).")] = None,

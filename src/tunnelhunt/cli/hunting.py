@@ -42,6 +42,8 @@ SpoolOption = Annotated[
     Path | None, typer.Option("--spool", help="Directory for undelivered network events (default: DB.spool).")
 ]
 TzOption = Annotated[str, typer.Option("--tz", help="Time zone for cron schedules and @ snapping.")]
+ObjectOption = Annotated[str | None, typer.Option("--object", help="Only this entity.")]
+LimitOption = Annotated[int, typer.Option("--limit", min=1)]
 
 
 def zone(name: str) -> tzinfo:

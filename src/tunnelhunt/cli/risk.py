@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from tunnelhunt.cli import hunting
-from tunnelhunt.cli.common import app
+from tunnelhunt.cli.common import OutputOption, app
 from tunnelhunt.cli.rba_render import print_rows
 from tunnelhunt.rba.queries import risk_by_object, risk_events_newest
 from tunnelhunt.store.rba_store import RbaStore
@@ -20,10 +20,10 @@ _EVENTS = ["_time", "risk_object", "risk_object_type", "risk_score", "search_nam
 def risk(
     db: hunting.DbOption,
     since: Annotated[str | None, typer.Option("--since", help="Only risk from this time on (e.g. -24h).")] = None,
-    risk_object: Annotated[str | None, typer.Option("--object", help="Only this entity.")] = None,
+    risk_object: hunting.ObjectOption = None,
     events: Annotated[bool, typer.Option("--events", help="List risk events instead of totals.")] = False,
-    limit: Annotated[int, typer.Option("--limit", min=1)] = 100,
-    output: Annotated[str, typer.Option("--output", "-o", help="table, jsonl or csv.")] = "table",
+    limit: hunting.LimitOption = 100,
+    output: OutputOption = "table",
     tz: hunting.TzOption = "UTC",
 ) -> None:
     """Show accumulated risk per entity (or the risk events themselves), newest first."""

@@ -74,7 +74,7 @@ def run(folder: Path, work: Path) -> dict[str, float]:
 _INGEST_ONLY = """
 import sys
 from pathlib import Path
-from tunnelhunt.engine.ingest import ingest
+from tunnelhunt.ingest.run import ingest
 from tunnelhunt.normalize.custom import load_mapping
 from tunnelhunt.store.duckdb_store import Store
 store = Store(Path(sys.argv[2]))

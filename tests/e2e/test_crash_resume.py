@@ -18,7 +18,7 @@ HEADER = (
 )
 #: Ingest a file into a store, printing a line after every committed batch.
 INGEST = (
-    "import sys; from pathlib import Path; from tunnelhunt.engine.ingest import ingest;"
+    "import sys; from pathlib import Path; from tunnelhunt.ingest.run import ingest;"
     " from tunnelhunt.store.duckdb_store import Store;"
     " store = Store(Path(sys.argv[2]));"
     " r = ingest([Path(sys.argv[1])], store, on_progress=lambda p: print('batch', p.read, flush=True));"

@@ -11,8 +11,8 @@ from evtx import PyEvtxParser
 
 from tests.conftest import shared_dataset
 from tunnelhunt.content.loader import load_content
-from tunnelhunt.engine.ingest import ingest
-from tunnelhunt.engine.runner import run_detections
+from tunnelhunt.detect.runner import run_detections
+from tunnelhunt.ingest.run import ingest
 from tunnelhunt.store.duckdb_store import Store
 
 

@@ -17,9 +17,9 @@ import pytest
 from tests.helpers import dns_event, process_event
 from tunnelhunt.content.loader import load_content
 from tunnelhunt.content.models import Detection
-from tunnelhunt.engine.ingest import ingest
-from tunnelhunt.engine.runner import DetectionRun, run_detections
+from tunnelhunt.detect.runner import DetectionRun, run_detections
 from tunnelhunt.generate import generate_sysmon
+from tunnelhunt.ingest.run import ingest
 from tunnelhunt.store.lake import LakeStore, LakeWriter
 
 #: Searches that exercise more of the compiler than the two shipped detections do.
@@ -56,7 +56,7 @@ def spark_session() -> Iterator[Any]:
             pytest.fail("java is missing: `make install` installs a Java 17 runtime for Spark")
         pytest.skip("java is missing (make install provides it)")
     pytest.importorskip("pyspark")
-    from tunnelhunt.engine.spark import start_session
+    from tunnelhunt.detect.spark import start_session
 
     session = start_session("local[2]", "tunnelhunt-tests")
     yield session
@@ -117,7 +117,7 @@ def _rows(run: DetectionRun) -> list[dict[str, Any]]:
 
 
 def test_spark_and_duckdb_find_the_same(lake: Path, spark_session: Any) -> None:
-    from tunnelhunt.engine.spark import SparkEngine
+    from tunnelhunt.detect.spark import SparkEngine
 
     detections, macros = _detections()
     with LakeStore(lake) as duck:
@@ -135,7 +135,7 @@ def test_spark_and_duckdb_find_the_same(lake: Path, spark_session: Any) -> None:
 
 
 def test_near_misses_stay_out_on_spark(lake: Path, spark_session: Any) -> None:
-    from tunnelhunt.engine.spark import SparkEngine
+    from tunnelhunt.detect.spark import SparkEngine
 
     detections, macros = _detections()
     with SparkEngine(lake, session=spark_session) as spark:

@@ -8,9 +8,9 @@ import pytest
 
 from tests.conftest import shared_dataset
 from tunnelhunt.content.loader import load_content
-from tunnelhunt.engine.behaviour import hunt_behaviours
-from tunnelhunt.engine.ingest import ingest
-from tunnelhunt.engine.runner import run_detections
+from tunnelhunt.detect.behaviour import hunt_behaviours
+from tunnelhunt.detect.runner import run_detections
+from tunnelhunt.ingest.run import ingest
 from tunnelhunt.store.duckdb_store import Store
 
 CORPORA = [

@@ -14,8 +14,8 @@ from typer.testing import CliRunner
 
 from tunnelhunt.cli.app import app
 from tunnelhunt.content.loader import SHIPPED, load_content
-from tunnelhunt.engine.ingest import ingest
-from tunnelhunt.engine.runner import run_detection
+from tunnelhunt.detect.runner import run_detection
+from tunnelhunt.ingest.run import ingest
 from tunnelhunt.store.duckdb_store import Store
 
 DATA = SHIPPED / "data"

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from tunnelhunt.engine.ingest import IngestReport, ingest
+from tunnelhunt.ingest.run import IngestReport, ingest
 from tunnelhunt.normalize.custom import CustomMapping
 from tunnelhunt.store.duckdb_store import Store
 

@@ -16,9 +16,9 @@ from tunnelhunt.content.behaviours import load_behaviours
 from tunnelhunt.content.loader import ContentError
 from tunnelhunt.content.models import Detection
 from tunnelhunt.content.services import load_catalogue, shipped_catalogue
-from tunnelhunt.engine.behaviour import agent_lookup_correlation, run_behaviours
-from tunnelhunt.engine.dns_state import DnsSeenState
-from tunnelhunt.engine.runner import DetectionRun
+from tunnelhunt.detect.behaviour import agent_lookup_correlation, run_behaviours
+from tunnelhunt.detect.dns_state import DnsSeenState
+from tunnelhunt.detect.runner import DetectionRun
 from tunnelhunt.normalize.normalizer import node_schema
 from tunnelhunt.spl.compiler import TimeWindow
 from tunnelhunt.store.duckdb_store import Store
@@ -237,7 +237,7 @@ def test_a_cname_answer_puts_an_innocent_name_under_the_services_zone() -> None:
 
 def test_agent_hashes_are_learned_from_findings_and_other_runs_found(tmp_path: Path) -> None:
     from tunnelhunt.cim import PROCESSES
-    from tunnelhunt.engine.agent_hashes import AgentHashes, sha256_of
+    from tunnelhunt.detect.agent_hashes import AgentHashes, sha256_of
 
     ngrok, other = "A" * 64, "B" * 64
     rows = [

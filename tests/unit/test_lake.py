@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from tests.helpers import dns_event, process_event
 from tunnelhunt.cli.app import app
-from tunnelhunt.engine.ingest import ingest
+from tunnelhunt.ingest.run import ingest
 from tunnelhunt.store.duckdb_store import Store
 from tunnelhunt.store.lake import LakeStore, LakeWriter, lake_has_data
 

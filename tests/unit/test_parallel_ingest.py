@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import dns_event, process_event
-from tunnelhunt.engine import parallel
-from tunnelhunt.engine.ingest import IngestReport, ingest
+from tunnelhunt.ingest import plan
+from tunnelhunt.ingest import workers as pool
+from tunnelhunt.ingest.run import IngestReport, ingest
 from tunnelhunt.readers.base import START
 from tunnelhunt.readers.detect import ReaderSet
 from tunnelhunt.readers.sources import Source
@@ -57,7 +58,7 @@ def test_ranges_cut_at_event_starts(tmp_path: Path) -> None:
     size = path.stat().st_size
     with path.open("rb") as stream:
         cuts = SysmonXmlReader().cut_points(stream, size, 20_000)
-    assert len(parallel.plan_units(0, Source(path), SysmonXmlReader(), START, True, 20_000)) == len(cuts) + 1
+    assert len(plan.plan_units(0, Source(path), SysmonXmlReader(), START, True, 20_000)) == len(cuts) + 1
     assert len(cuts) > 10
     data = path.read_bytes()
     assert all(data[cut : cut + 7] == b"<Event " for cut in cuts)
@@ -68,10 +69,10 @@ def test_parallel_ranges_match_a_sequential_run(tmp_path: Path, monkeypatch: pyt
     path = tmp_path / "a.log"
     bad = _log(path, 1500)
     sequential, rows = _ingest(path, workers=1)
-    monkeypatch.setattr(parallel, "unit_size", lambda total, workers: 50_000)
-    units = parallel.plan_units(0, Source(path), SysmonXmlReader(), START, True, 50_000)
+    monkeypatch.setattr("tunnelhunt.ingest.run.unit_size", lambda total, workers: 50_000)
+    units = plan.plan_units(0, Source(path), SysmonXmlReader(), START, True, 50_000)
     assert len(units) > 20
-    ranged = [batch for result in parallel.run_units(units, 1) for batch in result.batches]
+    ranged = [batch for result in pool.run_units(units, 1) for batch in result.batches]
     assert sum(batch.records for batch in ranged) == 1500
     assert ranged[-1].end == sequential.files[0].position
     pooled, pooled_rows = _ingest(path, workers=2)
@@ -90,7 +91,7 @@ def test_multiline_wrapped_file_in_ranges_keeps_line_numbers(tmp_path: Path, mon
     text = "<?xml version='1.0' encoding='utf-8'?>\n<Events>\n" + "\n".join([event] * 200) + "\n</Events>\n"
     path = tmp_path / "wevtutil.xml"
     path.write_text(text)
-    monkeypatch.setattr(parallel, "unit_size", lambda total, workers: 10_000)
+    monkeypatch.setattr("tunnelhunt.ingest.run.unit_size", lambda total, workers: 10_000)
     report, rows = _ingest(path, workers=2)
     assert report.total("quarantined") == 0
     assert [row["_offset"] for row in rows[0]] == [3 + i * per_event for i in range(200)]
@@ -120,9 +121,9 @@ def test_json_lines_in_ranges_match_a_sequential_run(tmp_path: Path, monkeypatch
     lines[700] = '{"EventID": "1", broken'
     path.write_text("\n".join(lines) + "\n")
     sequential, rows = _ingest(path, workers=1)
-    monkeypatch.setattr(parallel, "unit_size", lambda total, workers: 40_000)
+    monkeypatch.setattr("tunnelhunt.ingest.run.unit_size", lambda total, workers: 40_000)
     reader = ReaderSet().choose(Source(path)).reader
-    assert len(parallel.plan_units(0, Source(path), reader, START, True, 40_000)) > 10
+    assert len(plan.plan_units(0, Source(path), reader, START, True, 40_000)) > 10
     pooled, pooled_rows = _ingest(path, workers=2)
     assert rows == pooled_rows and len(rows[0]) > 50
     for report in (sequential, pooled):
@@ -170,21 +171,21 @@ def test_grouped_small_files_match_one_by_one(tmp_path: Path, monkeypatch: pytes
     folder = _folder(tmp_path)
     check = (*CHECK, "SELECT _source, count(*) AS n FROM endpoint_processes GROUP BY ALL ORDER BY ALL")
     sizes: list[int] = []
-    group_units = parallel.group_units
+    group_units = plan.group_units
 
-    def spy(units: list[parallel.WorkUnit], *args: int) -> list[list[parallel.WorkUnit]]:
+    def spy(units: list[plan.WorkUnit], *args: int) -> list[list[plan.WorkUnit]]:
         groups = group_units(units, *args)
         sizes.extend(len(group) for group in groups)
         return groups
 
-    monkeypatch.setattr(parallel, "group_units", spy)
+    monkeypatch.setattr("tunnelhunt.ingest.workers.group_units", spy)
     with Store() as store:
         grouped = ingest([folder], store, workers=workers)
         grouped_rows = [store.query(sql).to_pylist() for sql in check]
         grouped_quarantine = _quarantine(store)
         assert ingest([folder], store, workers=workers).total("ingested") == 0  # checkpoints kept per file
-    monkeypatch.setattr(parallel, "GROUP_BYTES", 0)
-    monkeypatch.setattr("tunnelhunt.engine.ingest.COMMIT_INPUTS", 1)
+    monkeypatch.setattr(plan, "GROUP_BYTES", 0)
+    monkeypatch.setattr("tunnelhunt.ingest.run.COMMIT_INPUTS", 1)
     with Store() as store:
         alone = ingest([folder], store, workers=1)
         alone_rows = [store.query(sql).to_pylist() for sql in check]
@@ -210,13 +211,13 @@ def test_a_grown_file_in_a_group_adds_only_its_new_events(tmp_path: Path) -> Non
 
 
 def test_units_group_by_size_format_and_name() -> None:
-    def unit(name: str, size: int, fmt: str = "evtx", end: int | None = None) -> parallel.WorkUnit:
+    def unit(name: str, size: int, fmt: str = "evtx", end: int | None = None) -> plan.WorkUnit:
         source = type("S", (), {"name": name, "size": size})()
-        return parallel.WorkUnit(0, source, fmt, START, end, True)  # type: ignore[arg-type]
+        return plan.WorkUnit(0, source, fmt, START, end, True)  # type: ignore[arg-type]
 
     small = [unit(f"s{i}", 1000) for i in range(3)]
-    big = unit("big", parallel.GROUP_BYTES + 1)
+    big = unit("big", plan.GROUP_BYTES + 1)
     other = unit("j", 10, "jsonl")
     ranged = unit("r", 10, end=5)
-    groups = parallel.group_units([*small, big, other, ranged, unit("s0", 10), unit("s0", 10)])
+    groups = plan.group_units([*small, big, other, ranged, unit("s0", 10), unit("s0", 10)])
     assert [[u.source.name for u in g] for g in groups] == [["s0", "s1", "s2"], ["big"], ["j"], ["r"], ["s0"], ["s0"]]

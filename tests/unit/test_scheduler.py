@@ -11,7 +11,7 @@ import pytest
 from tests.helpers import dns_event
 from tunnelhunt.content.loader import ContentSet, load_content
 from tunnelhunt.content.models import Detection, Schedule
-from tunnelhunt.engine.ingest import ingest
+from tunnelhunt.ingest.run import ingest
 from tunnelhunt.schedule.scheduler import Scheduler, is_due, ticks
 from tunnelhunt.store.duckdb_store import Store
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tunnelhunt.engine.spark import spark_datetime_pattern, spark_sql
+from tunnelhunt.detect.spark import spark_datetime_pattern, spark_sql
 from tunnelhunt.spl.compiler import compile_search
 
 

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tunnelhunt.engine.timemodifiers import TimeModifierError, resolve, window
+from tunnelhunt.spl.timemodifiers import TimeModifierError, resolve, window
 
 
 def utc(*parts: int) -> datetime:

@@ -13,7 +13,7 @@ from tests.helpers import store_with
 from tunnelhunt.cim import DNS, PROCESSES
 from tunnelhunt.content.loader import load_content
 from tunnelhunt.content.models import Detection
-from tunnelhunt.engine.runner import run_detection
+from tunnelhunt.detect.runner import run_detection
 from tunnelhunt.generate import oracle
 
 CONTENT = load_content()

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tunnelhunt.content.loader import load_content
-from tunnelhunt.engine.runner import run_detections
+from tunnelhunt.detect.runner import run_detections
 from tunnelhunt.store.duckdb_store import Store
 
 _PROCESSES = [

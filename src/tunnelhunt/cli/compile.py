@@ -8,10 +8,10 @@ from typing import Annotated
 
 import typer
 
+from tunnelhunt.actions.compile import CompileOutcome, compile_all, report_json, top_reasons
 from tunnelhunt.cli.common import app, fail, stderr
 from tunnelhunt.cli.exit_codes import ExitCode
 from tunnelhunt.content.loader import load_content
-from tunnelhunt.engine.compile_report import CompileOutcome, compile_all, report_json, top_reasons
 from tunnelhunt.store.duckdb_store import Store
 
 

@@ -16,9 +16,9 @@ from tunnelhunt.cli.exit_codes import ExitCode
 from tunnelhunt.cli.ingest_view import progress_display, quarantine_writer, write_report
 from tunnelhunt.cli.render import detection_summary, finding_rows, findings_table, ingest_summary
 from tunnelhunt.content.loader import load_content
-from tunnelhunt.engine.behaviour import hunt_behaviours
-from tunnelhunt.engine.ingest import IngestReport, build_readers, ingest
-from tunnelhunt.engine.runner import DetectionRun, run_detections
+from tunnelhunt.detect.behaviour import hunt_behaviours
+from tunnelhunt.detect.runner import DetectionRun, run_detections
+from tunnelhunt.ingest.run import IngestReport, build_readers, ingest
 from tunnelhunt.normalize.custom import CustomMapping, MappingError, load_mapping
 from tunnelhunt.rba.risk import risk_events
 from tunnelhunt.readers.detect import format_names
@@ -141,7 +141,7 @@ def hunt(
             runs = run_detections(store, content.detections, content.macros, lookups=content.lookups)
             runs += hunt_behaviours(store, runs)
         elif engine == "spark":
-            from tunnelhunt.engine.spark import SparkEngine
+            from tunnelhunt.detect.spark import SparkEngine
 
             with stderr.status("starting Spark…"), SparkEngine(lake, spark_master) as spark:
                 runs = run_detections(spark, content.detections, content.macros, lookups=content.lookups)

@@ -11,12 +11,12 @@ import typer
 
 from tunnelhunt.cli.common import check_output, fail, stderr
 from tunnelhunt.content.loader import ContentSet, load_content
-from tunnelhunt.engine import timemodifiers
 from tunnelhunt.rba.rules import RuleConfig
 from tunnelhunt.schedule.scheduler import DetectionTick, TickReport
 from tunnelhunt.sinks.http import RetryPolicy
 from tunnelhunt.sinks.outbox import Sink
 from tunnelhunt.sinks.spec import SinkOptions, SinkSpecError, build_sink
+from tunnelhunt.spl import timemodifiers
 from tunnelhunt.store.duckdb_store import Store
 
 DbOption = Annotated[Path, typer.Option("--db", help="DuckDB file holding events, risk events and findings.")]

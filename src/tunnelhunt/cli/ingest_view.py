@@ -11,7 +11,7 @@ from typing import IO
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from tunnelhunt.engine.ingest import IngestProgress, IngestReport, ProgressCallback, QuarantineSink
+from tunnelhunt.ingest.run import IngestProgress, IngestReport, ProgressCallback, QuarantineSink
 from tunnelhunt.readers.base import QuarantinedRecord
 
 

@@ -7,8 +7,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from tunnelhunt.engine.ingest import IngestReport
-from tunnelhunt.engine.runner import DetectionRun
+from tunnelhunt.detect.runner import DetectionRun
+from tunnelhunt.ingest.run import IngestReport
 from tunnelhunt.rba.risk import render_value
 
 #: Above this many columns a finding prints as a field list instead of a squeezed table.

@@ -8,11 +8,11 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
+from tunnelhunt.actions.test import run_tests
 from tunnelhunt.cli.common import app, fail, stderr
 from tunnelhunt.cli.exit_codes import ExitCode
 from tunnelhunt.content.loader import load_content
 from tunnelhunt.content.models import Detection
-from tunnelhunt.engine.testing import run_tests
 from tunnelhunt.sinks.junit import write_junit
 
 _MARKS = {

@@ -25,7 +25,7 @@ AnalyticKind = Literal[
 
 
 class BehaviourAnalytic(Detection):
-    """An ESCU-shaped detection computed by `tunnelhunt.engine.behaviour` instead of an SPL search."""
+    """An ESCU-shaped detection computed by `tunnelhunt.detect.behaviour` instead of an SPL search."""
 
     search: str = ""
     analytic: AnalyticKind

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from tunnelhunt.engine.ingest import IngestReport, ingest
+from tunnelhunt.ingest.run import IngestReport, ingest
 from tunnelhunt.normalize.normalizer import Normalizer
 from tunnelhunt.store.duckdb_store import Store
 

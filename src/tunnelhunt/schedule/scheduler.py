@@ -25,10 +25,10 @@ from tunnelhunt.content.loader import MacroLibrary
 from tunnelhunt.content.lookups import LookupLibrary
 from tunnelhunt.content.models import Detection
 from tunnelhunt.crashpoint import crashpoint
-from tunnelhunt.engine import timemodifiers
-from tunnelhunt.engine.runner import run_detection
+from tunnelhunt.detect.runner import run_detection
 from tunnelhunt.rba.risk import canonical, risk_events, stable_id
 from tunnelhunt.rba.rules import RuleConfig, evaluate
+from tunnelhunt.spl import timemodifiers
 from tunnelhunt.spl.compiler import TimeWindow
 from tunnelhunt.store.duckdb_store import Store
 from tunnelhunt.store.rba_store import RbaStore

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from tunnelhunt.engine.ingest import IngestReport
+from tunnelhunt.ingest.run import IngestReport
 from tunnelhunt.schedule.delivery import Delivery, deliver_all
 from tunnelhunt.schedule.follow import Follower
 from tunnelhunt.schedule.scheduler import Scheduler, TickReport

@@ -6,7 +6,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from pathlib import Path
 
-from tunnelhunt.engine.testing import DetectionTestRun
+from tunnelhunt.actions.test import DetectionTestRun
 
 
 def junit_tree(runs: Iterable[DetectionTestRun]) -> ET.ElementTree:

@@ -19,7 +19,7 @@ import pyarrow as pa
 from sqlglot import exp
 
 from tunnelhunt.cim import NODES, Node
-from tunnelhunt.engine.runner import QueryError
+from tunnelhunt.detect.runner import QueryError
 from tunnelhunt.spl.compiler import CompiledSearch
 from tunnelhunt.store.duckdb_store import Store
 from tunnelhunt.store.lake import node_dir, node_files

@@ -21,7 +21,7 @@ import pyarrow as pa
 from tunnelhunt.content.files import ContentError
 from tunnelhunt.content.loader import ContentSet, source_path
 from tunnelhunt.content.models import Detection
-from tunnelhunt.engine.runner import compile_detection, execute, expand_detection
+from tunnelhunt.detect.runner import compile_detection, execute, expand_detection
 from tunnelhunt.spl.compiler import CompiledSearch
 from tunnelhunt.spl.errors import SplError
 from tunnelhunt.spl.macros import strip_comments

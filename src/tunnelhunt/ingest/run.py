@@ -15,8 +15,8 @@ where the last committed batch ended. `final=False` is for callers that poll gro
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,23 +24,15 @@ import duckdb
 import pyarrow as pa
 
 from tunnelhunt.crashpoint import crashpoint
-from tunnelhunt.engine.parallel import (
-    READ_ERRORS,
-    BatchResult,
-    UnitResult,
-    WorkUnit,
-    choose_workers,
-    plan_units,
-    run_units,
-    unit_size,
-)
+from tunnelhunt.ingest.formats import build_readers
+from tunnelhunt.ingest.plan import READ_ERRORS, BatchResult, UnitResult, WorkUnit, choose_workers, plan_units, unit_size
+from tunnelhunt.ingest.report import FileReport, IngestProgress, IngestReport, ProgressCallback, QuarantineSink
+from tunnelhunt.ingest.workers import run_units
 from tunnelhunt.normalize.custom import CustomMapping
 from tunnelhunt.normalize.normalizer import Normalizer
 from tunnelhunt.normalize.registry import MappingRegistry
-from tunnelhunt.readers.base import START, Position, QuarantinedRecord, Reader, ReaderError
-from tunnelhunt.readers.csv_file import custom_csv_layout
-from tunnelhunt.readers.detect import EmptyInput, ReaderSet, all_readers
-from tunnelhunt.readers.jsonl import custom_layout
+from tunnelhunt.readers.base import START, Position, Reader, ReaderError
+from tunnelhunt.readers.detect import EmptyInput, ReaderSet
 from tunnelhunt.readers.sources import MissingSource, Source, discover
 from tunnelhunt.store.checkpoints import Checkpoint, FileIdentity
 from tunnelhunt.store.duckdb_store import Store
@@ -57,85 +49,8 @@ COMMIT_INPUTS = 128
 _READ_ERRORS = READ_ERRORS
 
 
-@dataclass
-class FileReport:
-    """What happened to one input."""
-
-    path: str
-    format: str | None = None
-    sourcetype: str | None = None
-    read: int = 0
-    ingested: int = 0
-    unmapped: int = 0
-    quarantined: int = 0
-    error: str | None = None
-    per_table: dict[str, int] = field(default_factory=dict)
-    resumed_from: Position | None = None
-    position: Position | None = None
-    seconds: float = 0.0
-
-    @property
-    def balanced(self) -> bool:
-        return self.read == self.ingested + self.unmapped + self.quarantined
-
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        return {"file": data.pop("path"), **data, "balanced": self.balanced}
-
-
-@dataclass
-class IngestReport:
-    """Every file's account, totals, and a bounded sample of the quarantined records."""
-
-    files: list[FileReport] = field(default_factory=list)
-    quarantine: list[QuarantinedRecord] = field(default_factory=list)
-    seconds: float = 0.0
-
-    def total(self, name: str) -> int:
-        return sum(int(getattr(f, name)) for f in self.files)
-
-    @property
-    def failed_files(self) -> list[FileReport]:
-        return [f for f in self.files if f.error]
-
-    @property
-    def balanced(self) -> bool:
-        return all(f.balanced for f in self.files)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON ingest report: per file and in total, records read = ingested + unmapped + quarantined."""
-        totals = {name: self.total(name) for name in ("read", "ingested", "unmapped", "quarantined")}
-        return {
-            "files": [f.to_dict() for f in self.files],
-            "totals": {
-                "files": len(self.files),
-                "files_failed": len(self.failed_files),
-                **totals,
-                "balanced": self.balanced
-                and totals["read"] == totals["ingested"] + totals["unmapped"] + totals["quarantined"],
-            },
-            "seconds": round(self.seconds, 3),
-        }
-
-
-@dataclass(frozen=True)
-class IngestProgress:
-    """Where a running ingest is, for progress displays."""
-
-    files_total: int
-    files_done: int
-    current: str
-    read: int
-    quarantined: int
-    elapsed: float
-
-
 class _StoreFailure(Exception):
     """A batch could not be written (its transaction was rolled back)."""
-
-
-ProgressCallback = Callable[[IngestProgress], None]
-QuarantineSink = Callable[[list[QuarantinedRecord]], None]
 
 
 def _head_of(name: str) -> bytes | None:
@@ -165,20 +80,6 @@ def _start_from(checkpoint: Checkpoint | None, reader: Reader, source: Source) -
         if size is not None and size < checkpoint.position.offset:
             return START  # truncated in place: a new file under the old name
     return checkpoint.position
-
-
-def build_readers(mappings: Sequence[CustomMapping] = ()) -> ReaderSet:
-    """Built-in readers plus the JSON and CSV layouts of the user's mapping files."""
-    first = [m for m in mappings if m.match]
-    last = [m for m in mappings if not m.match]
-    return ReaderSet(
-        all_readers(
-            json_first=[custom_layout(m.name, m.json.sourcetype, m.match) for m in first],
-            json_last=[custom_layout(m.name, m.json.sourcetype, m.match) for m in last],
-            csv_first=[custom_csv_layout(m.name, m.csv_sourcetype, m.match) for m in first],
-            csv_last=[custom_csv_layout(m.name, m.csv_sourcetype, m.match) for m in last],
-        )
-    )
 
 
 @dataclass

@@ -15,8 +15,8 @@ from collections.abc import Iterable
 import pyarrow as pa
 
 from tunnelhunt.cim import PROCESSES
-from tunnelhunt.engine.dns_state import window_sql
-from tunnelhunt.engine.runner import DetectionRun
+from tunnelhunt.detect.dns_state import window_sql
+from tunnelhunt.detect.runner import DetectionRun
 from tunnelhunt.spl.compiler import TimeWindow
 from tunnelhunt.store.duckdb_store import Store
 

@@ -19,8 +19,8 @@ from urllib.parse import urlparse
 
 from tunnelhunt.content.loader import ContentSet, source_path
 from tunnelhunt.content.models import AttackData, Detection, DetectionTest
-from tunnelhunt.engine.ingest import IngestReport, ingest
-from tunnelhunt.engine.runner import run_detection
+from tunnelhunt.detect.runner import run_detection
+from tunnelhunt.ingest.run import IngestReport, ingest
 from tunnelhunt.rba.risk import risk_events
 from tunnelhunt.store.duckdb_store import Store
 

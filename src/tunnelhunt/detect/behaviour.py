@@ -15,9 +15,9 @@ import pyarrow as pa
 
 from tunnelhunt.content.behaviours import BehaviourAnalytic, load_behaviours
 from tunnelhunt.content.services import ServiceCatalogue, shipped_catalogue
-from tunnelhunt.engine.agent_hashes import AgentHashes
-from tunnelhunt.engine.dns_state import DnsSeenState, SeenUpdate
-from tunnelhunt.engine.runner import DetectionRun
+from tunnelhunt.detect.agent_hashes import AgentHashes
+from tunnelhunt.detect.dns_state import DnsSeenState, SeenUpdate
+from tunnelhunt.detect.runner import DetectionRun
 from tunnelhunt.spl.compiler import TimeWindow
 from tunnelhunt.store.duckdb_store import Store
 

@@ -154,3 +154,29 @@ def test_persistent_db_keeps_events(shipped_sample: Path, tmp_path: Path) -> Non
     with Store(db) as store:
         assert store.count("endpoint_processes") == 3
         assert store.count("network_resolution_dns") == 2
+
+
+def _stored(command: str, db: Path, *args: str) -> list[dict[str, Any]]:
+    result = runner.invoke(app, [command, "--db", str(db), "--output", "jsonl", *args])
+    assert result.exit_code == 0, result.stderr
+    return [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+
+
+def test_hunt_db_leaves_risk_events_and_findings_for_risk_and_findings(shipped_sample: Path, tmp_path: Path) -> None:
+    # a new user's path: hunt into a database, then ask it for risk and findings
+    db, risk_file = tmp_path / "th.duckdb", tmp_path / "risk.jsonl"
+    code, _, err = hunt(str(shipped_sample), "--db", str(db), "--risk", str(risk_file))
+    assert code == ExitCode.OK
+    printed = [json.loads(line) for line in risk_file.read_text().splitlines()]
+    stored = _stored("risk", db, "--events", "--limit", "1000")
+    assert len(printed) > 0
+    assert sorted(e["risk_event_id"] for e in stored) == sorted(e["risk_event_id"] for e in printed)
+    by_entity = {(r["risk_object"], r["risk_object_type"]): r["risk_score"] for r in _stored("risk", db)}
+    assert by_entity[("win-lab-07.tunnelhunt.test", "system")] > 0
+    findings = _stored("findings", db)
+    assert findings and all(f["risk_object"] for f in findings)  # the 24 h score rule fires on the sample
+    # hunting the same file again adds nothing anywhere
+    code, _, err = hunt(str(shipped_sample), "--db", str(db))
+    assert code == ExitCode.OK and "0 new result(s), 0 new risk event(s), 0 new finding(s)" in err
+    assert len(_stored("risk", db, "--events", "--limit", "1000")) == len(stored)
+    assert len(_stored("findings", db)) == len(findings)

@@ -277,3 +277,12 @@ def _process_table(rows: list[dict[str, Any]]) -> pa.Table:
         for i, row in enumerate(rows)
     ]
     return pa.Table.from_pylist(full, schema=schema)
+
+
+def test_an_unknown_analytic_kind_fails_its_own_run_only() -> None:
+    shipped = load_behaviours()
+    typo = shipped[0].model_copy(update={"analytic": "first_seen_on_hots"})
+    with Store() as store:
+        runs = run_behaviours(DnsSeenState(store, shipped_catalogue()), [], [typo, shipped[1]])
+    assert runs[0].error is not None and "first_seen_on_hots" in runs[0].error
+    assert runs[1].error is None and runs[1].findings is not None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -18,8 +18,9 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from tunnelhunt.actions.common import OptionError
 from tunnelhunt.content.files import ContentError
-from tunnelhunt.content.loader import ContentSet, source_path
+from tunnelhunt.content.loader import ContentSet, load_content, source_path
 from tunnelhunt.content.models import Detection
 from tunnelhunt.detect.runner import compile_detection, execute, expand_detection
 from tunnelhunt.spl.compiler import CompiledSearch
@@ -132,3 +133,25 @@ def summarise(entries: list[ReportEntry], prefixes: tuple[str, ...]) -> tuple[in
 
 def paths_in(entries: list[ReportEntry]) -> list[Path]:
     return [Path(e.path) for e in entries]
+
+
+@dataclass
+class CompileResult:
+    """`compile`: one entry per detection file, and how many compile and run."""
+
+    entries: list[ReportEntry]
+
+    @property
+    def compiled(self) -> int:
+        return sum(1 for e in self.entries if e.compiled)
+
+
+def compile_content(
+    path: Path, macros: Sequence[Path] = (), on_outcome: Callable[[CompileOutcome], None] | None = None
+) -> CompileResult:
+    """Compile every detection under `path` and dry-run it on an empty store."""
+    if not path.exists():
+        raise OptionError(f"{path}: no such file or directory")
+    content = load_content([path], list(macros), shipped_detections=False)
+    with Store() as store:
+        return CompileResult(compile_all(content, store, on_outcome))

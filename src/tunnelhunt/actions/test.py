@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlparse
 
-from tunnelhunt.content.loader import ContentSet, source_path
+from tunnelhunt.content.loader import ContentSet, load_content, source_path
 from tunnelhunt.content.models import AttackData, Detection, DetectionTest
 from tunnelhunt.detect.runner import run_detection
+from tunnelhunt.errors import TunnelhuntError
 from tunnelhunt.ingest.run import IngestReport, ingest
 from tunnelhunt.rba.risk import risk_events
 from tunnelhunt.store.duckdb_store import Store
@@ -46,7 +47,7 @@ class DetectionTestRun:
     results: list[TestResult] = field(default_factory=list)
 
 
-class AttackDataMissing(Exception):
+class AttackDataMissing(TunnelhuntError):
     """An attack_data file that cannot be found locally (tunnelhunt never downloads)."""
 
 
@@ -174,3 +175,43 @@ def run_tests(
             run.results.extend(run_test(detection, test, content, data_root))
         runs.append(run)
     return runs
+
+
+class UnknownDetection(TunnelhuntError):
+    """A name or id given to `test` that no loaded detection has."""
+
+
+@dataclass
+class TestSuiteResult:
+    """`test`: every detection's results, and the content files that failed to load."""
+
+    runs: list[DetectionTestRun]
+    content: ContentSet
+
+    def counts(self) -> dict[str, int]:
+        counts = {"pass": 0, "fail": 0, "error": 0, "skip": 0}
+        for run in self.runs:
+            for result in run.results:
+                counts[result.status] += 1
+        return counts
+
+
+def test_content(
+    arguments: Sequence[str], data_root: Path | None = None, macros: Sequence[Path] = ()
+) -> TestSuiteResult:
+    """Test detections named by file, folder, name or id (default: every shipped detection)."""
+    paths = [Path(a) for a in arguments if Path(a).exists()]
+    names = [a for a in arguments if not Path(a).exists()]
+    content = load_content(paths, list(macros), shipped_detections=not paths)
+    chosen = content.detections
+    if names:
+        chosen = []
+        for key in names:
+            match = [d for d in content.detections if key in (d.name, d.id)]
+            if not match:
+                raise UnknownDetection(f"no detection named or with id {key!r}")
+            chosen.extend(match)
+    return TestSuiteResult(run_tests(chosen, content, data_root), content)
+
+
+test_content.__test__ = False  # type: ignore[attr-defined]  # not a pytest test despite its name

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sys
 
+from rich.markup import escape
+
 from tunnelhunt.cli import (  # noqa: F401  (each module registers its command)
     compile,
     findings,
@@ -17,6 +19,7 @@ from tunnelhunt.cli import (  # noqa: F401  (each module registers its command)
 )
 from tunnelhunt.cli.common import app, stderr
 from tunnelhunt.cli.exit_codes import ExitCode
+from tunnelhunt.errors import TunnelhuntError
 
 
 def main() -> None:
@@ -28,8 +31,11 @@ def main() -> None:
     except KeyboardInterrupt:
         stderr.print("interrupted")
         sys.exit(130)
-    except Exception as exc:  # last line of defence: no traceback reaches the user
-        stderr.print(f"[red]internal error:[/red] {type(exc).__name__}: {exc}")
+    except TunnelhuntError as exc:  # an action's typed error a command did not render itself
+        stderr.print(f"[red]error:[/red] {escape(str(exc))}")
+        sys.exit(int(ExitCode.ERROR))
+    except Exception as exc:  # a bug: one line, not a traceback (the only broad catch, at the very edge)
+        stderr.print(f"[red]internal error:[/red] {escape(f'{type(exc).__name__}: {exc}')}")
         sys.exit(int(ExitCode.ERROR))
 
 

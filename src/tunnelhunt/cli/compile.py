@@ -8,11 +8,10 @@ from typing import Annotated
 
 import typer
 
-from tunnelhunt.actions.compile import CompileOutcome, compile_all, report_json, top_reasons
+from tunnelhunt.actions.compile import CompileOutcome, compile_content, report_json, top_reasons
 from tunnelhunt.cli.common import app, fail, stderr
 from tunnelhunt.cli.exit_codes import ExitCode
-from tunnelhunt.content.loader import load_content
-from tunnelhunt.store.duckdb_store import Store
+from tunnelhunt.errors import TunnelhuntError
 
 
 @app.command("compile")
@@ -26,21 +25,21 @@ def compile_command(
     dialect: Annotated[str, typer.Option("--dialect", help="SQL dialect to print (duckdb, spark, ...).")] = "duckdb",
 ) -> None:
     """Compile detections to SQL and dry-run each on an empty store; report the ones that cannot run."""
-    if not path.exists():
-        raise fail(f"{path}: no such file or directory")
-    content = load_content([path], macros or [], shipped_detections=False)
 
     def show(outcome: CompileOutcome) -> None:
         if sql and outcome.compiled is not None:
             typer.echo(f"-- {outcome.entry.name} ({outcome.entry.path})")
             typer.echo(outcome.compiled.sql(dialect, pretty=True) + ";\n")
 
-    with Store() as store:
-        entries = compile_all(content, store, show)
+    try:
+        result = compile_content(path, macros or [], show)
+    except TunnelhuntError as exc:
+        raise fail(str(exc)) from None
+    entries = result.entries
     if report is not None:
         report.parent.mkdir(parents=True, exist_ok=True)
         report.write_text(json.dumps(report_json(entries), indent=2) + "\n", encoding="utf-8")
-    compiled = sum(1 for e in entries if e.compiled)
+    compiled = result.compiled
     stderr.print(f"{compiled} of {len(entries)} detection(s) compile and run")
     for reason, count in top_reasons(entries):
         stderr.print(f"  {count:5d}  {reason}")

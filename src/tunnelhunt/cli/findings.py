@@ -6,11 +6,11 @@ from typing import Annotated
 
 import typer
 
+from tunnelhunt.actions import review
 from tunnelhunt.cli import hunting
-from tunnelhunt.cli.common import OutputOption, app
+from tunnelhunt.cli.common import OutputOption, app, fail
 from tunnelhunt.cli.rba_render import print_rows
-from tunnelhunt.rba.queries import findings_newest
-from tunnelhunt.store.rba_store import RbaStore
+from tunnelhunt.errors import TunnelhuntError
 
 _COLUMNS = [
     "_time",
@@ -35,6 +35,8 @@ def findings(
 ) -> None:
     """Show the findings raised when risk added up for an entity, newest first."""
     start = hunting.stored_report_start(db, output, since, tz)
-    with hunting.open_store(db) as store:
-        rows = findings_newest(RbaStore(store), start, risk_object, limit)
+    try:
+        rows = review.findings(db, start, risk_object, limit)
+    except TunnelhuntError as exc:
+        raise fail(str(exc)) from None
     print_rows(rows, _COLUMNS, "findings", output)

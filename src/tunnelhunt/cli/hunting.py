@@ -9,15 +9,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
 
+from tunnelhunt.actions.schedule import ScheduleOptions
 from tunnelhunt.cli.common import check_output, fail, stderr
-from tunnelhunt.content.loader import ContentSet, load_content
-from tunnelhunt.rba.rules import RuleConfig
+from tunnelhunt.content.loader import ContentSet
+from tunnelhunt.schedule.delivery import Delivery
 from tunnelhunt.schedule.scheduler import DetectionTick, TickReport
 from tunnelhunt.sinks.http import RetryPolicy
-from tunnelhunt.sinks.outbox import Sink
-from tunnelhunt.sinks.spec import SinkOptions, SinkSpecError, build_sink
+from tunnelhunt.sinks.spec import SinkOptions
 from tunnelhunt.spl import timemodifiers
-from tunnelhunt.store.duckdb_store import Store
 
 DbOption = Annotated[Path, typer.Option("--db", help="DuckDB file holding events, risk events and findings.")]
 DetectionsOption = Annotated[
@@ -61,45 +60,37 @@ def parse_time(text: str, tz: tzinfo, now: datetime | None = None) -> datetime:
         raise fail(str(exc)) from None
 
 
-def open_store(db: Path) -> Store:
-    try:
-        return Store(db)
-    except Exception as exc:  # duckdb raises its own IOException types (e.g. the file is locked)
-        raise fail(f"cannot open database {db}: {exc}") from None
-
-
-def content(detections: list[Path] | None, macros: list[Path] | None) -> ContentSet:
-    loaded = load_content(detections or [], macros or [])
-    for error in loaded.errors:
-        stderr.print(f"[red]content error:[/red] {error}")
-    if loaded.errors and not loaded.detections:
-        raise fail("no detection could be loaded")
-    return loaded
-
-
-def rules(path: Path | None) -> RuleConfig:
-    if path is None:
-        return RuleConfig()
-    try:
-        return RuleConfig.from_file(path)
-    except Exception as exc:  # YAML or validation errors: one line
-        raise fail(f"cannot use rules file {path}: {exc}") from None
-
-
-def sinks(
-    specs: list[str] | None,
+def schedule_options(
     db: Path,
-    spool: Path | None,
+    paths: list[Path] | None,
+    detections: list[Path] | None,
+    macros: list[Path] | None,
+    rules: Path | None,
+    sinks: list[str] | None,
     hec_token: str | None,
     hec_index: str | None,
-    retries: int = 4,
-) -> list[Sink]:
-    retry = RetryPolicy(attempts=retries)
-    options = SinkOptions(spool or db.with_name(db.name + ".spool"), hec_token, hec_index, retry)
-    try:
-        return [build_sink(spec, options) for spec in specs or []]
-    except SinkSpecError as exc:
-        raise fail(str(exc)) from None
+    spool: Path | None,
+    retries: int,
+    tz: tzinfo,
+    fmt: str | None,
+) -> ScheduleOptions:
+    """The options `run` and `watch` share, as the action takes them."""
+    spool_root = spool or db.with_name(db.name + ".spool")
+    return ScheduleOptions(
+        db, paths or [], detections or [], macros or [], rules, sinks or [],
+        SinkOptions(spool_root, hec_token, hec_index, RetryPolicy(attempts=retries)), tz, fmt,
+    )  # fmt: skip
+
+
+def report_content_errors(content: ContentSet) -> None:
+    for error in content.errors:
+        stderr.print(f"[red]content error:[/red] {error}")
+
+
+def report_deliveries(deliveries: list[Delivery]) -> None:
+    for delivery in deliveries:
+        if delivery.error:
+            stderr.print(f"  [yellow]sink[/yellow] {delivery.sink}: {delivery.error} ({delivery.pending} spooled)")
 
 
 def describe_run(run: DetectionTick) -> str:
@@ -115,13 +106,15 @@ def report_tick(report: TickReport) -> None:
         stderr.print(describe_run(run))
         for warning in run.warnings:
             stderr.print(f"  [yellow]warning[/yellow] {run.detection.name}: {warning}")
+    for run in report.analytics:
+        if run.error or run.results:
+            stderr.print(describe_run(run))
     for finding in report.findings:
         stderr.print(f"  [bold]finding[/bold] {finding['severity']}: {finding['rule']} — {finding['description']}")
 
 
 def stored_report_start(db: Path, output: str, since: str | None, tz: str) -> datetime | None:
-    """What `risk` and `findings` check before reading a kept database; returns the `--since` time."""
+    """What `risk` and `findings` check before reading a kept database (the action checks the file);
+    returns the `--since` time."""
     check_output(output)
-    if not db.exists():
-        raise fail(f"no database at {db}")
     return parse_time(since, zone(tz)) if since else None

@@ -6,11 +6,11 @@ from typing import Annotated
 
 import typer
 
+from tunnelhunt.actions import review
 from tunnelhunt.cli import hunting
-from tunnelhunt.cli.common import OutputOption, app
+from tunnelhunt.cli.common import OutputOption, app, fail
 from tunnelhunt.cli.rba_render import print_rows
-from tunnelhunt.rba.queries import risk_by_object, risk_events_newest
-from tunnelhunt.store.rba_store import RbaStore
+from tunnelhunt.errors import TunnelhuntError
 
 _SUMMARY = ["risk_object", "risk_object_type", "risk_score", "risk_events", "detections", "mitre_tactic", "last_seen"]
 _EVENTS = ["_time", "risk_object", "risk_object_type", "risk_score", "search_name", "risk_message"]
@@ -28,11 +28,11 @@ def risk(
 ) -> None:
     """Show accumulated risk per entity (or the risk events themselves), newest first."""
     start = hunting.stored_report_start(db, output, since, tz)
-    with hunting.open_store(db) as store:
-        rba = RbaStore(store)
-        if events:
-            rows = risk_events_newest(rba, start, risk_object, limit)
-            print_rows(rows, _EVENTS, "risk events", output)
-        else:
-            rows = risk_by_object(rba, start, risk_object, limit)
-            print_rows(rows, _SUMMARY, "risk by entity", output)
+    try:
+        rows = review.risk(db, start, risk_object, events, limit)
+    except TunnelhuntError as exc:
+        raise fail(str(exc)) from None
+    if events:
+        print_rows(rows, _EVENTS, "risk events", output)
+    else:
+        print_rows(rows, _SUMMARY, "risk by entity", output)

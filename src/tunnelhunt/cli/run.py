@@ -7,13 +7,12 @@ from typing import Annotated
 
 import typer
 
+from tunnelhunt.actions.schedule import run_at
 from tunnelhunt.cli import hunting
-from tunnelhunt.cli.common import app, stderr
+from tunnelhunt.cli.common import app, fail, stderr
 from tunnelhunt.cli.exit_codes import ExitCode
 from tunnelhunt.cli.render import ingest_summary
-from tunnelhunt.schedule.delivery import deliver_all
-from tunnelhunt.schedule.follow import Follower
-from tunnelhunt.schedule.scheduler import Scheduler
+from tunnelhunt.errors import TunnelhuntError
 
 
 @app.command()
@@ -37,29 +36,29 @@ def run(
     """Run the detections whose cron schedule fires at TIME, each over its own window, then the risk rules."""
     zone = hunting.zone(tz)
     when = hunting.parse_time(at, zone)
-    loaded = hunting.content(detections, macros)
-    config = hunting.rules(rules)
-    sinks = hunting.sinks(sink, db, spool, hec_token, hec_index, retries)
+    options = hunting.schedule_options(
+        db, paths, detections, macros, rules, sink, hec_token, hec_index, spool, retries, zone, fmt
+    )
+    try:
+        result = run_at(options, when)
+    except TunnelhuntError as exc:
+        raise fail(str(exc)) from None
+    hunting.report_content_errors(result.content)
     code = ExitCode.OK
-    with hunting.open_store(db) as store:
-        if paths:
-            ingested = Follower(store, fmt).poll(paths)
-            if ingested.files:
-                ingest_summary(ingested, stderr)
-            if ingested.failed_files:
-                code = ExitCode.FILE_UNREADABLE
-            elif ingested.total("quarantined"):
-                code = ExitCode.QUARANTINED
-        scheduler = Scheduler(store, loaded.detections, loaded.macros, config, zone, lookups=loaded.lookups)
-        for problem in scheduler.invalid:
-            stderr.print(f"[red]schedule error:[/red] {problem}")
-            code = ExitCode.DETECTION_FAILED
-        report = scheduler.run_at(when)
-        hunting.report_tick(report)
-        for delivery in deliver_all(sinks, scheduler.rba):
-            if delivery.error:
-                stderr.print(f"  [yellow]sink[/yellow] {delivery.sink}: {delivery.error} ({delivery.pending} spooled)")
+    if result.ingest is not None:
+        if result.ingest.files:
+            ingest_summary(result.ingest, stderr)
+        if result.ingest.failed_files:
+            code = ExitCode.FILE_UNREADABLE
+        elif result.ingest.total("quarantined"):
+            code = ExitCode.QUARANTINED
+    for problem in result.invalid:
+        stderr.print(f"[red]schedule error:[/red] {problem}")
+        code = ExitCode.DETECTION_FAILED
+    hunting.report_tick(result.tick)
+    hunting.report_deliveries(result.deliveries)
+    report = result.tick
     stderr.print(f"{report.risk_events} new risk event(s), {len(report.findings)} new finding(s)")
-    if any(r.error for r in report.runs):
+    if any(r.error for r in report.runs + report.analytics):
         code = ExitCode.DETECTION_FAILED
     raise typer.Exit(int(code))

@@ -7,10 +7,10 @@ from typing import Annotated
 
 import typer
 
-from tunnelhunt.cli.common import app, stderr
+from tunnelhunt.actions.validate import validate_content
+from tunnelhunt.cli.common import app, fail, stderr
 from tunnelhunt.cli.exit_codes import ExitCode
-from tunnelhunt.content.loader import load_content
-from tunnelhunt.content.validation import error_count, validate
+from tunnelhunt.errors import TunnelhuntError
 
 
 @app.command("validate")
@@ -24,18 +24,17 @@ def validate_command(
     warnings: Annotated[bool, typer.Option("--warnings/--no-warnings", help="Also list warnings.")] = True,
 ) -> None:
     """Check detections, macros and lookups the way contentctl does; exit 1 when there are errors."""
-    for path in paths or []:
-        if not path.exists():
-            stderr.print(f"[red]error:[/red] {path}: no such file or directory")
-            raise typer.Exit(int(ExitCode.ERROR))
-    content = load_content(paths or [], macros or [], shipped_detections=not paths)
-    issues = validate(content)
+    try:
+        result = validate_content(paths or [], macros or [])
+    except TunnelhuntError as exc:
+        raise fail(str(exc)) from None
+    content, issues = result.content, result.issues
     for issue in issues:
         if issue.severity == "error":
             typer.echo(f"error: {issue}")
         elif warnings:
             typer.echo(f"warning: {issue}")
-    errors = error_count(issues)
+    errors = result.errors
     stderr.print(
         f"{len(content.detections)} detection(s) loaded, {len(content.errors)} file(s) failed to load; "
         f"{errors} error(s), {len(issues) - errors} warning(s)"

@@ -10,12 +10,13 @@ from typing import Annotated
 
 import typer
 
+from tunnelhunt.actions.schedule import WatchSession
+from tunnelhunt.actions.schedule import watch as run_watch
 from tunnelhunt.cli import hunting
-from tunnelhunt.cli.common import app, stderr
+from tunnelhunt.cli.common import app, fail, stderr
 from tunnelhunt.cli.exit_codes import ExitCode
-from tunnelhunt.schedule.follow import Follower
-from tunnelhunt.schedule.scheduler import Scheduler
-from tunnelhunt.schedule.watch import StepReport, Watcher, scaled_clock, wall_clock
+from tunnelhunt.errors import TunnelhuntError
+from tunnelhunt.schedule.watch import Clock, StepReport, scaled_clock, wall_clock
 
 
 @app.command()
@@ -44,9 +45,9 @@ def watch(
 ) -> None:
     """Follow growing and rotated files, run detections when due, deliver risk events and findings."""
     zone = hunting.zone(tz)
-    loaded = hunting.content(detections, macros)
-    config = hunting.rules(rules)
-    sinks = hunting.sinks(sink, db, spool, hec_token, hec_index, retries)
+    options = hunting.schedule_options(
+        db, paths, detections, macros, rules, sink, hec_token, hec_index, spool, retries, zone, fmt
+    )
     start_clock = hunting.parse_time(clock_start, zone) if clock_start else None
     reference = start_clock or wall_clock()
     stop_at = hunting.parse_time(until, zone, reference) if until else None
@@ -56,17 +57,22 @@ def watch(
     def on_signal(signum: int, _frame: FrameType | None) -> None:
         stopping["signal"] = signal.Signals(signum).name  # finish the current step, then stop
 
+    def on_start(session: WatchSession) -> None:
+        hunting.report_content_errors(session.content)
+        for problem in session.invalid:
+            stderr.print(f"[red]schedule error:[/red] {problem}")
+        stderr.print(f"watching {len(paths)} path(s); {session.detections} detection(s); db {db}")
+
+    def clock() -> Clock:  # a replay's clock starts with the watching, not during set-up
+        return scaled_clock(start_clock, clock_speed) if start_clock else wall_clock
+
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
-        with hunting.open_store(db) as store:
-            scheduler = Scheduler(store, loaded.detections, loaded.macros, config, zone, lookups=loaded.lookups)
-            for problem in scheduler.invalid:
-                stderr.print(f"[red]schedule error:[/red] {problem}")
-            watcher = Watcher(paths, Follower(store, fmt), scheduler, sinks, first)
-            stderr.print(f"watching {len(paths)} path(s); {len(scheduler.detections)} detection(s); db {db}")
-            # a replay's clock starts with the watching, not during set-up (opening the store, compiling)
-            clock = scaled_clock(start_clock, clock_speed) if start_clock else wall_clock
-            watcher.run(clock, lambda: stopping["signal"] is not None, interval, stop_at, _print_step)
+        run_watch(
+            options, clock, lambda: stopping["signal"] is not None, interval, first, stop_at, on_start, _print_step
+        )
+    except TunnelhuntError as exc:
+        raise fail(str(exc)) from None
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)
@@ -83,9 +89,7 @@ def _print_step(report: StepReport) -> None:
         )
     for tick in report.ticks:
         hunting.report_tick(tick)
-    for delivery in report.deliveries:
-        if delivery.error:
-            stderr.print(f"  [yellow]sink[/yellow] {delivery.sink}: {delivery.error} ({delivery.pending} spooled)")
+    hunting.report_deliveries(report.deliveries)
 
 
 def _fmt(moment: datetime) -> str:

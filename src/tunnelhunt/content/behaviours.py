@@ -9,7 +9,7 @@ detections do.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import Field, ValidationError
 
@@ -19,16 +19,13 @@ from tunnelhunt.content.models import Detection
 
 BEHAVIOURS_DIR = SHIPPED / "behaviours"
 
-AnalyticKind = Literal[
-    "first_seen_on_host", "first_seen_in_fleet", "host_count", "agent_lookup_correlation", "agent_hash_pivot"
-]
-
 
 class BehaviourAnalytic(Detection):
     """An ESCU-shaped detection computed by `tunnelhunt.detect.behaviour` instead of an SPL search."""
 
     search: str = ""
-    analytic: AnalyticKind
+    #: which registered analytic computes it (`detect.behaviour.ANALYTICS`); an unknown kind fails its run
+    analytic: str
     parameters: dict[str, Any] = Field(default_factory=dict)
 
 

@@ -8,11 +8,13 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
+from tunnelhunt.errors import Location, TunnelhuntError
+
 #: libyaml's safe loader when PyYAML was built with it (much faster on a large corpus).
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class ContentError(Exception):
+class ContentError(TunnelhuntError):
     """A content file that cannot be loaded, with the file and the key at fault."""
 
     def __init__(self, path: Path, message: str, problems: list[tuple[str, str]] | None = None) -> None:
@@ -21,6 +23,10 @@ class ContentError(Exception):
         self.message = message
         #: (key, message) pairs, one per schema problem; a whole-file problem has the key "file"
         self.problems = problems or [("file", message)]
+
+    @property
+    def location(self) -> Location:
+        return Location(file=str(self.path))
 
     @classmethod
     def from_validation(cls, path: Path, exc: ValidationError) -> ContentError:

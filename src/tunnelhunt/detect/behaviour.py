@@ -7,7 +7,8 @@ back as a `DetectionRun`, so output, risk events and exit codes treat it like an
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -160,34 +161,63 @@ def agent_hash_pivot(
     return _rows(hashes.other_runs(flagged, window), columns)
 
 
+@dataclass
+class AnalyticContext:
+    """What every analytic may read: the seen-state (and its store), its update for the window, the
+    detection runs of the same pass, and the window."""
+
+    state: DnsSeenState
+    update: SeenUpdate
+    runs: list[DetectionRun]
+    window: TimeWindow | None
+
+
+Analytic = Callable[[AnalyticContext, BehaviourAnalytic], pa.Table]
+#: Analytic kind (the YAML's `analytic:`) → the function computing it. Register with `@analytic("kind")`.
+ANALYTICS: dict[str, Analytic] = {}
+
+
+def analytic(kind: str) -> Callable[[Analytic], Analytic]:
+    def register(function: Analytic) -> Analytic:
+        ANALYTICS[kind] = function
+        return function
+
+    return register
+
+
+analytic("first_seen_on_host")(lambda c, _a: first_seen_on_host(c.update))
+analytic("first_seen_in_fleet")(lambda c, _a: first_seen_in_fleet(c.update))
+analytic("host_count")(lambda c, _a: host_count(c.state, c.window))
+analytic("agent_hash_pivot")(lambda c, a: agent_hash_pivot(c.state.store, c.runs, a.parameters, c.window))
+analytic("agent_lookup_correlation")(lambda c, a: agent_lookup_correlation(c.state, c.runs, a.parameters, c.window))
+
+
 def run_behaviours(
     store_state: DnsSeenState,
     detection_runs: list[DetectionRun],
     analytics: list[BehaviourAnalytic] | None = None,
     window: TimeWindow | None = None,
 ) -> list[DetectionRun]:
-    """Update the seen-state once from the window's lookups, then compute each analytic."""
+    """Update the seen-state once from the window's lookups, then compute each analytic by its kind."""
     analytics = load_behaviours() if analytics is None else analytics
     with store_state.lookups_read_once(window):
-        update = store_state.update(window)
+        context = AnalyticContext(store_state, store_state.update(window), detection_runs, window)
         runs = []
-        for analytic in analytics:
-            if analytic.analytic == "first_seen_on_host":
-                table = first_seen_on_host(update)
-            elif analytic.analytic == "first_seen_in_fleet":
-                table = first_seen_in_fleet(update)
-            elif analytic.analytic == "host_count":
-                table = host_count(store_state, window)
-            elif analytic.analytic == "agent_hash_pivot":
-                table = agent_hash_pivot(store_state.store, detection_runs, analytic.parameters, window)
-            else:
-                table = agent_lookup_correlation(store_state, detection_runs, analytic.parameters, window)
-            runs.append(DetectionRun(analytic, findings=table))
+        for behaviour in analytics:
+            compute = ANALYTICS.get(behaviour.analytic)
+            if compute is None:
+                known = ", ".join(sorted(ANALYTICS))
+                runs.append(DetectionRun(behaviour, error=f"unknown analytic {behaviour.analytic!r} (known: {known})"))
+                continue
+            runs.append(DetectionRun(behaviour, findings=compute(context, behaviour)))
     return runs
 
 
 def hunt_behaviours(
-    store: Store, detection_runs: list[DetectionRun], window: TimeWindow | None = None
+    store: Store,
+    detection_runs: list[DetectionRun],
+    window: TimeWindow | None = None,
+    analytics: list[BehaviourAnalytic] | None = None,
 ) -> list[DetectionRun]:
-    """The shipped behaviour analytics over a store, with the shipped service catalogue."""
-    return run_behaviours(DnsSeenState(store, shipped_catalogue()), detection_runs, window=window)
+    """The behaviour analytics (default: the shipped ones) over a store, with the shipped service catalogue."""
+    return run_behaviours(DnsSeenState(store, shipped_catalogue()), detection_runs, analytics, window)

@@ -13,12 +13,13 @@ import pyarrow as pa
 from tunnelhunt.content.loader import MacroLibrary
 from tunnelhunt.content.lookups import LookupLibrary
 from tunnelhunt.content.models import Detection
+from tunnelhunt.errors import TunnelhuntError
 from tunnelhunt.spl.compiler import CompiledSearch, TimeWindow, compile_search
 from tunnelhunt.spl.errors import SplError
 from tunnelhunt.spl.macros import expand_macros
 
 
-class QueryError(RuntimeError):
+class QueryError(TunnelhuntError, RuntimeError):
     """A query engine other than DuckDB failed to run a compiled search (its message says why)."""
 
 

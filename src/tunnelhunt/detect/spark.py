@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 from sqlglot import exp
 
-from tunnelhunt.cim import NODES, Node
+from tunnelhunt.cim import NODES, Node, sql_type
 from tunnelhunt.detect.runner import QueryError
 from tunnelhunt.spl.compiler import CompiledSearch
 from tunnelhunt.store.duckdb_store import Store
@@ -48,8 +48,6 @@ _STRFTIME_TO_SPARK = {
     "Z": "z",
     "%": "%",
 }
-
-_SPARK_TYPES = {"string": "string", "int": "bigint", "timestamp": "timestamp"}
 
 
 def spark_datetime_pattern(strftime_format: str) -> str:
@@ -98,10 +96,7 @@ def spark_sql(compiled: CompiledSearch) -> str:
 
 
 def _ddl(node: Node) -> str:
-    return ", ".join(
-        f"`{name}` {'array<' + _SPARK_TYPES[kind] + '>' if multivalue else _SPARK_TYPES[kind]}"
-        for name, kind, multivalue in node.all_columns
-    )
+    return ", ".join(f"`{name}` {sql_type(kind, multivalue, 'spark')}" for name, kind, multivalue in node.all_columns)
 
 
 def start_session(master: str = "local[*]", app_name: str = "tunnelhunt") -> SparkSession:

@@ -30,6 +30,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from tunnelhunt.cim import UnknownNodeError, find_node
+from tunnelhunt.errors import TunnelhuntError
 from tunnelhunt.normalize.mapping import (
     NodeMapping,
     SourceMapping,
@@ -46,7 +47,7 @@ _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
 _FIELD = re.compile(r"^[^\x00-\x1f]{1,200}$")
 
 
-class MappingError(Exception):
+class MappingError(TunnelhuntError):
     """A mapping file that cannot be used, with the file and the reason."""
 
 

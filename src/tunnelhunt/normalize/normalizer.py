@@ -15,22 +15,15 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from tunnelhunt.cim import Node
+from tunnelhunt.cim import Node, arrow_type
 from tunnelhunt.normalize.mapping import NodeMapping, SourceMapping, quote_identifier, sql_string
 from tunnelhunt.normalize.registry import MappingRegistry
 from tunnelhunt.readers.base import EXCERPT_CHARS, OffsetKind, QuarantinedRecord, RawBatch
 
-_ARROW_TYPES = {"string": pa.string(), "int": pa.int64(), "timestamp": pa.timestamp("us")}
-
 
 def node_schema(node: Node) -> pa.Schema:
     """The Arrow schema of a node's store table (provenance columns, then CIM fields)."""
-    return pa.schema(
-        [
-            pa.field(name, pa.list_(_ARROW_TYPES[kind]) if multivalue else _ARROW_TYPES[kind])
-            for name, kind, multivalue in node.all_columns
-        ]
-    )
+    return pa.schema([pa.field(name, arrow_type(kind, multivalue)) for name, kind, multivalue in node.all_columns])
 
 
 @dataclass

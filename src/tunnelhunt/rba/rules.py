@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from tunnelhunt.errors import Location, TunnelhuntError
 from tunnelhunt.rba.risk import stable_id
 from tunnelhunt.store.rba_store import RbaStore, to_naive_utc
 
@@ -73,8 +74,24 @@ class RuleConfig(BaseModel):
 
     @classmethod
     def from_file(cls, path: Path) -> RuleConfig:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        return cls.model_validate(data)
+        """The rules file's thresholds; raises RuleConfigError naming the file."""
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            return cls.model_validate(data)
+        except (OSError, UnicodeDecodeError, yaml.YAMLError, ValidationError) as exc:
+            raise RuleConfigError(path, exc) from None
+
+
+class RuleConfigError(TunnelhuntError):
+    """A rules file that cannot be read or does not fit the schema."""
+
+    def __init__(self, path: Path, cause: Exception) -> None:
+        super().__init__(f"cannot use rules file {path}: {cause}")
+        self.path = path
+
+    @property
+    def location(self) -> Location:
+        return Location(file=str(self.path))
 
 
 _AGGREGATE = """

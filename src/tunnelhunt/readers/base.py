@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Literal, Protocol
 
 import pyarrow as pa
 
+from tunnelhunt.errors import Location, TunnelhuntError
+
 if TYPE_CHECKING:
     from tunnelhunt.readers.sources import Source
 
@@ -88,13 +90,17 @@ class RawBatch:
         return self.table.num_rows
 
 
-class ReaderError(Exception):
+class ReaderError(TunnelhuntError):
     """A whole file could not be read (missing, unreadable, wrong format)."""
 
     def __init__(self, source: str, reason: str) -> None:
         super().__init__(f"{source}: {reason}")
         self.source = source
         self.reason = reason
+
+    @property
+    def location(self) -> Location:
+        return Location(file=self.source)
 
 
 class Reader(Protocol):

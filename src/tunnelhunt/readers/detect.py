@@ -10,6 +10,7 @@ import codecs
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from tunnelhunt.errors import TunnelhuntError
 from tunnelhunt.readers.base import Reader, ReaderError
 from tunnelhunt.readers.csv_file import CSV_LAYOUTS, CsvLayout, CsvReader
 from tunnelhunt.readers.evtx_file import EvtxReader
@@ -57,7 +58,7 @@ class Choice:
     head: bytes
 
 
-class EmptyInput(Exception):
+class EmptyInput(TunnelhuntError):
     """An input with no content at all: nothing to read, and nothing wrong."""
 
 

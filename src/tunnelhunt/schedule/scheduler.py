@@ -13,7 +13,6 @@ The tables are keyed by them, so even a replayed write adds nothing.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
@@ -21,20 +20,22 @@ from typing import Any
 
 from croniter import croniter
 
+from tunnelhunt import pipeline
+from tunnelhunt.content.behaviours import BehaviourAnalytic
 from tunnelhunt.content.loader import MacroLibrary
 from tunnelhunt.content.lookups import LookupLibrary
 from tunnelhunt.content.models import Detection
 from tunnelhunt.crashpoint import crashpoint
-from tunnelhunt.detect.runner import run_detection
-from tunnelhunt.rba.risk import canonical, risk_events, stable_id
-from tunnelhunt.rba.rules import RuleConfig, evaluate
+from tunnelhunt.detect.runner import DetectionRun, run_detection
+from tunnelhunt.errors import TunnelhuntError
+from tunnelhunt.rba.rules import RuleConfig
 from tunnelhunt.spl import timemodifiers
 from tunnelhunt.spl.compiler import TimeWindow
 from tunnelhunt.store.duckdb_store import Store
 from tunnelhunt.store.rba_store import RbaStore
 
 
-class ScheduleError(ValueError):
+class ScheduleError(TunnelhuntError, ValueError):
     """A detection's schedule cannot be used (bad cron expression or time modifier)."""
 
 
@@ -58,11 +59,13 @@ class TickReport:
 
     at: datetime
     runs: list[DetectionTick] = field(default_factory=list)
+    #: the behaviour analytics, run over the spans the tick's detections searched
+    analytics: list[DetectionTick] = field(default_factory=list)
     findings: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def risk_events(self) -> int:
-        return sum(run.risk_events for run in self.runs)
+        return sum(run.risk_events for run in self.runs + self.analytics)
 
 
 def minute(moment: datetime) -> datetime:
@@ -115,8 +118,10 @@ class Scheduler:
         rules: RuleConfig | None = None,
         tz: tzinfo = UTC,
         lookups: LookupLibrary | None = None,
+        analytics: list[BehaviourAnalytic] | None = None,
     ) -> None:
         self.store = store
+        self.analytics = analytics  # None: the shipped behaviour analytics
         self.lookups = lookups
         self.rba = RbaStore(store)
         self.detections: list[Detection] = []
@@ -136,19 +141,25 @@ class Scheduler:
         return [d for d in self.detections if is_due(d, at, self.tz)]
 
     def run_at(self, at: datetime, detections: list[Detection] | None = None) -> TickReport:
-        """Run the detections due at `at` (or the given ones) and the incident rules, in one transaction."""
+        """Run the detections due at `at` (or the given ones), the behaviour analytics over what they
+        searched, and the incident rules, in one transaction (`pipeline` records everything)."""
         tick = minute(at)
         chosen = self.due(tick) if detections is None else detections
         report = TickReport(tick)
         with self.rba.transaction():
+            runs: list[DetectionRun] = []
             for detection in chosen:
-                report.runs.append(self._run_one(detection, tick))
-            report.findings = evaluate(self.rba, tick, self.rules)
-            self.rba.add_findings(report.findings)
+                report.runs.append(self._run_one(detection, tick, runs))
+            searched = [span for outcome in report.runs for span in outcome.searched]
+            if searched:
+                window = TimeWindow(min(s for s, _ in searched), max(e for _, e in searched))
+                for run, recorded in pipeline.behaviours(self.rba, self.store, runs, window, tick, self.analytics):
+                    report.analytics.append(_analytic_tick(run, recorded, tick, window))
+            report.findings = pipeline.raise_findings(self.rba, tick, self.rules)
             crashpoint("tick-before-commit")
         return report
 
-    def _run_one(self, detection: Detection, tick: datetime) -> DetectionTick:
+    def _run_one(self, detection: Detection, tick: datetime, runs: list[DetectionRun]) -> DetectionTick:
         outcome = DetectionTick(detection, tick)
         schedule = detection.schedule
         try:
@@ -158,28 +169,16 @@ class Scheduler:
             self.rba.set_last_tick(detection.id, tick)
             return outcome
         for start, end in self.rba.unsearched(detection.id, outcome.window.earliest, outcome.window.latest):
-            run = run_detection(self.store, detection, self.macros, TimeWindow(start, end), self.lookups)
+            window = TimeWindow(start, end)
+            run = run_detection(self.store, detection, self.macros, window, self.lookups)
             outcome.warnings.extend(w for w in run.warnings if w not in outcome.warnings)
             if run.error:
                 outcome.error = run.error
                 break
-            rows = run.rows
-            result_ids = _result_ids(detection.id, start, end, rows)
-            outcome.results += self.rba.add_results(
-                [
-                    {
-                        "result_id": rid,
-                        "detection_id": detection.id,
-                        "search_name": detection.search_name,
-                        "scheduled_time": tick,
-                        "earliest": start,
-                        "latest": end,
-                        "result": canonical(row),
-                    }
-                    for rid, row in zip(result_ids, rows, strict=True)
-                ]
-            )
-            outcome.risk_events += self.rba.add_risk_events(risk_events(detection, rows, tick, result_ids))
+            runs.append(run)
+            recorded = pipeline.record(self.rba, run, window, tick)
+            outcome.results += recorded.results
+            outcome.risk_events += recorded.risk_events_added
             self.rba.mark_searched(detection.id, start, end)
             outcome.searched.append((start, end))
         self.rba.set_last_tick(detection.id, tick)
@@ -209,12 +208,10 @@ class Scheduler:
         return [self.run_at(tick, detections) for tick, detections in self.pending(now, start)]
 
 
-def _result_ids(detection_id: str, start: datetime, end: datetime, rows: list[dict[str, Any]]) -> list[str]:
-    """One id per row; identical rows (possible without `by`) are told apart by their occurrence."""
-    seen: Counter[str] = Counter()
-    ids = []
-    for row in rows:
-        text = canonical(row)
-        seen[text] += 1
-        ids.append(stable_id(detection_id, start.isoformat(), end.isoformat(), text, str(seen[text])))
-    return ids
+def _analytic_tick(run: DetectionRun, recorded: pipeline.Recorded, tick: datetime, window: TimeWindow) -> DetectionTick:
+    """A behaviour analytic's part of a tick, reported like a detection's."""
+    outcome = DetectionTick(run.detection, tick, error=run.error, warnings=list(run.warnings))
+    if window.earliest is not None and window.latest is not None:
+        outcome.searched.append((window.earliest, window.latest))
+    outcome.results, outcome.risk_events = recorded.results, recorded.risk_events_added
+    return outcome

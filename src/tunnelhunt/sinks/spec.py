@@ -6,12 +6,13 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from tunnelhunt.errors import TunnelhuntError
 from tunnelhunt.sinks.file_sink import FileSink
 from tunnelhunt.sinks.http import HecSink, RetryPolicy, WebhookSink
 from tunnelhunt.sinks.outbox import Sink
 
 
-class SinkSpecError(ValueError):
+class SinkSpecError(TunnelhuntError, ValueError):
     """A `--sink` value tunnelhunt cannot use."""
 
 

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 from sqlglot import exp
 
-from tunnelhunt.cim import PROVENANCE_FIELDS, Node, UnknownNodeError, find_node
+from tunnelhunt.cim import PROVENANCE_FIELDS, SQL_TYPES, Node, UnknownNodeError, find_node
 from tunnelhunt.spl import aggregates, ast, regex, semantics, timemod
 from tunnelhunt.spl.builder import Builder, OrderKey
 from tunnelhunt.spl.errors import SplError, SplSyntaxError, UnsupportedError
@@ -38,7 +38,12 @@ from tunnelhunt.spl.values import (
 
 #: Fields every event has besides its data-model fields (Splunk's default fields we keep).
 _DEFAULT_FIELDS = {name for name, _ in PROVENANCE_FIELDS} | {"source"}
-_CIM_KINDS = {"string": Kind.STR, "int": Kind.INT, "timestamp": Kind.TIME}
+#: The compiler's value kind of each stored field type (`cim.SQL_TYPES`).
+_CIM_KINDS = {
+    exp.DataType.Type.VARCHAR: Kind.STR,
+    exp.DataType.Type.BIGINT: Kind.INT,
+    exp.DataType.Type.TIMESTAMP: Kind.TIME,
+}
 
 
 @dataclass(frozen=True)
@@ -145,7 +150,7 @@ class Compiler:
             if name.startswith(prefix):
                 cim = node.field(name[len(prefix) :])
                 if cim is not None:
-                    kind = Kind.MV if cim.multivalue else _CIM_KINDS[cim.type]
+                    kind = Kind.MV if cim.multivalue else _CIM_KINDS[SQL_TYPES[cim.type]]
                     return col(cim.name), Column(name, kind)
             elif name in _DEFAULT_FIELDS:
                 source = "_source" if name == "source" else name

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from tunnelhunt.errors import Location, TunnelhuntError
 
-class SplError(Exception):
+
+class SplError(TunnelhuntError):
     """Base for everything that stops a search from compiling."""
 
     def __init__(self, message: str, position: int | None = None, token: str | None = None) -> None:
@@ -12,6 +14,10 @@ class SplError(Exception):
         self.message = message
         self.position = position
         self.token = token
+
+    @property
+    def location(self) -> Location | None:
+        return Location(position=self.position, token=self.token) if self.position is not None else None
 
 
 class SplSyntaxError(SplError):

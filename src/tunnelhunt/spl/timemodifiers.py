@@ -25,6 +25,8 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 
+from tunnelhunt.errors import TunnelhuntError
+
 _UNITS: dict[str, str] = {}
 for _canonical, _names in {
     "s": ("s", "sec", "secs", "second", "seconds"),
@@ -45,7 +47,7 @@ _SPLUNK_ABSOLUTE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})(?::(\d{1,2}):(\d{1,
 _EPOCH = re.compile(r"^\d+(\.\d+)?$")
 
 
-class TimeModifierError(ValueError):
+class TimeModifierError(TunnelhuntError, ValueError):
     """A time modifier Splunk would reject, with the text at fault."""
 
     def __init__(self, modifier: str, reason: str) -> None:

@@ -14,7 +14,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
-from tunnelhunt.cim import NODES, Node
+from tunnelhunt.cim import NODES, Node, sql_type
 from tunnelhunt.readers.base import QuarantinedRecord
 from tunnelhunt.store.checkpoints import Checkpoints
 
@@ -29,8 +29,6 @@ def _header_only(path: Path) -> bool:
 if TYPE_CHECKING:
     from tunnelhunt.spl.compiler import CompiledSearch
 
-_SQL_TYPES = {"string": "VARCHAR", "int": "BIGINT", "timestamp": "TIMESTAMP"}
-
 #: Records that could not be ingested, kept beside the events (same transaction as their batch).
 QUARANTINE_TABLE = "ingest_quarantine"
 _CREATE_QUARANTINE = f"""
@@ -42,7 +40,7 @@ CREATE TABLE IF NOT EXISTS {QUARANTINE_TABLE} (
 
 def create_table_sql(node: Node) -> str:
     columns = ", ".join(
-        f'"{name}" {_SQL_TYPES[kind]}{"[]" if multivalue else ""}' for name, kind, multivalue in node.all_columns
+        f'"{name}" {sql_type(kind, multivalue, "duckdb")}' for name, kind, multivalue in node.all_columns
     )
     return f"CREATE TABLE IF NOT EXISTS {node.table} ({columns})"
 

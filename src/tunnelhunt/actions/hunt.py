@@ -1,0 +1,155 @@
+"""`hunt`: ingest files (or take a lake as it is), then one detection pass over all of it.
+
+The pass is `pipeline.hunt_pass`, the same sequence a scheduled tick runs, so `hunt --db FILE` leaves the
+results, risk events and findings in the database for `risk` and `findings`, and hunting the same files
+again adds nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from tunnelhunt import pipeline
+from tunnelhunt.actions.common import OptionError, check_format, load, load_mappings, load_rules, open_store
+from tunnelhunt.content.loader import ContentSet
+from tunnelhunt.detect.runner import DetectionRun, QueryEngine
+from tunnelhunt.ingest.report import IngestReport, ProgressCallback, QuarantineSink
+from tunnelhunt.ingest.run import ingest
+from tunnelhunt.normalize.custom import CustomMapping
+from tunnelhunt.spl.compiler import TimeWindow
+from tunnelhunt.store.duckdb_store import Store
+
+ENGINES = ("duckdb", "spark")
+
+
+@dataclass
+class HuntOptions:
+    """Everything `hunt` can be told; the CLI fills it from its options, a web page from a form."""
+
+    paths: list[Path] = field(default_factory=list)
+    detections: list[Path] = field(default_factory=list)
+    macros: list[Path] = field(default_factory=list)
+    mappings: list[Path] = field(default_factory=list)
+    rules: Path | None = None
+    db: Path | None = None
+    lake: Path | None = None
+    engine: str = "duckdb"
+    spark_master: str = "local[*]"
+    fmt: str | None = None
+    include: list[str] = field(default_factory=list)
+    exclude: list[str] = field(default_factory=list)
+    workers: int | None = None
+    window: TimeWindow | None = None
+
+
+@dataclass
+class HuntResult:
+    """What a hunt read, which content it ran, and the pass's runs, risk events and findings."""
+
+    content: ContentSet
+    ingest: IngestReport | None
+    passed: pipeline.PassReport
+
+    @property
+    def runs(self) -> list[DetectionRun]:
+        return self.passed.runs
+
+    @property
+    def failed_runs(self) -> list[DetectionRun]:
+        return [run for run in self.passed.runs if run.error]
+
+
+def check(options: HuntOptions) -> None:
+    """Refuse option combinations that cannot work, before anything is read."""
+    if options.engine not in ENGINES:
+        raise OptionError(f"--engine must be duckdb or spark, not {options.engine!r}")
+    if options.engine == "spark" and options.lake is None:
+        raise OptionError("--engine spark runs over a Parquet lake: give --lake DIR")
+    if options.lake is not None and options.db is not None:
+        raise OptionError("--lake and --db are two different stores: give one")
+    if not options.paths and options.lake is None:
+        raise OptionError("give log files to hunt, or --lake DIR to hunt a lake written before")
+    if not options.paths and options.lake is not None:
+        from tunnelhunt.store.lake import lake_has_data  # pyarrow.dataset: only when a lake is used
+
+        if not lake_has_data(options.lake):
+            raise OptionError(
+                f"{options.lake} holds no events (write it first: tunnelhunt hunt LOGS --lake {options.lake})"
+            )
+
+
+def hunt(
+    options: HuntOptions,
+    on_progress: ProgressCallback | None = None,
+    on_quarantine: QuarantineSink | None = None,
+    now: datetime | None = None,
+) -> HuntResult:
+    """Ingest `options.paths` (if any) and run every detection and analytic once over everything."""
+    check(options)
+    mappings = load_mappings(options.mappings)
+    check_format(options.fmt, mappings)
+    content = load(options.detections, options.macros)
+    rules = load_rules(options.rules)
+    at = now or datetime.now(UTC)
+    with ExitStack() as stack:
+        report = None
+        if options.lake is not None:
+            if options.paths:  # the lake is written first, then read through views of what it holds
+                report = _ingest_lake(options, mappings, on_progress, on_quarantine)
+            state = stack.enter_context(_lake_store(options.lake))
+        else:
+            state = stack.enter_context(open_store(options.db))
+            if options.paths:
+                report = ingest(
+                    options.paths, state, options.fmt, incremental=True, mappings=mappings,
+                    **_ingest_options(options, on_progress, on_quarantine),
+                )  # fmt: skip
+        engine: QueryEngine = state
+        if options.engine == "spark":
+            from tunnelhunt.detect.spark import SparkEngine
+
+            engine = stack.enter_context(SparkEngine(options.lake, options.spark_master))  # type: ignore[arg-type]
+        passed = pipeline.hunt_pass(engine, state, content, at, rules, options.window)
+    return HuntResult(content, report, passed)
+
+
+@contextmanager
+def _lake_store(root: Path) -> Iterator[Store]:
+    from tunnelhunt.store.lake import LakeStore
+
+    with LakeStore(root) as store:
+        yield store
+
+
+def _ingest_options(
+    options: HuntOptions, on_progress: ProgressCallback | None, on_quarantine: QuarantineSink | None
+) -> dict[str, Any]:
+    return {
+        "include": options.include,
+        "exclude": options.exclude,
+        "on_progress": on_progress,
+        "on_quarantine": on_quarantine,
+        "workers": options.workers,
+    }
+
+
+def _ingest_lake(
+    options: HuntOptions,
+    mappings: list[CustomMapping],
+    on_progress: ProgressCallback | None,
+    on_quarantine: QuarantineSink | None,
+) -> IngestReport:
+    """The lake keeps no checkpoints: each run adds its files."""
+    from tunnelhunt.store.lake import LakeWriter
+
+    assert options.lake is not None
+    with LakeWriter(options.lake) as writer:
+        return ingest(
+            options.paths, writer, options.fmt, incremental=False, mappings=mappings,
+            **_ingest_options(options, on_progress, on_quarantine),
+        )  # fmt: skip

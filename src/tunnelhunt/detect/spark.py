@@ -22,7 +22,8 @@ from tunnelhunt.cim import NODES, Node, sql_type
 from tunnelhunt.detect.runner import QueryError
 from tunnelhunt.spl.compiler import CompiledSearch
 from tunnelhunt.store.duckdb_store import Store
-from tunnelhunt.store.lake import node_dir, node_files
+from tunnelhunt.store.events import EVENTS_TABLE, events_schema, spark_ddl
+from tunnelhunt.store.lake import events_dir, events_files, node_dir, node_files
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -127,6 +128,7 @@ class SparkEngine:
         self._lookups: set[str] = set()
         for node in NODES:
             self._register(node)
+        self._register_events()
 
     def _register(self, node: Node) -> None:
         columns = [name for name, _kind, _multi in node.all_columns]
@@ -136,6 +138,17 @@ class SparkEngine:
         else:
             frame = self.spark.createDataFrame([], _ddl(node))
         frame.createOrReplaceTempView(node.table)
+
+    def _register_events(self) -> None:
+        """The raw events as view `events`: every Parquet file under `datamodel=raw`, same columns as DuckDB."""
+        columns = [f"`{field.name}`" for field in events_schema()]
+        if events_files(self.lake):
+            # recursive lookup, not partition discovery: `sourcetype` is a column of the files themselves
+            reader = self.spark.read.schema(spark_ddl()).option("recursiveFileLookup", "true")
+            frame = reader.option("pathGlobFilter", "*.parquet").parquet(str(events_dir(self.lake))).select(*columns)
+        else:
+            frame = self.spark.createDataFrame([], spark_ddl())
+        frame.createOrReplaceTempView(EVENTS_TABLE)
 
     def query(self, sql: str) -> pa.Table:
         return _to_arrow(self.spark.sql(sql))

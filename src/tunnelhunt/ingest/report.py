@@ -20,6 +20,8 @@ class FileReport:
     ingested: int = 0
     unmapped: int = 0
     quarantined: int = 0
+    #: Rows written to the raw-event store (`events`): ingested + unmapped when it is on, else 0.
+    events: int = 0
     error: str | None = None
     per_table: dict[str, int] = field(default_factory=dict)
     resumed_from: Position | None = None

@@ -36,6 +36,7 @@ from tunnelhunt.readers.detect import EmptyInput, ReaderSet
 from tunnelhunt.readers.sources import MissingSource, Source, discover
 from tunnelhunt.store.checkpoints import Checkpoint, FileIdentity
 from tunnelhunt.store.duckdb_store import Store
+from tunnelhunt.store.events import EVENTS_TABLE
 from tunnelhunt.store.lake import LakeWriter
 
 #: Quarantined records kept in the report itself; all of them go to `on_quarantine` and the store.
@@ -235,6 +236,9 @@ class _Run:
     def _count(self, batch: BatchResult, added: dict[str, int], file_report: FileReport) -> None:
         """Account for a committed batch, pass its quarantined records on, report progress."""
         for table_name, rows_added in added.items():
+            if table_name == EVENTS_TABLE:
+                file_report.events += rows_added  # the same records again, kept whole: not a data-model row
+                continue
             file_report.ingested += rows_added
             file_report.per_table[table_name] = file_report.per_table.get(table_name, 0) + rows_added
         if batch.end is not None:
@@ -272,6 +276,7 @@ def ingest(
     on_quarantine: QuarantineSink | None = None,
     normalizer: Normalizer | None = None,
     workers: int | None = None,
+    raw: bool = True,
 ) -> IngestReport:
     """Ingest every input below `paths` into `store`; see the module docstring for the guarantees.
 
@@ -281,12 +286,13 @@ def ingest(
     Reading and normalising run on `workers` processes (`engine/parallel.py`; by default every core
     once the input is large enough); storing stays here, in input order, one transaction per batch.
     A Parquet lake (`LakeWriter`) keeps no checkpoints, so ingest into it is never incremental.
+    `raw=False` skips the raw-event store (`events` table): only data-model rows are kept.
     """
     readers = build_readers(mappings)
     if forced_format:
         readers.by_name(forced_format)  # unknown names fail before any work
     if normalizer is None:
-        normalizer = Normalizer(MappingRegistry([m.json for m in mappings] + [m.csv for m in mappings]))
+        normalizer = Normalizer(MappingRegistry([m.json for m in mappings] + [m.csv for m in mappings]), raw=raw)
     incremental = incremental and not isinstance(store, LakeWriter)
     run = _Run(store, readers, normalizer, _Options(forced_format, incremental, final, on_progress, on_quarantine))
     inputs = list(discover(paths, include, exclude))
@@ -309,7 +315,7 @@ def ingest(
         except OSError:
             units.append(WorkUnit(index, plan.source, plan.reader.format_name, plan.start, None, final))
     with store.one_thread():
-        _store_results(run, plans, run_units(units, pool, mappings, inline=(readers, normalizer)))
+        _store_results(run, plans, run_units(units, pool, mappings, inline=(readers, normalizer), raw=raw))
     run.report.seconds = time.monotonic() - run.began
     return run.report
 

@@ -33,6 +33,7 @@ from tunnelhunt.readers.base import OffsetKind, Position, QuarantinedRecord, Raw
 
 _context: tuple[Any, Normalizer] | None = None
 _mappings: Sequence[Any] = ()
+_raw = True
 
 
 def lean_arrow_memory() -> None:
@@ -41,9 +42,9 @@ def lean_arrow_memory() -> None:
     pa.set_memory_pool(pa.system_memory_pool())
 
 
-def _init_worker(mappings: Sequence[Any]) -> None:
-    global _mappings, _context
-    _mappings, _context = mappings, None
+def _init_worker(mappings: Sequence[Any], raw: bool = True) -> None:
+    global _mappings, _context, _raw
+    _mappings, _context, _raw = mappings, None, raw
     lean_arrow_memory()
     evtx_file.PARSER_THREADS = 1
 
@@ -54,7 +55,7 @@ def _worker_context() -> tuple[Any, Normalizer]:
     if _context is None:
         threads = 1 if multiprocessing.parent_process() is not None else None
         registry = MappingRegistry([m.json for m in _mappings] + [m.csv for m in _mappings])
-        _context = (build_readers(_mappings), Normalizer(registry, threads=threads))
+        _context = (build_readers(_mappings), Normalizer(registry, threads=threads, raw=_raw))
     return _context
 
 
@@ -208,7 +209,11 @@ def pool_context() -> Any:
 
 
 def run_units(
-    units: list[WorkUnit], workers: int, mappings: Sequence[Any] = (), inline: tuple[Any, Normalizer] | None = None
+    units: list[WorkUnit],
+    workers: int,
+    mappings: Sequence[Any] = (),
+    inline: tuple[Any, Normalizer] | None = None,
+    raw: bool = True,
 ) -> Iterator[UnitResult]:
     """Results in the order of `units`: small whole inputs are read in groups (`group_units`), in a
     process pool when `workers > 1` (at most 2 groups per worker pending), else here, with the
@@ -220,7 +225,7 @@ def run_units(
         return
     lean_arrow_memory()
     context = pool_context()
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(mappings,)) as pool:
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(mappings, raw)) as pool:
         pending: deque[Future[list[UnitResult]]] = deque()
         queue = iter(groups)
         for group in queue:

@@ -17,8 +17,10 @@ import pyarrow.compute as pc
 
 from tunnelhunt.cim import Node, arrow_type
 from tunnelhunt.normalize.mapping import NodeMapping, SourceMapping, quote_identifier, sql_string
+from tunnelhunt.normalize.raw_events import RawEventBuilder
 from tunnelhunt.normalize.registry import MappingRegistry
 from tunnelhunt.readers.base import EXCERPT_CHARS, OffsetKind, QuarantinedRecord, RawBatch
+from tunnelhunt.store.events import EVENTS_TABLE
 
 
 def node_schema(node: Node) -> pa.Schema:
@@ -28,7 +30,11 @@ def node_schema(node: Node) -> pa.Schema:
 
 @dataclass
 class NormalizedBatch:
-    """Rows per node table, plus what was valid but unmodelled and what was quarantined."""
+    """Rows per node table, plus what was valid but unmodelled and what was quarantined.
+
+    With the raw store on, `tables` also holds `events`: every ingested or unmapped record (not a
+    data-model row, so not counted in `normalized`).
+    """
 
     tables: dict[str, pa.Table] = field(default_factory=dict)
     unmapped: int = 0
@@ -38,7 +44,7 @@ class NormalizedBatch:
 
     @property
     def normalized(self) -> int:
-        return sum(table.num_rows for table in self.tables.values())
+        return sum(table.num_rows for name, table in self.tables.items() if name != EVENTS_TABLE)
 
 
 def _references(expression: str, column: str) -> bool:
@@ -93,15 +99,26 @@ class Normalizer:
     records some node takes (most of a Windows log is event kinds no node models).
     """
 
-    def __init__(self, registry: MappingRegistry | None = None, threads: int | None = None) -> None:
+    def __init__(self, registry: MappingRegistry | None = None, threads: int | None = None, raw: bool = True) -> None:
         self._registry = registry or MappingRegistry()
         self._con = duckdb.connect()
         self._con.execute("SET TimeZone = 'UTC'")
         if threads:
             self._con.execute(f"SET threads = {int(threads)}")
         self._con.execute("SET enable_progress_bar = false")  # it would print on stdout
+        #: Builds the `events` rows (every record kept, `store/events.py`); None when the raw store is off.
+        self._events = RawEventBuilder(self._con) if raw else None
 
     def normalize(self, batch: RawBatch) -> NormalizedBatch:
+        result = self._normalize_nodes(batch)
+        if self._events is not None and batch.table.num_rows:
+            own = result.quarantined[len(batch.quarantined) :]  # quarantined here, so not stored as events
+            events = self._events.build(batch, self._registry.get(batch.sourcetype), own)
+            if events.num_rows:
+                result.tables[EVENTS_TABLE] = events
+        return result
+
+    def _normalize_nodes(self, batch: RawBatch) -> NormalizedBatch:
         result = NormalizedBatch(quarantined=list(batch.quarantined))
         if batch.table.num_rows == 0:
             return result

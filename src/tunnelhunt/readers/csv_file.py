@@ -175,19 +175,28 @@ class CsvReader:
             stream = Utf8Stream(raw)
             stream.skip(start.offset)
             cursor = _Cursor(start.offset, start.line)
-            feed = _physical_lines(stream, cursor, name, final)
+            consumed: list[str] = []
+            feed = _recorded(_physical_lines(stream, cursor, name, final), consumed)
             if start.offset == 0:
                 next(csv.reader(feed), None)  # the header row
-            yield from self._rows(csv.reader(feed), cursor, header, layout.sourcetype, name)
+            yield from self._rows(csv.reader(feed), cursor, header, layout.sourcetype, name, consumed)
 
     def _rows(
-        self, rows: Iterator[list[str]], cursor: _Cursor, header: list[str], sourcetype: str, name: str
+        self,
+        rows: Iterator[list[str]],
+        cursor: _Cursor,
+        header: list[str],
+        sourcetype: str,
+        name: str,
+        consumed: list[str],
     ) -> Iterator[RawBatch]:
         good: list[list[str]] = []
         lines: list[int] = []
+        raws: list[str] = []
         bad: list[QuarantinedRecord] = []
         while True:
             first_line = cursor.line + 1
+            consumed.clear()
             try:
                 row = next(rows)
             except StopIteration:
@@ -205,21 +214,30 @@ class CsvReader:
                 continue
             good.append(row)
             lines.append(first_line)
+            raws.append("".join(consumed).rstrip("\r\n"))
             if len(good) >= BATCH_ROWS:
                 end = Position(cursor.offset, cursor.line)
-                yield RawBatch(sourcetype, _table(good, lines, header, name), bad, "line", end)
-                good, lines, bad = [], [], []
+                yield RawBatch(sourcetype, _table(good, lines, header, name, raws), bad, "line", end)
+                good, lines, raws, bad = [], [], [], []
         bad.extend(cursor.quarantined)
         cursor.quarantined.clear()
         if good or bad or cursor.offset:
             end = Position(cursor.offset, cursor.line)
-            yield RawBatch(sourcetype, _table(good, lines, header, name), bad, "line", end)
+            yield RawBatch(sourcetype, _table(good, lines, header, name, raws), bad, "line", end)
 
 
-def _table(rows: list[list[str]], lines: list[int], header: list[str], name: str) -> pa.Table:
+def _recorded(lines: Iterator[str], consumed: list[str]) -> Iterator[str]:
+    """The lines, each also noted in `consumed`, so a row's text as read (`_raw`) is known."""
+    for line in lines:
+        consumed.append(line)
+        yield line
+
+
+def _table(rows: list[list[str]], lines: list[int], header: list[str], name: str, raws: list[str]) -> pa.Table:
     columns: dict[str, pa.Array] = {
         "_source": pa.repeat(pa.scalar(name, pa.string()), len(rows)),
         "_offset": pa.array(lines, pa.int64()),
+        "_raw": pa.array(raws, pa.string()),
     }
     values = list(zip(*rows, strict=True)) if rows else [() for _ in header]
     empty = pa.scalar(None, pa.string())

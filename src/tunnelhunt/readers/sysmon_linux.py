@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import pyarrow as pa
+
 from tunnelhunt.readers.base import START, OffsetKind, Position, QuarantinedRecord, RawBatch, excerpt, rows_to_table
 from tunnelhunt.readers.lines import Utf8Stream, line_blocks
 from tunnelhunt.readers.sources import Source
@@ -40,12 +42,14 @@ class SysmonLinuxReader:
             for block in line_blocks(Utf8Stream(raw), name, start, final):
                 rows: list[dict[str, str | None]] = []
                 offsets: list[int] = []
+                texts: list[str] = []
                 bad = list(block.quarantined)
                 for number, line in zip(block.numbers.to_pylist(), block.lines.to_pylist(), strict=True):
                     begin = line.find("<Event")
                     if begin < 0:
                         rows.append({})  # another program's syslog line: read, and unmapped
                         offsets.append(number)
+                        texts.append(line)
                         continue
                     end = line.rfind("</Event>")
                     if end < begin:
@@ -54,6 +58,8 @@ class SysmonLinuxReader:
                     try:
                         rows.append(parse_event(line[begin : end + len("</Event>")].encode("utf-8")))
                         offsets.append(number)
+                        texts.append(line)
                     except ValueError as exc:
                         bad.append(QuarantinedRecord(name, number, "line", str(exc), excerpt(line)))
-                yield RawBatch(self.sourcetype, rows_to_table(rows, name, offsets), bad, "line", block.end)
+                table = rows_to_table(rows, name, offsets).append_column("_raw", pa.array(texts, pa.string()))
+                yield RawBatch(self.sourcetype, table, bad, "line", block.end)

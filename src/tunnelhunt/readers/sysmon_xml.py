@@ -312,6 +312,7 @@ def _slices_table(slices: list[EventSlice], source: str, bad: list[QuarantinedRe
     lines = pa.array([item.line for item in slices], pa.int64())
     fast = fast.add_column(0, "_offset", pc.take(lines, fast.column("_index")))
     fast = fast.add_column(0, "_source", pa.array([source] * fast.num_rows, pa.string()))
+    fast = fast.append_column("_raw", pc.take(_raw_texts(slices), fast.column("_index")))
     rows: list[dict[str, str | None]] = []
     offsets: list[int] = []
     indices: list[int] = []
@@ -327,8 +328,17 @@ def _slices_table(slices: list[EventSlice], source: str, bad: list[QuarantinedRe
     if not rows:
         return fast.drop_columns("_index")
     slow = rows_to_table(rows, source, offsets).append_column("_index", pa.array(indices, pa.int64()))
+    slow = slow.append_column("_raw", pc.take(_raw_texts(slices), slow.column("_index")))
     table = pa.concat_tables([fast, slow], promote_options="default")
     return table.take(pc.sort_indices(table.column("_index"))).drop_columns("_index")
+
+
+def _raw_texts(slices: list[EventSlice]) -> pa.Array:
+    """Each event's text as read (`_raw`), invalid UTF-8 replaced."""
+    try:
+        return pa.array([item.data for item in slices], pa.binary()).cast(pa.string())
+    except pa.ArrowInvalid:
+        return pa.array([item.data.decode("utf-8", "replace") for item in slices], pa.string())
 
 
 def parse_event_fast(data: bytes) -> dict[str, str | None]:

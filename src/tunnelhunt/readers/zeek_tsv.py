@@ -135,11 +135,12 @@ def _data(
         ):
             reason = f"{count} fields where the #fields header declares {expected}"
             rejected.append(QuarantinedRecord(name, n, "line", reason, excerpt(text)))
-        parts, numbers = parts.filter(fits), numbers.filter(fits)
+        parts, numbers, lines = parts.filter(fits), numbers.filter(fits), lines.filter(fits)
     columns: dict[str, pa.Array] = {
         "_source": pa.repeat(pa.scalar(name, pa.string()), len(parts)),
         "_offset": numbers,
         "_path": pa.repeat(pa.scalar(header.path, pa.string()), len(parts)),
+        "_raw": lines.cast(pa.string()),
     }
     unset = pa.scalar(None, pa.string())
     for index, field_name in enumerate(header.fields):

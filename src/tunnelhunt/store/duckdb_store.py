@@ -17,6 +17,7 @@ import pyarrow.csv as pa_csv
 from tunnelhunt.cim import NODES, Node, sql_type
 from tunnelhunt.readers.base import QuarantinedRecord
 from tunnelhunt.store.checkpoints import Checkpoints
+from tunnelhunt.store.events import create_events_sql
 
 
 def _header_only(path: Path) -> bool:
@@ -51,7 +52,7 @@ MEMORY_LIMIT = "192MB"
 
 
 class Store:
-    """Owns the DuckDB connection; appends node batches and runs read-only queries."""
+    """Owns the DuckDB connection; appends node and raw-event batches and runs read-only queries."""
 
     def __init__(
         self, path: Path | str | None = None, threads: int | None = None, memory_limit: str | None = MEMORY_LIMIT
@@ -71,6 +72,7 @@ class Store:
                 self.con.execute(f"SET temp_directory = '{spill}'")
         for node in NODES:
             self.con.execute(create_table_sql(node))
+        self.con.execute(create_events_sql())
         self.con.execute(_CREATE_QUARANTINE)
         self.checkpoints = Checkpoints(self.con)
 

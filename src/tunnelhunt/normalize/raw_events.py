@@ -1,0 +1,284 @@
+"""Every record of a raw batch as a row of the events table (`store/events.py`), vectorised.
+
+Two shapes come in. Tabular batches (event XML, Sysmon for Linux, Zeek TSV, CSV, auditd) already
+hold one column per field: hot fields are taken as they are and the others are folded into the map
+in Arrow. JSON batches (EVTX as the `evtx` parser renders it, JSON lines) are flattened by DuckDB's
+`json_tree` into (record, key, value) leaves; each distinct key path is named once in Python
+(`json_field_name`), repeated names in one record (arrays, repeated `Data`) are joined by newline,
+and the leaves are pivoted (hot fields) or folded (the map) in Arrow. Default fields and aliases
+are then one DuckDB query over the few fields they read (`raw_profiles.RawProfile`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from tunnelhunt.normalize.mapping import SourceMapping, quote_identifier
+from tunnelhunt.normalize.raw_profiles import RawProfile, profile_for
+from tunnelhunt.readers.base import QuarantinedRecord, RawBatch
+from tunnelhunt.store.events import DEFAULT_COLUMNS, FIELDS_COLUMN, HOT_ALIASES, HOT_FIELDS, events_schema
+
+_SCHEMA = events_schema()
+_HOT = frozenset(HOT_FIELDS)
+#: Names that never go to the map: columns of the table (a field of that name is the column).
+_NOT_IN_MAP = frozenset(name for name, _ in DEFAULT_COLUMNS) | _HOT
+_MAP_TYPE = pa.map_(pa.string(), pa.string())
+_SEGMENT = re.compile(r'\."((?:[^"\\]|\\.)*)"|\.([^."\[]+)|\[(\d+)\]')
+
+
+def _segments(fullkey: str) -> list[str | int]:
+    """A DuckDB JSON path (`$.a."b.c"[0]`) as its keys and array indices."""
+    out: list[str | int] = []
+    for match in _SEGMENT.finditer(fullkey, 1):
+        quoted, plain, index = match.groups()
+        if index is not None:
+            out.append(int(index))
+        else:
+            out.append(quoted.replace('\\"', '"') if quoted is not None else plain)
+    return out
+
+
+def json_field_name(fullkey: str, naming: str) -> str | None:
+    """The field name of a JSON leaf, or None when the leaf is not a field.
+
+    `dotted`: keys joined by `.`, an array element marked `{}` (`answers{}.rdata`), as Splunk's JSON
+    extraction names them. `windows` (EVTX records): System children and attributes by their own
+    names (`EventID`, `SystemTime`, `Provider_Name`, `UserID`), EventData and UserData leaves by the
+    name of their element, XML namespace attributes dropped, as Splunk's XmlWinEventLog names them.
+    """
+    parts = _segments(fullkey)
+    if naming != "windows":
+        name = ""
+        for part in parts:
+            if isinstance(part, int):
+                name += "{}"
+            else:
+                name = f"{name}.{part}" if name else part
+        return name or None
+    keys = [p for p in parts if isinstance(p, str) and p != "#text"]
+    if len(keys) < 3 or keys[0] != "Event":
+        return None
+    section = keys[1]
+    if section == "System":
+        if "#attributes" in keys:
+            element, attribute = keys[2], keys[-1]
+            if attribute.startswith("xmlns"):
+                return None
+            return "Provider_Name" if (element, attribute) == ("Provider", "Name") else attribute
+        return keys[2]
+    if section in ("EventData", "UserData"):
+        if "#attributes" in keys:
+            return None
+        return keys[-1]
+    return None
+
+
+def _arange(count: int) -> pa.Array:
+    return pa.array(range(count), pa.int64())
+
+
+def _pivot(rows: pa.Array, values: pa.Array, count: int) -> pa.Array:
+    """Values placed at their rows (rows unique), NULL elsewhere."""
+    return pc.take(values, pc.index_in(_arange(count), value_set=rows))
+
+
+def map_from_wide(columns: Sequence[pa.Array], names: Sequence[str], count: int) -> pa.Array:
+    """One map per row from same-length string columns: each non-NULL cell keyed by its column name."""
+    if not names or count == 0:
+        offsets = pa.array([0] * (count + 1), pa.int32())
+        return pa.MapArray.from_arrays(offsets, pa.array([], pa.string()), pa.array([], pa.string()))
+    stacked = pa.concat_arrays([c.cast(pa.string()) for c in columns])
+    valid = pc.is_valid(stacked)
+    positions = pc.indices_nonzero(valid)
+    rows = pc.take(pa.concat_arrays([_arange(count)] * len(names)), positions)
+    chosen = pc.take(positions, pc.sort_indices(rows))  # stable: a row's cells stay in column order
+    which = pa.concat_arrays([pa.repeat(pa.scalar(i, pa.int32()), count) for i in range(len(names))])
+    keys = pa.DictionaryArray.from_arrays(pc.take(which, chosen), pa.array(list(names), pa.string()))
+    per_row = pc.cast(pc.is_valid(columns[0]), pa.int32())
+    for column in columns[1:]:
+        per_row = pc.add(per_row, pc.cast(pc.is_valid(column), pa.int32()))
+    offsets = pa.concat_arrays([pa.array([0], pa.int32()), pc.cumulative_sum(per_row)])
+    return pa.MapArray.from_arrays(offsets, keys.cast(pa.string()), pc.take(stacked, chosen))
+
+
+def map_from_long(rows: pa.Array, keys: pa.Array, values: pa.Array, count: int) -> pa.Array:
+    """One map per row from (row, key, value) entries sorted by row, each key once per row."""
+    counts = pc.value_counts(rows)
+    per_row = pc.fill_null(pc.take(counts.field("counts"), pc.index_in(_arange(count), counts.field("values"))), 0)
+    offsets = pa.concat_arrays([pa.array([0], pa.int32()), pc.cumulative_sum(per_row.cast(pa.int32()))])
+    return pa.MapArray.from_arrays(offsets, keys.cast(pa.string()), values.cast(pa.string()))
+
+
+class RawEventBuilder:
+    """Builds events-table rows for raw batches on the normaliser's DuckDB connection."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self._con = con
+        self._names: dict[tuple[str, str], str | None] = {}
+
+    def build(
+        self, batch: RawBatch, mapping: SourceMapping | None, excluded: Sequence[QuarantinedRecord] = ()
+    ) -> pa.Table:
+        """The batch's events (rows in batch order), without the records in `excluded`."""
+        profile = profile_for(batch.sourcetype, mapping)
+        table = batch.table
+        if "_json" in table.column_names:
+            table, hot, inputs, fields = self._from_json(table, profile, batch.json_checked)
+        else:
+            hot, inputs, fields = _from_columns(table, profile)
+        count = table.num_rows
+        defaults = self._defaults(table, profile, inputs)
+        columns: dict[str, pa.Array | pa.ChunkedArray] = {}
+        raw = table.column("_raw") if "_raw" in table.column_names else table.column("_json")
+        provided = {"_raw": raw, "_source": table.column("_source"), "_offset": table.column("_offset")}
+        for target in _SCHEMA:
+            name = target.name
+            if name == FIELDS_COLUMN:
+                columns[name] = fields
+            elif name in provided:
+                columns[name] = provided[name]
+            elif name in defaults.column_names:
+                value = defaults.column(name)
+                if name in HOT_ALIASES and name in hot:
+                    value = pc.coalesce(hot[name], value)
+                columns[name] = value
+            elif name in hot:
+                columns[name] = hot[name]
+            else:
+                columns[name] = pa.nulls(count, target.type)
+        events = pa.Table.from_arrays(
+            [_as_type(columns[t.name], t.type) for t in _SCHEMA], schema=_SCHEMA
+        )
+        return _drop(events, excluded)
+
+    def _defaults(self, table: pa.Table, profile: RawProfile, inputs: dict[str, pa.Array]) -> pa.Table:
+        """`_time`, host, source, sourcetype, index, EventCode, Channel and the aliases, in DuckDB."""
+        count = table.num_rows
+        columns: dict[str, pa.Array | pa.ChunkedArray] = {"_source": table.column("_source")}
+        for name in profile.inputs:
+            columns[name] = inputs.get(name, pa.nulls(count, pa.string()))
+        selects = [
+            f"{profile.time} AS _time",
+            f"{profile.host} AS host",
+            f"{profile.source} AS source",
+            f"{profile.sourcetype} AS sourcetype",
+            "'main' AS \"index\"",
+            f"{profile.event_code} AS EventCode",
+            f"{profile.channel} AS Channel",
+        ]
+        selects += [f"{sql} AS {quote_identifier(alias)}" for alias, sql in profile.aliases.items()]
+        self._con.register("raw_inputs", pa.table(columns))
+        try:
+            return self._con.sql(f"SELECT {', '.join(selects)} FROM raw_inputs").to_arrow_table()
+        finally:
+            self._con.unregister("raw_inputs")
+
+    def _from_json(
+        self, table: pa.Table, profile: RawProfile, checked: bool
+    ) -> tuple[pa.Table, dict[str, pa.Array], dict[str, pa.Array], pa.Array]:
+        """Leaves of every JSON object record: hot fields, profile inputs and the map."""
+        incoming = table.select(["_source", "_offset", "_json"])
+        incoming = incoming.append_column("_row", _arange(incoming.num_rows))
+        self._con.register("raw_json", incoming)
+        try:
+            if not checked:  # lines that are not JSON objects are quarantined by the normaliser
+                keep = self._con.sql(
+                    "SELECT coalesce(try(json_type(_json)) = 'OBJECT', FALSE) FROM raw_json ORDER BY _row"
+                ).to_arrow_table().column(0)
+                if not pc.all(keep).as_py():
+                    table = table.filter(keep)
+                    incoming = table.select(["_source", "_offset", "_json"])
+                    incoming = incoming.append_column("_row", _arange(incoming.num_rows))
+                    self._con.unregister("raw_json")
+                    self._con.register("raw_json", incoming)
+            self._con.execute(
+                "CREATE OR REPLACE TEMP TABLE raw_leaves AS SELECT _row, t.fullkey AS k, t.id AS id,"
+                " t.atom ->> '$' AS v FROM raw_json, json_tree(_json) AS t"
+                " WHERE t.atom IS NOT NULL AND t.type NOT IN ('OBJECT', 'ARRAY', 'NULL')"
+            )
+            keys = self._con.sql("SELECT DISTINCT k FROM raw_leaves").to_arrow_table().column(0).to_pylist()
+            named = [(k, self._name(k, profile)) for k in keys]
+            self._con.register("raw_names", pa.table({"k": [k for k, _ in named], "name": [n for _, n in named]}))
+            try:
+                long = self._con.sql(
+                    "SELECT _row, name, string_agg(v, chr(10) ORDER BY id) AS v FROM raw_leaves"
+                    " JOIN raw_names USING (k) WHERE name IS NOT NULL AND v IS NOT NULL"
+                    " GROUP BY _row, name ORDER BY _row, min(id)"
+                ).to_arrow_table()
+            finally:
+                self._con.unregister("raw_names")
+                self._con.execute("DROP TABLE IF EXISTS raw_leaves")
+        finally:
+            self._con.unregister("raw_json")
+        count = table.num_rows
+        rows = long.column("_row").combine_chunks()
+        names = long.column("name").combine_chunks().dictionary_encode()
+        values = long.column("v").combine_chunks()
+        present = names.dictionary.to_pylist()
+        wanted = _HOT | set(profile.inputs)
+        hot: dict[str, pa.Array] = {}
+        inputs: dict[str, pa.Array] = {}
+        in_map = pa.array([name not in _NOT_IN_MAP for name in present], pa.bool_())
+        for index, name in enumerate(present):
+            if name in wanted:
+                chosen = pc.equal(names.indices, index)
+                column = _pivot(rows.filter(chosen), values.filter(chosen), count)
+                if name in _HOT:
+                    hot[name] = column
+                if name in profile.inputs:
+                    inputs[name] = column
+        keep = pc.take(in_map, names.indices)
+        fields = map_from_long(rows.filter(keep), names.filter(keep), values.filter(keep), count)
+        return table, hot, inputs, fields
+
+    def _name(self, fullkey: str, profile: RawProfile) -> str | None:
+        key = (fullkey, profile.json_naming)
+        if key not in self._names:
+            if len(self._names) > 100_000:
+                self._names.clear()  # keys come from the data: keep the cache bounded
+            self._names[key] = json_field_name(fullkey, profile.json_naming)
+        return self._names[key]
+
+
+def _from_columns(
+    table: pa.Table, profile: RawProfile
+) -> tuple[dict[str, pa.Array], dict[str, pa.Array], pa.Array]:
+    """Hot fields, profile inputs and the map of a batch that has one column per field."""
+    count = table.num_rows
+    by_name: dict[str, pa.Array] = {}
+    for name in table.column_names:
+        target = profile.renames.get(name, name)
+        column = table.column(name).combine_chunks()
+        if not name.startswith("_"):
+            by_name.setdefault(target, column)
+    inputs = {name: table.column(name).combine_chunks() for name in profile.inputs if name in table.column_names}
+    inputs.update({name: by_name[name] for name in profile.inputs if name in by_name})
+    hot = {name: column for name, column in by_name.items() if name in _HOT}
+    rest = [name for name in by_name if name not in _NOT_IN_MAP]
+    fields = map_from_wide([by_name[name] for name in rest], rest, count)
+    return hot, inputs, fields
+
+
+def _as_type(column: pa.Array | pa.ChunkedArray, target: pa.DataType) -> pa.Array | pa.ChunkedArray:
+    return column if column.type == target else column.cast(target)
+
+
+def _drop(events: pa.Table, excluded: Sequence[QuarantinedRecord]) -> pa.Table:
+    """Without the records the normaliser quarantined (no valid time for their node)."""
+    if not excluded or events.num_rows == 0:
+        return events
+    drop = pa.array([False] * events.num_rows)
+    sources = events.column("_source")
+    offsets = events.column("_offset")
+    by_source: dict[str, list[int]] = {}
+    for record in excluded:
+        by_source.setdefault(record.source, []).append(record.offset)
+    for source, numbers in by_source.items():
+        hit = pc.and_(pc.equal(sources, source), pc.is_in(offsets, pa.array(numbers, pa.int64())))
+        drop = pc.or_(drop, hit)
+    return events.filter(pc.invert(drop))

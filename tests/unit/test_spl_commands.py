@@ -311,11 +311,11 @@ def test_backticks_inside_quoted_values_are_not_macro_calls() -> None:
 @pytest.mark.parametrize(
     ("search", "token"),
     [
-        (f"{TSTATS} | join dest [| inputlookup x]", "join"),
+        (f"{TSTATS} | append [| inputlookup x]", "append"),
         (f"{TSTATS} | eval x=urldecode(dest)", "urldecode"),
         (f"{TSTATS} | stats count(eval(x>1)) as n", "count(eval"),
         (f'{TSTATS} | where match(dest, "a(?=b)")', "look-around (?= (?! (?<= (?<!"),
-        ("index=main ngrok", "search"),
+        ("| eval x=1", "eval"),
         ("| tstats count from datamodel=Risk.All_Risk", "Risk.All_Risk"),
         (f"{TSTATS} | lookup nowhere a OUTPUT b", "nowhere"),
         (f"{TSTATS} | search [| inputlookup x]", "["),

@@ -152,8 +152,8 @@ def test_unsupported_constructs_name_themselves() -> None:
         compile_search("| tstats count from datamodel=Risk.All_Risk by All_Risk.risk_object")
     with pytest.raises(UnsupportedError, match="free-text search term 'ngrok'"):
         compile_search("| tstats count from datamodel=Network_Resolution by DNS.src | search ngrok")
-    with pytest.raises(UnsupportedError, match="must start with tstats"):
-        compile_search("search index=main ngrok")
+    with pytest.raises(UnsupportedError, match="starts with search terms, tstats or inputlookup, not 'eval'"):
+        compile_search("| eval x=1")
 
 
 # --- long wildcard IN lists: one regex, same answers as one LIKE per value -----------------------------

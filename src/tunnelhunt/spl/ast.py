@@ -272,3 +272,14 @@ class Bin(Command):
 @dataclass(frozen=True)
 class Pipeline:
     commands: tuple[Command, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class Join(Command):
+    """`join [type=inner|left|outer] [max=N] [overwrite=BOOL] field, ... [ subsearch ]`."""
+
+    fields: tuple[str, ...]
+    subsearch: Pipeline
+    kind: str = "inner"
+    max: int = 1
+    overwrite: bool = True

@@ -7,6 +7,7 @@ final SELECT applies and which `head` and `dedup` use to decide what "first" mea
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlglot import exp
@@ -22,17 +23,24 @@ class OrderKey:
 
 
 class Builder:
-    def __init__(self) -> None:
+    def __init__(self, prefix: str = "") -> None:
+        self.prefix = prefix  # a subsearch's stages are named apart from its parent's
         self.stages: list[tuple[str, exp.Select]] = []
         self.columns: list[Column] = []
         self.order: list[OrderKey] = []
+        #: columns carried between stages but never shown (the raw events' field map)
+        self.hidden: set[str] = set()
+        #: the hidden field maps of raw events, the one whose value wins first (two after a join)
+        self.maps: list[str] = []
+        #: called for a field no current column has (raw events: take it from the field map)
+        self.fallback: Callable[[str], Column | None] | None = None
 
     @property
     def current(self) -> str:
         return self.stages[-1][0]
 
     def next_name(self) -> str:
-        return f"stage{len(self.stages)}"
+        return f"{self.prefix}stage{len(self.stages)}"
 
     def add(self, select: exp.Select, columns: list[Column]) -> None:
         self.stages.append((self.next_name(), select))
@@ -41,7 +49,14 @@ class Builder:
         self.order = [key for key in self.order if key.name in names]
 
     def column(self, name: str) -> Column | None:
-        return next((c for c in self.columns if c.name == name), None)
+        found = next((c for c in self.columns if c.name == name), None)
+        if found is None and self.fallback is not None and name not in self.hidden:
+            return self.fallback(name)
+        return found
+
+    @property
+    def visible(self) -> list[Column]:
+        return [c for c in self.columns if c.name not in self.hidden]
 
     def select_all(self) -> exp.Select:
         """SELECT every current column FROM the current stage (to extend with WHERE, LIMIT, ...)."""
@@ -68,7 +83,7 @@ class Builder:
         return terms
 
     def finish(self) -> exp.Select:
-        final = self.select_all()
+        final = exp.select(*[col(c.name) for c in self.visible]).from_(table(self.current), copy=False)
         terms = self.order_expressions()
         if terms:
             final = final.order_by(*terms, copy=False)

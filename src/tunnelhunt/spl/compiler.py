@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from sqlglot import exp
 
 from tunnelhunt.cim import PROVENANCE_FIELDS, SQL_TYPES, Node, UnknownNodeError, find_node
-from tunnelhunt.spl import aggregates, ast, regex, semantics, timemod
+from tunnelhunt.spl import aggregates, ast, raw, regex, semantics, timemod
 from tunnelhunt.spl.builder import Builder, OrderKey
 from tunnelhunt.spl.errors import SplError, SplSyntaxError, UnsupportedError
 from tunnelhunt.spl.evaluate import Evaluator
@@ -38,6 +38,8 @@ from tunnelhunt.spl.values import (
 
 #: Fields every event has besides its data-model fields (Splunk's default fields we keep).
 _DEFAULT_FIELDS = {name for name, _ in PROVENANCE_FIELDS} | {"source"}
+#: The hidden row number that keeps a sort order once `table`/`fields` drop the sorted field.
+SEQUENCE = "__sequence"
 #: The compiler's value kind of each stored field type (`cim.SQL_TYPES`).
 _CIM_KINDS = {
     exp.DataType.Type.VARCHAR: Kind.STR,
@@ -102,30 +104,54 @@ class Compiler:
     """Compiles one parsed pipeline; create one per search."""
 
     def __init__(
-        self, window: TimeWindow | None = None, lookups: LookupResolver = no_lookups, now: datetime | None = None
+        self,
+        window: TimeWindow | None = None,
+        lookups: LookupResolver = no_lookups,
+        now: datetime | None = None,
+        prefix: str = "",
     ) -> None:
         self.window = window or TimeWindow()
         self.resolve_lookup = lookups
         self.now = now or datetime.now(UTC)
-        self.builder = Builder()
+        self.builder = Builder(prefix)
         self.warnings: list[str] = []
         self.node: Node | None = None
         self.lookups: dict[str, LookupTable] = {}
 
     def compile(self, pipeline: ast.Pipeline) -> CompiledSearch:
-        first = pipeline.commands[0]
-        if not isinstance(first, ast.Tstats | ast.InputLookup):
+        self.compile_commands(pipeline)
+        return CompiledSearch(
+            self.builder.finish(), self.node, list(self.builder.visible), self.warnings, list(self.lookups.values())
+        )
+
+    def compile_commands(self, pipeline: ast.Pipeline) -> None:
+        """Every command's stages into the builder (a subsearch's builder is merged into its parent's)."""
+        first, *rest = pipeline.commands
+        if isinstance(first, ast.Search):
+            self._raw_search(first)  # search terms first: the events themselves
+        elif isinstance(first, ast.Tstats | ast.InputLookup):
+            rest = list(pipeline.commands)
+        else:
             name = type(first).__name__.lower()
             raise UnsupportedError(
-                f"searches must start with tstats or inputlookup (found '{name}' over raw events)",
-                first.position,
-                name,
+                f"a search starts with search terms, tstats or inputlookup, not '{name}'", first.position, name
             )
-        for command in pipeline.commands:
+        for command in rest:
             self._compile_command(command)
-        return CompiledSearch(
-            self.builder.finish(), self.node, list(self.builder.columns), self.warnings, list(self.lookups.values())
-        )
+
+    def _raw_search(self, command: ast.Search) -> None:
+        conditions = self._window_conditions()
+        if not isinstance(command.expression, ast.MatchAll):
+            conditions.insert(0, self._predicate(command.expression, raw.event_field))
+        raw.start(self.builder, exp.and_(*conditions) if conditions else None)
+
+    def _window_conditions(self) -> list[exp.Expr]:
+        conditions: list[exp.Expr] = []
+        if self.window.earliest is not None:
+            conditions.append(exp.GTE(this=col("_time"), expression=_timestamp(self.window.earliest)))
+        if self.window.latest is not None:
+            conditions.append(exp.LT(this=col("_time"), expression=_timestamp(self.window.latest)))
+        return conditions
 
     def _compile_command(self, command: ast.Command) -> None:
         if self.builder.stages and isinstance(command, ast.Tstats | ast.InputLookup):
@@ -165,10 +191,7 @@ class Compiler:
         conditions: list[exp.Expr] = []
         if where is not None:
             conditions.append(self._predicate(where, resolve))
-        if self.window.earliest is not None:
-            conditions.append(exp.GTE(this=col("_time"), expression=_timestamp(self.window.earliest)))
-        if self.window.latest is not None:
-            conditions.append(exp.LT(this=col("_time"), expression=_timestamp(self.window.latest)))
+        conditions.extend(self._window_conditions())
         if conditions:
             base = base.where(exp.and_(*conditions), copy=False)
 
@@ -287,7 +310,10 @@ class Compiler:
 
     # --- rename, convert, search -----------------------------------------------------------------------
     def _rename(self, command: ast.Rename) -> None:
-        names = [c.name for c in self.builder.columns]
+        for source, _ in command.pairs:
+            if "*" not in source:
+                self.builder.column(source)  # a raw event's field is brought out of its map first
+        names = [c.name for c in self.builder.visible]
         mapping: dict[str, str] = {}
         for source, target in command.pairs:
             pattern = _wildcard_regex(source)
@@ -298,7 +324,7 @@ class Compiler:
                     for group in match.groups():
                         new = new.replace("*", group, 1)
                     mapping[name] = new
-        renamed = {name: mapping.get(name, name) for name in names}
+        renamed = {name: mapping.get(name, name) for name in names} | {name: name for name in self.builder.hidden}
         targets = {new for old, new in renamed.items() if new != old}
         selects: list[exp.Expr] = []
         columns: list[Column] = []
@@ -459,15 +485,17 @@ class Compiler:
         for pattern in patterns:
             if "*" in pattern:
                 regex_ = _wildcard_regex(pattern)
-                names.extend(c.name for c in self.builder.columns if regex_.match(c.name))
+                names.extend(c.name for c in self.builder.visible if regex_.match(c.name))
             else:
                 names.append(pattern)
         return list(dict.fromkeys(names))
 
     def _project(self, names: list[str]) -> None:
+        self._keep_order(names)
         selects: list[exp.Expr] = []
         columns: list[Column] = []
-        for name in names:
+        carried = [c.name for c in self.builder.columns if c.name == SEQUENCE and c.name not in names]
+        for name in [*names, *carried]:
             column = self.builder.column(name)
             if column is None:
                 selects.append(alias(null_of(Kind.STR), name))
@@ -477,7 +505,22 @@ class Compiler:
                 columns.append(column)
         order = list(self.builder.order)
         self.builder.add(exp.select(*selects).from_(table(self.builder.current), copy=False), columns)
-        self.builder.order = [k for k in order if k.name in names]
+        self.builder.order = [k for k in order if k.name in names or k.name == SEQUENCE]
+
+    def _keep_order(self, names: list[str]) -> None:
+        """Before `table`/`fields` drops a field the results are ordered by, number the rows in that
+        order (a hidden column), so the order survives as it does in Splunk (`sort x | table y | head 1`)."""
+        terms = self.builder.order_expressions()
+        if not terms or all(key.name in names for key in self.builder.order):
+            return
+        numbered = self.builder.select_all().select(
+            alias(exp.Window(this=exp.RowNumber(), order=exp.Order(expressions=terms)), SEQUENCE), copy=False
+        )
+        self.builder.add(
+            numbered, [*[c for c in self.builder.columns if c.name != SEQUENCE], Column(SEQUENCE, Kind.INT)]
+        )
+        self.builder.hidden.add(SEQUENCE)
+        self.builder.order = [OrderKey(SEQUENCE, mode="num")]
 
     def _table(self, command: ast.Table) -> None:
         self._project(self._matching(command.fields))
@@ -631,7 +674,7 @@ class Compiler:
     # --- fillnull, bin -----------------------------------------------------------------------------------
     def _fillnull(self, command: ast.FillNull) -> None:
         value = command.value
-        targets = list(command.fields) or [c.name for c in self.builder.columns if c.name != "_time"]
+        targets = list(command.fields) or [c.name for c in self.builder.visible if c.name != "_time"]
         try:
             number: float | None = float(value)
         except ValueError:
@@ -670,6 +713,90 @@ class Compiler:
         self._set_column(command.alias or command.field, bucket_time(col(command.field), seconds), Kind.TIME)
 
     # --- predicates ---------------------------------------------------------------------------------
+    def _join(self, command: ast.Join) -> None:
+        """Splunk's join: each row with the subsearch rows sharing its join fields (the first `max` of
+        them in the subsearch's order; 0 = all), inner or left; subsearch values overwrite by default."""
+        sub = Compiler(self.window, self.resolve_lookup, self.now, prefix=f"{self.builder.next_name()}_")
+        sub.compile_commands(command.subsearch)
+        self.warnings.extend(w for w in sub.warnings if w not in self.warnings)
+        self.lookups.update(sub.lookups)
+        for name in command.fields:
+            self.builder.column(name)  # raw events: bring join fields out of the map
+        left, left_columns = self.builder.current, list(self.builder.columns)
+        right_columns = sub.builder.visible
+        rows = sub.builder.order_expressions("r") or [exp.Ordered(this=col(c.name, "r")) for c in right_columns]
+        numbered = exp.select(exp.Star(), alias(exp.Window(this=exp.RowNumber(), partition_by=[
+            col(name, "r") for name in command.fields], order=exp.Order(expressions=rows)), "__row"))  # fmt: skip
+        numbered = numbered.from_(exp.alias_(table(sub.builder.current), "r", table=True), copy=False)
+        self.builder.stages.extend(sub.builder.stages)
+        self.builder.add(numbered, [*right_columns, Column("__row", Kind.INT)])
+        matches = [self._join_key(name, left_columns, right_columns) for name in command.fields]
+        if command.max > 0:
+            matches.append(exp.LTE(this=col("__row", "r"), expression=exp.Literal.number(command.max)))
+        by_name = {c.name: c for c in right_columns}
+        right_map = raw.MAP_COLUMN if raw.MAP_COLUMN in {c.name for c in sub.builder.columns} else None
+        selects: list[exp.Expr] = []
+        columns: list[Column] = []
+        for column in left_columns:
+            other = by_name.pop(column.name, None)
+            if column.name in command.fields or column.name in self.builder.hidden:
+                selects.append(col(column.name, "l"))
+                columns.append(column)
+            elif other is None:
+                mine = col(column.name, "l")
+                theirs = raw.map_entry(col(raw.MAP_COLUMN, "r"), column.name) if right_map else None
+                pair = [theirs, mine] if command.overwrite else [mine, theirs]
+                present = [p for p in pair if p is not None]
+                value = present[0] if len(present) == 1 else exp.Coalesce(this=present[0], expressions=present[1:])
+                selects.append(alias(self._as_kind(value, column, column.kind), column.name))
+                columns.append(column)
+            else:
+                kind = column.kind if column.kind is other.kind else Kind.STR
+                left_value = self._as_kind(col(column.name, "l"), column, kind)
+                right_value = self._as_kind(col(column.name, "r"), other, kind)
+                first, second = (right_value, left_value) if command.overwrite else (left_value, right_value)
+                selects.append(alias(exp.Coalesce(this=first, expressions=[second]), column.name))
+                columns.append(Column(column.name, kind))
+        for column in by_name.values():
+            selects.append(col(column.name, "r"))
+            columns.append(column)
+        if right_map:  # the subsearch's events keep their fields for what follows the join
+            joined_map = f"{raw.MAP_COLUMN}_{len(self.builder.stages)}"
+            selects.append(alias(col(raw.MAP_COLUMN, "r"), joined_map))
+            columns.append(Column(joined_map))
+            self.builder.hidden.add(joined_map)
+            self.builder.maps = (
+                [joined_map, *self.builder.maps] if command.overwrite else [*self.builder.maps, joined_map]
+            )
+            if self.builder.fallback is None:
+                self.builder.fallback = lambda name: raw.from_map(self.builder, name)
+        joined = exp.select(*selects).from_(exp.alias_(table(left), "l", table=True), copy=False)
+        joined = joined.join(
+            exp.alias_(table(self.builder.current), "r", table=True),
+            on=exp.and_(*matches),
+            join_type="LEFT" if command.kind == "left" else "INNER",
+            copy=False,
+        )
+        order = list(self.builder.order)
+        self.builder.add(joined, columns)
+        self.builder.order = [k for k in order if any(c.name == k.name for c in left_columns)]
+
+    def _join_key(self, name: str, left: list[Column], right: list[Column]) -> exp.Expr:
+        """`l.f = r.f`, compared as text when the two sides differ in kind; a missing side never matches."""
+        mine = next((c for c in left if c.name == name), None)
+        theirs = next((c for c in right if c.name == name), None)
+        if mine is None or theirs is None:
+            return exp.false()
+        if mine.kind is theirs.kind:
+            return exp.EQ(this=col(name, "l"), expression=col(name, "r"))
+        return exp.EQ(
+            this=self._as_kind(col(name, "l"), mine, Kind.STR),
+            expression=self._as_kind(col(name, "r"), theirs, Kind.STR),
+        )
+
+    def _as_kind(self, sql: exp.Expr, column: Column, kind: Kind) -> exp.Expr:
+        return sql if column.kind is kind else to_text(Typed(sql, column.kind), 0, "join")
+
     def _predicate(self, node: ast.SearchExpr, resolve: _Resolver) -> exp.Expr:
         if isinstance(node, ast.MatchAll):
             return exp.true()
@@ -689,6 +816,8 @@ class Compiler:
                 return semantics.in_list(expression, node.values, column.multivalue)
             return semantics.compare(expression, node.op, node.value, column.multivalue)
         if isinstance(node, ast.FreeText):
+            if resolve is raw.event_field or self.builder.column("_raw") is not None:
+                return raw.term_match(node.value)  # a bare term is matched against the event text
             raise UnsupportedError(
                 f"free-text search term '{node.value}' is not supported (use field=value)", node.position, node.value
             )
@@ -736,6 +865,7 @@ _HANDLERS: dict[type, Callable[[Compiler, ast.Command], None]] = {
     ast.Lookup: Compiler._lookup,  # type: ignore[dict-item]
     ast.FillNull: Compiler._fillnull,  # type: ignore[dict-item]
     ast.Bin: Compiler._bin,  # type: ignore[dict-item]
+    ast.Join: Compiler._join,  # type: ignore[dict-item]
 }
 
 

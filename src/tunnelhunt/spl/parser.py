@@ -10,8 +10,9 @@ import re
 from collections.abc import Callable
 
 from tunnelhunt.spl import ast, parse_transforms
-from tunnelhunt.spl.errors import SplSyntaxError, UnsupportedError
+from tunnelhunt.spl.errors import SplError, SplSyntaxError, UnsupportedError
 from tunnelhunt.spl.search_expr import parse_search_expression
+from tunnelhunt.spl.subsearch import closing_bracket
 from tunnelhunt.spl.tokens import Kind, TokenStream
 
 #: Default `convert timeformat` when a search gives none (Splunk's documented default).
@@ -257,7 +258,50 @@ def _stats_like(stream: TokenStream, position: int, keep_events: bool) -> ast.St
 
 
 CommandParser = Callable[[TokenStream, int], ast.Command]
+
+
+def _parse_join(stream: TokenStream, position: int) -> ast.Join:
+    """`join` options, its field list, then its subsearch (parsed as a search of its own)."""
+    options: dict[str, str] = {}
+    fields: list[str] = []
+    while stream.current.kind is Kind.WORD and stream.peek().kind is Kind.OP and stream.peek().value == "=":
+        key = stream.advance().value.lower()
+        stream.advance()
+        options[key] = stream.expect_word(f"a value for {key}=").value
+    while stream.current.kind in (Kind.WORD, Kind.COMMA):
+        token = stream.advance()
+        if token.kind is Kind.WORD:
+            fields.append(token.value)
+    bracket = stream.current
+    if bracket.kind is not Kind.LBRACKET:
+        raise SplSyntaxError("join needs a subsearch [ ... ]", bracket.position, bracket.value)
+    end = closing_bracket(stream.text, bracket.position)
+    inner = stream.text[bracket.position + 1 : end]
+    try:
+        subsearch = parse(inner)
+    except SplError as exc:
+        where = None if exc.position is None else exc.position + bracket.position + 1
+        raise type(exc)(exc.message, where, exc.token) from None
+    while stream.current.kind is not Kind.EOF and stream.current.position <= end:
+        stream.advance()
+    kind = options.pop("type", "inner").lower()
+    if kind not in ("inner", "left", "outer"):
+        raise SplSyntaxError(f"join type must be inner, left or outer, not {kind!r}", position, kind)
+    max_text = options.pop("max", "1")
+    if not max_text.isdigit():
+        raise SplSyntaxError(f"join max must be a whole number, not {max_text!r}", position, max_text)
+    overwrite = options.pop("overwrite", "true").lower() not in ("false", "f", "0", "no")
+    unknown = set(options) - {"usetime", "earlier"}
+    if unknown or options.get("usetime", "false").lower() in ("true", "t", "1"):
+        name = next(iter(unknown), "usetime")
+        raise UnsupportedError(f"join option '{name}' is not supported", position, name)
+    if not fields:
+        raise UnsupportedError("join without a field list is not supported", position, "join")
+    return ast.Join(position, tuple(fields), subsearch, "left" if kind == "outer" else kind, int(max_text), overwrite)
+
+
 _COMMANDS: dict[str, CommandParser] = {
+    "join": _parse_join,
     "tstats": _parse_tstats,
     "rename": _parse_rename,
     "convert": _parse_convert,

@@ -1,0 +1,86 @@
+"""Searches over the raw events (`events` table), as Splunk's search bar runs them.
+
+A search that starts with search terms (`` `sysmon` EventCode=1 ``, `index=main sourcetype=…`, bare words)
+selects from `events`. Field names resolve to a column of the table when there is one, else to the
+event's field map (`store/events.py`); the map travels through the stages as a hidden column, so a later
+`eval`, `where` or `stats` can still use any field of the event until a transforming command (`stats`,
+`table`, `fields` without it) drops it, exactly as fields disappear in Splunk after those commands.
+
+Bare terms match `_raw` the way Splunk's index does, by whole tokens: `ngrok` matches `ngrok.exe http 80`
+and `C:\\ngrok\\x`, not `myngrokapp`; a term with breakers (`1.2.3.4`, `a=b`) matches that text with
+breakers or the event's edges around it; `*` is a wildcard inside a term. Case is ignored.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlglot import exp
+
+from tunnelhunt.spl import ast
+from tunnelhunt.spl.builder import Builder
+from tunnelhunt.spl.values import Column, Kind, alias, col, table
+from tunnelhunt.store.events import DEFAULT_COLUMNS, EVENT_COLUMNS, EVENTS_TABLE, FIELDS_COLUMN
+
+#: The hidden name of the field map inside a compiled search (no SPL field can be named so).
+MAP_COLUMN = "__event_fields"
+_KINDS = {"_time": Kind.TIME, "_offset": Kind.INT}
+_SPECIAL = re.compile(r"[.+?^${}()|\[\]\\]")
+
+
+def column_kind(name: str) -> Kind:
+    return _KINDS.get(name, Kind.STR)
+
+
+def event_field(name: str) -> tuple[exp.Expr, Column]:
+    """A field of the events table in the first stage: its column, or the map's entry (NULL when absent)."""
+    if name in EVENT_COLUMNS:
+        return col(name), Column(name, column_kind(name))
+    return map_entry(col(FIELDS_COLUMN), name), Column(name)
+
+
+def map_entry(map_column: exp.Expr, name: str) -> exp.Expr:
+    return exp.Bracket(this=map_column, expressions=[exp.Literal.string(name)])
+
+
+def term_match(term: str) -> exp.Expr:
+    """A bare search term over `_raw`, by whole tokens (see the module docstring)."""
+    pattern = "".join(".*?" if ch == "*" else _SPECIAL.sub(lambda m: "\\" + m.group(0), ch) for ch in term.lower())
+    regex = f"(?s)(^|[^a-z0-9]){pattern}([^a-z0-9]|$)"
+    lowered = exp.Lower(this=col("_raw"))
+    return exp.RegexpLike(this=lowered, expression=exp.Literal.string(regex))
+
+
+def start(builder: Builder, predicate: exp.Expr | None) -> None:
+    """The first stage: every event column and the hidden field map, filtered by the search terms."""
+    columns = [Column(name, column_kind(name)) for name in EVENT_COLUMNS]
+    select = exp.select(*[col(c.name) for c in columns], alias(col(FIELDS_COLUMN), MAP_COLUMN))
+    select = select.from_(table(EVENTS_TABLE), copy=False)
+    if predicate is not None:
+        select = select.where(predicate, copy=False)
+    builder.add(select, [*columns, Column(MAP_COLUMN)])
+    builder.hidden.add(MAP_COLUMN)
+    builder.maps = [MAP_COLUMN]
+    builder.fallback = lambda name: from_map(builder, name)
+
+
+def from_map(builder: Builder, name: str) -> Column | None:
+    """Bring a field out of the event's map (maps, after a join: first the one that wins) into a column
+    of its own, if a map is still there."""
+    present = {c.name for c in builder.columns}
+    maps = [col(m) for m in builder.maps if m in present]
+    if not maps or not name:
+        return None
+    entries = [map_entry(m, name) for m in maps]
+    value = entries[0] if len(entries) == 1 else exp.Coalesce(this=entries[0], expressions=entries[1:])
+    select = builder.select_all().select(alias(value, name), copy=False)
+    column = Column(name)
+    builder.add(select, [*builder.columns, column])
+    return column
+
+
+def is_raw_search(first: ast.Command) -> bool:
+    return isinstance(first, ast.Search)
+
+
+DEFAULT_FIELDS = tuple(name for name, _ in DEFAULT_COLUMNS)

@@ -13,6 +13,7 @@ from tunnelhunt.cli import (  # noqa: F401  (each module registers its command)
     hunt,
     risk,
     run,
+    search,
     test,
     validate,
     watch,

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from tunnelhunt.cli.common import app, fail, stderr
-from tunnelhunt.generate.sysmon import MIN_EVENTS, generate_sysmon
+from tunnelhunt.generate import MIN_EVENTS, generate_sysmon
 
 
 @app.command()

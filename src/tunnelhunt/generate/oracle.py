@@ -112,13 +112,14 @@ _CLIENTS = re.compile(
 )
 
 
-def _basename(path: str) -> str:
+def basename(path: str) -> str:
+    """The file name of a Windows or Unix path, as the add-ons derive process_name from the image path."""
     return re.split(r"[\\/]", path)[-1]
 
 
 def process_hits(image: str, command: str) -> set[str]:
     """The process detections that find a process started from `image` with `command`."""
-    name = _basename(image).lower()
+    name = basename(image).lower()
     hits: set[str] = set()
     ngrok_like = not _NOT_NGROK.search(command) and name not in _NOT_NGROK_IMAGES
     if ngrok_like and (_TUNNEL.search(command) or _OTHER_GRAMMAR.search(command)):

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from bench.measure import run_measured
 from bench.stored import build_stored
+
 from tunnelhunt.store.duckdb_store import Store
 
 CHILD_HOLDS_200MB = (

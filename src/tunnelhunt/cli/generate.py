@@ -43,6 +43,12 @@ def generate(
         f"{len(truth['near_misses'])} near misses; for {len(tunnel)} more tunnel detections {tunnel_matches} "
         f"events to find and {tunnel_misses} near misses; ground truth in {dataset.truth_path.name})"
     )
+    variants = truth.get("tunnels", {})
+    stderr.print(
+        "tunnelling variants: "
+        + ", ".join(f"{name} {len(v['positives'])}/{len(v['near_misses'])}" for name, v in variants.items())
+        + " (positives/near misses)"
+    )
     for companion in (dataset.linux_path, dataset.macos_path):
         if companion is not None:
             lines = sum(1 for _ in companion.open("rb"))

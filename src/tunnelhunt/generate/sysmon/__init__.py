@@ -8,6 +8,7 @@ near misses it must not. One module per subject, in the order data flows:
 - `catalogue`: accounts, hosts, executables, process behaviour profiles, DNS names and answers.
 - `world`: `Sysmon`, the estate brought to life (live processes per host) and its background events.
 - `plan`: `Script` (one scenario on one host, each event checked against the oracles) and `Planner`.
-- `scenarios`: the planted ngrok and tunnel activity and its near misses.
+- `scenarios`: the planted ngrok and tunnel-service activity and its near misses.
+- `tunnels`: planted protocol tunnelling beyond ngrok (SSH forwards, port proxies, proxy tools, services).
 - `writer`: `generate_sysmon`, which writes the logs and truth.json.
 """

@@ -146,9 +146,11 @@ class Script:
         found = oracle.process_hits(img.path, command)
         if img.hashes == NGROK_HASHES and not matched and not found & set(oracle.HASH_TEACHERS):
             found.add(oracle.HASH_PIVOT)  # the ngrok binary, run in a way no command-line detection finds
-        _check_new(found, hits, near, command)
+        tunnels = oracle.tunnel_process_hits(img.path, command)
+        _check_new(found | set(tunnels), hits, near, command)
         entry = {"dest": self.host.name, "user": acct.name, "process": command, "process_name": basename(img.path)}
         truth += [("matches", name, entry) for name in sorted(found)]
+        truth += [("matches", name, {**entry, "tool": tool}) for name, tool in sorted(tunnels.items())]
         truth += [("near_misses", name, {"host": self.host.name, "value": command}) for name in near]
         self._add(self.host.log.create, (proc, parent), truth)
         return proc
@@ -177,9 +179,11 @@ class Script:
         cnames = oracle.cname_rows(query, answers(results))
         if cnames:
             found.add(oracle.CNAME)
-        _check_new(found, hits, near, query)
+        tunnels = oracle.tunnel_dns_hits(query)
+        _check_new(found | set(tunnels), hits, near, query)
         entry = {"src": self.host.name, "query": query}
         truth += [("matches", name, entry) for name in sorted(found - {oracle.CNAME})]
+        truth += [("matches", name, {**entry, "service": service}) for name, service in sorted(tunnels.items())]
         truth += [("matches", oracle.CNAME, {**entry, "answer": answer}) for answer in cnames]
         truth += [("near_misses", name, {"host": self.host.name, "value": query}) for name in near]
         self._add(self.host.log.dns, (proc, dns_query(query, results)), truth)
@@ -266,17 +270,32 @@ class Planner:
         """The ground truth, each list in event order, every match stamped with its event's time.
 
         The seeds' lists keep their original shape; `detections` holds, for every tunnel detection,
-        the events it must find (`matches`) and the planted look-alikes it must not (`near_misses`).
+        the events it must find (`matches`) and the planted look-alikes it must not (`near_misses`);
+        `tunnels` the same per tunnelling variant (`positives`, `near_misses`).
         """
-        lists: dict[str, Any] = {"process_matches": [], "dns_matches": [], "near_misses": []}
-        detections: dict[str, dict[str, list[dict[str, Any]]]] = {
-            name: {"matches": [], "near_misses": []} for name in oracle.ALL_DETECTIONS
-        }
+        truth = empty_truth()
         for item in sorted(self.events, key=lambda planned: (planned.ticks, planned.seq)):
-            for kind, detection, entry in item.truth:
-                stamped = entry if kind == "near_misses" else {**entry, "time": iso(item.ticks)}
-                if detection:
-                    detections[detection][kind].append(stamped)
-                else:
-                    lists[kind].append(stamped)
-        return {**lists, "detections": detections}
+            for kind, name, entry in item.truth:
+                file_record(truth, kind, name, entry if kind == "near_misses" else {**entry, "time": iso(item.ticks)})
+        return truth
+
+
+def empty_truth() -> dict[str, Any]:
+    """truth.json's lists before any record: the seeds' lists, `detections` and `tunnels`."""
+    return {
+        "process_matches": [],
+        "dns_matches": [],
+        "near_misses": [],
+        "detections": {name: {"matches": [], "near_misses": []} for name in oracle.ALL_DETECTIONS},
+        "tunnels": {name: {"positives": [], "near_misses": []} for name in oracle.TUNNEL_VARIANTS},
+    }
+
+
+def file_record(truth: dict[str, Any], kind: str, name: str, entry: dict[str, Any]) -> None:
+    """File one record (`matches` or `near_misses`) under its seed list, detection or tunnelling variant."""
+    if not name:
+        truth[kind].append(entry)
+    elif name in oracle.TUNNEL_VARIANTS:
+        truth["tunnels"][name]["positives" if kind == "matches" else "near_misses"].append(entry)
+    else:
+        truth["detections"][name][kind].append(entry)

@@ -25,6 +25,7 @@ from tunnelhunt.generate.oracle import (
 )
 from tunnelhunt.generate.sysmon.catalogue import CHROME, HOSTS, IMAGES
 from tunnelhunt.generate.sysmon.plan import NGROK_RESULTS, Planner
+from tunnelhunt.generate.sysmon.tunnels import TUNNEL_SCENARIOS
 from tunnelhunt.generate.sysmon.world import Sysmon
 
 #: Smallest dataset accepted: the fixed set of planted events plus some background around it.
@@ -530,7 +531,7 @@ def _extra_near_miss(plan: Planner) -> None:
 def plan_scenarios(world: Sysmon, rng: random.Random, start: int, span: int, events: int) -> Planner:
     """All planted scenarios for a dataset of `events` events."""
     plan = Planner(world, rng, start, span)
-    for scenario in _FIXED_SCENARIOS:
+    for scenario in (*_FIXED_SCENARIOS, *TUNNEL_SCENARIOS):
         scenario(plan)
     if len(plan.events) > MIN_EVENTS // 2:
         raise AssertionError("fixed scenarios outgrew MIN_EVENTS")

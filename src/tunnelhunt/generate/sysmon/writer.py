@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from tunnelhunt.generate.sysmon.events import TICKS, Clock, iso, to_ticks
-from tunnelhunt.generate.sysmon.plan import Planned
+from tunnelhunt.generate.sysmon.plan import Planned, file_record
 from tunnelhunt.generate.sysmon.scenarios import MIN_EVENTS, plan_scenarios
 from tunnelhunt.generate.sysmon.world import Sysmon
 from tunnelhunt.generate.unix import write_unix
@@ -150,10 +150,12 @@ def generate_sysmon(
             writer.close()
     truth = {"seed": seed, "events": events, "start": iso(start), "end": iso(end_ticks), **plan.truth()}
     unix = write_unix(out_dir, random.Random(rng.getrandbits(64)), start, span, max(events // _UNIX_SHARE, 100))
-    for kind, detection, entry in unix.truth:
-        truth["detections"][detection][kind].append(entry)
+    for kind, name, entry in unix.truth:
+        file_record(truth, kind, name, entry)
     for lists in truth["detections"].values():
         lists["matches"].sort(key=lambda entry: entry["time"])
+    for lists in truth["tunnels"].values():
+        lists["positives"].sort(key=lambda entry: entry["time"])
     truth_path = out_dir / TRUTH_NAME
     truth_path.write_text(json.dumps(truth, indent=2) + "\n", encoding="utf-8")
     return GeneratedDataset(

@@ -392,6 +392,8 @@ class Profile:
 _ALL = frozenset({"wks", "db", "web", "file"})
 _WKS = frozenset({"wks"})
 CHROME = '"C:\\Program Files\\Google\\Chrome\\Application\\chrome.exe"'
+POWERSHELL = '"C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe"'
+CMD = '"C:\\Windows\\system32\\cmd.exe"'
 _EDGE = '"C:\\Program Files (x86)\\Microsoft\\Edge\\Application\\msedge.exe"'
 _FIELD_TRIAL = "--field-trial-handle=1912,i,4021797284913602561,1528617253066813407,262144"
 

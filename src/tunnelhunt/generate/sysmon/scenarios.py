@@ -23,7 +23,7 @@ from tunnelhunt.generate.oracle import (
     OVER_SSH,
     REMOTE,
 )
-from tunnelhunt.generate.sysmon.catalogue import CHROME, HOSTS, IMAGES
+from tunnelhunt.generate.sysmon.catalogue import CHROME, CMD, HOSTS, IMAGES, POWERSHELL
 from tunnelhunt.generate.sysmon.plan import NGROK_RESULTS, Planner
 from tunnelhunt.generate.sysmon.tunnels import TUNNEL_SCENARIOS
 from tunnelhunt.generate.sysmon.world import Sysmon
@@ -58,7 +58,7 @@ def _download_and_start(plan: Planner) -> None:
     s.file(edge, f"{s.home}\\Downloads\\ngrok-v3-stable-windows-amd64.zip")
     s.wait(10, 60)
     s.file(explorer, f"{s.home}\\Downloads\\ngrok.exe")
-    shell = s.spawn("cmd", '"C:\\Windows\\system32\\cmd.exe"', explorer)
+    shell = s.spawn("cmd", CMD, explorer)
     s.wait(5, 30)
     ngrok = f"{s.home}\\Downloads\\ngrok.exe"
     config = f"{s.home}\\AppData\\Local\\ngrok\\ngrok.yml"
@@ -110,7 +110,7 @@ def _developer_tunnels(plan: Planner) -> None:
     """wks-042, dave: an upper-case run from cmd, then a shortcut run with basic auth (quotes and `&`)."""
     s = plan.script("wks-042")
     explorer = s.proc("explorer")
-    shell = s.spawn("cmd", '"C:\\Windows\\system32\\cmd.exe"', explorer)
+    shell = s.spawn("cmd", CMD, explorer)
     loud = s.spawn("C:\\Tools\\NGROK.EXE", "NGROK.EXE HTTP 80", shell, cwd="C:\\Tools\\", expect="match")
     s.dns(loud, "Tunnel.EU.Ngrok.COM", expect="match")
     s.connect(loud, "3.125.102.39", 443)
@@ -132,7 +132,7 @@ def _share_local_app(plan: Planner) -> None:
     """wks-001, alice: exposes a local app from PowerShell and opens the public URL in Chrome."""
     s = plan.script("wks-001")
     explorer = s.proc("explorer")
-    ps = s.spawn("powershell", '"C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe"', explorer)
+    ps = s.spawn("powershell", POWERSHELL, explorer)
     agent = s.spawn(
         f"{s.home}\\Downloads\\ngrok.exe", "ngrok.exe http 8080", ps, cwd=f"{s.home}\\Downloads\\", expect="match"
     )
@@ -152,7 +152,7 @@ def _rdp_through_tunnel(plan: Planner) -> None:
     rdp = s.spawn("mstsc", '"C:\\Windows\\system32\\mstsc.exe" /v:2.tcp.ngrok.io:14155', explorer)
     s.dns(rdp, "2.tcp.ngrok.io", expect="match")
     s.connect(rdp, "3.134.39.220", 14155, "2.tcp.ngrok.io")
-    shell = s.spawn("cmd", '"C:\\Windows\\system32\\cmd.exe"', explorer)
+    shell = s.spawn("cmd", CMD, explorer)
     s.spawn(f"{s.home}\\Downloads\\ngrokker.exe", "ngrokker.exe http 80", shell, expect="near", hits=(GRAMMAR,))
     chrome = s.spawn("chrome", CHROME, explorer)
     s.dns(chrome, "ngrok.io.evil.com", expect="near", near=(ENDPOINTS,))
@@ -163,7 +163,7 @@ def _curious_user(plan: Planner) -> None:
     """wks-003, carol: checks ngrok's version, reads notes about it, browses look-alike names."""
     s = plan.script("wks-003")
     explorer = s.proc("explorer")
-    shell = s.spawn("cmd", '"C:\\Windows\\system32\\cmd.exe"', explorer)
+    shell = s.spawn("cmd", CMD, explorer)
     s.exit(
         s.spawn(
             f"{s.home}\\Downloads\\ngrok.exe",
@@ -184,12 +184,7 @@ def _curious_user(plan: Planner) -> None:
 def _renamed_agent(plan: Planner) -> None:
     """srv-file-01, frank: a renamed agent; the process detection misses it by name, DNS still sees it."""
     s = plan.script("srv-file-01")
-    ps = s.spawn(
-        "powershell",
-        '"C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe"',
-        s.proc("explorer"),
-        integrity="High",
-    )
+    ps = s.spawn("powershell", POWERSHELL, s.proc("explorer"), integrity="High")
     evil = s.spawn(
         "C:\\tools\\ngrok.exe.bak\\evil.exe",
         "C:\\tools\\ngrok.exe.bak\\evil.exe tcp 22",
@@ -208,7 +203,6 @@ def _renamed_agent(plan: Planner) -> None:
 
 _NGROK_CONNECT = "::ffff:3.20.27.198;::ffff:3.134.73.173;"
 _CRL = "type:  5 crl.ngrok-agent.com.cdn.cloudflare.net;::ffff:104.18.34.11;::ffff:172.64.153.245;"
-_PS = '"C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe"'
 
 
 def _renamed_v3_agent(plan: Planner) -> None:
@@ -260,7 +254,7 @@ def _renamed_v3_agent(plan: Planner) -> None:
 def _persistent_rdp_service(plan: Planner) -> None:
     """srv-db-01, frank: installs ngrok as a service exposing RDP, then tries a renamed v2 agent as well."""
     s = plan.script("srv-db-01")
-    ps = s.spawn("powershell", _PS, s.proc("explorer"), integrity="High")
+    ps = s.spawn("powershell", POWERSHELL, s.proc("explorer"), integrity="High")
     ngrok, config = "C:\\ProgramData\\ngrok\\ngrok.exe", "C:\\ProgramData\\ngrok\\ngrok.yml"
     s.file(ps, config, near=(CONFIG_FILE,))  # written by hand, outside the paths ngrok itself uses
     s.spawn(
@@ -303,7 +297,7 @@ def _persistent_rdp_service(plan: Planner) -> None:
 def _ngrok_over_ssh(plan: Planner) -> None:
     """wks-001, alice: an ngrok tunnel through ngrok's SSH gateway, no ngrok binary; and ordinary SSH next to it."""
     s = plan.script("wks-001")
-    ps = s.spawn("powershell", _PS, s.proc("explorer"))
+    ps = s.spawn("powershell", POWERSHELL, s.proc("explorer"))
     ssh = s.spawn(
         "ssh",
         "ssh -R 443:localhost:8080 v2@connect.ngrok-agent.com http",
@@ -364,7 +358,7 @@ def _cloudflare_and_friends(plan: Planner) -> None:
     """wks-058, erin: a Cloudflare quick tunnel to RDP, localtunnel, bore and localhost.run, and look-alikes."""
     s = plan.script("wks-058")
     explorer = s.proc("explorer")
-    shell = s.spawn("cmd", '"C:\\Windows\\system32\\cmd.exe"', explorer)
+    shell = s.spawn("cmd", CMD, explorer)
     cloudflared = f"{s.home}\\Downloads\\cloudflared-windows-amd64.exe"
     quick = s.spawn(
         cloudflared,
@@ -410,7 +404,7 @@ def _ssh_services_and_dev_tunnels(plan: Planner) -> None:
     """wks-001, alice: serveo and pinggy over SSH, a Microsoft dev tunnel and a VS Code tunnel."""
     s = plan.script("wks-001")
     explorer = s.proc("explorer")
-    ps = s.spawn("powershell", _PS, explorer)
+    ps = s.spawn("powershell", POWERSHELL, explorer)
     serveo = s.spawn("ssh", "ssh -R 80:localhost:3000 serveo.net", ps, hits=(OTHER_CLIENTS,), near=(OVER_SSH,))
     s.dns(serveo, "serveo.net", hits=(OTHER_DNS,), results="::ffff:138.68.79.95;")
     pinggy = s.spawn("ssh", "ssh -p 443 -R0:localhost:8000 a.pinggy.io", ps, hits=(OTHER_CLIENTS,))
@@ -436,7 +430,7 @@ def _ssh_services_and_dev_tunnels(plan: Planner) -> None:
 def _admin_look_alikes(plan: Planner) -> None:
     """srv-web-01, frank: everyday admin commands that share words with tunnel command lines."""
     s = plan.script("srv-web-01")
-    ps = s.spawn("powershell", _PS, s.proc("explorer"), integrity="High")
+    ps = s.spawn("powershell", POWERSHELL, s.proc("explorer"), integrity="High")
     tunnel_words = (GRAMMAR, REMOTE, OTHER_CLIENTS)
     for image, command in (
         ("python", "python.exe -m http.server 8000"),

@@ -17,18 +17,16 @@ from tunnelhunt.generate.oracle import (
     TUNNEL_SERVICE_CLIENT,
     TUNNEL_SERVICE_DNS,
 )
-from tunnelhunt.generate.sysmon.catalogue import CHROME
+from tunnelhunt.generate.sysmon.catalogue import CHROME, CMD, POWERSHELL
 from tunnelhunt.generate.sysmon.plan import Planner
 
-_PS = '"C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe"'
-_CMD = '"C:\\Windows\\system32\\cmd.exe"'
 _SSH_BOTH = (SSH_TUNNEL, SSH_TUNNEL_HIGH_RISK)
 
 
 def _ssh_forwards(plan: Planner) -> None:
     """srv-file-01, frank: RDP tunnelled out with plink as in the public EVTX sample; SOCKS and WinRM over SSH."""
     s = plan.script("srv-file-01")
-    ps = s.spawn("powershell", _PS, s.proc("explorer"), integrity="High")
+    ps = s.spawn("powershell", POWERSHELL, s.proc("explorer"), integrity="High")
     plink = "C:\\Users\\Public\\plink.exe"
     tunnel = s.spawn(
         plink,
@@ -68,7 +66,7 @@ def _ssh_forwards(plan: Planner) -> None:
 def _port_proxies(plan: Planner) -> None:
     """srv-web-01, frank: port proxies to RDP in full and abbreviated netsh grammar, and netsh's everyday use."""
     s = plan.script("srv-web-01")
-    ps = s.spawn("powershell", _PS, s.proc("explorer"), integrity="High")
+    ps = s.spawn("powershell", POWERSHELL, s.proc("explorer"), integrity="High")
     for command in (
         "netsh interface portproxy add v4tov4 listenport=8001 listenaddress=0.0.0.0 connectport=3389 "
         "connectaddress=10.20.10.21",
@@ -92,7 +90,7 @@ def _port_proxies(plan: Planner) -> None:
 def _proxy_tools(plan: Planner) -> None:
     """srv-db-01, the SQL service account: a foothold that tries one tunnel tool after another, renamed or not."""
     s = plan.script("srv-db-01")
-    shell = s.spawn("cmd", _CMD, s.proc("sqlservr"), account="sql", integrity="High")
+    shell = s.spawn("cmd", CMD, s.proc("sqlservr"), account="sql", integrity="High")
     tools = "C:\\ProgramData\\Microsoft\\Crypto\\"
 
     def run(path: str, arguments: str) -> None:
@@ -139,7 +137,7 @@ def _tunnel_services(plan: Planner) -> None:
     """wks-017, bob: one tunnel service after another, each to expose RDP or a local app, and their look-alikes."""
     s = plan.script("wks-017")
     explorer = s.proc("explorer")
-    ps = s.spawn("powershell", _PS, explorer)
+    ps = s.spawn("powershell", POWERSHELL, explorer)
     home = s.home
     clients = (
         (f"{home}\\Downloads\\cloudflared.exe", "tunnel run --token eyJhIjoiNWFiNGMzZDJlMWYwIiwidCI6IjEyMyJ9"),

@@ -34,16 +34,16 @@ test: install
 	$(BIN)/python -m pytest -q
 
 lint: install
-	$(BIN)/ruff check src tests
+	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
 
 # Throughput, memory and stored-query figures into bench/results.json (minutes; not a test).
 bench: install
-	$(BIN)/python -m tunnelhunt.bench --out bench/results.json
+	$(BIN)/python -m bench --out bench/results.json
 
 # The same on small inputs, under a minute.
 bench-quick: install
-	$(BIN)/python -m tunnelhunt.bench --quick --out bench/results-quick.json
+	$(BIN)/python -m bench --quick --out bench/results-quick.json
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache

@@ -5,8 +5,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from tunnelhunt.bench.measure import run_measured
-from tunnelhunt.bench.stored import build_stored
+from bench.measure import run_measured
+from bench.stored import build_stored
+
 from tunnelhunt.store.duckdb_store import Store
 
 CHILD_HOLDS_200MB = (

@@ -17,7 +17,8 @@ import pytest
 from lxml import etree
 
 from tunnelhunt.generate import MIN_EVENTS, GeneratedDataset, generate_sysmon
-from tunnelhunt.generate.sysmon import ANCHOR, EVENT_FIELDS
+from tunnelhunt.generate.sysmon.events import EVENT_FIELDS
+from tunnelhunt.generate.sysmon.writer import ANCHOR
 
 NS = "{http://schemas.microsoft.com/win/2004/08/events/event}"
 PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from tunnelhunt.cli.common import app, fail, stderr
-from tunnelhunt.generate.sysmon import MIN_EVENTS, generate_sysmon
+from tunnelhunt.generate import MIN_EVENTS, generate_sysmon
 
 
 @app.command()
@@ -42,6 +42,12 @@ def generate(
         f"({len(truth['process_matches'])} ngrok process runs, {len(truth['dns_matches'])} ngrok DNS lookups, "
         f"{len(truth['near_misses'])} near misses; for {len(tunnel)} more tunnel detections {tunnel_matches} "
         f"events to find and {tunnel_misses} near misses; ground truth in {dataset.truth_path.name})"
+    )
+    variants = truth.get("tunnels", {})
+    stderr.print(
+        "tunnelling variants: "
+        + ", ".join(f"{name} {len(v['positives'])}/{len(v['near_misses'])}" for name, v in variants.items())
+        + " (positives/near misses)"
     )
     for companion in (dataset.linux_path, dataset.macos_path):
         if companion is not None:

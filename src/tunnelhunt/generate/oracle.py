@@ -112,13 +112,14 @@ _CLIENTS = re.compile(
 )
 
 
-def _basename(path: str) -> str:
+def basename(path: str) -> str:
+    """The file name of a Windows or Unix path, as the add-ons derive process_name from the image path."""
     return re.split(r"[\\/]", path)[-1]
 
 
 def process_hits(image: str, command: str) -> set[str]:
     """The process detections that find a process started from `image` with `command`."""
-    name = _basename(image).lower()
+    name = basename(image).lower()
     hits: set[str] = set()
     ngrok_like = not _NOT_NGROK.search(command) and name not in _NOT_NGROK_IMAGES
     if ngrok_like and (_TUNNEL.search(command) or _OTHER_GRAMMAR.search(command)):
@@ -154,3 +155,173 @@ def file_hits(path: str) -> set[str]:
 
 
 Oracle = Callable[..., set[str]]
+
+
+# --- protocol tunnelling beyond ngrok (issue 16): one truth key per variant ---------------------------------
+#
+# Unlike the detection names above, these keys name *variants*: the detections written for them may
+# split or join them, and read `tool`/`service` in each entry to do so. Written from the tools' own
+# documented grammars; every planted event goes through them, so a variant seen by accident (an SSH
+# forward in an older scenario, on Linux) is recorded too.
+
+SSH_TUNNEL = "ssh_tunnel"
+SSH_TUNNEL_HIGH_RISK = "ssh_tunnel_high_risk"
+PORT_PROXY = "port_proxy"
+PROXY_TOOL = "proxy_tool"
+TUNNEL_SERVICE_CLIENT = "tunnel_service_client"
+TUNNEL_SERVICE_DNS = "tunnel_service_dns"
+TUNNEL_VARIANTS = (SSH_TUNNEL, SSH_TUNNEL_HIGH_RISK, PORT_PROXY, PROXY_TOOL, TUNNEL_SERVICE_CLIENT, TUNNEL_SERVICE_DNS)
+
+_SSH_TUNNEL_CLIENTS = {"ssh", "plink", "putty", "klink", "autossh", "dbclient"}
+#: OpenSSH/PuTTY forwards are case-sensitive flags (`-L` forwards, `-l` is the login name): `-L`, `-R` or
+#: `-D` alone or closing a cluster of flags that take no value (`-NfR`), with the spec attached or next.
+_SSH_FORWARD = re.compile(
+    r"(?:^|\s)-[46AaCfGgKkMNnqsTtVvXxYy]*(?P<kind>[LRD])\s*(?P<spec>[^\s-]\S*)"
+    r"|(?:^|\s)-o\s*[\"']?(?i:(?P<option>LocalForward|RemoteForward|DynamicForward))(?:\s*=\s*|\s+)[\"']?"
+    r"(?P<ospec>[^\s\"']+(?:\s+[^\s\"'-][^\s\"']*)?)"
+)
+_REMOTE_ACCESS_PORTS = {"22", "445", "3389", "5985", "5986"}
+_LOOPBACK = re.compile(r"^(?:127(?:\.\d{1,3}){3}|localhost|\[?::1\]?)$", re.IGNORECASE)
+
+
+def _forward_target(spec: str) -> tuple[str, str] | None:
+    """(host, port) a `-L`/`-R` spec `[bind:]port:host:hostport` forwards to; None for a SOCKS (`-D`) spec."""
+    parts = re.split(r":(?![^\[]*\])", spec.strip('"').replace(" ", ":"))
+    if len(parts) < 3:
+        return None
+    return parts[-2].strip("[]"), parts[-1]
+
+
+def _ssh_tunnel(name: str, command: str) -> dict[str, str]:
+    client = re.sub(r"\.exe$", "", name)
+    if client not in _SSH_TUNNEL_CLIENTS:
+        return {}
+    forwards = list(_SSH_FORWARD.finditer(command))
+    if not forwards:
+        return {}
+    hits = {SSH_TUNNEL: client}
+    for forward in forwards:
+        kind = forward.group("kind") or (forward.group("option") or "")[:1].upper()
+        target = _forward_target(forward.group("spec") or forward.group("ospec") or "") if kind != "D" else None
+        if target and (target[1] in _REMOTE_ACCESS_PORTS or _LOOPBACK.match(target[0])):
+            hits[SSH_TUNNEL_HIGH_RISK] = client
+    return hits
+
+
+def _prefixes(word: str, shortest: int = 1) -> str:
+    """Every abbreviation netsh accepts for a context or command: `i`, `in`, ... `interface`."""
+    return "(?:" + "|".join(re.escape(word[:n]) for n in range(len(word), shortest - 1, -1)) + ")"
+
+
+#: `netsh interface portproxy add|set v4tov4 ...`, every word abbreviable (`netsh I p a v l=8001 ...`);
+#: `s` alone is not `set` (it is ambiguous with `show`).
+_PORT_PROXY = re.compile(
+    r"(?:^|[\s\\/\"'])netsh(?:\.exe)?[\"']?\s+(?:-[a-z]\s+\S+\s+)*"
+    + _prefixes("interface") + r"\s+" + _prefixes("portproxy") + r"\s+(?:" + _prefixes("add") + "|"
+    + _prefixes("set", 2) + r")\s+v(?:[46](?:t(?:o(?:v[46]?)?)?)?)?(?:\s|$)",
+    re.IGNORECASE,
+)  # fmt: skip
+
+_GOST_SCHEMES = (
+    r"(?:socks[45]a?|socks|ss|ssu|relay|rtcp|rudp|tcp|udp|redirect|redu|red|tun|tap|sni|dns|forward|ssh|sshd"
+    r"|http2|h2c?|kcp|quic|mwss?|wss?|mtls|tls|otls|ohttp|obfs4|icmp)"
+)
+#: Each tool by what its command line must say to open a tunnel or proxy, whatever the binary is called
+#: (rathole, iodine and localtonet have no grammar of their own beyond their name and config).
+_PROXY_TOOLS: dict[str, re.Pattern[str]] = {
+    "chisel": re.compile(
+        r"\sclient\s(?:--?\S+(?:\s[^\s-]\S*)?\s)*\S+:\d+\S*\s+(?:\S+\s+)*R:\S+|\sclient\s.*\s(?:R:)?socks(?:\s|$)"
+        r"|\sserver\s(?:.*\s)?--reverse(?:\s|$)",
+        re.IGNORECASE,
+    ),
+    "frp": re.compile(
+        r"\s-{1,2}c(?:onfig)?[\s=]\S*frp[cs]\S*\.(?:ini|toml|ya?ml|json)|\s--server[_-]addr[\s=]\S+"
+        r"|\s--remote[_-]port[\s=]\d+",
+        re.IGNORECASE,
+    ),
+    "ligolo-ng": re.compile(
+        r"\s-connect\s\S+:\d+\s.*-(?:ignore-cert|accept-fingerprint|retry)|\s-(?:selfcert|autocert)\s"
+    ),
+    "gost": re.compile(
+        # a listener (`-L`) or a hop of the forward chain (`-F`) as a URL of gost's schemes; plain http(s) only as
+        # an empty-host listener (`-L http://:8080`), since `curl -L https://...` is not gost
+        rf"\s-[LF][\s=][\"']?{_GOST_SCHEMES}(?:\+{_GOST_SCHEMES})*://|\s-L[\s=][\"']?(?:https?://)?(?:\S*@)?:\d+"
+        rf"|\s-F[\s=][\"']?https?://",
+    ),
+    "socat": re.compile(
+        r"(?:^|\s)(?:tcp[46]?-l(?:isten)?|udp[46]?-l(?:isten)?|openssl-listen|ssl-l|tcp[46]?|openssl|socks4a?"
+        r"|proxy):[^\s]+\s+(?:tcp[46]?|udp[46]?|openssl|exec|system|socks4a?|proxy|tcp[46]?-l(?:isten)?"
+        r"|stdio|-)(?::\S*|\s|$)",
+        re.IGNORECASE,
+    ),
+    "revsocks": re.compile(r"\s-listen\s\S*:\d+\s(?:.*\s)?-socks\s|\s-connect\s\S+:\d+\s(?:.*\s)?-pass\s"),
+    "rathole": re.compile(
+        r"(?:^|[\s\\/\"])rathole(?:\.exe)?[\"']?\s+(?:-[cs]\s+|--(?:client|server)\s+)?\S+\.toml"
+        r"|\s--(?:client|server)\s+\S+\.toml",
+        re.IGNORECASE,
+    ),
+    "iodine": re.compile(r"(?:^|[\s\\/\"])iodined?(?:\.exe)?[\"']?\s(?:.*\s)?-P\s\S+\s", re.IGNORECASE),
+    "dnscat2": re.compile(
+        r"\s--dns[\s=](?:server|domain|port|type)=|dnscat2\.rb\s|(?:^|[\s;])Start-Dnscat2\s", re.IGNORECASE
+    ),
+}
+_SERVICE_CLIENTS: dict[str, re.Pattern[str]] = {
+    "cloudflare-tunnel": re.compile(
+        r"\stunnel\s(?:.*\s)?(?:--url|run)(?:\s|$)|\sservice\sinstall\seyJ"
+        r"|\saccess\s(?:tcp|rdp|ssh)\s(?:.*\s)?--(?:hostname|url)[\s=]",
+        re.IGNORECASE,
+    ),
+    "microsoft-dev-tunnels": re.compile(
+        r"devtunnel(?:\.exe)?[\"']?\s+(?:host|connect|create|port\s+create)(?:\s|$)", re.IGNORECASE
+    ),
+    "vscode-tunnel": re.compile(
+        r"(?:^|[\s\\/\"])code(?:-tunnel|-insiders)?(?:\.exe)?[\"']?\s+tunnel"
+        r"(?:\s+(?:(?!--help\b|--version\b)--\S+|service\s+install)(?:\s.*)?)?$",
+        re.IGNORECASE,
+    ),
+    "tailscale-funnel": re.compile(
+        r"tailscale(?:\.exe)?[\"']?\s+funnel\s+(?!(?:status|reset|--help|-h)(?:\s|$))\S", re.IGNORECASE
+    ),
+    "zrok": re.compile(
+        r"\sshare\s+(?:public|private|reserved)\s|\sreserve\s+(?:public|private)\s|\saccess\s+private\s",
+        re.IGNORECASE,
+    ),
+    "localtonet": re.compile(r"(?:^|[\s\\/\"])localtonet(?:\.exe)?[\"']?\s+(?:--)?authtoken\s", re.IGNORECASE),
+    "playit": re.compile(
+        r"(?:^|[\s\\/\"])playit(?:-[\w.-]+)?(?:\.exe)?[\"']?\s(?:.*\s)?(?:--secret(?:_path)?[\s=]|(?:start|run)(?:\s|$))",
+        re.IGNORECASE,
+    ),
+    "pinggy": re.compile(r"\s-R\s?\S+.*[\s@](?:a|free)\.pinggy\.io(?:\s|$)"),
+}
+_TUNNEL_ZONES: dict[str, re.Pattern[str]] = {
+    "cloudflare-tunnel": _names(r".+\.(?:trycloudflare\.com|argotunnel\.com|cfargotunnel\.com)"),
+    "microsoft-dev-tunnels": _names(r".+\.devtunnels\.ms", r".+\.rel\.tunnels\.api\.visualstudio\.com"),
+    "zrok": _names(r".+\.share\.zrok\.io"),
+    "ngrok": _names(r"(?:crl|update)\.ngrok-agent\.com", r".+\.ngrok-free\.dev"),
+}
+
+
+def _named(patterns: dict[str, re.Pattern[str]], text: str) -> str | None:
+    found = [name for name, regex in patterns.items() if regex.search(text)]
+    return ",".join(found) if found else None
+
+
+def tunnel_process_hits(image: str, command: str) -> dict[str, str]:
+    """The tunnelling variants a process start shows, each with the tool or service it names."""
+    name = basename(image).lower()
+    hits = _ssh_tunnel(name, command)
+    if _PORT_PROXY.search(command):
+        hits[PORT_PROXY] = "netsh"
+    tool = _named(_PROXY_TOOLS, command)
+    if tool:
+        hits[PROXY_TOOL] = tool
+    service = _named(_SERVICE_CLIENTS, command)
+    if service:
+        hits[TUNNEL_SERVICE_CLIENT] = service
+    return hits
+
+
+def tunnel_dns_hits(query: str) -> dict[str, str]:
+    """The tunnel-service zone a looked-up name is under, as {TUNNEL_SERVICE_DNS: service}."""
+    service = next((name for name, regex in _TUNNEL_ZONES.items() if regex.match(query)), None)
+    return {TUNNEL_SERVICE_DNS: service} if service else {}

@@ -174,9 +174,11 @@ class _Linux:
                   "ParentProcessGuid": self._guid(host), "ParentProcessId": str(self.pid - 1), "ParentImage": parent[0],
                   "ParentCommandLine": parent[1], "ParentUser": user}  # fmt: skip
         found = oracle.process_hits(image, command)
-        _check(found, hits, near, command)
+        tunnels = oracle.tunnel_process_hits(image, command)
+        _check(found | set(tunnels), hits, near, command)
         entry = {"dest": host, "user": user, "process": command, "process_name": _basename(image)}
         truth: list[Truth] = [("matches", name, entry) for name in sorted(found)]
+        truth += [("matches", name, {**entry, "tool": tool}) for name, tool in sorted(tunnels.items())]
         truth += [("near_misses", name, {"host": host, "value": command}) for name in near]
         self.timeline.add(ticks, self._line(ticks, host, 1, values), truth)
         return guid, pid, image, user
@@ -348,9 +350,11 @@ class _Mac:
         record["process"] = {**proc, "command_line": command, "working_directory": f"/Users/{user}",
                              "parent": {"name": "zsh", "executable": "/bin/zsh", "pid": 4990}}  # fmt: skip
         found = oracle.process_hits(executable, command)
-        _check(found, hits, near, command)
+        tunnels = oracle.tunnel_process_hits(executable, command)
+        _check(found | set(tunnels), hits, near, command)
         entry = {"dest": host, "user": user, "process": command, "process_name": _basename(executable)}
         truth: list[Truth] = [("matches", name, entry) for name in sorted(found)]
+        truth += [("matches", name, {**entry, "tool": tool}) for name, tool in sorted(tunnels.items())]
         truth += [("near_misses", name, {"host": host, "value": command}) for name in near]
         self.timeline.add(ticks, json.dumps(record, separators=(",", ":")) + "\n", truth)
         return proc

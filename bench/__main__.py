@@ -1,4 +1,4 @@
-"""Run the benchmark: `python -m tunnelhunt.bench [--quick] [--out bench/results.json]`.
+"""Run the benchmark: `python -m bench [--quick] [--out bench/results.json]`.
 
 For each input format, on the same files in one run: the parse-only floor, end-to-end `tunnelhunt hunt`
 (a real CLI process, every core), events/s, MB/s, the ratio of the two and the peak RSS of the hunt's
@@ -21,9 +21,9 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from tunnelhunt.bench.floors import FLOORS
-from tunnelhunt.bench.measure import run_measured
-from tunnelhunt.bench.stored import build_stored, time_detections
+from bench.floors import FLOORS
+from bench.measure import run_measured
+from bench.stored import build_stored, time_detections
 from tunnelhunt.generate import generate_sysmon
 from tunnelhunt.generate.jsonl import JSONL_NAME, xml_log_to_jsonl
 from tunnelhunt.readers.base import ReaderError
@@ -32,7 +32,7 @@ from tunnelhunt.readers.sources import Source
 
 #: Average size of one generated Sysmon XML event, to size inputs in MB.
 XML_EVENT_BYTES = 1400
-PROJECT = Path(__file__).resolve().parents[3]
+PROJECT = Path(__file__).resolve().parents[1]
 SHARED_EVTX = ("EVTX-ATTACK-SAMPLES", "EVTX-to-MITRE-Attack")
 
 console = Console(stderr=True)
@@ -232,7 +232,7 @@ def _print(results: dict[str, Any]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tunnelhunt.bench", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small inputs, under a minute")
     parser.add_argument("--out", type=Path, default=Path("bench/results.json"))
     parser.add_argument("--work", type=Path, default=Path("build/bench"), help="where inputs are generated")

@@ -11,6 +11,7 @@ from rich.console import Console
 
 from tunnelhunt.actions.hunt import HuntOptions
 from tunnelhunt.actions.hunt import hunt as run_hunt
+from tunnelhunt.cli import hunting
 from tunnelhunt.cli.common import OutputOption, app, check_output, fail, stderr
 from tunnelhunt.cli.exit_codes import ExitCode
 from tunnelhunt.cli.ingest_view import progress_display, quarantine_writer, write_report
@@ -19,6 +20,7 @@ from tunnelhunt.detect.runner import DetectionRun
 from tunnelhunt.errors import TunnelhuntError
 from tunnelhunt.ingest.report import IngestReport
 from tunnelhunt.sinks.files import write_csv, write_jsonl, write_rows
+from tunnelhunt.spl.compiler import TimeWindow
 
 
 def _exit_code(report: IngestReport | None, runs: list[DetectionRun]) -> ExitCode:
@@ -70,6 +72,10 @@ def hunt(
     spark_master: Annotated[
         str, typer.Option("--spark-master", help="Spark master URL for --engine spark.")
     ] = "local[*]",
+    earliest: Annotated[
+        str | None, typer.Option("--earliest", help="Only events from this time (e.g. -7d@d, 2026-11-20T10:00:00).")
+    ] = None,
+    latest: Annotated[str | None, typer.Option("--latest", help="Only events before this time (e.g. now, @d).")] = None,
     rules: Annotated[
         Path | None, typer.Option("--rules", help="YAML file overriding the risk incident rule thresholds.")
     ] = None,
@@ -79,10 +85,17 @@ def hunt(
 ) -> None:
     """Ingest logs, run every detection over them, and print the findings."""
     check_output(output)
+    window = None
+    if earliest or latest:
+        zone = hunting.zone("UTC")
+        window = TimeWindow(
+            hunting.parse_time(earliest, zone) if earliest else None,
+            hunting.parse_time(latest, zone) if latest else None,
+        )
     options = HuntOptions(
         paths=paths or [], detections=detections or [], macros=macros or [], mappings=mapping or [],
         rules=rules, db=db, lake=lake, engine=engine, spark_master=spark_master, fmt=fmt,
-        include=include or [], exclude=exclude or [], workers=workers,
+        include=include or [], exclude=exclude or [], workers=workers, window=window,
     )  # fmt: skip
     try:
         with progress_display(stderr) as on_progress, quarantine_writer(quarantine) as sink:

@@ -8,6 +8,7 @@ from rich.markup import escape
 
 from tunnelhunt.cli import (  # noqa: F401  (each module registers its command)
     compile,
+    events,
     findings,
     generate,
     hunt,

@@ -56,3 +56,31 @@ def findings_newest(
     return rba.rows(
         f"SELECT * EXCLUDE (seq) FROM findings{where} ORDER BY _time DESC, seq DESC LIMIT {int(limit)}", params
     )
+
+
+class UnknownId(LookupError):
+    """No stored finding, risk event or result has an id starting with what was given."""
+
+
+def results_behind(rba: RbaStore, ident: str) -> list[dict[str, Any]]:
+    """The stored detection results behind an id: a result's own, a risk event's, or every result of the
+    risk events a finding summed (its object, inside its span). `ident` may be a unique prefix (8+ chars)."""
+    prefix = ident.lower() + "%"
+    results = rba.rows("SELECT * EXCLUDE (seq) FROM detection_results WHERE result_id LIKE ?", [prefix])
+    if not results:
+        results = rba.rows(
+            "SELECT r.* EXCLUDE (seq) FROM detection_results r JOIN risk_events e USING (result_id) "
+            "WHERE e.risk_event_id LIKE ?",
+            [prefix],
+        )
+    if not results:
+        results = rba.rows(
+            "SELECT DISTINCT r.* EXCLUDE (seq) FROM findings f JOIN risk_events e "
+            "ON lower(e.risk_object) = lower(f.risk_object) AND e.risk_object_type = f.risk_object_type "
+            "AND e._time > f.earliest AND e._time <= f.latest "
+            "JOIN detection_results r USING (result_id) WHERE f.finding_id LIKE ?",
+            [prefix],
+        )
+    if not results:
+        raise UnknownId(f"no finding, risk event or result has an id starting with {ident!r}")
+    return results

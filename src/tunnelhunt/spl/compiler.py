@@ -170,19 +170,7 @@ class Compiler:
         where, nodename = _split_nodename(command.where)
         node = self._resolve_node(command, nodename)
         self.node = node
-        prefix = f"{node.name}."
-
-        def resolve(name: str) -> tuple[exp.Expr, Column]:
-            if name.startswith(prefix):
-                cim = node.field(name[len(prefix) :])
-                if cim is not None:
-                    kind = Kind.MV if cim.multivalue else _CIM_KINDS[SQL_TYPES[cim.type]]
-                    return col(cim.name), Column(name, kind)
-            elif name in _DEFAULT_FIELDS:
-                source = "_source" if name == "source" else name
-                return col(source), Column(name, Kind.TIME if name == "_time" else Kind.STR)
-            self.warnings.append(f"field '{name}' is not in data model {node.qualified_name}; it is always null")
-            return exp.Null(), Column(name)
+        resolve = self.node_resolver(node)
 
         time_value: exp.Expr = col("_time")
         if command.span is not None:
@@ -215,6 +203,24 @@ class Compiler:
         others = [c for c in by_columns if c.name != "_time"]
         self.builder.add(base, [time_column, *others, *value_fields.values()])
         self._group(command.aggregates, by_columns, command.options.get("fillnull_value"))
+
+    def node_resolver(self, node: Node) -> _Resolver:
+        """How `Node.field` names (and the default fields) of a data model resolve to its table's columns."""
+        prefix = f"{node.name}."
+
+        def resolve(name: str) -> tuple[exp.Expr, Column]:
+            if name.startswith(prefix):
+                cim = node.field(name[len(prefix) :])
+                if cim is not None:
+                    kind = Kind.MV if cim.multivalue else _CIM_KINDS[SQL_TYPES[cim.type]]
+                    return col(cim.name), Column(name, kind)
+            elif name in _DEFAULT_FIELDS:
+                source = "_source" if name == "source" else name
+                return col(source), Column(name, Kind.TIME if name == "_time" else Kind.STR)
+            self.warnings.append(f"field '{name}' is not in data model {node.qualified_name}; it is always null")
+            return exp.Null(), Column(name)
+
+        return resolve
 
     def _resolve_node(self, command: ast.Tstats, nodename: str | None) -> Node:
         if command.datamodel is None:

@@ -9,12 +9,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 
 from sqlglot import exp
 
 from tunnelhunt.cim import PROVENANCE_FIELDS, Node, UnknownNodeError, find_node
-from tunnelhunt.spl import aggregates, ast, regex, semantics, timemod
+from tunnelhunt.spl import aggregates, ast, regex, semantics, timemodifiers
 from tunnelhunt.spl.builder import Builder, OrderKey
 from tunnelhunt.spl.errors import SplError, SplSyntaxError, UnsupportedError
 from tunnelhunt.spl.evaluate import Evaluator
@@ -97,11 +97,16 @@ class Compiler:
     """Compiles one parsed pipeline; create one per search."""
 
     def __init__(
-        self, window: TimeWindow | None = None, lookups: LookupResolver = no_lookups, now: datetime | None = None
+        self,
+        window: TimeWindow | None = None,
+        lookups: LookupResolver = no_lookups,
+        now: datetime | None = None,
+        tz: tzinfo = UTC,
     ) -> None:
         self.window = window or TimeWindow()
         self.resolve_lookup = lookups
         self.now = now or datetime.now(UTC)
+        self.tz = tz
         self.builder = Builder()
         self.warnings: list[str] = []
         self.node: Node | None = None
@@ -132,7 +137,7 @@ class Compiler:
         handler(self, command)
 
     def _evaluator(self) -> Evaluator:
-        return Evaluator(self.builder.column, self.now)
+        return Evaluator(self.builder.column, self.now, self.tz)
 
     # --- tstats ----------------------------------------------------------------------------------
     def _tstats(self, command: ast.Tstats) -> None:
@@ -155,7 +160,7 @@ class Compiler:
 
         time_value: exp.Expr = col("_time")
         if command.span is not None:
-            time_value = bucket_time(col("_time"), timemod.span_seconds(command.span, command.position))
+            time_value = bucket_time(col("_time"), timemodifiers.span_seconds(command.span, command.position))
         base = exp.select(alias(time_value, "_time")).from_(table(node.table), copy=False)
         conditions: list[exp.Expr] = []
         if where is not None:
@@ -661,7 +666,7 @@ class Compiler:
             return
         if column.kind is not Kind.TIME:
             raise UnsupportedError("bin is only supported on _time", command.position, "bin")
-        seconds = timemod.span_seconds(command.span, command.position)
+        seconds = timemodifiers.span_seconds(command.span, command.position)
         self._set_column(command.alias or command.field, bucket_time(col(command.field), seconds), Kind.TIME)
 
     # --- predicates ---------------------------------------------------------------------------------
@@ -739,6 +744,11 @@ def compile_search(
     window: TimeWindow | None = None,
     lookups: LookupResolver = no_lookups,
     now: datetime | None = None,
+    tz: tzinfo = UTC,
 ) -> CompiledSearch:
-    """Parse and compile an expanded search (macros already substituted)."""
-    return Compiler(window, lookups, now).compile(parse(search))
+    """Parse and compile an expanded search (macros already substituted).
+
+    `tz` is the time zone Splunk would take from the searching user: relative_time() snaps (`@d`) and
+    `convert ctime` prints in it (tunnelhunt's default is UTC; see docs/spl-semantics.md).
+    """
+    return Compiler(window, lookups, now, tz).compile(parse(search))

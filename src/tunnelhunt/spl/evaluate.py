@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 
 from sqlglot import exp
 
@@ -43,9 +43,10 @@ _COMPARISONS: dict[str, type[exp.Binary]] = {
 class Evaluator:
     """Compiles eval expressions against the columns present at one point of the pipeline."""
 
-    def __init__(self, columns: ColumnLookup, now: datetime) -> None:
+    def __init__(self, columns: ColumnLookup, now: datetime, tz: tzinfo = UTC) -> None:
         self.columns = columns
         self.now = now
+        self.tz = tz  # where relative_time() snaps
         self.bound: dict[str, Typed] = {}  # lambda variables (mvfilter) shadow fields
         self._names = itertools.count(1)
 

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable
+from datetime import UTC
 
 from sqlglot import exp
 
-from tunnelhunt.spl import ast, regex, semantics, timemod
+from tunnelhunt.spl import ast, regex, semantics, timemodifiers
 from tunnelhunt.spl.errors import SplSyntaxError, UnsupportedError
 from tunnelhunt.spl.evaluate import Evaluator, compare_scalars, like
 from tunnelhunt.spl.values import (
@@ -479,11 +480,15 @@ def _relative_time(ev: Evaluator, node: ast.Call) -> Typed:
     modifier = _literal_text(node, 1, "time modifier")
     base = node.args[0]
     if isinstance(base, ast.Call) and base.name in ("now", "time") and not base.args:
+        now = ev.now if ev.now.tzinfo else ev.now.replace(tzinfo=UTC)
         try:
-            moment = timemod.relative(ev.now.replace(tzinfo=None), modifier, node.position)
-        except SplSyntaxError:
+            moment = timemodifiers.resolve(modifier, now, ev.tz, node.position)
+        except timemodifiers.TimeRangeError:
+            raise  # a time no engine can hold: a compile error at the call, not a wrong window
+        except timemodifiers.TimeModifierError:
             return Typed(null_of(Kind.TIME), Kind.TIME)  # Splunk: an invalid modifier gives null
-        literal = exp.cast(exp.Literal.string(moment.isoformat(sep=" ")), exp.DataType.build("TIMESTAMP"))
+        text = moment.replace(tzinfo=None).isoformat(sep=" ")
+        literal = exp.cast(exp.Literal.string(text), exp.DataType.build("TIMESTAMP"))
         return Typed(literal, Kind.TIME)
     raise UnsupportedError("relative_time() is only supported relative to now()", node.position, "relative_time")
 

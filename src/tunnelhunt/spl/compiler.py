@@ -14,7 +14,7 @@ from datetime import UTC, datetime, tzinfo
 from sqlglot import exp
 
 from tunnelhunt.cim import PROVENANCE_FIELDS, Node, UnknownNodeError, find_node
-from tunnelhunt.spl import aggregates, ast, regex, semantics, timemodifiers
+from tunnelhunt.spl import aggregates, ast, functions, regex, semantics, timemodifiers
 from tunnelhunt.spl.builder import Builder, OrderKey
 from tunnelhunt.spl.errors import SplError, SplSyntaxError, UnsupportedError
 from tunnelhunt.spl.evaluate import Evaluator
@@ -137,7 +137,7 @@ class Compiler:
         handler(self, command)
 
     def _evaluator(self) -> Evaluator:
-        return Evaluator(self.builder.column, self.now, self.tz)
+        return Evaluator(self.builder.column, functions.call, self.now, self.tz)
 
     # --- tstats ----------------------------------------------------------------------------------
     def _tstats(self, command: ast.Tstats) -> None:

@@ -30,6 +30,9 @@ from tunnelhunt.spl.values import (
 )
 
 ColumnLookup = Callable[[str], Column | None]
+#: Compiles one function call; `functions.call` in the compiler. Passed in so that this module, which the
+#: function builders use, does not import them back.
+FunctionCall = Callable[["Evaluator", ast.Call], Typed]
 _COMPARISONS: dict[str, type[exp.Binary]] = {
     "=": exp.EQ,
     "!=": exp.NEQ,
@@ -43,8 +46,9 @@ _COMPARISONS: dict[str, type[exp.Binary]] = {
 class Evaluator:
     """Compiles eval expressions against the columns present at one point of the pipeline."""
 
-    def __init__(self, columns: ColumnLookup, now: datetime, tz: tzinfo = UTC) -> None:
+    def __init__(self, columns: ColumnLookup, call: FunctionCall, now: datetime, tz: tzinfo = UTC) -> None:
         self.columns = columns
+        self.call = call
         self.now = now
         self.tz = tz  # where relative_time() snaps
         self.bound: dict[str, Typed] = {}  # lambda variables (mvfilter) shadow fields
@@ -60,9 +64,7 @@ class Evaluator:
         if isinstance(node, ast.FieldRef):
             return self.field(node.name)
         if isinstance(node, ast.Call):
-            from tunnelhunt.spl.functions import call
-
-            return call(self, node)
+            return self.call(self, node)
         if isinstance(node, ast.UnaryOp):
             return self._unary(node)
         if isinstance(node, ast.BinaryOp):

@@ -40,6 +40,7 @@ LOOKUPS = {
     for table in (
         LookupTable("tools", ("tool", "category", "note"), case_sensitive=False, wildcard_fields=frozenset({"tool"})),
         LookupTable("owners", ("host", "owner", "team")),
+        LookupTable("limited", ("host", "owner"), max_matches=1),
     )
 }
 

@@ -115,8 +115,8 @@ def store() -> Iterator[Store]:
 def _relative_time(store: Store, modifier: str, now: datetime = NOW, tz: tzinfo = UTC) -> datetime | None:
     search = f'| tstats count from datamodel=Endpoint.Processes | eval t=relative_time(now(), "{modifier}")'
     rows = store.query(compile_search(search, now=now, tz=tz).sql("duckdb")).to_pylist()
-    value = rows[0]["t"]
-    return None if value is None else value.replace(tzinfo=UTC)
+    value = rows[0]["t"]  # printed as Splunk prints a time outside _time: epoch seconds
+    return None if value is None else datetime.fromtimestamp(int(value), UTC)
 
 
 @pytest.mark.parametrize(("modifier", "expected"), RELATIVE)

@@ -18,7 +18,7 @@ from tunnelhunt.spl import aggregates, ast, functions, regex, semantics, timemod
 from tunnelhunt.spl.builder import Builder, OrderKey
 from tunnelhunt.spl.errors import SplError, SplSyntaxError, UnsupportedError
 from tunnelhunt.spl.evaluate import Evaluator
-from tunnelhunt.spl.lookups import ROW_COLUMN, LookupResolver, LookupTable, match_condition, no_lookups
+from tunnelhunt.spl.lookups import LookupResolver, LookupTable, match_condition, matched_values, no_lookups
 from tunnelhunt.spl.parser import parse
 from tunnelhunt.spl.values import (
     DOUBLE,
@@ -27,6 +27,8 @@ from tunnelhunt.spl.values import (
     Typed,
     alias,
     col,
+    empty_list_is_null,
+    format_time,
     from_epoch,
     null_of,
     table,
@@ -123,9 +125,8 @@ class Compiler:
             )
         for command in pipeline.commands:
             self._compile_command(command)
-        return CompiledSearch(
-            self.builder.finish(), self.node, list(self.builder.columns), self.warnings, list(self.lookups.values())
-        )
+        query, columns = self.builder.finish()
+        return CompiledSearch(query, self.node, columns, self.warnings, list(self.lookups.values()))
 
     def _compile_command(self, command: ast.Command) -> None:
         if self.builder.stages and isinstance(command, ast.Tstats | ast.InputLookup):
@@ -315,13 +316,12 @@ class Compiler:
     def _convert(self, command: ast.Convert) -> None:
         replace: dict[str, exp.Expr] = {}
         added: list[tuple[str, exp.Expr]] = []
-        fmt = exp.Literal.string(command.timeformat)
         for conversion in command.conversions:
             column = self.builder.column(conversion.field)
             if column is None or column.kind in (Kind.MV, Kind.BOOL):
                 continue  # Splunk leaves a field it cannot convert untouched
             value = Typed(col(column.name), column.kind)
-            formatted: exp.Expr = exp.TimeToStr(this=to_time(value), format=fmt)
+            formatted: exp.Expr = format_time(to_time(value), command.timeformat, self.tz)
             if column.kind is Kind.STR:  # text that is not epoch seconds stays as it is
                 formatted = exp.Coalesce(this=formatted, expressions=[col(column.name)])
             if conversion.alias and conversion.alias != column.name:
@@ -611,21 +611,27 @@ class Compiler:
             wildcard = lookup_field in lookup.wildcard_fields
             conditions.append(match_condition(lookup, col(lookup_field, row), event_value, wildcard))
         assignments: list[tuple[str, exp.Expr, Kind]] = []
+        kind = Kind.STR if lookup.max_matches <= 1 else Kind.MV
         for lookup_field, event_field in outputs:
-            first = exp.ArgMin(this=col(lookup_field, row), expression=col(ROW_COLUMN, row))
+            matched = matched_values(lookup, lookup_field, row)
             subquery = (
-                exp.select(first)
+                exp.select(empty_list_is_null(matched) if kind is Kind.MV else matched)
                 .from_(exp.alias_(table(lookup.table), row), copy=False)
                 .where(exp.and_(*conditions), copy=False)
             )
             value: exp.Expr = exp.Subquery(this=subquery)
             existing = self.builder.column(event_field)
             if command.output_new and existing is not None:
-                current = to_text(Typed(col(event_field), existing.kind), command.position, "lookup")
-                value = exp.Coalesce(this=current, expressions=[value])
+                current = Typed(col(event_field), existing.kind)
+                keep = to_list(current) if kind is Kind.MV else to_text(current, command.position, "lookup")
+                value = exp.Coalesce(this=keep, expressions=[value])
             elif lookup.default_match is not None:
-                value = exp.Coalesce(this=value, expressions=[exp.Literal.string(lookup.default_match)])
-            assignments.append((event_field, value, Kind.STR))
+                default = to_list(Typed(exp.Literal.string(lookup.default_match), Kind.STR))
+                value = exp.Coalesce(
+                    this=value,
+                    expressions=[default if kind is Kind.MV else exp.Literal.string(lookup.default_match)],
+                )
+            assignments.append((event_field, value, kind))
         self._set_columns(assignments)
 
     # --- fillnull, bin -----------------------------------------------------------------------------------

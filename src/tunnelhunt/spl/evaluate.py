@@ -14,7 +14,7 @@ from datetime import UTC, datetime, tzinfo
 
 from sqlglot import exp
 
-from tunnelhunt.spl import ast
+from tunnelhunt.spl import ast, semantics
 from tunnelhunt.spl.errors import SplSyntaxError, UnsupportedError
 from tunnelhunt.spl.values import (
     BIGINT,
@@ -203,7 +203,7 @@ def compare_scalars(op: str, left: Typed, right: Typed, position: int) -> exp.Ex
 
 def like(value: Typed, pattern: Typed, position: int) -> exp.Expr:
     """SQL-style LIKE (`%` and `_`), case-sensitive, as eval's like() is."""
-    return exp.Like(this=to_text(value, position, "like"), expression=to_text(pattern, position, "like"))
+    return semantics.sql_like(to_text(value, position, "like"), to_text(pattern, position, "like"))
 
 
 def concat(left: Typed, right: Typed, position: int) -> exp.Expr:

@@ -20,6 +20,7 @@ from tunnelhunt.spl.values import (
     Kind,
     Typed,
     empty_list_is_null,
+    format_time,
     null_of,
     to_list,
     to_number,
@@ -184,15 +185,18 @@ def _like(ev: Evaluator, node: ast.Call) -> Typed:
 def _match(ev: Evaluator, node: ast.Call) -> Typed:
     _arity(node, 2)
     argument = node.args[1]
-    pattern: exp.Expr
+    subject = ev.value(node.args[0])
     if isinstance(argument, ast.Literal) and isinstance(argument.value, str):
         pattern = exp.Literal.string(regex.translate(argument.value, node.position).pattern)
-    else:  # a pattern built at run time cannot be checked here
-        pattern = to_text(ev.value(argument), node.position, "match()")
-    subject = ev.value(node.args[0])
 
-    def build(value: Typed) -> exp.Expr:
-        return exp.RegexpLike(this=to_text(value, node.position, "match()"), expression=pattern.copy())
+        def build(value: Typed) -> exp.Expr:
+            return exp.RegexpLike(this=to_text(value, node.position, "match()"), expression=pattern.copy())
+
+    else:  # a pattern built at run time cannot be checked here: a row whose pattern is invalid does not match
+        runtime = to_text(ev.value(argument), node.position, "match()")
+
+        def build(value: Typed) -> exp.Expr:
+            return semantics.runtime_regex_match(to_text(value, node.position, "match()"), runtime.copy())
 
     return Typed(ev.any_value(subject, build, node.position), Kind.BOOL)
 
@@ -498,7 +502,7 @@ def _strftime(ev: Evaluator, node: ast.Call) -> Typed:
     _arity(node, 2)
     fmt = _literal_text(node, 1, "time format")
     moment = to_time(_scalar(ev, node), node.position, "strftime()")
-    return Typed(exp.TimeToStr(this=moment, format=exp.Literal.string(fmt)), Kind.STR)
+    return Typed(format_time(moment, fmt, ev.tz), Kind.STR)
 
 
 @function("strptime")

@@ -1,6 +1,8 @@
-"""SPL tokenizer: words, quoted strings, operators and punctuation, each with its character position.
+r"""SPL tokenizer: words, quoted strings, operators and punctuation, each with its character position.
 
-Adjacent quoted and unquoted pieces form one word (`"DNS".*` is `DNS.*`), as in Splunk.
+Adjacent quoted and unquoted pieces form one word (`"DNS".*` is `DNS.*`), as in Splunk. A backslash
+escapes a backslash or a double quote in both (`*HKLM\\SAM*` and `"*HKLM\\SAM*"` both search for
+`HKLM\SAM`); any other backslash stands for itself.
 """
 
 from __future__ import annotations
@@ -74,6 +76,10 @@ def tokenize(text: str) -> list[Token]:
                 continue
             if char in _WORD_STOP or (char == "!" and text.startswith("!=", index)):
                 break
+            if char == "\\" and text[index + 1 : index + 2] in ('"', "\\"):
+                parts.append(text[index + 1])  # `\\` and `\"` unescape as inside quotes (Splunk does both)
+                index += 2
+                continue
             parts.append(char)
             index += 1
         tokens.append(Token(Kind.WORD, "".join(parts), start, quoted))

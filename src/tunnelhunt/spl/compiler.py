@@ -291,6 +291,8 @@ class Compiler:
         names = [c.name for c in self.builder.columns]
         mapping: dict[str, str] = {}
         for source, target in command.pairs:
+            if not target.strip() or not source.strip():
+                raise SplSyntaxError("rename needs a non-empty field name on both sides of AS", command.position, "")
             pattern = _wildcard_regex(source)
             for name in names:
                 match = pattern.match(mapping.get(name, name))
@@ -757,4 +759,9 @@ def compile_search(
     `tz` is the time zone Splunk would take from the searching user: relative_time() snaps (`@d`) and
     `convert ctime` prints in it (tunnelhunt's default is UTC; see docs/spl-semantics.md).
     """
-    return Compiler(window, lookups, now, tz).compile(parse(search))
+    try:
+        compiled = Compiler(window, lookups, now, tz).compile(parse(search))
+        compiled.sql("duckdb")  # rendering recurses over the whole query: fail here, not when it runs
+    except RecursionError:
+        raise SplSyntaxError("the search is nested too deeply to compile", 0, search[:30]) from None
+    return compiled

@@ -41,15 +41,24 @@ _OPERATORS = ("==", "!=", "<=", ">=", "=", "<", ">")
 _WORD_STOP = set(' \t\r\n|(),=<>"[')
 
 
+#: Deepest nesting of parentheses and brackets a search may have: the parsers and the SQL renderer
+#: recurse once per level, and Python's stack is not unbounded.
+MAX_NESTING = 64
+
+
 def tokenize(text: str) -> list[Token]:
     tokens: list[Token] = []
     index, length = 0, len(text)
+    depth = 0
     while index < length:
         char = text[index]
         if char.isspace():
             index += 1
             continue
         if char in _PUNCT:
+            depth = max(depth + (char in "([") - (char == ")"), 0)
+            if depth > MAX_NESTING:
+                raise SplSyntaxError(f"the search nests parentheses deeper than {MAX_NESTING} levels", index, char)
             tokens.append(Token(_PUNCT[char], char, index))
             index += 1
             continue

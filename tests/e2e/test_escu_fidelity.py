@@ -8,9 +8,6 @@ silent are written down in docs/spl-semantics.md.
 
 from __future__ import annotations
 
-import os
-import shutil
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
@@ -164,20 +161,6 @@ def test_duckdb(world: tuple[Path, LookupLibrary], case: Case) -> None:
     with LakeStore(lake) as store:
         rows = store.run(_compile(case, library)).to_pylist()
     assert _sorted(rows) == _sorted(case.expected)
-
-
-@pytest.fixture(scope="module")
-def spark_session() -> Iterator[Any]:
-    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("java is missing: `make install` installs a Java 17 runtime for Spark")
-        pytest.skip("java is missing (make install provides it)")
-    pytest.importorskip("pyspark")
-    from tunnelhunt.detect.spark import start_session
-
-    session = start_session("local[1]", "tunnelhunt-fidelity")
-    yield session
-    session.stop()
 
 
 def test_spark_gives_the_same_rows(world: tuple[Path, LookupLibrary], spark_session: Any) -> None:

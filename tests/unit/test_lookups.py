@@ -41,7 +41,15 @@ def library(tmp_path: Path) -> LookupLibrary:
         "default_match: 'false'\nmin_matches: 1\n",
         "tool,category,note\nngrok*,tunnel,first\n*ngrok*,tunnel-any,second\ncmd.exe,shell,\n",
     )
+    (lookups / "tools_first.yml").write_text(
+        "name: tools_first\nfilename: tools.csv\ncase_sensitive_match: 'false'\nmatch_type: WILDCARD(tool)\n"
+        "max_matches: 1\n",
+        encoding="utf-8",
+    )
     _write(lookups, "exact", "name: exact\nfilename: exact.csv\ndefault_match: none\n", "\ufeffname,owner\nh1,ops\n")
+    _write(  # cells padded as hand-edited CSVs are: Splunk trims them as it trims headers
+        lookups, "padded", "name: padded\nfilename: padded.csv\nmax_matches: 1\n", " name , flag \nh1, True\n h2 ,  \n"
+    )
     (lookups / "kv.yml").write_text("name: kv\ncollection: kv_store\n", encoding="utf-8")
     errors: list[ContentError] = []
     library = load_lookups([lookups], errors)
@@ -70,32 +78,61 @@ def run(store: Store, library: LookupLibrary, search: str) -> list[dict[str, Any
     return store.query(compiled.sql()).to_pylist()
 
 
-def test_wildcard_case_insensitive_first_row_wins_and_default_match(store: Store, library: LookupLibrary) -> None:
+def test_wildcard_case_insensitive_every_match_and_default_match(store: Store, library: LookupLibrary) -> None:
     rows = run(
         store,
         library,
         f"{TSTATS} | lookup tools tool AS process_name OUTPUT category note | table process_name category note",
     )
-    assert rows == [  # `NGROK.exe` matches both rows: the first in the file wins
-        {"process_name": "NGROK.exe", "category": "tunnel", "note": "first"},
-        {"process_name": "my-ngrok", "category": "tunnel-any", "note": "second"},
-        {"process_name": "notepad.exe", "category": "false", "note": "false"},
+    assert rows == [  # `NGROK.exe` matches both rows: max_matches (100) gives both, in file order
+        {"process_name": "NGROK.exe", "category": ["tunnel", "tunnel-any"], "note": ["first", "second"]},
+        {"process_name": "my-ngrok", "category": ["tunnel-any"], "note": ["second"]},
+        {"process_name": "notepad.exe", "category": ["false"], "note": ["false"]},
     ]
+
+
+def test_max_matches_one_takes_the_first_row_in_file_order(store: Store, library: LookupLibrary) -> None:
+    rows = run(store, library, f"{TSTATS} | lookup tools_first tool AS process_name | table process_name category")
+    assert rows == [
+        {"process_name": "NGROK.exe", "category": "tunnel"},
+        {"process_name": "my-ngrok", "category": "tunnel-any"},
+        {"process_name": "notepad.exe", "category": None},
+    ]
+
+
+def test_max_matches_caps_the_rows_and_skips_empty_cells(tmp_path: Path, store: Store) -> None:
+    lookups = tmp_path / "caps"
+    lookups.mkdir()
+    cells = "host,role\n" + "".join(f"h1,r{i}\n" for i in range(5)) + "h1,\nh1,late\n"
+    _write(lookups, "roles", "name: roles\nfilename: roles.csv\nmax_matches: 3\n", cells)
+    (lookups / "all_roles.yml").write_text("name: all_roles\nfilename: roles.csv\n", encoding="utf-8")
+    library = load_lookups([lookups], [])
+    capped = run(store, library, f'{TSTATS} | where dest="h1" | lookup roles host AS dest | table role')
+    assert capped == [{"role": ["r0", "r1", "r2"]}]
+    every = run(store, library, f'{TSTATS} | where dest="h1" | lookup all_roles host AS dest | table role')
+    assert every == [{"role": ["r0", "r1", "r2", "r3", "r4", "late"]}]  # the empty cell is no value
+
+
+def test_lookup_cells_are_trimmed_like_headers(store: Store, library: LookupLibrary) -> None:
+    rows = run(store, library, f'{TSTATS} | lookup padded name AS dest | table dest flag | where flag="True"')
+    assert rows == [{"dest": "h1", "flag": "True"}]
+    h2 = run(store, library, f'{TSTATS} | where dest="h2" | lookup padded name AS dest | table dest flag')
+    assert h2 == [{"dest": "h2", "flag": None}]  # ` h2 ` matches h2; a cell of spaces is empty
 
 
 def test_exact_lookup_is_case_sensitive_by_default_and_default_match_needs_min_matches(
     store: Store, library: LookupLibrary
 ) -> None:
     rows = run(store, library, f"{TSTATS} | lookup exact.csv name AS dest | table dest owner")
-    assert rows == [{"dest": "H1", "owner": None}, {"dest": "h1", "owner": "ops"}, {"dest": "h2", "owner": None}]
+    assert rows == [{"dest": "H1", "owner": None}, {"dest": "h1", "owner": ["ops"]}, {"dest": "h2", "owner": None}]
 
 
 def test_output_overwrites_and_outputnew_keeps_existing_values(store: Store, library: LookupLibrary) -> None:
     base = f'{TSTATS} | eval owner=if(dest="h2", "kept", null())'
     overwritten = run(store, library, f"{base} | lookup exact name AS dest OUTPUT owner | table dest owner")
-    assert [r["owner"] for r in overwritten] == [None, "ops", None]
+    assert [r["owner"] for r in overwritten] == [None, ["ops"], None]
     kept = run(store, library, f"{base} | lookup exact name AS dest OUTPUTNEW owner | table dest owner")
-    assert [r["owner"] for r in kept] == [None, "ops", "kept"]
+    assert [r["owner"] for r in kept] == [None, ["ops"], ["kept"]]
 
 
 def test_inputlookup_with_where(store: Store, library: LookupLibrary) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import pyarrow as pa
@@ -22,6 +22,11 @@ TSTATS = "| tstats count min(_time) as firstTime from datamodel=Endpoint.Process
 
 def _at(minute: int, second: int = 0) -> datetime:
     return datetime(2024, 1, 1, 10, minute, second)
+
+
+def _epoch(moment: datetime) -> str:
+    """A time as Splunk prints it outside `_time` (an unconverted min(_time)): epoch seconds."""
+    return str(int(moment.replace(tzinfo=UTC).timestamp()))
 
 
 def _append(store: Store, node: Node, rows: list[dict[str, Any]]) -> None:
@@ -83,7 +88,7 @@ def by_process(store: Store, tail: str) -> list[dict[str, Any]]:
 # --- tstats ---------------------------------------------------------------------------------------
 def test_tstats_where_matches_case_insensitively_and_drops_rows_with_missing_by_fields(store: Store) -> None:
     rows = run(store, f"{TSTATS} where Processes.process_name=ngrok.exe by Processes.dest Processes.user")
-    assert rows == [{"Processes.dest": "h1", "Processes.user": "alice", "count": 2, "firstTime": _at(0)}]
+    assert rows == [{"Processes.dest": "h1", "Processes.user": "alice", "count": 2, "firstTime": _epoch(_at(0))}]
 
 
 def test_tstats_fillnull_value_keeps_rows_with_missing_by_fields(store: Store) -> None:
@@ -126,7 +131,7 @@ def test_tstats_where_evaluates_or_before_and_as_the_search_command_does(store: 
 
 def test_tstats_time_window_bounds_events(store: Store) -> None:
     window = TimeWindow(_at(5), _at(9))
-    assert run(store, f"{TSTATS}", window) == [{"count": 2, "firstTime": _at(5)}]
+    assert run(store, f"{TSTATS}", window) == [{"count": 2, "firstTime": _epoch(_at(5))}]
 
 
 # --- eval and where -------------------------------------------------------------------------------

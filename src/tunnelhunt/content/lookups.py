@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from tunnelhunt.content.files import ContentError, read_yaml
 from tunnelhunt.content.models import Lookup
-from tunnelhunt.spl.lookups import LookupTable
+from tunnelhunt.spl.lookups import DEFAULT_MAX_MATCHES, MAX_MATCHES_LIMIT, LookupTable
 
 #: Header lines longer than this are not a CSV header we can trust (bounded reads of user files).
 MAX_HEADER_BYTES = 64 * 1024
@@ -45,6 +45,7 @@ class LookupDefinition:
             cidr_fields=self.model.fields_matched_by("CIDR"),
             # transforms.conf: default_match fills in only when fewer than min_matches (default 0) rows match
             default_match=self.model.default_match if (self.model.min_matches or 0) >= 1 else None,
+            max_matches=min(max(self.model.max_matches or DEFAULT_MAX_MATCHES, 1), MAX_MATCHES_LIMIT),
         )
 
 

@@ -4,7 +4,8 @@ The compiler builds one dialect-neutral sqlglot query; here sqlglot renders it a
 node table becomes a temporary view over its Parquet partitions. One fix-up is made at rendering
 time: sqlglot turns `strftime` formats into Spark datetime patterns but leaves literal letters (the
 `T` of `%Y-%m-%dT%H:%M:%S`) unquoted, which Spark rejects, so `TimeToStr` is rendered here with
-the pattern built by `spark_datetime_pattern`.
+the pattern built by `spark_datetime_pattern`. Spark has no `TRY(...)`, which the compiler puts around a
+regex whose pattern is built per row; `_fix_runtime_regex` renders it with a Java compile check.
 
 PySpark is imported lazily: DuckDB users never pay for the JVM.
 """
@@ -91,9 +92,28 @@ def _fix_time_formats(node: exp.Expression) -> exp.Expression:
     return node
 
 
+def _fix_runtime_regex(node: exp.Expression) -> exp.Expression:
+    """`TRY(x RLIKE p)` (a pattern built per row, see `semantics.runtime_regex_match`) for Spark, which has
+    no TRY: NULL unless Java compiles `p`, so an invalid pattern makes its row not match instead of
+    failing the query."""
+    if isinstance(node, exp.Try) and isinstance(node.this, exp.RegexpLike):
+        pattern = node.this.expression
+        compiles = exp.Anonymous(
+            this="TRY_REFLECT",
+            expressions=[exp.Literal.string("java.util.regex.Pattern"), exp.Literal.string("compile"), pattern.copy()],
+        )
+        invalid = exp.Is(this=compiles, expression=exp.Null())
+        return exp.Case(ifs=[exp.If(this=invalid, true=exp.Null())], default=node.this.copy())
+    return node
+
+
+def _for_spark(node: exp.Expression) -> exp.Expression:
+    return _fix_runtime_regex(_fix_time_formats(node))
+
+
 def spark_sql(compiled: CompiledSearch) -> str:
     """The compiled query as Spark SQL."""
-    return compiled.query.copy().transform(_fix_time_formats).sql(dialect="spark")
+    return compiled.query.copy().transform(_for_spark).sql(dialect="spark")
 
 
 def _ddl(node: Node) -> str:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
-from tunnelhunt.spl.values import DOUBLE, Column, Kind, col, table
+from tunnelhunt.spl.values import DOUBLE, Column, Kind, Typed, alias, col, table, to_text
 
 
 @dataclass(frozen=True)
@@ -82,11 +82,24 @@ class Builder:
             terms.append(exp.Ordered(this=subject, desc=key.descending, nulls_first=key.descending))
         return terms
 
-    def finish(self) -> exp.Select:
-        final = exp.select(*[col(c.name) for c in self.visible]).from_(table(self.current), copy=False)
-        terms = self.order_expressions()
+    def finish(self) -> tuple[exp.Select, list[Column]]:
+        """The whole query and the columns it returns.
+
+        Splunk prints a time held in any field but `_time` (an unconverted `min(_time)`, a
+        `relative_time()`) as epoch seconds, so those columns leave as that text.
+        """
+        shown = self.visible
+        printed = [Column(c.name, Kind.STR) if _as_epoch(c) else c for c in shown]
+        selects = [alias(to_text(Typed(col(c.name), c.kind)), c.name) if _as_epoch(c) else col(c.name) for c in shown]
+        final = exp.select(*selects).from_(table(self.current), copy=False)
+        # order by the stage's own values (a time, not its text) when a column was converted
+        terms = self.order_expressions(self.current if printed != shown else None)
         if terms:
             final = final.order_by(*terms, copy=False)
         for name, select in self.stages:
             final = final.with_(name, as_=select, copy=False)
-        return final
+        return final, printed
+
+
+def _as_epoch(column: Column) -> bool:
+    return column.kind is Kind.TIME and column.name != "_time"

@@ -9,16 +9,16 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 
 from sqlglot import exp
 
 from tunnelhunt.cim import PROVENANCE_FIELDS, SQL_TYPES, Node, UnknownNodeError, find_node
-from tunnelhunt.spl import aggregates, ast, raw, regex, semantics, timemod
+from tunnelhunt.spl import aggregates, ast, functions, raw, regex, semantics, timemodifiers
 from tunnelhunt.spl.builder import Builder, OrderKey
 from tunnelhunt.spl.errors import SplError, SplSyntaxError, UnsupportedError
 from tunnelhunt.spl.evaluate import Evaluator
-from tunnelhunt.spl.lookups import ROW_COLUMN, LookupResolver, LookupTable, match_condition, no_lookups
+from tunnelhunt.spl.lookups import LookupResolver, LookupTable, match_condition, matched_values, no_lookups
 from tunnelhunt.spl.parser import parse
 from tunnelhunt.spl.values import (
     DOUBLE,
@@ -27,6 +27,8 @@ from tunnelhunt.spl.values import (
     Typed,
     alias,
     col,
+    empty_list_is_null,
+    format_time,
     from_epoch,
     null_of,
     table,
@@ -108,11 +110,13 @@ class Compiler:
         window: TimeWindow | None = None,
         lookups: LookupResolver = no_lookups,
         now: datetime | None = None,
+        tz: tzinfo = UTC,
         prefix: str = "",
     ) -> None:
         self.window = window or TimeWindow()
         self.resolve_lookup = lookups
         self.now = now or datetime.now(UTC)
+        self.tz = tz
         self.builder = Builder(prefix)
         self.warnings: list[str] = []
         self.node: Node | None = None
@@ -120,9 +124,8 @@ class Compiler:
 
     def compile(self, pipeline: ast.Pipeline) -> CompiledSearch:
         self.compile_commands(pipeline)
-        return CompiledSearch(
-            self.builder.finish(), self.node, list(self.builder.visible), self.warnings, list(self.lookups.values())
-        )
+        query, columns = self.builder.finish()
+        return CompiledSearch(query, self.node, columns, self.warnings, list(self.lookups.values()))
 
     def compile_commands(self, pipeline: ast.Pipeline) -> None:
         """Every command's stages into the builder (a subsearch's builder is merged into its parent's)."""
@@ -163,7 +166,7 @@ class Compiler:
         handler(self, command)
 
     def _evaluator(self) -> Evaluator:
-        return Evaluator(self.builder.column, self.now)
+        return Evaluator(self.builder.column, functions.call, self.now, self.tz)
 
     # --- tstats ----------------------------------------------------------------------------------
     def _tstats(self, command: ast.Tstats) -> None:
@@ -174,7 +177,7 @@ class Compiler:
 
         time_value: exp.Expr = col("_time")
         if command.span is not None:
-            time_value = bucket_time(col("_time"), timemod.span_seconds(command.span, command.position))
+            time_value = bucket_time(col("_time"), timemodifiers.span_seconds(command.span, command.position))
         base = exp.select(alias(time_value, "_time")).from_(table(node.table), copy=False)
         conditions: list[exp.Expr] = []
         if where is not None:
@@ -322,6 +325,8 @@ class Compiler:
         names = [c.name for c in self.builder.visible]
         mapping: dict[str, str] = {}
         for source, target in command.pairs:
+            if not target.strip() or not source.strip():
+                raise SplSyntaxError("rename needs a non-empty field name on both sides of AS", command.position, "")
             pattern = _wildcard_regex(source)
             for name in names:
                 match = pattern.match(mapping.get(name, name))
@@ -347,13 +352,12 @@ class Compiler:
     def _convert(self, command: ast.Convert) -> None:
         replace: dict[str, exp.Expr] = {}
         added: list[tuple[str, exp.Expr]] = []
-        fmt = exp.Literal.string(command.timeformat)
         for conversion in command.conversions:
             column = self.builder.column(conversion.field)
             if column is None or column.kind in (Kind.MV, Kind.BOOL):
                 continue  # Splunk leaves a field it cannot convert untouched
             value = Typed(col(column.name), column.kind)
-            formatted: exp.Expr = exp.TimeToStr(this=to_time(value), format=fmt)
+            formatted: exp.Expr = format_time(to_time(value), command.timeformat, self.tz)
             if column.kind is Kind.STR:  # text that is not epoch seconds stays as it is
                 formatted = exp.Coalesce(this=formatted, expressions=[col(column.name)])
             if conversion.alias and conversion.alias != column.name:
@@ -660,21 +664,27 @@ class Compiler:
             wildcard = lookup_field in lookup.wildcard_fields
             conditions.append(match_condition(lookup, col(lookup_field, row), event_value, wildcard))
         assignments: list[tuple[str, exp.Expr, Kind]] = []
+        kind = Kind.STR if lookup.max_matches <= 1 else Kind.MV
         for lookup_field, event_field in outputs:
-            first = exp.ArgMin(this=col(lookup_field, row), expression=col(ROW_COLUMN, row))
+            matched = matched_values(lookup, lookup_field, row)
             subquery = (
-                exp.select(first)
+                exp.select(empty_list_is_null(matched) if kind is Kind.MV else matched)
                 .from_(exp.alias_(table(lookup.table), row), copy=False)
                 .where(exp.and_(*conditions), copy=False)
             )
             value: exp.Expr = exp.Subquery(this=subquery)
             existing = self.builder.column(event_field)
             if command.output_new and existing is not None:
-                current = to_text(Typed(col(event_field), existing.kind), command.position, "lookup")
-                value = exp.Coalesce(this=current, expressions=[value])
+                current = Typed(col(event_field), existing.kind)
+                keep = to_list(current) if kind is Kind.MV else to_text(current, command.position, "lookup")
+                value = exp.Coalesce(this=keep, expressions=[value])
             elif lookup.default_match is not None:
-                value = exp.Coalesce(this=value, expressions=[exp.Literal.string(lookup.default_match)])
-            assignments.append((event_field, value, Kind.STR))
+                default = to_list(Typed(exp.Literal.string(lookup.default_match), Kind.STR))
+                value = exp.Coalesce(
+                    this=value,
+                    expressions=[default if kind is Kind.MV else exp.Literal.string(lookup.default_match)],
+                )
+            assignments.append((event_field, value, kind))
         self._set_columns(assignments)
 
     # --- fillnull, bin -----------------------------------------------------------------------------------
@@ -715,14 +725,14 @@ class Compiler:
             return
         if column.kind is not Kind.TIME:
             raise UnsupportedError("bin is only supported on _time", command.position, "bin")
-        seconds = timemod.span_seconds(command.span, command.position)
+        seconds = timemodifiers.span_seconds(command.span, command.position)
         self._set_column(command.alias or command.field, bucket_time(col(command.field), seconds), Kind.TIME)
 
     # --- predicates ---------------------------------------------------------------------------------
     def _join(self, command: ast.Join) -> None:
         """Splunk's join: each row with the subsearch rows sharing its join fields (the first `max` of
         them in the subsearch's order; 0 = all), inner or left; subsearch values overwrite by default."""
-        sub = Compiler(self.window, self.resolve_lookup, self.now, prefix=f"{self.builder.next_name()}_")
+        sub = Compiler(self.window, self.resolve_lookup, self.now, self.tz, prefix=f"{self.builder.next_name()}_")
         sub.compile_commands(command.subsearch)
         self.warnings.extend(w for w in sub.warnings if w not in self.warnings)
         self.lookups.update(sub.lookups)
@@ -880,6 +890,16 @@ def compile_search(
     window: TimeWindow | None = None,
     lookups: LookupResolver = no_lookups,
     now: datetime | None = None,
+    tz: tzinfo = UTC,
 ) -> CompiledSearch:
-    """Parse and compile an expanded search (macros already substituted)."""
-    return Compiler(window, lookups, now).compile(parse(search))
+    """Parse and compile an expanded search (macros already substituted).
+
+    `tz` is the time zone Splunk would take from the searching user: relative_time() snaps (`@d`) and
+    `convert ctime` prints in it (tunnelhunt's default is UTC; see docs/spl-semantics.md).
+    """
+    try:
+        compiled = Compiler(window, lookups, now, tz).compile(parse(search))
+        compiled.sql("duckdb")  # rendering recurses over the whole query: fail here, not when it runs
+    except RecursionError:
+        raise SplSyntaxError("the search is nested too deeply to compile", 0, search[:30]) from None
+    return compiled

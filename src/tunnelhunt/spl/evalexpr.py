@@ -192,9 +192,9 @@ class _Parser:
             if self.at("op", "("):
                 return self.parse_call(token)
             return ast.FieldRef(token.value, token.position)
-        if token.kind == "kw" and token.value == "LIKE" and self.tokens[self.index + 1].value == "(":
-            self.advance()
-            return self.parse_call(_Tok("ident", "like", token.position))
+        if token.kind == "kw" and token.value in ("LIKE", "IN") and self.tokens[self.index + 1].value == "(":
+            self.advance()  # like(x, p) and in(x, a, b): functions named like the operators
+            return self.parse_call(_Tok("ident", token.value.lower(), token.position))
         raise SplSyntaxError(
             f"expected a value in eval expression, found {token.value or 'end'!r}", token.position, token.value
         )

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 
 from sqlglot import exp
 
-from tunnelhunt.spl import ast
+from tunnelhunt.spl import ast, semantics
 from tunnelhunt.spl.errors import SplSyntaxError, UnsupportedError
 from tunnelhunt.spl.values import (
     BIGINT,
@@ -30,6 +30,9 @@ from tunnelhunt.spl.values import (
 )
 
 ColumnLookup = Callable[[str], Column | None]
+#: Compiles one function call; `functions.call` in the compiler. Passed in so that this module, which the
+#: function builders use, does not import them back.
+FunctionCall = Callable[["Evaluator", ast.Call], Typed]
 _COMPARISONS: dict[str, type[exp.Binary]] = {
     "=": exp.EQ,
     "!=": exp.NEQ,
@@ -43,9 +46,11 @@ _COMPARISONS: dict[str, type[exp.Binary]] = {
 class Evaluator:
     """Compiles eval expressions against the columns present at one point of the pipeline."""
 
-    def __init__(self, columns: ColumnLookup, now: datetime) -> None:
+    def __init__(self, columns: ColumnLookup, call: FunctionCall, now: datetime, tz: tzinfo = UTC) -> None:
         self.columns = columns
+        self.call = call
         self.now = now
+        self.tz = tz  # where relative_time() snaps
         self.bound: dict[str, Typed] = {}  # lambda variables (mvfilter) shadow fields
         self._names = itertools.count(1)
 
@@ -59,9 +64,7 @@ class Evaluator:
         if isinstance(node, ast.FieldRef):
             return self.field(node.name)
         if isinstance(node, ast.Call):
-            from tunnelhunt.spl.functions import call
-
-            return call(self, node)
+            return self.call(self, node)
         if isinstance(node, ast.UnaryOp):
             return self._unary(node)
         if isinstance(node, ast.BinaryOp):
@@ -200,7 +203,7 @@ def compare_scalars(op: str, left: Typed, right: Typed, position: int) -> exp.Ex
 
 def like(value: Typed, pattern: Typed, position: int) -> exp.Expr:
     """SQL-style LIKE (`%` and `_`), case-sensitive, as eval's like() is."""
-    return exp.Like(this=to_text(value, position, "like"), expression=to_text(pattern, position, "like"))
+    return semantics.sql_like(to_text(value, position, "like"), to_text(pattern, position, "like"))
 
 
 def concat(left: Typed, right: Typed, position: int) -> exp.Expr:

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable
+from datetime import UTC
 
 from sqlglot import exp
 
-from tunnelhunt.spl import ast, regex, semantics, timemod
+from tunnelhunt.spl import ast, regex, semantics, timemodifiers
 from tunnelhunt.spl.errors import SplSyntaxError, UnsupportedError
 from tunnelhunt.spl.evaluate import Evaluator, compare_scalars, like
 from tunnelhunt.spl.values import (
@@ -19,6 +20,7 @@ from tunnelhunt.spl.values import (
     Kind,
     Typed,
     empty_list_is_null,
+    format_time,
     null_of,
     to_list,
     to_number,
@@ -183,15 +185,18 @@ def _like(ev: Evaluator, node: ast.Call) -> Typed:
 def _match(ev: Evaluator, node: ast.Call) -> Typed:
     _arity(node, 2)
     argument = node.args[1]
-    pattern: exp.Expr
+    subject = ev.value(node.args[0])
     if isinstance(argument, ast.Literal) and isinstance(argument.value, str):
         pattern = exp.Literal.string(regex.translate(argument.value, node.position).pattern)
-    else:  # a pattern built at run time cannot be checked here
-        pattern = to_text(ev.value(argument), node.position, "match()")
-    subject = ev.value(node.args[0])
 
-    def build(value: Typed) -> exp.Expr:
-        return exp.RegexpLike(this=to_text(value, node.position, "match()"), expression=pattern.copy())
+        def build(value: Typed) -> exp.Expr:
+            return exp.RegexpLike(this=to_text(value, node.position, "match()"), expression=pattern.copy())
+
+    else:  # a pattern built at run time cannot be checked here: a row whose pattern is invalid does not match
+        runtime = to_text(ev.value(argument), node.position, "match()")
+
+        def build(value: Typed) -> exp.Expr:
+            return semantics.runtime_regex_match(to_text(value, node.position, "match()"), runtime.copy())
 
     return Typed(ev.any_value(subject, build, node.position), Kind.BOOL)
 
@@ -479,11 +484,15 @@ def _relative_time(ev: Evaluator, node: ast.Call) -> Typed:
     modifier = _literal_text(node, 1, "time modifier")
     base = node.args[0]
     if isinstance(base, ast.Call) and base.name in ("now", "time") and not base.args:
+        now = ev.now if ev.now.tzinfo else ev.now.replace(tzinfo=UTC)
         try:
-            moment = timemod.relative(ev.now.replace(tzinfo=None), modifier, node.position)
-        except SplSyntaxError:
+            moment = timemodifiers.resolve(modifier, now, ev.tz, node.position)
+        except timemodifiers.TimeRangeError:
+            raise  # a time no engine can hold: a compile error at the call, not a wrong window
+        except timemodifiers.TimeModifierError:
             return Typed(null_of(Kind.TIME), Kind.TIME)  # Splunk: an invalid modifier gives null
-        literal = exp.cast(exp.Literal.string(moment.isoformat(sep=" ")), exp.DataType.build("TIMESTAMP"))
+        text = moment.replace(tzinfo=None).isoformat(sep=" ")
+        literal = exp.cast(exp.Literal.string(text), exp.DataType.build("TIMESTAMP"))
         return Typed(literal, Kind.TIME)
     raise UnsupportedError("relative_time() is only supported relative to now()", node.position, "relative_time")
 
@@ -493,7 +502,7 @@ def _strftime(ev: Evaluator, node: ast.Call) -> Typed:
     _arity(node, 2)
     fmt = _literal_text(node, 1, "time format")
     moment = to_time(_scalar(ev, node), node.position, "strftime()")
-    return Typed(exp.TimeToStr(this=moment, format=exp.Literal.string(fmt)), Kind.STR)
+    return Typed(format_time(moment, fmt, ev.tz), Kind.STR)
 
 
 @function("strptime")

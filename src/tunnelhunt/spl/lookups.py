@@ -2,7 +2,8 @@
 
 Matching follows Splunk's transforms.conf: exact, case-sensitive unless `case_sensitive_match`
 is false; `WILDCARD(field)` lets `*` in that lookup column match anything. When several rows
-match, the first one in file order wins (as with `max_matches=1`).
+match, the first `max_matches` of them in file order (100 unless the definition says otherwise) give
+each output field a multivalue of their non-empty cells; with `max_matches=1` the first row's cell.
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ _UNSAFE = re.compile(r"[^a-z0-9_]+")
 
 #: The hidden column holding each lookup row's position in its file.
 ROW_COLUMN = "_lookup_row"
+#: transforms.conf's default for a lookup without a time field, and the largest value it accepts.
+DEFAULT_MAX_MATCHES = 100
+MAX_MATCHES_LIMIT = 1000
 
 
 def lookup_table_name(name: str) -> str:
@@ -38,6 +42,7 @@ class LookupTable:
     wildcard_fields: frozenset[str] = field(default_factory=frozenset)
     cidr_fields: frozenset[str] = field(default_factory=frozenset)
     default_match: str | None = None
+    max_matches: int = DEFAULT_MAX_MATCHES
 
     @property
     def table(self) -> str:
@@ -59,6 +64,37 @@ def _like_pattern(value: exp.Expr) -> exp.Expr:
             "REPLACE", escaped, exp.Literal.string(char), exp.Literal.string(semantics.LIKE_ESCAPE + char)
         )
     return exp.func("REPLACE", escaped, exp.Literal.string("*"), exp.Literal.string("%"))
+
+
+def matched_values(lookup: LookupTable, column: str, row: str) -> exp.Expr:
+    """Aggregate (over the matching rows `row` of a lookup) giving one output field's value.
+
+    `max_matches=1`: the first matching row's cell. Otherwise the cells of the first `max_matches`
+    matching rows in file order, empty ones left out, as a list (sorting (row, cell) pairs puts them in
+    file order on every engine).
+    """
+    cell = exp.column(column, table=row, quoted=True)
+    position = exp.column(ROW_COLUMN, table=row, quoted=True)
+    if lookup.max_matches <= 1:
+        return exp.ArgMin(this=cell, expression=position)
+    pair = exp.Struct(
+        expressions=[
+            exp.PropertyEQ(this=exp.to_identifier("r"), expression=position),
+            exp.PropertyEQ(this=exp.to_identifier("v"), expression=cell),
+        ]
+    )
+    ordered = exp.ArraySort(this=exp.ArrayAgg(this=pair))
+    first = exp.ArraySlice(this=ordered, start=exp.Literal.number(1), end=exp.Literal.number(lookup.max_matches))
+    cells = exp.Transform(
+        this=first,
+        expression=exp.Lambda(
+            this=exp.Dot(this=exp.column("p"), expression=exp.to_identifier("v")), expressions=[exp.to_identifier("p")]
+        ),
+    )
+    present = exp.Lambda(
+        this=exp.Not(this=exp.Is(this=exp.column("c"), expression=exp.Null())), expressions=[exp.to_identifier("c")]
+    )
+    return exp.ArrayFilter(this=cells, expression=present)
 
 
 def match_condition(lookup: LookupTable, lookup_column: exp.Expr, event_value: exp.Expr, wildcard: bool) -> exp.Expr:

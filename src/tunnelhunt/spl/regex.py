@@ -1,8 +1,13 @@
-"""Splunk's PCRE regular expressions, checked and rewritten for the engines' RE2/Java-style regex.
+r"""Splunk's PCRE regular expressions, checked and rewritten for the engines' RE2/Java-style regex.
 
 Named groups `(?<name>...)` / `(?P<name>...)` become plain groups whose numbers the compiler
 extracts by; constructs RE2 lacks (look-around, back-references, atomic or possessive groups)
 fail compilation by name rather than at run time.
+
+End anchors: in PCRE (Splunk) `$` and `\Z` match at the end and also before a final newline; RE2
+(DuckDB) takes `$` as the very end and rejects `\Z`, and Java (Spark) also stops before a final `\r`,
+`\u2028`... So outside multiline mode both become `(?:\n?\z)`, which means PCRE's rule on every engine
+(the newline is consumed: a capture group that ends in `$` keeps a final newline).
 """
 
 from __future__ import annotations
@@ -24,6 +29,11 @@ _UNSUPPORTED = (
 )
 
 
+#: PCRE's `$` outside multiline mode: the end, or just before a newline that ends the text.
+END_OF_TEXT = "(?:\\n?\\z)"
+_MULTILINE = re.compile(r"\(\?[a-zA-Z]*m[a-zA-Z-]*[:)]")
+
+
 @dataclass(frozen=True)
 class Regex:
     """A rewritten pattern and the capture-group number of each named group."""
@@ -40,7 +50,7 @@ def _strip_escapes(pattern: str) -> str:
         char = pattern[index]
         if char == "\\" and index + 1 < len(pattern):
             nxt = pattern[index + 1]
-            out.append("\\" + nxt if nxt.isdigit() or nxt in "kQE" else "__")
+            out.append("\\" + nxt if nxt.isdigit() or nxt in "kQEZ" else "__")
             index += 2
             continue
         if in_class:
@@ -72,7 +82,12 @@ def translate(pattern: str, position: int | None = None) -> Regex:
     out: list[str] = []
     number = 0
     index = 0
+    multiline = _MULTILINE.search(scan) is not None
     while index < len(pattern):
+        if not multiline and (scan[index] == "$" or scan.startswith("\\Z", index)):
+            out.append(END_OF_TEXT)
+            index += 1 if scan[index] == "$" else 2
+            continue
         if scan[index] == "(":
             rest = pattern[index:]
             named = re.match(r"\(\?P?<([A-Za-z_][A-Za-z0-9_]*)>", rest)

@@ -191,6 +191,37 @@ def in_list(column: exp.Expr, values: tuple[str, ...], multivalue: bool) -> exp.
     return false_if_null(combined)
 
 
+def escape_like_escapes(pattern: exp.Expr) -> exp.Expr:
+    """A LIKE pattern whose own `%` and `_` stay wildcards, with LIKE_ESCAPE doubled so it stays literal.
+
+    For a pattern written in the search the doubling happens here, otherwise in SQL at run time.
+    """
+    if isinstance(pattern, exp.Literal) and pattern.is_string:
+        return exp.Literal.string(pattern.this.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2))
+    return exp.func("REPLACE", pattern, exp.Literal.string(LIKE_ESCAPE), exp.Literal.string(LIKE_ESCAPE * 2))
+
+
+def sql_like(text: exp.Expr, pattern: exp.Expr) -> exp.Expr:
+    """eval's like(): `%` and `_` are wildcards and nothing else is special (a backslash is a backslash).
+
+    Spark's LIKE treats `\\` as its default escape and DuckDB has none, so the escape is named
+    explicitly (LIKE_ESCAPE, doubled inside the pattern): the same meaning on both engines.
+    """
+    like = exp.Like(this=text, expression=escape_like_escapes(pattern))
+    return exp.Escape(this=like, expression=exp.Literal.string(LIKE_ESCAPE))
+
+
+def runtime_regex_match(text: exp.Expr, pattern: exp.Expr) -> exp.Expr:
+    """`match(text, pattern)` for a pattern only known per row (built from a field value).
+
+    Splunk does not fail a search when such a pattern is invalid; that row just does not match. The
+    regex is wrapped in `TRY(...)`: NULL for a row whose pattern the engine rejects, so neither `where
+    match(...)` nor `where NOT match(...)` keeps it. DuckDB runs TRY itself; Spark has none, and
+    `detect/spark.py` renders it as a check that Java can compile the pattern first.
+    """
+    return exp.Try(this=exp.RegexpLike(this=text, expression=pattern))
+
+
 def fill_null(column: exp.Expr, fill: str) -> exp.Expr:
     """`fillnull_value`: a missing by-field becomes the given text instead of dropping the row."""
     return exp.Coalesce(this=column, expressions=[exp.Literal.string(fill)])

@@ -1,4 +1,6 @@
-"""Splunk's time modifiers (`earliest=` / `latest=`) resolved against a reference time.
+"""Splunk's time syntax, one grammar for every use: time modifiers (`earliest=` / `latest=`, schedules,
+`--since`, `run --at`, eval's `relative_time()`) resolved against a reference time, and bucket spans
+(`span=1h` of tstats and bin).
 
 Grammar, as Splunk documents it:
 
@@ -16,6 +18,12 @@ Offsets before the snap move the reference time, the snap rounds down to the sta
 offsets after it move the snapped time (`@d+3h` is 03:00 today). Snapping happens in the given time zone
 (Splunk uses the searching user's; tunnelhunt's default is UTC). Month, quarter and year offsets keep the
 day of month, clamped to the month's length. A search window is `[earliest, latest)`.
+
+    span      := [integer] unit                      (seconds to weeks: months and years are uneven)
+
+Every malformed modifier raises `TimeModifierError`, a `SplSyntaxError` (so it carries the position in
+the search when one is known) that is also a `ValueError`; an instant outside the years 1-9999 raises
+its subclass `TimeRangeError`.
 """
 
 from __future__ import annotations
@@ -25,7 +33,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 
-from tunnelhunt.errors import TunnelhuntError
+from tunnelhunt.spl.errors import SplSyntaxError, UnsupportedError
 
 _UNITS: dict[str, str] = {}
 for _canonical, _names in {
@@ -47,13 +55,37 @@ _SPLUNK_ABSOLUTE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})(?::(\d{1,2}):(\d{1,
 _EPOCH = re.compile(r"^\d+(\.\d+)?$")
 
 
-class TimeModifierError(TunnelhuntError, ValueError):
+_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_SPAN = re.compile(r"^(\d+)?([a-z]+)$")
+
+
+class TimeModifierError(SplSyntaxError, ValueError):
     """A time modifier Splunk would reject, with the text at fault."""
 
-    def __init__(self, modifier: str, reason: str) -> None:
-        super().__init__(f"invalid time modifier {modifier!r}: {reason}")
+    def __init__(self, modifier: str, reason: str, position: int | None = None) -> None:
+        super().__init__(f"invalid time modifier {modifier!r}: {reason}", position, modifier)
         self.modifier = modifier
         self.reason = reason
+
+
+class TimeRangeError(TimeModifierError):
+    """A well-formed modifier whose instant falls outside the representable years (1-9999)."""
+
+
+def span_seconds(span: str, position: int | None = None) -> int:
+    """`1h` → 3600, `30m` → 1800; months, quarters and years (uneven lengths) are not supported."""
+    match = _SPAN.match(span.strip().lower())
+    if not match:
+        raise SplSyntaxError(f"invalid span {span!r}", position, span)
+    count = int(match.group(1) or 1)
+    unit = _UNITS.get(match.group(2))
+    if unit is None:
+        raise SplSyntaxError(f"invalid span {span!r}: unknown time unit {match.group(2)!r}", position, span)
+    if unit not in _SECONDS:
+        raise UnsupportedError(f"span unit {match.group(2)!r} is not supported", position, span)
+    if count <= 0:
+        raise SplSyntaxError(f"invalid span {span!r}", position, span)
+    return count * _SECONDS[unit]
 
 
 @dataclass(frozen=True)
@@ -67,10 +99,24 @@ class Window:
         return self.earliest <= moment < self.latest
 
 
-def resolve(modifier: str, now: datetime, tz: tzinfo = UTC) -> datetime:
-    """The instant a time modifier names, relative to `now`; returned as an aware UTC datetime."""
+def resolve(modifier: str, now: datetime, tz: tzinfo = UTC, position: int | None = None) -> datetime:
+    """The instant a time modifier names, relative to `now`; returned as an aware UTC datetime.
+
+    `position` is where the modifier stands in a search, for the error a malformed one raises.
+    """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
+    try:
+        return _resolve(modifier, now, tz)
+    except TimeModifierError as exc:
+        if position is None:
+            raise
+        raise type(exc)(exc.modifier, exc.reason, position) from None
+    except (OverflowError, ValueError, OSError) as exc:  # datetime arithmetic beyond year 1 or 9999
+        raise TimeRangeError(modifier, f"the time is out of range ({exc})", position) from None
+
+
+def _resolve(modifier: str, now: datetime, tz: tzinfo) -> datetime:
     text = modifier.strip()
     if not text:
         raise TimeModifierError(modifier, "empty")
@@ -143,7 +189,7 @@ def _shift(moment: datetime, amount: int, unit: str) -> datetime:
     if unit in ("mon", "q", "y"):
         months = amount * {"mon": 1, "q": 3, "y": 12}[unit]
         return _add_months(moment, months)
-    seconds = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}[unit]
+    seconds = _SECONDS[unit]
     if unit in ("d", "w"):
         # calendar days keep the wall-clock time across daylight-saving changes, as Splunk does
         naive = moment.replace(tzinfo=None) + timedelta(seconds=amount * seconds)

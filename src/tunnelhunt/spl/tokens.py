@@ -1,6 +1,8 @@
-"""SPL tokenizer: words, quoted strings, operators and punctuation, each with its character position.
+r"""SPL tokenizer: words, quoted strings, operators and punctuation, each with its character position.
 
-Adjacent quoted and unquoted pieces form one word (`"DNS".*` is `DNS.*`), as in Splunk.
+Adjacent quoted and unquoted pieces form one word (`"DNS".*` is `DNS.*`), as in Splunk. A backslash
+escapes a backslash or a double quote in both (`*HKLM\\SAM*` and `"*HKLM\\SAM*"` both search for
+`HKLM\SAM`); any other backslash stands for itself.
 """
 
 from __future__ import annotations
@@ -39,15 +41,24 @@ _OPERATORS = ("==", "!=", "<=", ">=", "=", "<", ">")
 _WORD_STOP = set(' \t\r\n|(),=<>"[')
 
 
+#: Deepest nesting of parentheses and brackets a search may have: the parsers and the SQL renderer
+#: recurse once per level, and Python's stack is not unbounded.
+MAX_NESTING = 64
+
+
 def tokenize(text: str) -> list[Token]:
     tokens: list[Token] = []
     index, length = 0, len(text)
+    depth = 0
     while index < length:
         char = text[index]
         if char.isspace():
             index += 1
             continue
         if char in _PUNCT:
+            depth = max(depth + (char in "([") - (char == ")"), 0)
+            if depth > MAX_NESTING:
+                raise SplSyntaxError(f"the search nests parentheses deeper than {MAX_NESTING} levels", index, char)
             tokens.append(Token(_PUNCT[char], char, index))
             index += 1
             continue
@@ -74,6 +85,10 @@ def tokenize(text: str) -> list[Token]:
                 continue
             if char in _WORD_STOP or (char == "!" and text.startswith("!=", index)):
                 break
+            if char == "\\" and text[index + 1 : index + 2] in ('"', "\\"):
+                parts.append(text[index + 1])  # `\\` and `\"` unescape as inside quotes (Splunk does both)
+                index += 2
+                continue
             parts.append(char)
             index += 1
         tokens.append(Token(Kind.WORD, "".join(parts), start, quoted))

@@ -9,6 +9,7 @@ a list of strings.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, tzinfo
 from enum import StrEnum
 
 from sqlglot import exp
@@ -89,6 +90,23 @@ def from_epoch(seconds: exp.Expr) -> exp.Expr:
     start = exp.cast(exp.Literal.string("1970-01-01 00:00:00"), exp.DataType.build("TIMESTAMP"))
     micros = exp.cast(exp.Round(this=exp.Mul(this=seconds, expression=exp.Literal.number(1000000))), BIGINT)
     return exp.TimestampAdd(this=start, expression=micros, unit=exp.var("MICROSECOND"))
+
+
+def zone_name(tz: tzinfo) -> str:
+    """The IANA name of a time zone (`UTC` for datetime's own)."""
+    return "UTC" if tz is UTC else str(getattr(tz, "key", None) or tz)
+
+
+def format_time(moment: exp.Expr, fmt: str, tz: tzinfo = UTC) -> exp.Expr:
+    """A UTC TIMESTAMP as text in `fmt` (strftime directives), shown in time zone `tz`.
+
+    Splunk formats times in the searching user's zone; tunnelhunt takes it from the compile call.
+    """
+    if zone_name(tz) != "UTC":
+        moment = exp.ConvertTimezone(
+            source_tz=exp.Literal.string("UTC"), target_tz=exp.Literal.string(zone_name(tz)), timestamp=moment
+        )
+    return exp.TimeToStr(this=moment, format=exp.Literal.string(fmt))
 
 
 def format_number(value: exp.Expr) -> exp.Expr:

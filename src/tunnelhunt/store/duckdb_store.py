@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
 from tunnelhunt.cim import NODES, Node, sql_type
@@ -37,6 +38,13 @@ CREATE TABLE IF NOT EXISTS {QUARANTINE_TABLE} (
     source VARCHAR, offset_kind VARCHAR, "offset" BIGINT, reason VARCHAR, excerpt VARCHAR, recorded TIMESTAMP
 )
 """
+
+
+def _trimmed(cells: pa.ChunkedArray) -> pa.ChunkedArray:
+    """A lookup column as Splunk reads it: text, surrounding spaces and tabs trimmed (`, True` is `True`),
+    a cell left empty missing."""
+    text = pc.utf8_trim(cells.cast(pa.string()), characters=" \t")
+    return pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
 
 
 def create_table_sql(node: Node) -> str:
@@ -152,7 +160,7 @@ class Store:
         else:
             table = self._read_csv(path, columns, skip)
         names = [name.lstrip("\ufeff").strip() for name in table.column_names]
-        table = pa.table({name: table.column(i).cast(pa.string()) for i, name in enumerate(names)})
+        table = pa.table({name: _trimmed(table.column(i)) for i, name in enumerate(names)})
         table = table.append_column(row_column, pa.array(range(table.num_rows), pa.int64()))
         self.con.register("_lookup_rows", table)
         try:

@@ -15,6 +15,7 @@ from tunnelhunt.readers.base import Reader, ReaderError
 from tunnelhunt.readers.csv_file import CSV_LAYOUTS, CsvLayout, CsvReader
 from tunnelhunt.readers.evtx_file import EvtxReader
 from tunnelhunt.readers.jsonl import LAYOUTS, JsonLayout, JsonLinesReader
+from tunnelhunt.readers.linux_audit import LinuxAuditReader
 from tunnelhunt.readers.sources import Source
 from tunnelhunt.readers.sysmon_linux import SysmonLinuxReader
 from tunnelhunt.readers.sysmon_xml import SysmonXmlReader
@@ -40,7 +41,7 @@ def all_readers(
     User layouts that name the fields identifying them go before the built-in presets (`*_first`);
     catch-all ones after them (`*_last`).
     """
-    readers: list[Reader] = [EvtxReader(), SysmonLinuxReader(), SysmonXmlReader(), ZeekTsvReader()]
+    readers: list[Reader] = [EvtxReader(), SysmonLinuxReader(), SysmonXmlReader(), ZeekTsvReader(), LinuxAuditReader()]
     readers.extend(JsonLinesReader(layout) for layout in (*json_first, *LAYOUTS, *json_last))
     readers.append(CsvReader((*csv_first, *CSV_LAYOUTS, *csv_last)))
     return readers

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import bz2
 import fnmatch
-import gzip
 import lzma
 import os
 import shutil
@@ -35,6 +34,18 @@ _MAGIC = {
     b"\xfd7zXZ\x00": "xz",
 }
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+#: What a damaged input raises while it is opened, sniffed or read: corrupt or truncated compression,
+#: zip CRC errors, encrypted or unsupported-method members (RuntimeError, NotImplementedError), JSON
+#: nested too deep (RecursionError). Each ends that input only; the run goes on.
+DAMAGED_INPUT: tuple[type[BaseException], ...] = (
+    OSError,
+    EOFError,
+    ValueError,
+    zlib.error,
+    lzma.LZMAError,
+    zipfile.BadZipFile,
+    RuntimeError,
+)
 
 
 def compression_of(head: bytes) -> str | None:
@@ -45,9 +56,72 @@ def compression_of(head: bytes) -> str | None:
     return None
 
 
+class _Gunzip:
+    """gzip members one after another, as `gzip -dc` reads them: bytes after the last member that do
+    not start another one are trailing garbage, ignored (Python's GzipFile fails the whole file on
+    them). Each step inflates at most what was asked for, so a gzip bomb never sits in memory whole."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self._stream = stream
+        self._inflater = zlib.decompressobj(wbits=31)
+        self._input = b""
+        self._pending = b""
+        self._ended = False
+        self._error: BaseException | None = None
+
+    def _fill(self, size: int) -> None:
+        while len(self._pending) < size and not self._ended:
+            if self._inflater.eof:
+                rest = self._inflater.unused_data + self._input
+                while len(rest) < 2 and (more := self._stream.read(SALVAGE_STEP)):
+                    rest += more
+                if not rest.startswith(b"\x1f\x8b"):
+                    self._ended = True  # the end, or trailing garbage
+                    return
+                self._inflater, self._input = zlib.decompressobj(wbits=31), rest
+            if not self._input:
+                self._input = self._stream.read(SALVAGE_STEP)
+                if not self._input:
+                    raise EOFError("compressed file ended before the end-of-stream marker was reached")
+            wanted = max(size - len(self._pending), SALVAGE_STEP)
+            self._pending += self._inflater.decompress(self._input, wanted)
+            self._input = self._inflater.unconsumed_tail
+
+    def _take(self, size: int, keep: bool) -> bytes:
+        if self._error is not None:
+            raise self._error
+        try:
+            self._fill(size)
+        except DAMAGED_INPUT as exc:
+            if not self._pending:
+                raise
+            self._error = exc  # what came before the damage is still returned
+        data = self._pending[:size]
+        if not keep:
+            self._pending = self._pending[size:]
+        return data
+
+    def read(self, size: int = -1) -> bytes:
+        if size is None or size < 0:
+            parts = []
+            while chunk := self._take(1 << 20, keep=False):
+                parts.append(chunk)
+            return b"".join(parts)
+        return self._take(size, keep=False)
+
+    def peek(self, size: int = 1) -> bytes:
+        return self._take(max(size, 1), keep=True)
+
+    def readable(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        self._stream.close()
+
+
 def _decompress(stream: BinaryIO, kind: str) -> BinaryIO:
     if kind == "gzip":
-        return gzip.GzipFile(fileobj=stream, mode="rb")  # type: ignore[return-value]
+        return _Gunzip(stream)  # type: ignore[return-value]
     if kind == "bzip2":
         return bz2.BZ2File(stream, mode="rb")  # type: ignore[return-value]
     return lzma.LZMAFile(stream, mode="rb")  # type: ignore[return-value]
@@ -120,7 +194,7 @@ class _Layers:
         while got < size:
             try:
                 chunk = self._top.read(min(SALVAGE_STEP, size - got))
-            except (EOFError, OSError, zlib.error, lzma.LZMAError) as exc:
+            except DAMAGED_INPUT as exc:
                 if not parts:
                     raise
                 self._error = exc

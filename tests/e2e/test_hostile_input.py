@@ -163,3 +163,30 @@ def test_csv_with_a_byte_order_mark_is_read(tmp_path: Path, encoding: str) -> No
     report = ingest_into(Store(), path)
     assert report.files[0].error is None
     assert report.files[0].ingested == written
+
+
+EPOCH_FIELDS: dict[str, tuple[Callable[[Path], int], str]] = {
+    "zeek-json": (F.write_zeek_json, "ts"),
+    "suricata": (F.write_suricata, "timestamp"),
+    "ecs": (F.write_ecs, "@timestamp"),
+    "ocsf": (F.write_ocsf, "time"),
+}
+
+
+@pytest.mark.parametrize("fmt", sorted(EPOCH_FIELDS))
+def test_an_epoch_too_large_for_a_timestamp_quarantines_that_record_only(tmp_path: Path, fmt: str) -> None:
+    writer, time_field = EPOCH_FIELDS[fmt]
+    path = tmp_path / f"{fmt}.json"
+    written = writer(path)
+    lines = path.read_text().splitlines()
+    record = json.loads(lines[1])
+    record[time_field] = 9_200_000_000_000_000
+    lines[1] = json.dumps(record)
+    path.write_text("\n".join(lines) + "\n")
+    store = Store()
+    report = ingest_into(store, path)
+    file = report.files[0]
+    assert (file.format, file.error) == (fmt, None)
+    assert file.read == written
+    assert [q.offset for q in report.quarantine] == [2]
+    assert file.ingested + file.unmapped == written - 1

@@ -26,7 +26,7 @@ import pyarrow.compute as pc
 
 from tunnelhunt.ingest.formats import build_readers
 from tunnelhunt.ingest.plan import READ_ERRORS, BatchResult, RangeSource, UnitResult, WorkUnit, group_units
-from tunnelhunt.normalize.normalizer import Normalizer
+from tunnelhunt.normalize.normalizer import Normalizer, unnormalised
 from tunnelhunt.normalize.registry import MappingRegistry
 from tunnelhunt.readers import evtx_file
 from tunnelhunt.readers.base import OffsetKind, Position, QuarantinedRecord, RawBatch, Reader, ReaderError
@@ -64,7 +64,10 @@ def process_unit(unit: WorkUnit, context: tuple[Any, Normalizer] | None = None) 
     result = UnitResult(unit)
     try:
         for batch in _read(readers, unit):
-            normalized = normalizer.normalize(batch)
+            try:
+                normalized = normalizer.normalize(batch)
+            except duckdb.Error as exc:
+                normalized = unnormalised(batch, _failure(exc))
             result.batches.append(
                 BatchResult(
                     normalized.tables,

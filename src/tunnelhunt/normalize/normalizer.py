@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 from tunnelhunt.cim import Node
 from tunnelhunt.normalize.mapping import NodeMapping, SourceMapping, quote_identifier, sql_string
 from tunnelhunt.normalize.registry import MappingRegistry
-from tunnelhunt.readers.base import EXCERPT_CHARS, OffsetKind, QuarantinedRecord, RawBatch
+from tunnelhunt.readers.base import EXCERPT_CHARS, OffsetKind, QuarantinedRecord, RawBatch, excerpt
 
 _ARROW_TYPES = {"string": pa.string(), "int": pa.int64(), "timestamp": pa.timestamp("us")}
 
@@ -46,6 +46,20 @@ class NormalizedBatch:
     @property
     def normalized(self) -> int:
         return sum(table.num_rows for table in self.tables.values())
+
+
+def unnormalised(batch: RawBatch, reason: str) -> NormalizedBatch:
+    """A batch the mapping could not run on: every record of it quarantined with the reason, so a
+    value that breaks the SQL loses nothing silently and the records after it are still read."""
+    table = batch.table
+    offsets = table.column("_offset").to_pylist()
+    sources = table.column("_source").to_pylist()
+    raw = table.column("_json").to_pylist() if "_json" in table.column_names else [""] * len(offsets)
+    records = [
+        QuarantinedRecord(str(source), int(offset), batch.offset_kind, reason, excerpt(text or ""))
+        for source, offset, text in zip(sources, offsets, raw, strict=True)
+    ]
+    return NormalizedBatch(quarantined=[*batch.quarantined, *records])
 
 
 def _references(expression: str, column: str) -> bool:

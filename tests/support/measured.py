@@ -39,7 +39,9 @@ def _entry_point() -> Path:
     folder = Path(tempfile.gettempdir()) / f"tunnelhunt-entry-{os.getuid()}"
     folder.mkdir(exist_ok=True)
     script = folder / "tunnelhunt"
-    script.write_text("import sys\nfrom tunnelhunt.cli.app import main\nsys.exit(main())\n")
+    script.write_text(
+        'import sys\nfrom tunnelhunt.cli.app import main\nif __name__ == "__main__":\n    sys.exit(main())\n'
+    )
     return script
 
 

@@ -14,9 +14,12 @@ from __future__ import annotations
 import itertools
 import multiprocessing
 import multiprocessing.forkserver
+import multiprocessing.resource_tracker
+import os
 from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -203,11 +206,33 @@ def _runs_by_source(table: pa.Table) -> Iterator[tuple[str, pa.Table]]:
 def pool_context() -> Any:
     """The forkserver context, its server started now: it imports the program and this module once
     and forks each worker from itself ready to work (a worker spawned afresh spent about a second
-    importing the command line again before its first unit)."""
+    importing the command line again before its first unit).
+
+    The server and the resource tracker are started as `python -c ...`, which puts the working
+    directory first on the import path: a `concurrent.py` or `threading.py` in the evidence folder an
+    analyst runs from would be executed. They start with `PYTHONSAFEPATH` set, so they (and every
+    worker forked from them) import only the installed program and the standard library.
+    """
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["__main__", __name__])
-    multiprocessing.forkserver.ensure_running()
+    with _safe_import_path():
+        multiprocessing.resource_tracker.ensure_running()
+        multiprocessing.forkserver.ensure_running()
     return context
+
+
+@contextmanager
+def _safe_import_path() -> Iterator[None]:
+    """`PYTHONSAFEPATH=1` for the interpreters started inside (no working directory on their path)."""
+    before = os.environ.get("PYTHONSAFEPATH")
+    os.environ["PYTHONSAFEPATH"] = "1"
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["PYTHONSAFEPATH"]
+        else:
+            os.environ["PYTHONSAFEPATH"] = before
 
 
 def run_units(

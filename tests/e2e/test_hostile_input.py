@@ -7,6 +7,7 @@ import codecs
 import gzip
 import json
 import lzma
+import os
 import struct
 import zipfile
 from collections.abc import Callable
@@ -17,6 +18,7 @@ from typer.testing import CliRunner
 
 from tests.support import formats as F
 from tests.support.ingesting import ingest_into
+from tests.support.measured import run_tunnelhunt
 from tunnelhunt.cli.app import app
 from tunnelhunt.cli.exit_codes import ExitCode
 from tunnelhunt.readers.detect import ReaderSet
@@ -190,3 +192,40 @@ def test_an_epoch_too_large_for_a_timestamp_quarantines_that_record_only(tmp_pat
     assert file.read == written
     assert [q.offset for q in report.quarantine] == [2]
     assert file.ingested + file.unmapped == written - 1
+
+
+def test_a_file_reached_by_several_paths_is_ingested_once(tmp_path: Path) -> None:
+    logs = tmp_path / "logs"
+    (logs / "sub").mkdir(parents=True)
+    original = logs / "sub" / "events.json"
+    written = F.write_windows_json(original)
+    os.link(original, logs / "hard.json")
+    (logs / "soft.json").symlink_to("sub/events.json")
+    db = tmp_path / "events.duckdb"
+    code, _, report = hunt(str(logs), str(original), str(original), str(logs / "soft.json"), "--db", str(db))
+    assert code == ExitCode.OK
+    files = report["files"]
+    assert len(files) == 1  # type: ignore[arg-type]
+    assert files[0]["ingested"] == written  # type: ignore[index]
+
+
+def test_a_fifo_is_skipped_with_a_reason_and_never_blocks(tmp_path: Path) -> None:
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    F.write_windows_json(logs / "events.json")
+    os.mkfifo(logs / "pipe.json")
+    run = run_tunnelhunt("hunt", str(logs), str(logs / "pipe.json"), "--output", "jsonl", cwd=tmp_path, timeout=60)
+    assert not run.hung
+    assert run.code == ExitCode.FILE_UNREADABLE
+    assert run.stderr.count("pipe.json: skipped: a FIFO, not a regular file") == 1
+    assert "ngrok" in run.stdout
+
+
+def test_a_file_name_that_is_not_utf8_is_read_and_named_visibly(tmp_path: Path) -> None:
+    folder = os.fsencode(tmp_path)
+    name = os.path.join(folder, b"caf\xe9.json")
+    written = F.write_windows_json(Path(os.fsdecode(name)))
+    report = ingest_into(Store(), tmp_path)
+    (file,) = report.files
+    assert (file.error, file.ingested) == (None, written)
+    assert file.path.endswith("caf\\xe9.json")

@@ -12,6 +12,7 @@ import fnmatch
 import lzma
 import os
 import shutil
+import stat
 import tempfile
 import zipfile
 import zlib
@@ -225,8 +226,9 @@ class Source:
 
     @property
     def name(self) -> str:
-        """How reports and checkpoints name this input."""
-        return f"{self.path}!{self.member}" if self.member else str(self.path)
+        """How reports and checkpoints name this input: always valid UTF-8 (a byte of a file name that
+        is not UTF-8 shows as `\\xe9`, so the name can be stored, printed and written as JSON)."""
+        return printable_name(f"{self.path}!{self.member}" if self.member else str(self.path))
 
     @property
     def size(self) -> int | None:
@@ -314,8 +316,13 @@ def _matches(relative: str, patterns: Iterable[str]) -> bool:
     return any(fnmatch.fnmatch(relative, p) or fnmatch.fnmatch(name, p) for p in patterns)
 
 
+def printable_name(name: str) -> str:
+    """A path as valid UTF-8 text: bytes that were not UTF-8 (surrogate-escaped) shown as `\\xNN`."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 def _walk_dir(root: Path, include: tuple[str, ...], exclude: tuple[str, ...]) -> Iterator[Path]:
-    """Files below `root` in a stable order, hidden entries and symlinked directories skipped."""
+    """Entries below `root` in a stable order, hidden entries and symlinked directories skipped."""
     for directory, dirs, files in os.walk(root, followlinks=False):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for filename in sorted(files):
@@ -330,13 +337,20 @@ def _walk_dir(root: Path, include: tuple[str, ...], exclude: tuple[str, ...]) ->
             yield path
 
 
+def _kind(mode: int) -> str:
+    for test, kind in ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device")):
+        if test(mode):
+            return kind
+    return "a block device" if stat.S_ISBLK(mode) else "not a regular file"
+
+
 def _expand(path: Path) -> Iterator[Source | MissingSource]:
     """A file, or each member of a zip archive (detected by content)."""
     try:
         with path.open("rb") as stream:
             magic = stream.read(4)
     except OSError as exc:
-        yield MissingSource(str(path), f"cannot open: {exc.strerror or exc}")
+        yield MissingSource(printable_name(str(path)), f"cannot open: {exc.strerror or exc}")
         return
     if not magic.startswith(_ZIP_MAGIC):
         yield Source(path)
@@ -345,11 +359,34 @@ def _expand(path: Path) -> Iterator[Source | MissingSource]:
         with zipfile.ZipFile(path) as archive:
             members = [info.filename for info in archive.infolist() if not info.is_dir()]
     except (zipfile.BadZipFile, OSError) as exc:
-        yield MissingSource(str(path), f"unreadable zip archive: {exc}")
+        yield MissingSource(printable_name(str(path)), f"unreadable zip archive: {exc}")
         return
     for member in sorted(members):
         if not member.rsplit("/", 1)[-1].startswith("."):
             yield Source(path, member)
+
+
+class _Seen:
+    """Files already taken in this discovery, by device and inode: a file named twice, inside a named
+    folder and named itself, or reached through a hard or symbolic link is read once."""
+
+    def __init__(self) -> None:
+        self._files: set[tuple[int, int]] = set()
+
+    def check(self, path: Path) -> MissingSource | bool:
+        """True for a regular file seen for the first time, False for one seen before; a reason when
+        it is no regular file (a FIFO would block the read forever) or cannot be looked at."""
+        try:
+            info = path.stat()
+        except OSError as exc:
+            return MissingSource(printable_name(str(path)), f"cannot open: {exc.strerror or exc}")
+        key = (info.st_dev, info.st_ino)
+        if key in self._files:
+            return False
+        self._files.add(key)
+        if not stat.S_ISREG(info.st_mode):
+            return MissingSource(printable_name(str(path)), f"skipped: {_kind(info.st_mode)}, not a regular file")
+        return True
 
 
 def discover(
@@ -361,11 +398,18 @@ def discover(
     and against the file name (`*.json`, `zeek/*`, `*.evtx`).
     """
     inc, exc = tuple(include), tuple(exclude)
+    seen = _Seen()
     for path in paths:
         if path.is_dir():
-            for found in _walk_dir(path, inc, exc):
-                yield from _expand(found)
-        elif path.exists():
-            yield from _expand(path)
+            found: Iterable[Path] = _walk_dir(path, inc, exc)
+        elif path.exists() or path.is_symlink():
+            found = (path,)
         else:
-            yield MissingSource(str(path), "no such file or directory")
+            yield MissingSource(printable_name(str(path)), "no such file or directory")
+            continue
+        for item in found:
+            verdict = seen.check(item)
+            if isinstance(verdict, MissingSource):
+                yield verdict
+            elif verdict:
+                yield from _expand(item)

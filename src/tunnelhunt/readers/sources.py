@@ -38,7 +38,7 @@ _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 #: What a damaged input raises while it is opened, sniffed or read: corrupt or truncated compression,
 #: zip CRC errors, encrypted or unsupported-method members (RuntimeError, NotImplementedError), JSON
 #: nested too deep (RecursionError). Each ends that input only; the run goes on.
-DAMAGED_INPUT: tuple[type[BaseException], ...] = (
+DAMAGED_INPUT = (
     OSError,
     EOFError,
     ValueError,

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import csv
+import errno
 import json
+import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -12,8 +15,10 @@ import pytest
 
 from tests.receiver import receiver
 from tunnelhunt.rba.risk import RISK_EVENT_FIELDS, stable_id
+from tunnelhunt.schedule.delivery import deliver_all
 from tunnelhunt.sinks.file_sink import FileSink
 from tunnelhunt.sinks.http import HecSink, RetryPolicy, WebhookSink
+from tunnelhunt.sinks.spec import SinkOptions, build_sink
 from tunnelhunt.store.duckdb_store import Store
 from tunnelhunt.store.rba_store import RbaStore
 
@@ -145,3 +150,36 @@ def test_webhook_posts_each_item_as_json(rba: RbaStore, tmp_path: Path) -> None:
     bodies = [json.loads(r.body) for r in hook.requests]
     assert [(b["kind"], b["risk_object"]) for b in bodies] == [("risk_event", "h1"), ("risk_event", "h2")]
     assert all(r.path == "/hook" for r in hook.requests)
+
+
+def test_webhook_credentials_authenticate_and_are_never_shown(rba: RbaStore, tmp_path: Path) -> None:
+    rba.add_risk_events([risk_event(0)])
+    secrets = ("s3cret", "qtok123", "PATHKEY42")
+    options = SinkOptions(tmp_path / "spools", retry=FAST)
+    with receiver() as hook:
+        address = hook.url.removeprefix("http://")
+        sink = build_sink(f"webhook:http://alice:s3cret@{address}/hooks/PATHKEY42?token=qtok123", options)
+        assert sink.deliver(rba) == 1
+    (request,) = hook.requests
+    assert request.headers["Authorization"] == "Basic " + base64.b64encode(b"alice:s3cret").decode()
+    assert request.path == "/hooks/PATHKEY42?token=qtok123"
+    spool_names = [p.name for p in (tmp_path / "spools").iterdir()]
+    rba.add_risk_events([risk_event(1)])
+    assert sink.deliver(rba) == 1  # the receiver is gone: the error names the sink, redacted
+    shown = " ".join([sink.key, *spool_names, sink.last_error or ""])
+    assert "cannot reach" in shown and address.split(":")[0] in shown
+    assert not any(secret in shown for secret in secrets)
+
+
+def test_a_sink_write_on_a_full_disk_is_a_failed_write(
+    rba: RbaStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rba.add_risk_events([risk_event(0)])
+
+    def full(*_args: Any) -> int:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(FileSink, "_append", full)
+    (outcome,) = deliver_all([FileSink(tmp_path, "csv")], rba)
+    assert outcome.write_failed and outcome.error == os.strerror(errno.ENOSPC)
+    assert outcome.taken == 0

@@ -11,6 +11,7 @@ from typing import IO
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+from tunnelhunt.cli.common import safe_markup
 from tunnelhunt.ingest.run import IngestProgress, IngestReport, ProgressCallback, QuarantineSink
 from tunnelhunt.readers.base import QuarantinedRecord
 
@@ -39,7 +40,7 @@ def progress_display(console: Console) -> Iterator[ProgressCallback]:
             completed=state.files_done,
             rate=f"{state.read:,} events ({rate:,.0f}/s)",
             bad=f"{state.quarantined:,} quarantined",
-            current=state.current[-60:],
+            current=safe_markup(state.current[-60:]),  # a path is data: never markup
         )
 
     with progress:

@@ -9,6 +9,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from tunnelhunt.cli.common import plain
 from tunnelhunt.rba.risk import render_value
 from tunnelhunt.sinks.files import write_csv, write_jsonl
 
@@ -32,9 +33,9 @@ def print_rows(rows: list[dict[str, Any]], columns: list[str], title: str, outpu
         write_csv(rows, sys.stdout)
         return
     console = Console()
-    table = Table(title=f"{title} — {len(rows)}", title_justify="left")
+    table = Table(title=plain(f"{title} — {len(rows)}"), title_justify="left")
     for column in columns:
-        table.add_column(column, overflow="fold")
+        table.add_column(plain(column), overflow="fold")
     for row in rows:
-        table.add_row(*[_cell(row.get(c)) for c in columns])
+        table.add_row(*[plain(_cell(row.get(c))) for c in columns])
     console.print(table)

@@ -7,6 +7,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from tunnelhunt.cli.common import plain, safe_markup
 from tunnelhunt.detect.runner import DetectionRun
 from tunnelhunt.ingest.run import IngestReport
 from tunnelhunt.rba.risk import render_value
@@ -16,27 +17,28 @@ WIDE_TABLE_COLUMNS = 8
 
 
 def findings_table(run: DetectionRun, console: Console) -> None:
+    """Findings as a table (or a field list when wide); every value printed literally."""
     rows = run.rows
-    title = f"{run.detection.name} — {len(rows)} finding(s)"
+    title = plain(f"{run.detection.name} — {len(rows)} finding(s)", style="bold")
     if not rows:
-        console.print(f"[bold]{title}[/bold]")
+        console.print(title)
         return
     columns = list(rows[0])
     if len(columns) <= WIDE_TABLE_COLUMNS:
         table = Table(title=title, title_justify="left", show_lines=False)
         for column in columns:
-            table.add_column(column, overflow="fold")
+            table.add_column(plain(column), overflow="fold")
         for row in rows:
-            table.add_row(*[render_value(row.get(c)) for c in columns])
+            table.add_row(*[plain(render_value(row.get(c))) for c in columns])
         console.print(table)
         return
-    console.print(f"[bold]{title}[/bold]")
+    console.print(title)
     for index, row in enumerate(rows, 1):
         grid = Table.grid(padding=(0, 2))
         grid.add_column(style="cyan", no_wrap=True)
         grid.add_column(overflow="fold")
         for column in columns:
-            grid.add_row(column, render_value(row.get(column)))
+            grid.add_row(plain(column), plain(render_value(row.get(column))))
         console.print(f"[dim]finding {index}[/dim]")
         console.print(grid)
 
@@ -53,21 +55,23 @@ def ingest_summary(report: IngestReport, console: Console) -> None:
         if file.format:
             formats[file.format] = formats.get(file.format, 0) + 1
     if formats:
-        console.print("  formats: " + ", ".join(f"{name} ×{count}" for name, count in sorted(formats.items())))
+        console.print(
+            "  formats: " + ", ".join(f"{safe_markup(name)} ×{count}" for name, count in sorted(formats.items()))
+        )
     for bad in report.quarantine[:10]:
-        console.print(f"  [yellow]skipped[/yellow] {bad.location()}: {bad.reason}")
+        console.print(f"  [yellow]skipped[/yellow] {safe_markup(bad.location())}: {safe_markup(bad.reason)}")
     if quarantined > 10:
         console.print(f"  … and {quarantined - 10:,} more (see --quarantine FILE)")
     for failed in report.failed_files:
-        console.print(f"  [red]error[/red] {failed.path}: {failed.error}")
+        console.print(f"  [red]error[/red] {safe_markup(failed.path)}: {safe_markup(failed.error)}")
 
 
 def detection_summary(runs: list[DetectionRun], console: Console) -> None:
     for run in runs:
         if run.error:
-            console.print(f"  [red]not run[/red] {run.detection.name}: {run.error}")
+            console.print(f"  [red]not run[/red] {safe_markup(run.detection.name)}: {safe_markup(run.error)}")
         for warning in run.warnings:
-            console.print(f"  [yellow]warning[/yellow] {run.detection.name}: {warning}")
+            console.print(f"  [yellow]warning[/yellow] {safe_markup(run.detection.name)}: {safe_markup(warning)}")
 
 
 def finding_rows(runs: list[DetectionRun]) -> list[dict[str, Any]]:

@@ -4,9 +4,7 @@ of small ones) and how many processes read them. Pure planning: nothing here rea
 from __future__ import annotations
 
 import codecs
-import lzma
 import os
-import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +14,7 @@ import pyarrow as pa
 
 from tunnelhunt.readers.base import OffsetKind, Position, QuarantinedRecord, Reader
 from tunnelhunt.readers.jsonl import JsonLinesReader
-from tunnelhunt.readers.sources import Source
+from tunnelhunt.readers.sources import DAMAGED_INPUT, Source
 
 #: Largest and smallest work unit cut from a large file; between them, about 4 units per worker so
 #: the last units finish together.
@@ -30,7 +28,7 @@ PARALLEL_MIN_BYTES = 24 << 20
 GROUP_BYTES = 16 << 20
 GROUP_INPUTS = 128
 #: Errors that end the reading of one input (the others go on).
-READ_ERRORS = (OSError, EOFError, zlib.error, lzma.LZMAError, ValueError)
+READ_ERRORS = DAMAGED_INPUT
 _COUNT_BLOCK = 8 << 20
 
 

@@ -63,6 +63,8 @@ def _head_of(name: str) -> bytes | None:
     """The first bytes under a checkpointed name now, or None when nothing is there."""
     path, _, member = name.partition("!")
     source = Source(Path(path), member or None) if member and Path(path).is_file() else Source(Path(name))
+    if not source.path.is_file():
+        return None  # gone, or no regular file now (a FIFO there would block the read)
     try:
         return source.head(4096 + 512 + 1024)
     except (*_READ_ERRORS, KeyError):

@@ -14,9 +14,12 @@ from __future__ import annotations
 import itertools
 import multiprocessing
 import multiprocessing.forkserver
+import multiprocessing.resource_tracker
+import os
 from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,7 +29,7 @@ import pyarrow.compute as pc
 
 from tunnelhunt.ingest.formats import build_readers
 from tunnelhunt.ingest.plan import READ_ERRORS, BatchResult, RangeSource, UnitResult, WorkUnit, group_units
-from tunnelhunt.normalize.normalizer import Normalizer
+from tunnelhunt.normalize.normalizer import Normalizer, unnormalised
 from tunnelhunt.normalize.registry import MappingRegistry
 from tunnelhunt.readers import evtx_file
 from tunnelhunt.readers.base import OffsetKind, Position, QuarantinedRecord, RawBatch, Reader, ReaderError
@@ -65,7 +68,10 @@ def process_unit(unit: WorkUnit, context: tuple[Any, Normalizer] | None = None) 
     result = UnitResult(unit)
     try:
         for batch in _read(readers, unit):
-            normalized = normalizer.normalize(batch)
+            try:
+                normalized = normalizer.normalize(batch)
+            except duckdb.Error as exc:
+                normalized = unnormalised(batch, _failure(exc))
             result.batches.append(
                 BatchResult(
                     normalized.tables,
@@ -201,11 +207,33 @@ def _runs_by_source(table: pa.Table) -> Iterator[tuple[str, pa.Table]]:
 def pool_context() -> Any:
     """The forkserver context, its server started now: it imports the program and this module once
     and forks each worker from itself ready to work (a worker spawned afresh spent about a second
-    importing the command line again before its first unit)."""
+    importing the command line again before its first unit).
+
+    The server and the resource tracker are started as `python -c ...`, which puts the working
+    directory first on the import path: a `concurrent.py` or `threading.py` in the evidence folder an
+    analyst runs from would be executed. They start with `PYTHONSAFEPATH` set, so they (and every
+    worker forked from them) import only the installed program and the standard library.
+    """
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["__main__", __name__])
-    multiprocessing.forkserver.ensure_running()
+    with _safe_import_path():
+        multiprocessing.resource_tracker.ensure_running()
+        multiprocessing.forkserver.ensure_running()
     return context
+
+
+@contextmanager
+def _safe_import_path() -> Iterator[None]:
+    """`PYTHONSAFEPATH=1` for the interpreters started inside (no working directory on their path)."""
+    before = os.environ.get("PYTHONSAFEPATH")
+    os.environ["PYTHONSAFEPATH"] = "1"
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["PYTHONSAFEPATH"]
+        else:
+            os.environ["PYTHONSAFEPATH"] = before
 
 
 def run_units(

@@ -91,11 +91,18 @@ def windows_system_time(column: str) -> str:
 
 
 def event_time(column: str) -> str:
-    """Any common event time as a UTC TIMESTAMP: ISO-8601 (any offset), epoch seconds or milliseconds."""
+    """Any common event time as a UTC TIMESTAMP: ISO-8601 (any offset), epoch seconds or milliseconds.
+
+    Never raises on a value: epoch milliseconds have at most 15 digits (up to year 33658), so the
+    microseconds stay inside BIGINT and `make_timestamp`; a longer number is no valid time (NULL,
+    and its record quarantined) instead of an overflow that ended the whole file.
+    """
     return (
-        f"CASE WHEN regexp_full_match({column}, '\\d{{12,}}') THEN make_timestamp(TRY_CAST({column} AS BIGINT) * 1000)"
+        f"CASE WHEN regexp_full_match({column}, '\\d{{12,15}}')"
+        f" THEN make_timestamp(TRY_CAST({column} AS BIGINT) * 1000)"
         f" WHEN regexp_full_match({column}, '\\d{{1,11}}(\\.\\d+)?')"
         f" THEN make_timestamp(CAST(TRY_CAST({column} AS DOUBLE) * 1000000 AS BIGINT))"
+        f" WHEN regexp_full_match({column}, '\\d+(\\.\\d+)?') THEN NULL"
         f" ELSE timezone('UTC', TRY_CAST({column} AS TIMESTAMPTZ)) END"
     )
 

@@ -19,7 +19,7 @@ from tunnelhunt.cim import Node, arrow_type
 from tunnelhunt.normalize.mapping import NodeMapping, SourceMapping, quote_identifier, sql_string
 from tunnelhunt.normalize.raw_events import RawEventBuilder
 from tunnelhunt.normalize.registry import MappingRegistry
-from tunnelhunt.readers.base import EXCERPT_CHARS, OffsetKind, QuarantinedRecord, RawBatch
+from tunnelhunt.readers.base import EXCERPT_CHARS, OffsetKind, QuarantinedRecord, RawBatch, excerpt
 from tunnelhunt.store.events import EVENTS_TABLE
 
 
@@ -45,6 +45,20 @@ class NormalizedBatch:
     @property
     def normalized(self) -> int:
         return sum(table.num_rows for name, table in self.tables.items() if name != EVENTS_TABLE)
+
+
+def unnormalised(batch: RawBatch, reason: str) -> NormalizedBatch:
+    """A batch the mapping could not run on: every record of it quarantined with the reason, so a
+    value that breaks the SQL loses nothing silently and the records after it are still read."""
+    table = batch.table
+    offsets = table.column("_offset").to_pylist()
+    sources = table.column("_source").to_pylist()
+    raw = table.column("_json").to_pylist() if "_json" in table.column_names else [""] * len(offsets)
+    records = [
+        QuarantinedRecord(str(source), int(offset), batch.offset_kind, reason, excerpt(text or ""))
+        for source, offset, text in zip(sources, offsets, raw, strict=True)
+    ]
+    return NormalizedBatch(quarantined=[*batch.quarantined, *records])
 
 
 def _references(expression: str, column: str) -> bool:

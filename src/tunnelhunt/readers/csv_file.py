@@ -8,6 +8,7 @@ the size limit, or broken quoting is quarantined; empty cells become NULL.
 
 from __future__ import annotations
 
+import codecs
 import csv
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -25,7 +26,7 @@ from tunnelhunt.readers.base import (
     ReaderError,
     excerpt,
 )
-from tunnelhunt.readers.lines import BLOCK_BYTES, Utf8Stream
+from tunnelhunt.readers.lines import BLOCK_BYTES, Utf8Stream, text_head
 from tunnelhunt.readers.sources import Source
 
 BATCH_ROWS = 10_000
@@ -61,7 +62,7 @@ def custom_csv_layout(name: str, sourcetype: str, required: tuple[str, ...]) -> 
 
 def parse_header(head: bytes) -> list[str] | None:
     """The header row of a CSV head, or None when the head does not start like a CSV file."""
-    first = head.split(b"\n", 1)[0].rstrip(b"\r")
+    first = head.split(b"\n", 1)[0].rstrip(b"\r").removeprefix(codecs.BOM_UTF8)
     if not first or first[:1] in (b"{", b"[", b"<", b"#") or b"\x00" in first:
         return None
     try:
@@ -161,7 +162,7 @@ class CsvReader:
 
     def read(self, source: Source, start: Position = START, final: bool = True) -> Iterator[RawBatch]:
         name = source.name
-        head = source.head()
+        head = text_head(source.head())
         header = parse_header(head)
         if header is None:
             if not head.strip():

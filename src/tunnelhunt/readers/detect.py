@@ -2,11 +2,15 @@
 
 Sniffing looks at the first 64 KiB of the decompressed input, UTF-16 transcoded to UTF-8. Readers
 are tried most specific first; user mappings add JSON and CSV layouts after the built-in ones.
+
+Attackers write some of the values in these files, so the format is decided by structure, never by
+a value: when most of the head's lines are JSON objects the JSON layouts are tried first, and among
+them the layout most objects have wins; the other readers look for their markers where the format
+puts them (a line's start, the header), not anywhere in the head.
 """
 
 from __future__ import annotations
 
-import codecs
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -14,20 +18,20 @@ from tunnelhunt.errors import TunnelhuntError
 from tunnelhunt.readers.base import Reader, ReaderError
 from tunnelhunt.readers.csv_file import CSV_LAYOUTS, CsvLayout, CsvReader
 from tunnelhunt.readers.evtx_file import EvtxReader
-from tunnelhunt.readers.jsonl import LAYOUTS, JsonLayout, JsonLinesReader
+from tunnelhunt.readers.jsonl import LAYOUTS, JsonLayout, JsonLinesReader, sample_objects
+from tunnelhunt.readers.lines import head_lines, text_head
 from tunnelhunt.readers.linux_audit import LinuxAuditReader
-from tunnelhunt.readers.sources import Source
+from tunnelhunt.readers.sources import DAMAGED_INPUT, Source
 from tunnelhunt.readers.sysmon_linux import SysmonLinuxReader
 from tunnelhunt.readers.sysmon_xml import SysmonXmlReader
 from tunnelhunt.readers.zeek_tsv import ZeekTsvReader
 
 
-def text_head(head: bytes) -> bytes:
-    """The head as UTF-8 text readers see it: UTF-16 transcoded, byte-order marks dropped."""
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        usable = head[: len(head) - (len(head) % 2)]
-        return usable.decode("utf-16", "replace").encode("utf-8")
-    return head.removeprefix(codecs.BOM_UTF8)
+def mostly_json(head: bytes) -> bool:
+    """True when most of the head's first lines are JSON objects (a tie goes to the first line)."""
+    lines = head_lines(head)
+    objects = sum(1 for line in lines if line.startswith(b"{"))
+    return bool(lines) and (2 * objects > len(lines) or (2 * objects == len(lines) and lines[0].startswith(b"{")))
 
 
 def all_readers(
@@ -79,7 +83,7 @@ class ReaderSet:
         """The forced reader (checked against the content) or the first whose sniff accepts the head."""
         try:
             raw_head = source.head()
-        except (OSError, EOFError, ValueError) as exc:
+        except DAMAGED_INPUT as exc:
             raise ReaderError(source.name, f"cannot read: {exc}") from None
         is_evtx = raw_head.startswith(b"ElfFile\x00")
         head = raw_head if is_evtx else text_head(raw_head)
@@ -87,17 +91,39 @@ class ReaderSet:
             raise EmptyInput(source.name)
         if forced:
             reader = self.by_name(forced)
-            if not (reader.sniff(head) or _fits(reader, head)):
-                guess = next((r.format_name for r in self.readers if r.sniff(head)), None)
+            if not (_sniffs(reader, head) or _fits(reader, head)):
+                guess = next((r.format_name for r in self.sniff_order(head) if _sniffs(r, head)), None)
                 hint = f" (it looks like '{guess}')" if guess else ""
                 raise ReaderError(source.name, f"content does not fit the forced format '{forced}'{hint}")
             return Choice(reader, raw_head)
-        for reader in self.readers:
-            if reader.sniff(head):
+        for reader in self.sniff_order(head):
+            if _sniffs(reader, head):
                 return Choice(reader, raw_head)
         raise ReaderError(source.name, "format not recognised (use --format to force one, or --mapping for JSON/CSV)")
+
+    def sniff_order(self, head: bytes) -> list[Reader]:
+        """The readers in the order they are tried on this head: JSON layouts by how many of its
+        objects have them (most first, ties in declared order), before the others when most lines
+        are JSON objects and after them otherwise."""
+        others = [r for r in self.readers if not isinstance(r, JsonLinesReader)]
+        layouts = [r for r in self.readers if isinstance(r, JsonLinesReader)]
+        objects = sample_objects(head)
+        scores = {id(r): r.score(objects) for r in layouts}
+        ranked: list[Reader] = sorted(layouts, key=lambda r: -scores[id(r)])
+        return [*ranked, *others] if mostly_json(head) else [*others, *ranked]
+
+
+def _sniffs(reader: Reader, head: bytes) -> bool:
+    """A sniff that fails on damaged content is a no (the head decides nothing then)."""
+    try:
+        return bool(reader.sniff(head))
+    except DAMAGED_INPUT:
+        return False
 
 
 def _fits(reader: Reader, head: bytes) -> bool:
     fits = getattr(reader, "fits", None)
-    return bool(fits(head)) if fits else False
+    try:
+        return bool(fits(head)) if fits else False
+    except DAMAGED_INPUT:
+        return False

@@ -31,8 +31,11 @@ BATCH_RECORDS = 8192
 #: Threads the Rust parser may use per file; 0 lets it use every core. A worker of a process pool
 #: sets 1: the pool already keeps every core busy, and more threads than cores only add switching.
 PARSER_THREADS = 0
+#: The smallest record a chunk can hold (24-byte header, 4-byte trailing size): no header's claim
+#: makes a chunk, or a missing part of a file, hold more records than its bytes can.
+MIN_RECORD_BYTES = 28
 #: A corrupt chunk header claiming more records than this is not trusted to enumerate them.
-MAX_RECORDS_PER_CHUNK = 20_000
+MAX_RECORDS_PER_CHUNK = (CHUNK_BYTES - CHUNK_HEADER_BYTES) // MIN_RECORD_BYTES
 
 _RANGE = re.compile(r"record IDs (\d+)\.\.(\d+)")
 _CHUNK = re.compile(r"chunk number (\d+)")
@@ -50,7 +53,7 @@ def _chunk_record_range(path: Path, chunk: int) -> tuple[int, int] | None:
     if len(header) < 40 or not header.startswith(b"ElfChnk\x00"):
         return None
     first, last = struct.unpack_from("<QQ", header, 24)
-    if first < 1 or last < first or last - first >= MAX_RECORDS_PER_CHUNK:
+    if first < 1 or last < first or last - first >= MAX_RECORDS_PER_CHUNK or last >= 1 << 63:
         return None
     return first, last
 
@@ -167,14 +170,21 @@ class EvtxReader:
         return bad
 
     def _truncated(self, path: Path, name: str, highest: int, lost: set[int]) -> list[QuarantinedRecord]:
-        """Records the header promises but a cut-short file no longer holds."""
+        """Records the header promises but a cut-short file no longer holds.
+
+        The header is data like any other: a damaged or hostile one may promise billions of records.
+        One quarantined record per missing number is kept only while that many could have fitted in
+        a file of this size; a larger claim is one record saying so (memory stays bounded by the file).
+        """
         next_record, chunks = _file_header(path)
         size = path.stat().st_size
         if not chunks or size >= HEADER_BYTES + chunks * CHUNK_BYTES or next_record - 1 <= highest:
             return []
         reason = f"EVTX file truncated: {size} of {HEADER_BYTES + chunks * CHUNK_BYTES} bytes present"
-        numbers = range(highest + 1, min(next_record, highest + 1 + chunks * MAX_RECORDS_PER_CHUNK))
-        return [QuarantinedRecord(name, n, "record", reason) for n in numbers if n not in lost]
+        if next_record - 1 - highest > max(1, size // MIN_RECORD_BYTES):
+            claim = f" (its header promises records up to {next_record - 1}, more than a file this size holds)"
+            return [QuarantinedRecord(name, highest + 1, "record", reason + claim)]
+        return [QuarantinedRecord(name, n, "record", reason) for n in range(highest + 1, next_record) if n not in lost]
 
 
 def _empty() -> pa.Table:

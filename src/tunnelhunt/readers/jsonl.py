@@ -34,7 +34,7 @@ def sample_objects(head: bytes, limit: int = SAMPLE_OBJECTS) -> list[dict[str, o
             continue
         try:
             value = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested too deep to judge: not a sample
             continue
         if isinstance(value, dict):
             found.append(value)
@@ -128,8 +128,12 @@ class JsonLinesReader:
         self.sourcetype = layout.sourcetype
 
     def sniff(self, head: bytes) -> bool:
-        objects = sample_objects(head)
-        return any(self.layout.accepts(obj) for obj in objects)
+        return self.score(sample_objects(head)) > 0
+
+    def score(self, objects: list[dict[str, object]]) -> int:
+        """How many of the head's objects have this layout: the layout most of them have wins, so
+        one foreign line does not decide what the file is."""
+        return sum(1 for obj in objects if self.layout.accepts(obj))
 
     def fits(self, head: bytes) -> bool:
         """Forced onto JSON whose first lines cannot be judged (none parses as an object): allowed."""

@@ -73,6 +73,30 @@ class Utf8Stream:
         return skipped
 
 
+def text_head(head: bytes) -> bytes:
+    """A head as UTF-8 text readers see it: UTF-16 transcoded, byte-order marks dropped."""
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        usable = head[: len(head) - (len(head) % 2)]
+        return usable.decode("utf-16", "replace").encode("utf-8")
+    return head.removeprefix(codecs.BOM_UTF8)
+
+
+def head_lines(head: bytes, limit: int = 100) -> list[bytes]:
+    """The first `limit` non-blank lines of a head, stripped (the last one only when it is the only one:
+    it may be cut short by the head's size)."""
+    lines = head.split(b"\n")
+    if len(lines) > 1:
+        lines = lines[:-1]
+    found: list[bytes] = []
+    for line in lines:
+        line = line.strip()
+        if line:
+            found.append(line)
+            if len(found) >= limit:
+                break
+    return found
+
+
 def _seekable(stream: BinaryIO) -> bool:
     """Plain files seek in O(1); decompressors 'seek' by decompressing, which `skip` does itself."""
     return bool(getattr(stream, "is_plain_file", False))

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import bz2
 import fnmatch
-import gzip
 import lzma
 import os
 import shutil
+import stat
 import tempfile
 import zipfile
 import zlib
@@ -35,6 +35,18 @@ _MAGIC = {
     b"\xfd7zXZ\x00": "xz",
 }
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+#: What a damaged input raises while it is opened, sniffed or read: corrupt or truncated compression,
+#: zip CRC errors, encrypted or unsupported-method members (RuntimeError, NotImplementedError), JSON
+#: nested too deep (RecursionError). Each ends that input only; the run goes on.
+DAMAGED_INPUT = (
+    OSError,
+    EOFError,
+    ValueError,
+    zlib.error,
+    lzma.LZMAError,
+    zipfile.BadZipFile,
+    RuntimeError,
+)
 
 
 def compression_of(head: bytes) -> str | None:
@@ -45,9 +57,72 @@ def compression_of(head: bytes) -> str | None:
     return None
 
 
+class _Gunzip:
+    """gzip members one after another, as `gzip -dc` reads them: bytes after the last member that do
+    not start another one are trailing garbage, ignored (Python's GzipFile fails the whole file on
+    them). Each step inflates at most what was asked for, so a gzip bomb never sits in memory whole."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self._stream = stream
+        self._inflater = zlib.decompressobj(wbits=31)
+        self._input = b""
+        self._pending = b""
+        self._ended = False
+        self._error: BaseException | None = None
+
+    def _fill(self, size: int) -> None:
+        while len(self._pending) < size and not self._ended:
+            if self._inflater.eof:
+                rest = self._inflater.unused_data + self._input
+                while len(rest) < 2 and (more := self._stream.read(SALVAGE_STEP)):
+                    rest += more
+                if not rest.startswith(b"\x1f\x8b"):
+                    self._ended = True  # the end, or trailing garbage
+                    return
+                self._inflater, self._input = zlib.decompressobj(wbits=31), rest
+            if not self._input:
+                self._input = self._stream.read(SALVAGE_STEP)
+                if not self._input:
+                    raise EOFError("compressed file ended before the end-of-stream marker was reached")
+            wanted = max(size - len(self._pending), SALVAGE_STEP)
+            self._pending += self._inflater.decompress(self._input, wanted)
+            self._input = self._inflater.unconsumed_tail
+
+    def _take(self, size: int, keep: bool) -> bytes:
+        if self._error is not None:
+            raise self._error
+        try:
+            self._fill(size)
+        except DAMAGED_INPUT as exc:
+            if not self._pending:
+                raise
+            self._error = exc  # what came before the damage is still returned
+        data = self._pending[:size]
+        if not keep:
+            self._pending = self._pending[size:]
+        return data
+
+    def read(self, size: int = -1) -> bytes:
+        if size is None or size < 0:
+            parts = []
+            while chunk := self._take(1 << 20, keep=False):
+                parts.append(chunk)
+            return b"".join(parts)
+        return self._take(size, keep=False)
+
+    def peek(self, size: int = 1) -> bytes:
+        return self._take(max(size, 1), keep=True)
+
+    def readable(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        self._stream.close()
+
+
 def _decompress(stream: BinaryIO, kind: str) -> BinaryIO:
     if kind == "gzip":
-        return gzip.GzipFile(fileobj=stream, mode="rb")  # type: ignore[return-value]
+        return _Gunzip(stream)  # type: ignore[return-value]
     if kind == "bzip2":
         return bz2.BZ2File(stream, mode="rb")  # type: ignore[return-value]
     return lzma.LZMAFile(stream, mode="rb")  # type: ignore[return-value]
@@ -120,7 +195,7 @@ class _Layers:
         while got < size:
             try:
                 chunk = self._top.read(min(SALVAGE_STEP, size - got))
-            except (EOFError, OSError, zlib.error, lzma.LZMAError) as exc:
+            except DAMAGED_INPUT as exc:
                 if not parts:
                     raise
                 self._error = exc
@@ -151,8 +226,9 @@ class Source:
 
     @property
     def name(self) -> str:
-        """How reports and checkpoints name this input."""
-        return f"{self.path}!{self.member}" if self.member else str(self.path)
+        """How reports and checkpoints name this input: always valid UTF-8 (a byte of a file name that
+        is not UTF-8 shows as `\\xe9`, so the name can be stored, printed and written as JSON)."""
+        return printable_name(f"{self.path}!{self.member}" if self.member else str(self.path))
 
     @property
     def size(self) -> int | None:
@@ -240,8 +316,13 @@ def _matches(relative: str, patterns: Iterable[str]) -> bool:
     return any(fnmatch.fnmatch(relative, p) or fnmatch.fnmatch(name, p) for p in patterns)
 
 
+def printable_name(name: str) -> str:
+    """A path as valid UTF-8 text: bytes that were not UTF-8 (surrogate-escaped) shown as `\\xNN`."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 def _walk_dir(root: Path, include: tuple[str, ...], exclude: tuple[str, ...]) -> Iterator[Path]:
-    """Files below `root` in a stable order, hidden entries and symlinked directories skipped."""
+    """Entries below `root` in a stable order, hidden entries and symlinked directories skipped."""
     for directory, dirs, files in os.walk(root, followlinks=False):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for filename in sorted(files):
@@ -256,13 +337,20 @@ def _walk_dir(root: Path, include: tuple[str, ...], exclude: tuple[str, ...]) ->
             yield path
 
 
+def _kind(mode: int) -> str:
+    for test, kind in ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a character device")):
+        if test(mode):
+            return kind
+    return "a block device" if stat.S_ISBLK(mode) else "not a regular file"
+
+
 def _expand(path: Path) -> Iterator[Source | MissingSource]:
     """A file, or each member of a zip archive (detected by content)."""
     try:
         with path.open("rb") as stream:
             magic = stream.read(4)
     except OSError as exc:
-        yield MissingSource(str(path), f"cannot open: {exc.strerror or exc}")
+        yield MissingSource(printable_name(str(path)), f"cannot open: {exc.strerror or exc}")
         return
     if not magic.startswith(_ZIP_MAGIC):
         yield Source(path)
@@ -271,11 +359,34 @@ def _expand(path: Path) -> Iterator[Source | MissingSource]:
         with zipfile.ZipFile(path) as archive:
             members = [info.filename for info in archive.infolist() if not info.is_dir()]
     except (zipfile.BadZipFile, OSError) as exc:
-        yield MissingSource(str(path), f"unreadable zip archive: {exc}")
+        yield MissingSource(printable_name(str(path)), f"unreadable zip archive: {exc}")
         return
     for member in sorted(members):
         if not member.rsplit("/", 1)[-1].startswith("."):
             yield Source(path, member)
+
+
+class _Seen:
+    """Files already taken in this discovery, by device and inode: a file named twice, inside a named
+    folder and named itself, or reached through a hard or symbolic link is read once."""
+
+    def __init__(self) -> None:
+        self._files: set[tuple[int, int]] = set()
+
+    def check(self, path: Path) -> MissingSource | bool:
+        """True for a regular file seen for the first time, False for one seen before; a reason when
+        it is no regular file (a FIFO would block the read forever) or cannot be looked at."""
+        try:
+            info = path.stat()
+        except OSError as exc:
+            return MissingSource(printable_name(str(path)), f"cannot open: {exc.strerror or exc}")
+        key = (info.st_dev, info.st_ino)
+        if key in self._files:
+            return False
+        self._files.add(key)
+        if not stat.S_ISREG(info.st_mode):
+            return MissingSource(printable_name(str(path)), f"skipped: {_kind(info.st_mode)}, not a regular file")
+        return True
 
 
 def discover(
@@ -287,11 +398,18 @@ def discover(
     and against the file name (`*.json`, `zeek/*`, `*.evtx`).
     """
     inc, exc = tuple(include), tuple(exclude)
+    seen = _Seen()
     for path in paths:
         if path.is_dir():
-            for found in _walk_dir(path, inc, exc):
-                yield from _expand(found)
-        elif path.exists():
-            yield from _expand(path)
+            found: Iterable[Path] = _walk_dir(path, inc, exc)
+        elif path.exists() or path.is_symlink():
+            found = (path,)
         else:
-            yield MissingSource(str(path), "no such file or directory")
+            yield MissingSource(printable_name(str(path)), "no such file or directory")
+            continue
+        for item in found:
+            verdict = seen.check(item)
+            if isinstance(verdict, MissingSource):
+                yield verdict
+            elif verdict:
+                yield from _expand(item)

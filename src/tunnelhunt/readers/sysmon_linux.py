@@ -7,6 +7,7 @@ of kinds no data model covers: they are counted as unmapped, not quarantined.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pyarrow as pa
@@ -17,7 +18,10 @@ from tunnelhunt.readers.sources import Source
 from tunnelhunt.readers.sysmon_xml import parse_event
 
 SOURCETYPE = "sysmon:linux"
-_MARKERS = (b"Linux-Sysmon", b"<Provider Name='Linux-Sysmon'")
+#: A Sysmon for Linux line: a bare `<Event>` (no Windows namespace) that starts the line or follows a
+#: syslog prefix, which holds no quote, brace, comma, tab or tag. So the same text inside a JSON value,
+#: a CSV cell or a Windows event's data never makes its file look like Sysmon for Linux.
+_EVENT_LINE = re.compile(rb"^[^\"'{},<\t\n]{0,200}<Event>[^\n]*Linux-Sysmon", re.MULTILINE)
 
 
 class SysmonLinuxReader:
@@ -28,7 +32,7 @@ class SysmonLinuxReader:
     sourcetype = SOURCETYPE
 
     def sniff(self, head: bytes) -> bool:
-        return b"<Event>" in head and any(marker in head for marker in _MARKERS)
+        return _EVENT_LINE.search(head) is not None
 
     def fits(self, head: bytes) -> bool:
         return b"<Event" in head or not head.strip()

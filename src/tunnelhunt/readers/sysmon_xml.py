@@ -29,7 +29,7 @@ from tunnelhunt.readers.base import (
     excerpt,
     rows_to_table,
 )
-from tunnelhunt.readers.lines import Utf8Stream
+from tunnelhunt.readers.lines import Utf8Stream, head_lines
 from tunnelhunt.readers.sources import Source
 from tunnelhunt.readers.xml_batch import parse_batch
 from tunnelhunt.readers.xml_fast import canonical_fields, well_formed
@@ -249,7 +249,13 @@ class SysmonXmlReader:
     sourcetype = SOURCETYPE
 
     def sniff(self, head: bytes) -> bool:
-        return bool(_EVENT_START.search(head[:4096])) and _WINDOWS_EVENT_NS in head
+        """Windows event XML from its first line on (or on most of its first lines): an `<Event` inside
+        a JSON value or a CSV cell does not make its file XML."""
+        if not (_EVENT_START.search(head[:4096]) and _WINDOWS_EVENT_NS in head):
+            return False
+        lines = head_lines(head)
+        tags = sum(1 for line in lines if line.startswith(b"<"))
+        return bool(lines) and (lines[0].startswith(b"<") or 2 * tags > len(lines))
 
     def fingerprint_region(self, head: bytes) -> bytes:
         return head

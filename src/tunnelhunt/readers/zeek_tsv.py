@@ -19,6 +19,9 @@ from tunnelhunt.readers.lines import Utf8Stream, line_blocks
 from tunnelhunt.readers.sources import Source
 
 SOURCETYPE = "zeek"
+#: Most fields a `#fields` header may declare (Zeek's logs have a few dozen); a header declaring more
+#: would make one Arrow column per field of every batch, so its data lines are quarantined instead.
+MAX_FIELDS = 1024
 
 
 @dataclass
@@ -42,7 +45,8 @@ class ZeekHeader:
         if name == "#fields":
             self.fields = value.split(self.separator)
         elif name == "#set_separator":
-            self.set_separator = value
+            # an empty one would make every character a set boundary (Arrow's replace loops, unbounded)
+            self.set_separator = value or ","
         elif name == "#empty_field":
             self.empty_field = value
         elif name == "#unset_field":
@@ -115,9 +119,14 @@ def _data(
 ) -> tuple[pa.Table, list[QuarantinedRecord]]:
     """Columns of the data lines under `header`; lines with the wrong field count quarantined."""
     expected = len(header.fields)
-    if not expected:
+    if not expected or expected > MAX_FIELDS:
+        reason = (
+            "data line before a #fields header"
+            if not expected
+            else f"the #fields header declares {expected} fields, more than the {MAX_FIELDS} accepted"
+        )
         bad = [
-            QuarantinedRecord(name, n, "line", "data line before a #fields header", excerpt(text))
+            QuarantinedRecord(name, n, "line", reason, excerpt(text))
             for n, text in zip(numbers.to_pylist(), lines.to_pylist(), strict=True)
         ]
         return _empty(name), bad

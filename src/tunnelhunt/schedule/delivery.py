@@ -10,10 +10,18 @@ from tunnelhunt.store.rba_store import RbaStore
 
 @dataclass
 class Delivery:
+    """What one sink did with the new items. `sink` is its redacted name (no credentials).
+
+    `write_failed` means the items could not even be written locally (the file sink's file or a
+    network sink's spool: a full disk, a missing directory): nothing holds them but the store, and
+    the command must end with an error. A receiver that is down is not that: the items wait spooled.
+    """
+
     sink: str
     taken: int = 0
     pending: int = 0
     error: str | None = None
+    write_failed: bool = False
 
 
 def deliver_all(sinks: list[Sink], rba: RbaStore) -> list[Delivery]:
@@ -24,6 +32,7 @@ def deliver_all(sinks: list[Sink], rba: RbaStore) -> list[Delivery]:
             outcome.taken = sink.deliver(rba)
         except OSError as exc:  # a full disk or a missing directory: report, retry next time
             outcome.error = f"{exc.strerror or exc}"
+            outcome.write_failed = True
         spool = getattr(sink, "spool", None)
         if spool is not None:
             outcome.pending = spool.pending

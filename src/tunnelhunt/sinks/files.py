@@ -24,11 +24,25 @@ def write_jsonl(rows: Iterable[dict[str, Any]], stream: IO[str]) -> int:
     return count
 
 
+#: A cell starting with one of these is a formula to spreadsheet programs (OWASP, CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def csv_cell(value: Any) -> str:
+    """A value as a CSV cell; text that a spreadsheet would run as a formula gets a leading `'`
+    (OWASP's rule), so an attacker's `=HYPERLINK(...)` command line stays text. Numbers and times
+    are never formulas and are written as they are; JSON output stays exact."""
+    if isinstance(value, str | list | tuple):
+        text = _cell_text(value)
+        return "'" + text if text.startswith(FORMULA_STARTS) else text
+    return _cell_text(value)
+
+
+def _cell_text(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, list | tuple):
-        return "\n".join(csv_cell(v) for v in value)  # Splunk exports multivalue cells one value per line
+        return "\n".join(_cell_text(v) for v in value)  # Splunk exports multivalue cells one value per line
     if isinstance(value, datetime | date):
         return value.isoformat()
     return str(value)

@@ -24,6 +24,7 @@ from typing import Any
 
 from tunnelhunt.sinks.outbox import KINDS, pages
 from tunnelhunt.sinks.spool import Spool
+from tunnelhunt.sinks.urls import parse_sink_url
 from tunnelhunt.store.rba_store import RbaStore
 
 #: HTTP statuses that mean "the data itself is bad": retrying cannot help, so the batch is set aside.
@@ -67,7 +68,8 @@ class HttpSink:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.key = key
+        self.endpoint = parse_sink_url(self.url)
+        self.key = f"{key}:{self.endpoint.shown}"  # what reports print: no secret in it
         self.spool = Spool(spool_dir)
         self.batch_size = batch_size
         self.retry = retry or RetryPolicy()
@@ -133,7 +135,9 @@ class HttpSink:
         return response
 
     def post(self, body: bytes, headers: dict[str, str]) -> Response:
-        request = urllib.request.Request(self.url, data=body, headers=headers, method="POST")
+        if self.endpoint.authorization and "Authorization" not in headers:
+            headers = {**headers, "Authorization": self.endpoint.authorization}
+        request = urllib.request.Request(self.endpoint.target, data=body, headers=headers, method="POST")
         try:
             with urllib.request.urlopen(request, timeout=self.retry.timeout) as answer:  # noqa: S310 (URL from the user)
                 return self.check(answer.status, answer.read())
@@ -141,7 +145,7 @@ class HttpSink:
             return self.check(exc.code, exc.read())
         except (TimeoutError, urllib.error.URLError, ConnectionError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
-            return Response(False, True, f"cannot reach {self.url}: {reason}")
+            return Response(False, True, f"cannot reach {self.endpoint.shown}: {reason}")
 
     def check(self, status: int, body: bytes) -> Response:
         if 200 <= status < 300:
@@ -177,7 +181,7 @@ class HecSink(HttpSink):
     ) -> None:
         base = url.rstrip("/")
         self.url = base if base.endswith("/services/collector/event") else base + "/services/collector/event"
-        super().__init__(f"hec:{self.url}", spool_dir, batch_size, **kwargs)
+        super().__init__("hec", spool_dir, batch_size, **kwargs)
         self.token = token
         self.index = index
         self.host = host or socket.gethostname()
@@ -217,7 +221,7 @@ class WebhookSink(HttpSink):
 
     def __init__(self, url: str, spool_dir: Path, headers: dict[str, str] | None = None, **kwargs: Any) -> None:
         self.url = url
-        super().__init__(f"webhook:{url}", spool_dir, 1, **kwargs)
+        super().__init__("webhook", spool_dir, 1, **kwargs)
         self.headers = {"Content-Type": "application/json", **(headers or {})}
 
     def requests(self, kind: str, items: list[dict[str, Any]]) -> list[Request]:

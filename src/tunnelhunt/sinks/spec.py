@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,6 +9,7 @@ from tunnelhunt.errors import TunnelhuntError
 from tunnelhunt.sinks.file_sink import FileSink
 from tunnelhunt.sinks.http import HecSink, RetryPolicy, WebhookSink
 from tunnelhunt.sinks.outbox import Sink
+from tunnelhunt.sinks.urls import parse_sink_url, spool_folder
 
 
 class SinkSpecError(TunnelhuntError, ValueError):
@@ -26,10 +26,6 @@ class SinkOptions:
     retry: RetryPolicy = RetryPolicy()
 
 
-def _spool_name(spec: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", spec).strip("_")[:120]
-
-
 def build_sink(spec: str, options: SinkOptions) -> Sink:
     kind, sep, target = spec.partition(":")
     if not sep or not target:
@@ -40,7 +36,7 @@ def build_sink(spec: str, options: SinkOptions) -> Sink:
     if kind in ("hec", "webhook"):
         if not target.startswith(("http://", "https://")):
             raise SinkSpecError(f"--sink {spec!r}: the URL must start with http:// or https://")
-        spool = options.spool_root / _spool_name(spec)
+        spool = options.spool_root / spool_folder(kind, parse_sink_url(target))
         if kind == "webhook":
             return WebhookSink(target, spool, retry=options.retry)
         if not options.hec_token:

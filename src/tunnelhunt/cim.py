@@ -423,7 +423,112 @@ WEB = Node(
     ),
 )
 
-NODES: tuple[Node, ...] = (PROCESSES, FILESYSTEM, DNS, ALL_TRAFFIC, REGISTRY, SERVICES, WEB)
+#: Authentication.Authentication (Splunk CIM). `Logon_Type` is not a CIM field: it is the name Splunk's
+#: Windows add-on gives the Security log's `LogonType`, kept on the node so a tstats search can tell an
+#: RDP logon (10) from a network (3) or local (2) one.
+AUTHENTICATION = Node(
+    "Authentication",
+    "Authentication",
+    _fields(
+        "action",
+        "app",
+        "authentication_method",
+        "authentication_service",
+        "dest",
+        "dest_nt_domain",
+        "duration",
+        "reason",
+        "response_time",
+        "signature",
+        "signature_id",
+        "src",
+        "src_nt_domain",
+        "src_user",
+        "src_user_id",
+        "user",
+        "user_agent",
+        "user_id",
+        "user_role",
+        "user_type",
+        "vendor_account",
+        "vendor_product",
+        "Logon_Type",
+        # asset and identity enrichment
+        "dest_bunit",
+        "dest_category",
+        "dest_priority",
+        "src_bunit",
+        "src_category",
+        "src_priority",
+        "src_user_bunit",
+        "src_user_category",
+        "src_user_priority",
+        "src_user_role",
+        "src_user_type",
+        "tag",
+        "user_bunit",
+        "user_category",
+        "user_priority",
+        "cim_entity_zone",
+        multivalue=("dest_category", "src_category", "src_user_category", "tag", "user_category"),
+    ),
+)
+
+#: Change.All_Changes (Splunk CIM) with the fields of its Account_Management child (`src_user`,
+#: `*_nt_domain`): account and group changes land here, as ESCU searches `datamodel=Change` for them.
+ALL_CHANGES = Node(
+    "Change",
+    "All_Changes",
+    _fields(
+        "action",
+        "change_type",
+        "command",
+        "dest",
+        "dvc",
+        "object",
+        "object_attrs",
+        "object_category",
+        "object_id",
+        "object_path",
+        "result",
+        "result_id",
+        "src",
+        "status",
+        "user",
+        "user_id",
+        "vendor_product",
+        # Account_Management
+        "dest_nt_domain",
+        "src_nt_domain",
+        "src_user",
+        "src_user_id",
+        # asset and identity enrichment
+        "dest_bunit",
+        "dest_category",
+        "dest_priority",
+        "src_bunit",
+        "src_category",
+        "src_priority",
+        "tag",
+        "user_bunit",
+        "user_category",
+        "user_priority",
+        "cim_entity_zone",
+        multivalue=("dest_category", "object_attrs", "src_category", "tag", "user_category"),
+    ),
+)
+
+NODES: tuple[Node, ...] = (
+    PROCESSES,
+    FILESYSTEM,
+    DNS,
+    ALL_TRAFFIC,
+    REGISTRY,
+    SERVICES,
+    WEB,
+    AUTHENTICATION,
+    ALL_CHANGES,
+)
 
 #: Root dataset of each data model, used when a search names only the model (`datamodel=Network_Resolution`).
 ROOT_NODES: dict[str, Node] = {
@@ -431,6 +536,8 @@ ROOT_NODES: dict[str, Node] = {
     "Network_Resolution": DNS,
     "Network_Traffic": ALL_TRAFFIC,
     "Web": WEB,
+    "Authentication": AUTHENTICATION,
+    "Change": ALL_CHANGES,
 }
 
 

@@ -1,0 +1,63 @@
+"""Which events a Sigma logsource means: pySigma processing pipelines, one per event family.
+
+A rule is converted once per `LogsourceMapping` whose pipeline maps its logsource, and the predicates are
+OR-ed: `process_creation` is Sysmon event 1 OR Security event 4688 (4688's names aliased: Image is
+NewProcessName, ParentImage is ParentProcessName, ...). A mapping applies when one of its pipeline items
+that select events (`selects`, identifiers or identifier prefixes) changed the rule; a rule no mapping
+selects events for is reported, never run over every event.
+
+To add a logsource, append a `LogsourceMapping` to `MAPPINGS` (or pass your own list to the compiler):
+a pySigma `ProcessingPipeline` that adds the event conditions (`AddConditionTransformation` on `Channel`,
+`EventID`, ...) and renames fields (`FieldMappingTransformation`), plus the identifiers of its selecting
+items.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sigma.pipelines.sysmon import sysmon_pipeline
+from sigma.pipelines.windows import windows_audit_pipeline, windows_logsource_pipeline
+from sigma.processing.pipeline import ProcessingItem, ProcessingPipeline
+from sigma.processing.transformations import FieldMappingTransformation
+
+#: Sigma's `EventID` is the events table's hot `EventCode` column (same value, as text).
+HOT_FIELDS = {"EventID": "EventCode"}
+
+
+def hot_columns_pipeline() -> ProcessingPipeline:
+    """Read `EventID` from the indexed `EventCode` column rather than the field map (last, so after every mapping)."""
+    item = ProcessingItem(identifier="tunnelhunt_hot_columns", transformation=FieldMappingTransformation(HOT_FIELDS))
+    return ProcessingPipeline(name="tunnelhunt hot columns", priority=100, items=[item])
+
+
+@dataclass(frozen=True)
+class LogsourceMapping:
+    """One family of events: the pipeline that maps a logsource to them and the items that select events."""
+
+    name: str
+    pipeline: Callable[[], ProcessingPipeline]
+    selects: tuple[str, ...]
+
+    def applied(self, applied_ids: set[str]) -> bool:
+        return any(i.startswith(prefix) for i in applied_ids for prefix in self.selects)
+
+
+def _sysmon_and_channels() -> ProcessingPipeline:
+    return sysmon_pipeline() + windows_logsource_pipeline()
+
+
+def _security_audit() -> ProcessingPipeline:
+    return windows_audit_pipeline() + windows_logsource_pipeline()
+
+
+#: Windows: Sysmon categories and every service channel; then the Security audit counterparts (4688, 4657).
+MAPPINGS: list[LogsourceMapping] = [
+    LogsourceMapping("windows", _sysmon_and_channels, ("windows_logsource_",)),
+    LogsourceMapping(
+        "windows-security-audit",
+        _security_audit,
+        ("windows_process_creation_condition", "windows_registry_"),
+    ),
+]

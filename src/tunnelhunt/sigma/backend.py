@@ -140,7 +140,9 @@ class SqlglotBackend(Backend):
         inner = self.convert_condition(cond.args[0], state)  # type: ignore[arg-type]
         return exp.Not(this=false_if_null(inner))
 
-    def decide_convert_condition_as_in_expression(self, cond: ConditionOR | ConditionAND, state: ConversionState) -> bool:
+    def decide_convert_condition_as_in_expression(
+        self, cond: ConditionOR | ConditionAND, state: ConversionState
+    ) -> bool:
         """Only plain, case-insensitive strings of one field become `LOWER(f) IN (...)`."""
         if not isinstance(cond, ConditionOR) or len(cond.args) < 2:
             return False
@@ -162,7 +164,9 @@ class SqlglotBackend(Backend):
         return exp.In(this=subject, expressions=[exp.Literal.string(v) for v in values])
 
     # --- field = value ------------------------------------------------------------------------------
-    def convert_condition_field_eq_val_str(self, cond: ConditionFieldEqualsValueExpression, state: ConversionState) -> Any:
+    def convert_condition_field_eq_val_str(
+        self, cond: ConditionFieldEqualsValueExpression, state: ConversionState
+    ) -> Any:
         return string_match(field_sql(cond.field), cond.value, cased=False)
 
     def convert_condition_field_eq_val_str_case_sensitive(
@@ -171,7 +175,9 @@ class SqlglotBackend(Backend):
         value: SigmaCasedString = cond.value
         return string_match(field_sql(cond.field), value, cased=True)
 
-    def convert_condition_field_eq_val_num(self, cond: ConditionFieldEqualsValueExpression, state: ConversionState) -> Any:
+    def convert_condition_field_eq_val_num(
+        self, cond: ConditionFieldEqualsValueExpression, state: ConversionState
+    ) -> Any:
         value: SigmaNumber = cond.value
         return exp.EQ(this=field_sql(cond.field), expression=exp.Literal.string(str(value.number)))
 
@@ -183,16 +189,22 @@ class SqlglotBackend(Backend):
         part = exp.Extract(this=exp.var(_PARTS[value.timestamp_part]), expression=moment)
         return exp.EQ(this=part, expression=exp.Literal.number(value.number))
 
-    def convert_condition_field_eq_val_bool(self, cond: ConditionFieldEqualsValueExpression, state: ConversionState) -> Any:
+    def convert_condition_field_eq_val_bool(
+        self, cond: ConditionFieldEqualsValueExpression, state: ConversionState
+    ) -> Any:
         value: SigmaBool = cond.value
         spelled = ("true", "1") if value.boolean else ("false", "0")
         subject = exp.Lower(this=field_sql(cond.field))
         return exp.In(this=subject, expressions=[exp.Literal.string(s) for s in spelled])
 
-    def convert_condition_field_eq_val_re(self, cond: ConditionFieldEqualsValueExpression, state: ConversionState) -> Any:
+    def convert_condition_field_eq_val_re(
+        self, cond: ConditionFieldEqualsValueExpression, state: ConversionState
+    ) -> Any:
         return regex_match(field_sql(cond.field), cond.value)
 
-    def convert_condition_field_eq_val_cidr(self, cond: ConditionFieldEqualsValueExpression, state: ConversionState) -> Any:
+    def convert_condition_field_eq_val_cidr(
+        self, cond: ConditionFieldEqualsValueExpression, state: ConversionState
+    ) -> Any:
         value: SigmaCIDRExpression = cond.value
         if value.network.version == 4:
             return ipv4_in_network(field_sql(cond.field), value.network)  # type: ignore[arg-type]
@@ -207,7 +219,9 @@ class SqlglotBackend(Backend):
         number = exp.TryCast(this=field_sql(cond.field), to=_DOUBLE)
         return _COMPARE[value.op](this=number, expression=exp.Literal.number(value.number.number))
 
-    def convert_condition_field_eq_field(self, cond: ConditionFieldEqualsValueExpression, state: ConversionState) -> Any:
+    def convert_condition_field_eq_field(
+        self, cond: ConditionFieldEqualsValueExpression, state: ConversionState
+    ) -> Any:
         value: SigmaFieldReference = cond.value
         left, right = exp.Lower(this=field_sql(cond.field)), exp.Lower(this=field_sql(value.field))
         if value.starts_with and value.ends_with:
@@ -218,13 +232,17 @@ class SqlglotBackend(Backend):
             return exp.EndsWith(this=left, expression=right)
         return exp.EQ(this=left, expression=right)
 
-    def convert_condition_field_eq_val_null(self, cond: ConditionFieldEqualsValueExpression, state: ConversionState) -> Any:
+    def convert_condition_field_eq_val_null(
+        self, cond: ConditionFieldEqualsValueExpression, state: ConversionState
+    ) -> Any:
         return exp.Is(this=field_sql(cond.field), expression=exp.Null())
 
     def convert_condition_field_exists(self, cond: ConditionFieldEqualsValueExpression, state: ConversionState) -> Any:
         return exp.Not(this=exp.Is(this=field_sql(cond.field), expression=exp.Null()))
 
-    def convert_condition_field_not_exists(self, cond: ConditionFieldEqualsValueExpression, state: ConversionState) -> Any:
+    def convert_condition_field_not_exists(
+        self, cond: ConditionFieldEqualsValueExpression, state: ConversionState
+    ) -> Any:
         return exp.Is(this=field_sql(cond.field), expression=exp.Null())
 
     def convert_condition_field_eq_query_expr(

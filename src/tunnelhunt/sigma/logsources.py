@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from sigma.pipelines.sysmon import sysmon_pipeline
 from sigma.pipelines.windows import windows_audit_pipeline, windows_logsource_pipeline
+from sigma.processing.conditions import LogsourceCondition
 from sigma.processing.pipeline import ProcessingItem, ProcessingPipeline
 from sigma.processing.transformations import FieldMappingTransformation
 
@@ -44,8 +45,73 @@ class LogsourceMapping:
         return any(i.startswith(prefix) for i in applied_ids for prefix in self.selects)
 
 
+#: Microsoft Defender's EventData names carry spaces (`Source Name`); Sigma writes them without (`SourceName`).
+WINDEFEND_FIELDS = {
+    name.replace(" ", ""): name
+    for name in (
+        "Product Name",
+        "Product Version",
+        "Detection ID",
+        "Detection Time",
+        "Threat ID",
+        "Threat Name",
+        "Severity ID",
+        "Severity Name",
+        "Category ID",
+        "Category Name",
+        "Status Code",
+        "Status Description",
+        "Source ID",
+        "Source Name",
+        "Process Name",
+        "Detection User",
+        "Origin ID",
+        "Origin Name",
+        "Execution ID",
+        "Execution Name",
+        "Type ID",
+        "Type Name",
+        "Pre Execution Status",
+        "Action ID",
+        "Action Name",
+        "Error Code",
+        "Error Description",
+        "Post Clean Status",
+        "Additional Actions ID",
+        "Additional Actions String",
+        "Remediation User",
+        "Security intelligence Version",
+        "Engine Version",
+        "Scan ID",
+        "Scan Type Index",
+        "Scan Type",
+        "Scan Parameters Index",
+        "Scan Parameters",
+        "Domain",
+        "User",
+        "SID",
+        "Old Value",
+        "New Value",
+        "Feature Name",
+        "Feature ID",
+        "Signature Version",
+        "Previous Signature Version",
+    )
+    if " " in name
+}
+
+
+def windefend_fields_pipeline() -> ProcessingPipeline:
+    item = ProcessingItem(
+        identifier="tunnelhunt_windefend_fields",
+        transformation=FieldMappingTransformation(WINDEFEND_FIELDS),
+        rule_conditions=[LogsourceCondition(product="windows", service="windefend")],
+    )
+    return ProcessingPipeline(name="Microsoft Defender field names", priority=20, items=[item])
+
+
 def _sysmon_and_channels() -> ProcessingPipeline:
-    return sysmon_pipeline() + windows_logsource_pipeline()
+    return sysmon_pipeline() + windows_logsource_pipeline() + windefend_fields_pipeline()
 
 
 def _security_audit() -> ProcessingPipeline:

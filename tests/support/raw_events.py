@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -123,7 +123,41 @@ def events_table(paths: Iterable[Path]) -> pa.Table:
 def load_events(con: duckdb.DuckDBPyConnection, paths: Iterable[Path]) -> pa.Table:
     """Create (or replace) `events` in a DuckDB connection from EVTX files; returns the rows."""
     table = events_table(paths)
+    create_events(con, table)
+    return table
+
+
+def field_rows(events: Iterable[dict[str, str]], start: datetime | None = None) -> pa.Table:
+    """`events` rows from plain field dicts (a Windows event each: `Channel` and `EventID` among its fields).
+
+    Event n gets `_offset` n and `_time` start + n seconds, unless it has a `_time` of its own (ISO text).
+    """
+    first = start or datetime(2026, 1, 1)
+    rows = []
+    for number, given in enumerate(events):
+        fields = {k: v for k, v in given.items() if not k.startswith("_")}
+        channel = fields.get("Channel")
+        moment = datetime.fromisoformat(given["_time"]) if "_time" in given else first + timedelta(seconds=number)
+        rows.append(
+            {
+                "_time": moment,
+                "host": fields.get("Computer"),
+                "source": f"XmlWinEventLog:{channel}" if channel else None,
+                "sourcetype": "XmlWinEventLog",
+                "index": "main",
+                "_raw": given.get("_raw", json.dumps(fields)),
+                "_source": "test.evtx",
+                "_offset": number,
+                "EventCode": fields.get("EventID"),
+                "Channel": channel,
+                "fields": list(fields.items()),
+            }
+        )
+    return pa.Table.from_pylist(rows, schema=EVENTS_SCHEMA)
+
+
+def create_events(con: duckdb.DuckDBPyConnection, table: pa.Table) -> None:
+    """Create (or replace) `events` in a DuckDB connection from an `events` Arrow table."""
     con.register("_new_events", table)
     con.execute("CREATE OR REPLACE TABLE events AS SELECT * FROM _new_events")
     con.unregister("_new_events")
-    return table

@@ -131,10 +131,10 @@ class SqlglotBackend(Backend):
 
     # --- boolean structure ---------------------------------------------------------------------------
     def convert_condition_or(self, cond: ConditionOR, state: ConversionState) -> Any:
-        return exp.or_(*[self.convert_condition(arg, state) for arg in cond.args])  # type: ignore[arg-type]
+        return exp.or_(*[self.convert_condition(arg, state) for arg in cond.args], copy=False)  # type: ignore[arg-type]
 
     def convert_condition_and(self, cond: ConditionAND, state: ConversionState) -> Any:
-        return exp.and_(*[self.convert_condition(arg, state) for arg in cond.args])  # type: ignore[arg-type]
+        return exp.and_(*[self.convert_condition(arg, state) for arg in cond.args], copy=False)  # type: ignore[arg-type]
 
     def convert_condition_not(self, cond: ConditionNOT, state: ConversionState) -> Any:
         inner = self.convert_condition(cond.args[0], state)  # type: ignore[arg-type]
@@ -210,7 +210,7 @@ class SqlglotBackend(Backend):
             return ipv4_in_network(field_sql(cond.field), value.network)  # type: ignore[arg-type]
         subject = exp.Lower(this=field_sql(cond.field))
         matches = [string_match(subject.copy(), SigmaString(p.lower()), cased=True) for p in value.expand("*")]
-        return exp.or_(*matches)
+        return exp.or_(*matches, copy=False)
 
     def convert_condition_field_compare_op_val(
         self, cond: ConditionFieldEqualsValueExpression, state: ConversionState

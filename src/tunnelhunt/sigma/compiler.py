@@ -9,6 +9,7 @@ The query selects one row per matching event: the rule's identity (`detection` =
 from __future__ import annotations
 
 import copy
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -61,36 +62,76 @@ def _placeholders(values: dict[str, list[str]]) -> ProcessingPipeline:
     return ProcessingPipeline(name="tunnelhunt placeholders", priority=5, items=[item], vars=dict(values))
 
 
-def rule_predicate(rule: SigmaRule, options: CompileOptions | None = None) -> exp.Expr:
-    """The rule's detection as one predicate over `events`: its condition under every mapping that applies.
+class SigmaCompiler:
+    """Converts rules under every logsource mapping; one pySigma backend per mapping, reused across rules."""
 
-    Raises SigmaCompileError when no mapping selects events for the rule or no mapping converts it.
-    """
-    options = options or CompileOptions()
-    predicates: list[exp.Expr] = []
-    errors: list[str] = []
-    for mapping in options.mappings:
-        pipeline = _placeholders(options.placeholders) + mapping.pipeline() + hot_columns_pipeline()
-        backend = SqlglotBackend(pipeline)
-        candidate = copy.deepcopy(rule)
-        try:
+    def __init__(self, options: CompileOptions | None = None) -> None:
+        self.options = options or CompileOptions()
+        self._backends: list[tuple[LogsourceMapping, SqlglotBackend]] = []
+        for mapping in self.options.mappings:
+            pipeline = _placeholders(self.options.placeholders) + mapping.pipeline() + hot_columns_pipeline()
+            backend = SqlglotBackend(pipeline)
             backend.init_processing_pipeline()
-            queries = backend.convert_rule(candidate)
-        except SigmaError as exc:
+            self._backends.append((mapping, backend))
+
+    def predicate(self, rule: SigmaRule) -> exp.Expr:
+        """The rule's detection as one predicate over `events`: its condition under every mapping that applies.
+
+        Raises SigmaCompileError when no mapping selects events for the rule or no mapping converts it.
+        """
+        predicates: list[exp.Expr] = []
+        errors: list[str] = []
+        for mapping, backend in self._backends:
+            if not mapping.may_apply(rule.logsource.category):
+                continue
+            candidate = copy.deepcopy(rule)
+            try:
+                backend.convert_rule(candidate)  # returns nothing for rules only correlations use
+                queries = candidate.get_conversion_result()
+            except SigmaError as exc:
+                if mapping.applied(backend.last_processing_pipeline.applied_ids):
+                    errors.append(f"{mapping.name}: {exc}")
+                continue
             if mapping.applied(backend.last_processing_pipeline.applied_ids):
-                errors.append(f"{mapping.name}: {exc}")
-            continue
-        if not mapping.applied(backend.last_processing_pipeline.applied_ids):
-            continue
-        predicates.extend(queries)
-    if not predicates:
-        logsource = rule.logsource
-        reason = "; ".join(errors) or (
-            f"logsource product={logsource.product} category={logsource.category} "
-            f"service={logsource.service} maps to no events"
+                predicates.extend(queries)
+        if not predicates:
+            logsource = rule.logsource
+            reason = "; ".join(errors) or (
+                f"logsource product={logsource.product} category={logsource.category} "
+                f"service={logsource.service} maps to no events"
+            )
+            raise SigmaCompileError(reason)
+        return exp.or_(*predicates, copy=False) if len(predicates) > 1 else predicates[0]
+
+    def compile(self, rule: SigmaRule, window: TimeWindow | None = None) -> CompiledSearch:
+        """One row per event the rule matches, in `_time`, `_source`, `_offset` order."""
+        predicate = self.predicate(rule)
+        outputs = rule_columns(rule) + event_columns()
+        query = (
+            exp.select(*[exp.alias_(expression, name, quoted=True) for name, expression, _ in outputs])
+            .from_(exp.to_table(EVENTS_TABLE))
+            .where(exp.and_(predicate, *window_predicate(window), copy=False), copy=False)
+            .order_by(*[exp.Ordered(this=field_sql(n)) for n in ("_time", "_source", "_offset")])
         )
-        raise SigmaCompileError(reason)
-    return exp.or_(*predicates) if len(predicates) > 1 else predicates[0]
+        return CompiledSearch(query=query, node=None, columns=[Column(name, kind) for name, _, kind in outputs])
+
+
+@functools.cache
+def default_compiler() -> SigmaCompiler:
+    """The compiler with the shipped mappings and no placeholder values (built once)."""
+    return SigmaCompiler()
+
+
+def rule_predicate(rule: SigmaRule, options: CompileOptions | None = None) -> exp.Expr:
+    """`SigmaCompiler(options).predicate(rule)`, reusing the default compiler when no options are given."""
+    return (SigmaCompiler(options) if options else default_compiler()).predicate(rule)
+
+
+def compile_rule(
+    rule: SigmaRule, window: TimeWindow | None = None, options: CompileOptions | None = None
+) -> CompiledSearch:
+    """`SigmaCompiler(options).compile(rule, window)`, reusing the default compiler when no options are given."""
+    return (SigmaCompiler(options) if options else default_compiler()).compile(rule, window)
 
 
 def _timestamp(value: datetime) -> exp.Expr:
@@ -136,18 +177,3 @@ def event_columns() -> list[tuple[str, exp.Expr, Kind]]:
     columns.append(("user", user, Kind.STR))
     columns.append(("fields", exp.column("fields", quoted=True), Kind.STR))
     return columns
-
-
-def compile_rule(
-    rule: SigmaRule, window: TimeWindow | None = None, options: CompileOptions | None = None
-) -> CompiledSearch:
-    """One row per event the rule matches, in `_time`, `_source`, `_offset` order."""
-    predicate = rule_predicate(rule, options)
-    outputs = rule_columns(rule) + event_columns()
-    query = (
-        exp.select(*[exp.alias_(expression, name, quoted=True) for name, expression, _ in outputs])
-        .from_(exp.to_table(EVENTS_TABLE))
-        .where(exp.and_(predicate, *window_predicate(window)))
-        .order_by(*[exp.Ordered(this=field_sql(n)) for n in ("_time", "_source", "_offset")])
-    )
-    return CompiledSearch(query=query, node=None, columns=[Column(name, kind) for name, _, kind in outputs])

@@ -40,6 +40,11 @@ class LogsourceMapping:
     name: str
     pipeline: Callable[[], ProcessingPipeline]
     selects: tuple[str, ...]
+    #: Only rules of these logsource categories can map (None: any), so others skip the conversion.
+    categories: frozenset[str] | None = None
+
+    def may_apply(self, category: str | None) -> bool:
+        return self.categories is None or category in self.categories
 
     def applied(self, applied_ids: set[str]) -> bool:
         return any(i.startswith(prefix) for i in applied_ids for prefix in self.selects)
@@ -125,5 +130,6 @@ MAPPINGS: list[LogsourceMapping] = [
         "windows-security-audit",
         _security_audit,
         ("windows_process_creation_condition", "windows_registry_"),
+        frozenset({"process_creation", "registry_event", "registry_set", "registry_add"}),
     ),
 ]

@@ -212,10 +212,10 @@ def test_event_count_enforces_the_timespan_exactly(con: duckdb.DuckDBPyConnectio
 
 
 def test_value_count_temporal_and_ordered(con: duckdb.DuckDBPyConnection) -> None:
-    events = [logon(0, "4625", "a", "1.1.1.1"), logon(1, "4625", "a", "2.2.2.2"), logon(2, "4625", "a", "2.2.2.2"),
-              logon(30, "4624", "b"), logon(35, "4625", "b"), logon(50, "4625", "c"), logon(59, "4624", "c")]  # fmt: skip
-    body = CORRELATION.replace("group-by: [TargetUserName]", "group-by: [TargetUserName]")
-    assert body
+    events = [
+        *[logon(0, "4625", "a", "1.1.1.1"), logon(1, "4625", "a", "2.2.2.2"), logon(2, "4625", "a", "2.2.2.2")],
+        *[logon(30, "4624", "b"), logon(35, "4625", "b"), logon(50, "4625", "c"), logon(59, "4624", "c")],
+    ]
     assert correlate(con, "value_count", "{gte: 2, field: IpAddress}", events) == {"a": 2}
     assert set(correlate(con, "temporal", "{gte: 2}", events)) == {"b", "c"}
     assert set(correlate(con, "temporal_ordered", "{gte: 2}", events)) == {"c"}  # b succeeded before it failed

@@ -16,7 +16,7 @@ literal and the same predicate renders for DuckDB and Spark. Semantics follow th
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from sigma.conditions import (
     ConditionAND,
@@ -42,6 +42,7 @@ from sigma.types import (
     SigmaRegularExpressionFlag,
     SigmaString,
     SigmaTimestampPart,
+    SigmaType,
     SpecialChars,
     TimestampPart,
 )
@@ -75,6 +76,15 @@ _PARTS = {
     TimestampPart.MONTH: "MONTH",
     TimestampPart.YEAR: "YEAR",
 }
+
+
+_T = TypeVar("_T", bound=SigmaType)
+
+
+def _value(value: SigmaType, kind: type[_T]) -> _T:
+    """The condition's value as the type pySigma's dispatch guarantees for the method at hand."""
+    assert isinstance(value, kind), f"expected {kind.__name__}, got {type(value).__name__}"
+    return value
 
 
 def like_pattern(value: SigmaString) -> tuple[str, bool]:
@@ -131,13 +141,13 @@ class SqlglotBackend(Backend):
 
     # --- boolean structure ---------------------------------------------------------------------------
     def convert_condition_or(self, cond: ConditionOR, state: ConversionState) -> Any:
-        return exp.or_(*[self.convert_condition(arg, state) for arg in cond.args], copy=False)  # type: ignore[arg-type]
+        return exp.or_(*[self.convert_condition(arg, state) for arg in cond.args], copy=False)
 
     def convert_condition_and(self, cond: ConditionAND, state: ConversionState) -> Any:
-        return exp.and_(*[self.convert_condition(arg, state) for arg in cond.args], copy=False)  # type: ignore[arg-type]
+        return exp.and_(*[self.convert_condition(arg, state) for arg in cond.args], copy=False)
 
     def convert_condition_not(self, cond: ConditionNOT, state: ConversionState) -> Any:
-        inner = self.convert_condition(cond.args[0], state)  # type: ignore[arg-type]
+        inner = self.convert_condition(cond.args[0], state)
         return exp.Not(this=false_if_null(inner))
 
     def decide_convert_condition_as_in_expression(
@@ -167,24 +177,24 @@ class SqlglotBackend(Backend):
     def convert_condition_field_eq_val_str(
         self, cond: ConditionFieldEqualsValueExpression, state: ConversionState
     ) -> Any:
-        return string_match(field_sql(cond.field), cond.value, cased=False)
+        return string_match(field_sql(cond.field), _value(cond.value, SigmaString), cased=False)
 
     def convert_condition_field_eq_val_str_case_sensitive(
         self, cond: ConditionFieldEqualsValueExpression, state: ConversionState
     ) -> Any:
-        value: SigmaCasedString = cond.value
+        value = _value(cond.value, SigmaCasedString)
         return string_match(field_sql(cond.field), value, cased=True)
 
     def convert_condition_field_eq_val_num(
         self, cond: ConditionFieldEqualsValueExpression, state: ConversionState
     ) -> Any:
-        value: SigmaNumber = cond.value
+        value = _value(cond.value, SigmaNumber)
         return exp.EQ(this=field_sql(cond.field), expression=exp.Literal.string(str(value.number)))
 
     def convert_condition_field_eq_val_timestamp_part(
         self, cond: ConditionFieldEqualsValueExpression, state: ConversionState
     ) -> Any:
-        value: SigmaTimestampPart = cond.value
+        value = _value(cond.value, SigmaTimestampPart)
         moment = exp.TryCast(this=field_sql(cond.field), to=_TIMESTAMP)
         part = exp.Extract(this=exp.var(_PARTS[value.timestamp_part]), expression=moment)
         return exp.EQ(this=part, expression=exp.Literal.number(value.number))
@@ -192,7 +202,7 @@ class SqlglotBackend(Backend):
     def convert_condition_field_eq_val_bool(
         self, cond: ConditionFieldEqualsValueExpression, state: ConversionState
     ) -> Any:
-        value: SigmaBool = cond.value
+        value = _value(cond.value, SigmaBool)
         spelled = ("true", "1") if value.boolean else ("false", "0")
         subject = exp.Lower(this=field_sql(cond.field))
         return exp.In(this=subject, expressions=[exp.Literal.string(s) for s in spelled])
@@ -200,14 +210,14 @@ class SqlglotBackend(Backend):
     def convert_condition_field_eq_val_re(
         self, cond: ConditionFieldEqualsValueExpression, state: ConversionState
     ) -> Any:
-        return regex_match(field_sql(cond.field), cond.value)
+        return regex_match(field_sql(cond.field), _value(cond.value, SigmaRegularExpression))
 
     def convert_condition_field_eq_val_cidr(
         self, cond: ConditionFieldEqualsValueExpression, state: ConversionState
     ) -> Any:
-        value: SigmaCIDRExpression = cond.value
+        value = _value(cond.value, SigmaCIDRExpression)
         if value.network.version == 4:
-            return ipv4_in_network(field_sql(cond.field), value.network)  # type: ignore[arg-type]
+            return ipv4_in_network(field_sql(cond.field), value.network)
         subject = exp.Lower(this=field_sql(cond.field))
         matches = [string_match(subject.copy(), SigmaString(p.lower()), cased=True) for p in value.expand("*")]
         return exp.or_(*matches, copy=False)
@@ -215,14 +225,14 @@ class SqlglotBackend(Backend):
     def convert_condition_field_compare_op_val(
         self, cond: ConditionFieldEqualsValueExpression, state: ConversionState
     ) -> Any:
-        value: SigmaCompareExpression = cond.value
+        value = _value(cond.value, SigmaCompareExpression)
         number = exp.TryCast(this=field_sql(cond.field), to=_DOUBLE)
         return _COMPARE[value.op](this=number, expression=exp.Literal.number(value.number.number))
 
     def convert_condition_field_eq_field(
         self, cond: ConditionFieldEqualsValueExpression, state: ConversionState
     ) -> Any:
-        value: SigmaFieldReference = cond.value
+        value = _value(cond.value, SigmaFieldReference)
         left, right = exp.Lower(this=field_sql(cond.field)), exp.Lower(this=field_sql(value.field))
         if value.starts_with and value.ends_with:
             return exp.GT(this=exp.StrPosition(this=left, substr=right), expression=exp.Literal.number(0))
@@ -252,16 +262,16 @@ class SqlglotBackend(Backend):
 
     # --- keywords: search the whole event ----------------------------------------------------------
     def convert_condition_val_str(self, cond: ConditionValueExpression, state: ConversionState) -> Any:
-        value: SigmaString = cond.value
+        value = _value(cond.value, SigmaString)
         contained = SigmaString("*") + value + SigmaString("*")
         return string_match(field_sql(_RAW), contained, cased=isinstance(value, SigmaCasedString))
 
     def convert_condition_val_num(self, cond: ConditionValueExpression, state: ConversionState) -> Any:
-        contained = SigmaString("*" + str(cond.value.number) + "*")
+        contained = SigmaString("*" + str(_value(cond.value, SigmaNumber).number) + "*")
         return string_match(field_sql(_RAW), contained, cased=True)
 
     def convert_condition_val_re(self, cond: ConditionValueExpression, state: ConversionState) -> Any:
-        return regex_match(field_sql(_RAW), cond.value)
+        return regex_match(field_sql(_RAW), _value(cond.value, SigmaRegularExpression))
 
     def convert_condition_query_expr(self, cond: ConditionValueExpression, state: ConversionState) -> Any:
         raise SigmaFeatureNotSupportedByBackendError("query expressions (backend-specific placeholders)")

@@ -57,7 +57,9 @@ def _group_name(index: int) -> str:
 
 
 def _field(name: str) -> exp.Expr:
-    return field_sql(HOT_FIELDS.get(name, name))
+    """A field as the detection side reads it (`EventID` is the hot `EventCode` column)."""
+    mapped = HOT_FIELDS.get(name, name)
+    return field_sql(mapped if isinstance(mapped, str) else name)
 
 
 def _rule_field(correlation: SigmaCorrelationRule, reference: SigmaRuleReference, name: str) -> exp.Expr:
@@ -165,9 +167,7 @@ def _ordered(correlation: SigmaCorrelationRule, groups: int) -> exp.Select:
         exp.alias_(exp.column("_time", "h0"), "window_start"),
         exp.alias_(exp.Literal.number(len(references)), "value"),
     ).from_(exp.alias_(exp.to_table("hits"), "h0"))
-    conditions: list[exp.Expr] = [
-        exp.EQ(this=exp.column(_REF, "h0"), expression=exp.Literal.string(references[0].reference))
-    ]
+    first = exp.EQ(this=exp.column(_REF, "h0"), expression=exp.Literal.string(references[0].reference))
     for index, reference in enumerate(references[1:], start=1):
         this, previous = f"h{index}", f"h{index - 1}"
         on = exp.and_(
@@ -178,7 +178,7 @@ def _ordered(correlation: SigmaCorrelationRule, groups: int) -> exp.Select:
             copy=False,
         )
         select = select.join(exp.alias_(exp.to_table("hits"), this), on=on)
-    return select.where(exp.and_(*conditions))
+    return select.where(first)
 
 
 def compile_correlation(

@@ -24,12 +24,14 @@ from sigma.processing.pipeline import ProcessingItem, ProcessingPipeline
 from sigma.processing.transformations import FieldMappingTransformation
 
 #: Sigma's `EventID` is the events table's hot `EventCode` column (same value, as text).
-HOT_FIELDS = {"EventID": "EventCode"}
+HOT_FIELDS: dict[str | None, str | list[str]] = {"EventID": "EventCode"}
 
 
 def hot_columns_pipeline() -> ProcessingPipeline:
     """Read `EventID` from the indexed `EventCode` column rather than the field map (last, so after every mapping)."""
-    item = ProcessingItem(identifier="tunnelhunt_hot_columns", transformation=FieldMappingTransformation(HOT_FIELDS))
+    item = ProcessingItem(
+        identifier="tunnelhunt_hot_columns", transformation=FieldMappingTransformation(dict(HOT_FIELDS))
+    )
     return ProcessingPipeline(name="tunnelhunt hot columns", priority=100, items=[item])
 
 
@@ -51,7 +53,7 @@ class LogsourceMapping:
 
 
 #: Microsoft Defender's EventData names carry spaces (`Source Name`); Sigma writes them without (`SourceName`).
-WINDEFEND_FIELDS = {
+WINDEFEND_FIELDS: dict[str | None, str | list[str]] = {
     name.replace(" ", ""): name
     for name in (
         "Product Name",
@@ -109,7 +111,7 @@ WINDEFEND_FIELDS = {
 def windefend_fields_pipeline() -> ProcessingPipeline:
     item = ProcessingItem(
         identifier="tunnelhunt_windefend_fields",
-        transformation=FieldMappingTransformation(WINDEFEND_FIELDS),
+        transformation=FieldMappingTransformation(dict(WINDEFEND_FIELDS)),
         rule_conditions=[LogsourceCondition(product="windows", service="windefend")],
     )
     return ProcessingPipeline(name="Microsoft Defender field names", priority=20, items=[item])

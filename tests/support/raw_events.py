@@ -115,9 +115,22 @@ def evtx_rows(path: Path) -> Iterator[dict[str, Any]]:
         }
 
 
+def _store_layout(rows: list[dict[str, Any]]) -> pa.Table:
+    """Rows in the store's layout: with `tunnelhunt.store.events`, its hot fields move from the map to columns."""
+    try:
+        from tunnelhunt.store.events import EVENT_COLUMNS, events_schema
+    except ImportError:
+        return pa.Table.from_pylist(rows, schema=EVENTS_SCHEMA)
+    hot = [name for name in EVENT_COLUMNS if name not in EVENTS_SCHEMA.names]
+    for row in rows:
+        fields = dict(row["fields"])
+        row.update({name: fields.pop(name, None) for name in hot})
+        row["fields"] = list(fields.items())
+    return pa.Table.from_pylist(rows, schema=events_schema())
+
+
 def events_table(paths: Iterable[Path]) -> pa.Table:
-    rows = [row for path in paths for row in evtx_rows(path)]
-    return pa.Table.from_pylist(rows, schema=EVENTS_SCHEMA)
+    return _store_layout([row for path in paths for row in evtx_rows(path)])
 
 
 def load_events(con: duckdb.DuckDBPyConnection, paths: Iterable[Path]) -> pa.Table:
@@ -153,7 +166,7 @@ def field_rows(events: Iterable[dict[str, str]], start: datetime | None = None) 
                 "fields": list(fields.items()),
             }
         )
-    return pa.Table.from_pylist(rows, schema=EVENTS_SCHEMA)
+    return _store_layout(rows)
 
 
 def create_events(con: duckdb.DuckDBPyConnection, table: pa.Table) -> None:
@@ -161,3 +174,10 @@ def create_events(con: duckdb.DuckDBPyConnection, table: pa.Table) -> None:
     con.register("_new_events", table)
     con.execute("CREATE OR REPLACE TABLE events AS SELECT * FROM _new_events")
     con.unregister("_new_events")
+
+
+def event_fields_of(row: dict[str, Any]) -> dict[str, str]:
+    """Every extracted field of an `events` row (or finding), wherever the layout keeps it."""
+    fields = {k: v for k, v in row.items() if k not in EVENTS_SCHEMA.names and v is not None and isinstance(v, str)}
+    fields.update(dict(row["fields"]))
+    return fields

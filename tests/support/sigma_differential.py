@@ -20,6 +20,7 @@ from sigma.exceptions import SigmaError
 from sigma.rule import SigmaRule
 from sqlglot import exp
 
+from tests.support.raw_events import event_fields_of
 from tunnelhunt.sigma.compiler import SigmaCompileError, rule_predicate
 from tunnelhunt.sigma.logsources import MAPPINGS
 
@@ -32,7 +33,7 @@ def _regexp(pattern: str, value: object) -> bool:
 
 def sqlite_events(events: pa.Table) -> sqlite3.Connection:
     """`logs(event_no, <one column per field>)`, fields as the events table holds them."""
-    rows = events.select(["fields"]).to_pylist()
+    rows = [{"fields": list(event_fields_of(row).items())} for row in events.to_pylist()]
     names: dict[str, str] = {}
     for row in rows:
         for key, _ in row["fields"]:

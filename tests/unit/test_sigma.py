@@ -13,7 +13,7 @@ from sigma.collection import SigmaCollection
 from sigma.correlations import SigmaCorrelationRule
 from sigma.rule import SigmaRule
 
-from tests.support.raw_events import create_events, field_rows
+from tests.support.raw_events import create_events, event_fields_of, field_rows
 from tunnelhunt.rba.risk import risk_events
 from tunnelhunt.sigma.compiler import CompileOptions, SigmaCompileError, compile_rule
 from tunnelhunt.sigma.correlation import compile_correlation
@@ -235,7 +235,7 @@ def test_hits_become_detection_runs_with_risk_per_entity(con: duckdb.DuckDBPyCon
     assert (row["detection"], row["rule_id"], row["level"], row["status"]) == (
         "Mimikatz", "0d2e7a4e-2d1b-4d6b-9c9f-3b0f3c5b8a11", "high", "test")  # fmt: skip
     assert row["tags"] == ["T1003.001"] and row["host"] == "ws1" and row["_offset"] == 0
-    assert dict(row["fields"])["CommandLine"] == "mimikatz"
+    assert event_fields_of(row)["CommandLine"] == "mimikatz"
     risks = risk_events(run.detection, run.rows)
     assert {(r["risk_object"], r["risk_object_type"], r["risk_score"]) for r in risks} == {
         ("ws1", "system", 60), ("CORP\\bob", "user", 60)}  # fmt: skip

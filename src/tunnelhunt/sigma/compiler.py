@@ -21,7 +21,7 @@ from sigma.rule import SigmaRule
 from sqlglot import exp
 
 from tunnelhunt.sigma.backend import SqlglotBackend
-from tunnelhunt.sigma.fields import EVENTS_TABLE, field_sql
+from tunnelhunt.sigma.fields import EVENT_COLUMNS, EVENTS_TABLE, field_sql
 from tunnelhunt.sigma.logsources import MAPPINGS, LogsourceMapping, hot_columns_pipeline
 from tunnelhunt.spl.compiler import CompiledSearch, TimeWindow
 from tunnelhunt.spl.values import Column, Kind
@@ -171,9 +171,11 @@ def rule_columns(rule: SigmaRule) -> list[tuple[str, exp.Expr, Kind]]:
 
 
 def event_columns() -> list[tuple[str, exp.Expr, Kind]]:
-    """The matching event's provenance, its user and its fields."""
-    columns = [(name, field_sql(name), Kind.TIME if name == "_time" else Kind.STR) for name in EVENT_OUTPUT]
-    user = exp.Coalesce(this=field_sql(USER_FIELDS[0]), expressions=[field_sql(f) for f in USER_FIELDS[1:]])
-    columns.append(("user", user, Kind.STR))
+    """The matching event's provenance, its extracted columns, its user and its `fields` map."""
+    names = [*EVENT_OUTPUT, *[c for c in EVENT_COLUMNS if c not in EVENT_OUTPUT and c not in ("_raw", "index")]]
+    columns = [(name, field_sql(name), Kind.TIME if name == "_time" else Kind.STR) for name in names]
+    if "user" not in names:
+        user = exp.Coalesce(this=field_sql(USER_FIELDS[0]), expressions=[field_sql(f) for f in USER_FIELDS[1:]])
+        columns.append(("user", user, Kind.STR))
     columns.append(("fields", exp.column("fields", quoted=True), Kind.STR))
     return columns

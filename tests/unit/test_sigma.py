@@ -17,6 +17,7 @@ from tests.support.raw_events import create_events, event_fields_of, field_rows
 from tunnelhunt.rba.risk import risk_events
 from tunnelhunt.sigma.compiler import CompileOptions, SigmaCompileError, compile_rule
 from tunnelhunt.sigma.correlation import compile_correlation
+from tunnelhunt.sigma.fields import field_sql
 from tunnelhunt.sigma.results import run_sigma, sigma_detection
 from tunnelhunt.spl.compiler import CompiledSearch, TimeWindow
 
@@ -159,7 +160,7 @@ def test_time_window_and_spark_rendering(con: duckdb.DuckDBPyConnection) -> None
     window = TimeWindow(datetime(2026, 1, 1, 0, 0, 1), datetime(2026, 1, 1, 0, 0, 2))
     assert matches(con, events, "sel: {CommandLine: a}\ncondition: sel", window=window) == [1]
     spark = compile_rule(rule("sel: {CommandLine|endswith: '\\a'}\ncondition: sel")).sql("spark")
-    assert "LIKE '%\\\\a' ESCAPE '!'" in spark and "`fields`['CommandLine']" in spark
+    assert "LIKE '%\\\\a' ESCAPE '!'" in spark and field_sql("CommandLine").sql("spark") in spark
 
 
 CORRELATION = """

@@ -172,12 +172,14 @@ def rule_columns(rule: SigmaRule) -> list[tuple[str, exp.Expr, Kind]]:
 
 def event_columns() -> list[tuple[str, exp.Expr, Kind]]:
     """The matching event's provenance, its extracted columns, its user and its `fields` map."""
-    names = [*EVENT_OUTPUT, *[c for c in EVENT_COLUMNS if c not in EVENT_OUTPUT and c not in ("_raw", "index")]]
+    skip = {"_raw", "index", "user", *EVENT_OUTPUT}
+    names = [*EVENT_OUTPUT, *[c for c in EVENT_COLUMNS if c not in skip]]
     columns: list[tuple[str, exp.Expr, Kind]] = [
         (name, field_sql(name), Kind.TIME if name == "_time" else Kind.STR) for name in names
     ]
-    if "user" not in names:
-        user = exp.Coalesce(this=field_sql(USER_FIELDS[0]), expressions=[field_sql(f) for f in USER_FIELDS[1:]])
-        columns.append(("user", user, Kind.STR))
+    # the store's `user` alias when it has one, else the Windows account fields, most specific first
+    candidates = (["user"] if "user" in EVENT_COLUMNS else []) + list(USER_FIELDS)
+    user = exp.Coalesce(this=field_sql(candidates[0]), expressions=[field_sql(f) for f in candidates[1:]])
+    columns.append(("user", user, Kind.STR))
     columns.append(("fields", exp.column("fields", quoted=True), Kind.STR))
     return columns

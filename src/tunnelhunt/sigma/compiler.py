@@ -1,0 +1,185 @@
+"""Sigma rule → one `CompiledSearch` over `events`, the same form the SPL compiler returns.
+
+The query selects one row per matching event: the rule's identity (`detection` = title, `rule_id`,
+`level`, `status`, `tags`), the event's provenance (`_time`, `host`, `source`, `sourcetype`, `_source`,
+`_offset`, `EventCode`, `Channel`), `user` (the first of the usual Windows user fields) and the event's
+`fields` map. Rule metadata reaches SQL as literals.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sigma.exceptions import SigmaError
+from sigma.processing.pipeline import ProcessingItem, ProcessingPipeline
+from sigma.processing.transformations import ValueListPlaceholderTransformation
+from sigma.rule import SigmaRule
+from sqlglot import exp
+
+from tunnelhunt.sigma.backend import SqlglotBackend
+from tunnelhunt.sigma.fields import EVENT_COLUMNS, EVENTS_TABLE, field_sql
+from tunnelhunt.sigma.logsources import MAPPINGS, LogsourceMapping, hot_columns_pipeline
+from tunnelhunt.spl.compiler import CompiledSearch, TimeWindow
+from tunnelhunt.spl.values import Column, Kind
+
+#: Windows fields that name the acting account, most specific first (Sysmon, then Security events).
+USER_FIELDS = ("User", "SubjectUserName", "TargetUserName", "AccountName", "UserName")
+
+#: Result columns taken from the event as they are.
+EVENT_OUTPUT = ("_time", "host", "source", "sourcetype", "_source", "_offset", "EventCode", "Channel")
+
+
+class SigmaCompileError(ValueError):
+    """A rule that does not convert: its logsource maps to no events, or pySigma/the backend refused it."""
+
+
+@dataclass(frozen=True)
+class CompileOptions:
+    """What conversion may vary: the logsource mappings and the values of `|expand` placeholders."""
+
+    mappings: Sequence[LogsourceMapping] = field(default_factory=lambda: tuple(MAPPINGS))
+    placeholders: dict[str, list[str]] = field(default_factory=dict)
+
+
+def attack_ids(tags: Sequence[object]) -> list[str]:
+    """ATT&CK technique ids of a rule's tags (`attack.t1059.001` → `T1059.001`)."""
+    ids = []
+    for tag in tags:
+        namespace, name = getattr(tag, "namespace", ""), str(getattr(tag, "name", ""))
+        if namespace == "attack" and name[:1].lower() == "t" and name[1:2].isdigit():
+            ids.append(name.upper())
+    return ids
+
+
+def _placeholders(values: dict[str, list[str]]) -> ProcessingPipeline:
+    if not values:
+        return ProcessingPipeline()
+    item = ProcessingItem(identifier="tunnelhunt_placeholders", transformation=ValueListPlaceholderTransformation())
+    return ProcessingPipeline(name="tunnelhunt placeholders", priority=5, items=[item], vars=dict(values))
+
+
+class SigmaCompiler:
+    """Converts rules under every logsource mapping; one pySigma backend per mapping, reused across rules."""
+
+    def __init__(self, options: CompileOptions | None = None) -> None:
+        self.options = options or CompileOptions()
+        self._backends: list[tuple[LogsourceMapping, SqlglotBackend]] = []
+        for mapping in self.options.mappings:
+            pipeline = _placeholders(self.options.placeholders) + mapping.pipeline() + hot_columns_pipeline()
+            backend = SqlglotBackend(pipeline)
+            backend.init_processing_pipeline()
+            self._backends.append((mapping, backend))
+
+    def predicate(self, rule: SigmaRule) -> exp.Expr:
+        """The rule's detection as one predicate over `events`: its condition under every mapping that applies.
+
+        Raises SigmaCompileError when no mapping selects events for the rule or no mapping converts it.
+        """
+        predicates: list[exp.Expr] = []
+        errors: list[str] = []
+        for mapping, backend in self._backends:
+            if not mapping.may_apply(rule.logsource.category):
+                continue
+            candidate = copy.deepcopy(rule)
+            try:
+                backend.convert_rule(candidate)  # returns nothing for rules only correlations use
+                queries = candidate.get_conversion_result()
+            except SigmaError as exc:
+                if mapping.applied(backend.last_processing_pipeline.applied_ids):
+                    errors.append(f"{mapping.name}: {exc}")
+                continue
+            if mapping.applied(backend.last_processing_pipeline.applied_ids):
+                predicates.extend(queries)
+        if not predicates:
+            logsource = rule.logsource
+            reason = "; ".join(errors) or (
+                f"logsource product={logsource.product} category={logsource.category} "
+                f"service={logsource.service} maps to no events"
+            )
+            raise SigmaCompileError(reason)
+        return exp.or_(*predicates, copy=False) if len(predicates) > 1 else predicates[0]
+
+    def compile(self, rule: SigmaRule, window: TimeWindow | None = None) -> CompiledSearch:
+        """One row per event the rule matches, in `_time`, `_source`, `_offset` order."""
+        predicate = self.predicate(rule)
+        outputs = rule_columns(rule) + event_columns()
+        query = (
+            exp.select(*[exp.alias_(expression, name, quoted=True) for name, expression, _ in outputs])
+            .from_(exp.to_table(EVENTS_TABLE))
+            .where(exp.and_(predicate, *window_predicate(window), copy=False), copy=False)
+            .order_by(*[exp.Ordered(this=field_sql(n)) for n in ("_time", "_source", "_offset")])
+        )
+        return CompiledSearch(query=query, node=None, columns=[Column(name, kind) for name, _, kind in outputs])
+
+
+@functools.cache
+def default_compiler() -> SigmaCompiler:
+    """The compiler with the shipped mappings and no placeholder values (built once)."""
+    return SigmaCompiler()
+
+
+def rule_predicate(rule: SigmaRule, options: CompileOptions | None = None) -> exp.Expr:
+    """`SigmaCompiler(options).predicate(rule)`, reusing the default compiler when no options are given."""
+    return (SigmaCompiler(options) if options else default_compiler()).predicate(rule)
+
+
+def compile_rule(
+    rule: SigmaRule, window: TimeWindow | None = None, options: CompileOptions | None = None
+) -> CompiledSearch:
+    """`SigmaCompiler(options).compile(rule, window)`, reusing the default compiler when no options are given."""
+    return (SigmaCompiler(options) if options else default_compiler()).compile(rule, window)
+
+
+def _timestamp(value: datetime) -> exp.Expr:
+    moment = value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
+    return exp.cast(exp.Literal.string(moment.isoformat(sep=" ")), exp.DataType.build("TIMESTAMP"))
+
+
+def window_predicate(window: TimeWindow | None) -> list[exp.Expr]:
+    """`_time` inside `[earliest, latest)`."""
+    if window is None:
+        return []
+    time = field_sql("_time")
+    bounds: list[exp.Expr] = []
+    if window.earliest is not None:
+        bounds.append(exp.GTE(this=time.copy(), expression=_timestamp(window.earliest)))
+    if window.latest is not None:
+        bounds.append(exp.LT(this=time.copy(), expression=_timestamp(window.latest)))
+    return bounds
+
+
+def _text(value: object) -> exp.Expr:
+    return exp.Null() if value is None else exp.Literal.string(str(value))
+
+
+def rule_columns(rule: SigmaRule) -> list[tuple[str, exp.Expr, Kind]]:
+    """The rule's identity as result columns (literals)."""
+    tags = [exp.Literal.string(t) for t in attack_ids(rule.tags)]
+    level = rule.level.name.lower() if rule.level else None
+    status = rule.status.name.lower() if rule.status else None
+    return [
+        ("detection", _text(rule.title), Kind.STR),
+        ("rule_id", _text(rule.id), Kind.STR),
+        ("level", _text(level), Kind.STR),
+        ("status", _text(status), Kind.STR),
+        ("tags", exp.Array(expressions=tags), Kind.MV),
+    ]
+
+
+def event_columns() -> list[tuple[str, exp.Expr, Kind]]:
+    """The matching event's provenance, its extracted columns, its user and its `fields` map."""
+    skip = {"_raw", "index", "user", *EVENT_OUTPUT}
+    names = [*EVENT_OUTPUT, *[c for c in EVENT_COLUMNS if c not in skip]]
+    columns: list[tuple[str, exp.Expr, Kind]] = [
+        (name, field_sql(name), Kind.TIME if name == "_time" else Kind.STR) for name in names
+    ]
+    # the store's `user` alias when it has one, else the Windows account fields, most specific first
+    candidates = (["user"] if "user" in EVENT_COLUMNS else []) + list(USER_FIELDS)
+    user = exp.Coalesce(this=field_sql(candidates[0]), expressions=[field_sql(f) for f in candidates[1:]])
+    columns.append(("user", user, Kind.STR))
+    columns.append(("fields", exp.column("fields", quoted=True), Kind.STR))
+    return columns

@@ -1,0 +1,224 @@
+"""Sigma correlation rules (v2) → one query over `events`: the referenced rules' hits, joined in time.
+
+`hits` holds every event of every referenced rule (its reference, time, provenance, group-by values and
+the aggregated field). A window is anchored at each hit `e` and holds the hits `f` of the same group
+with `e._time - timespan <= f._time <= e._time`, so a group matches when SOME window of length
+`timespan` satisfies the condition (the timespan is enforced exactly, not by fixed buckets). One result
+row per matching group: first and last time of its matching windows and the largest aggregate.
+
+- event_count: hits in the window; value_count: distinct values of `condition.field`;
+- value_sum / value_avg: sum / mean of the field as a number (non-numbers ignored);
+- temporal: every referenced rule hit in the window; temporal_ordered: hits of the rules in the listed
+  order, all within `timespan` of the first.
+A group-by field missing from an event is its own group (NULL compares as not distinct).
+"""
+
+from __future__ import annotations
+
+from sigma.correlations import (
+    SigmaCorrelationCondition,
+    SigmaCorrelationConditionOperator,
+    SigmaCorrelationRule,
+    SigmaCorrelationType,
+    SigmaRuleReference,
+)
+from sigma.rule import SigmaRule
+from sqlglot import exp
+
+from tunnelhunt.sigma.compiler import (
+    EVENTS_TABLE,
+    SigmaCompileError,
+    SigmaCompiler,
+    TimeWindow,
+    default_compiler,
+    rule_columns,
+    window_predicate,
+)
+from tunnelhunt.sigma.fields import field_sql
+from tunnelhunt.sigma.logsources import HOT_FIELDS
+from tunnelhunt.spl.compiler import CompiledSearch
+from tunnelhunt.spl.values import Column, Kind
+
+_OPS = {
+    SigmaCorrelationConditionOperator.LT: exp.LT,
+    SigmaCorrelationConditionOperator.LTE: exp.LTE,
+    SigmaCorrelationConditionOperator.GT: exp.GT,
+    SigmaCorrelationConditionOperator.GTE: exp.GTE,
+    SigmaCorrelationConditionOperator.EQ: exp.EQ,
+    SigmaCorrelationConditionOperator.NEQ: exp.NEQ,
+}
+_DOUBLE = exp.DataType.build("DOUBLE")
+_VALUE = "_value"
+_REF = "_rule"
+
+
+def _group_name(index: int) -> str:
+    return f"_g{index}"
+
+
+def _field(name: str) -> exp.Expr:
+    """A field as the detection side reads it (`EventID` is the hot `EventCode` column)."""
+    mapped = HOT_FIELDS.get(name, name)
+    return field_sql(mapped if isinstance(mapped, str) else name)
+
+
+def _rule_field(correlation: SigmaCorrelationRule, reference: SigmaRuleReference, name: str) -> exp.Expr:
+    """A group-by or value field of one referenced rule: an alias resolves per rule, a plain name as it is."""
+    alias = correlation.aliases.aliases.get(name)
+    if alias is not None:
+        for ref, field in alias.mapping.items():
+            if ref.reference == reference.reference:
+                return _field(field)
+    return _field(name)
+
+
+def _hits(correlation: SigmaCorrelationRule, compiler: SigmaCompiler, window: TimeWindow | None) -> exp.Expr:
+    value_field = getattr(correlation.condition, "fieldref", None)
+    if isinstance(value_field, list):
+        value_field = value_field[0] if value_field else None
+    selects: list[exp.Select] = []
+    for reference in correlation.rules or []:
+        rule = reference.rule
+        if not isinstance(rule, SigmaRule):
+            raise SigmaCompileError("correlations of correlations are not supported")
+        columns: list[exp.Expr] = [
+            exp.alias_(exp.Literal.string(reference.reference), _REF),
+            exp.alias_(field_sql("_time"), "_time"),
+            exp.alias_(field_sql("_source"), "_source"),
+            exp.alias_(field_sql("_offset"), "_offset"),
+        ]
+        for index, name in enumerate(correlation.group_by or []):
+            columns.append(exp.alias_(_rule_field(correlation, reference, name), _group_name(index)))
+        value = _rule_field(correlation, reference, value_field) if value_field else exp.Null()
+        columns.append(exp.alias_(value, _VALUE))
+        predicate = exp.and_(compiler.predicate(rule), *window_predicate(window), copy=False)
+        selects.append(exp.select(*columns).from_(exp.to_table(EVENTS_TABLE)).where(predicate, copy=False))
+    if not selects:
+        raise SigmaCompileError("correlation references no rules")
+    union: exp.Expr = selects[0]
+    for select in selects[1:]:
+        union = exp.union(union, select, distinct=False)
+    return union
+
+
+def _same_group(left: str, right: str, groups: int) -> list[exp.Expr]:
+    return [
+        exp.NullSafeEQ(this=exp.column(_group_name(i), left), expression=exp.column(_group_name(i), right))
+        for i in range(groups)
+    ]
+
+
+def _within(later: str, first: str, seconds: int) -> exp.Expr:
+    """`first._time <= later._time <= first._time + seconds`."""
+    start = exp.column("_time", first)
+    end = exp.Add(
+        this=start.copy(), expression=exp.Interval(this=exp.Literal.string(str(seconds)), unit=exp.var("SECOND"))
+    )
+    return exp.Between(this=exp.column("_time", later), low=start, high=end)
+
+
+def _aggregate(correlation: SigmaCorrelationRule) -> exp.Expr:
+    kind = correlation.type
+    value = exp.column(_VALUE, "f")
+    if kind is SigmaCorrelationType.EVENT_COUNT:
+        return exp.Count(this=exp.Star())
+    if kind is SigmaCorrelationType.VALUE_COUNT:
+        return exp.Count(this=exp.Distinct(expressions=[value]))
+    if kind is SigmaCorrelationType.TEMPORAL:
+        return exp.Count(this=exp.Distinct(expressions=[exp.column(_REF, "f")]))
+    if kind is SigmaCorrelationType.VALUE_SUM:
+        return exp.Sum(this=exp.TryCast(this=value, to=_DOUBLE))
+    if kind is SigmaCorrelationType.VALUE_AVG:
+        return exp.Avg(this=exp.TryCast(this=value, to=_DOUBLE))
+    raise SigmaCompileError(f"correlation type {kind.name.lower()} is not supported")
+
+
+def _windows(correlation: SigmaCorrelationRule, groups: int) -> exp.Select:
+    """Per anchor hit `e`: the aggregate over the hits of its group in `[e._time - timespan, e._time]`."""
+    seconds = correlation.timespan.seconds
+    keys = [exp.column(_group_name(i), "e") for i in range(groups)]
+    joined = exp.and_(*_same_group("e", "f", groups), _within("e", "f", seconds), copy=False)
+    return (
+        exp.select(
+            *[exp.alias_(k, _group_name(i)) for i, k in enumerate(keys)],
+            exp.alias_(exp.column("_time", "e"), "window_end"),
+            exp.alias_(exp.Min(this=exp.column("_time", "f")), "window_start"),
+            exp.alias_(_aggregate(correlation), "value"),
+        )
+        .from_(exp.alias_(exp.to_table("hits"), "e"))
+        .join(exp.alias_(exp.to_table("hits"), "f"), on=joined)
+        .group_by(
+            *keys,
+            exp.column("_time", "e"),
+            exp.column("_source", "e"),
+            exp.column("_offset", "e"),
+            exp.column(_REF, "e"),
+        )
+    )
+
+
+def _ordered(correlation: SigmaCorrelationRule, groups: int) -> exp.Select:
+    """Chains of hits of the referenced rules in order, all within the timespan of the first."""
+    references = correlation.rules or []
+    seconds = correlation.timespan.seconds
+    select = exp.select(
+        *[exp.alias_(exp.column(_group_name(i), "h0"), _group_name(i)) for i in range(groups)],
+        exp.alias_(exp.column("_time", f"h{len(references) - 1}"), "window_end"),
+        exp.alias_(exp.column("_time", "h0"), "window_start"),
+        exp.alias_(exp.Literal.number(len(references)), "value"),
+    ).from_(exp.alias_(exp.to_table("hits"), "h0"))
+    first = exp.EQ(this=exp.column(_REF, "h0"), expression=exp.Literal.string(references[0].reference))
+    for index, reference in enumerate(references[1:], start=1):
+        this, previous = f"h{index}", f"h{index - 1}"
+        on = exp.and_(
+            exp.EQ(this=exp.column(_REF, this), expression=exp.Literal.string(reference.reference)),
+            *_same_group(this, "h0", groups),
+            exp.GTE(this=exp.column("_time", this), expression=exp.column("_time", previous)),
+            _within(this, "h0", seconds),
+            copy=False,
+        )
+        select = select.join(exp.alias_(exp.to_table("hits"), this), on=on)
+    return select.where(first)
+
+
+def compile_correlation(
+    correlation: SigmaCorrelationRule, window: TimeWindow | None = None, compiler: SigmaCompiler | None = None
+) -> CompiledSearch:
+    """One row per group that satisfies the correlation in some window of `timespan`."""
+    compiler = compiler or default_compiler()
+    condition = correlation.condition
+    if not isinstance(condition, SigmaCorrelationCondition):
+        raise SigmaCompileError("extended correlation conditions are not supported")
+    groups = len(correlation.group_by or [])
+    if correlation.type is SigmaCorrelationType.TEMPORAL_ORDERED:
+        windows = _ordered(correlation, groups)
+        matching: exp.Expr = exp.true()
+    else:
+        windows = _windows(correlation, groups)
+        if correlation.type is SigmaCorrelationType.TEMPORAL:
+            matching = exp.GTE(this=exp.column("value"), expression=exp.Literal.number(len(correlation.rules or [])))
+        else:
+            matching = _OPS[condition.op](this=exp.column("value"), expression=exp.Literal.number(condition.count))
+    names = list(correlation.group_by or [])
+    identity = rule_columns(correlation)  # type: ignore[arg-type]
+    outputs: list[tuple[str, exp.Expr, Kind]] = [
+        *identity,
+        ("_time", exp.Min(this=exp.column("window_start")), Kind.TIME),
+        ("last_time", exp.Max(this=exp.column("window_end")), Kind.TIME),
+        ("count", exp.Max(this=exp.column("value")), Kind.NUM),
+        *[(name, exp.column(_group_name(i)), Kind.STR) for i, name in enumerate(names)],
+    ]
+    group_keys = [exp.column(_group_name(i)) for i in range(groups)]
+    query = (
+        exp.select(*[exp.alias_(e, n, quoted=True) for n, e, _ in outputs])
+        .from_("windows")
+        .where(matching)
+        .with_("hits", as_=_hits(correlation, compiler, window))
+        .with_("windows", as_=windows)
+    )
+    if group_keys:
+        query = query.group_by(*group_keys)
+    else:  # an aggregate without groups returns a row even when no window matched
+        query = query.having(exp.GT(this=exp.Count(this=exp.Star()), expression=exp.Literal.number(0)))
+    query = query.order_by(exp.Ordered(this=exp.column("_time", quoted=True)))
+    return CompiledSearch(query=query, node=None, columns=[Column(n, k) for n, _, k in outputs])

@@ -1,0 +1,249 @@
+"""Sigma rules compiled to SQL over `events`: every modifier with its near misses, logsources, correlations, RBA."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Iterator
+from datetime import datetime
+
+import duckdb
+import pyarrow as pa
+import pytest
+from sigma.collection import SigmaCollection
+from sigma.correlations import SigmaCorrelationRule
+from sigma.rule import SigmaRule
+
+from tests.support.raw_events import create_events, event_fields_of, field_rows
+from tunnelhunt.rba.risk import risk_events
+from tunnelhunt.sigma.compiler import CompileOptions, SigmaCompileError, compile_rule
+from tunnelhunt.sigma.correlation import compile_correlation
+from tunnelhunt.sigma.fields import field_sql
+from tunnelhunt.sigma.results import run_sigma, sigma_detection
+from tunnelhunt.spl.compiler import CompiledSearch, TimeWindow
+
+SYSMON = "Microsoft-Windows-Sysmon/Operational"
+
+
+def proc(**fields: str) -> dict[str, str]:
+    return {"Channel": SYSMON, "EventID": "1", "Computer": "ws1", **fields}
+
+
+class Engine:
+    """The QueryEngine protocol over one DuckDB connection."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+
+    def run(self, compiled: CompiledSearch) -> pa.Table:
+        return self.con.sql(compiled.sql("duckdb")).to_arrow_table()
+
+
+@pytest.fixture
+def con() -> Iterator[duckdb.DuckDBPyConnection]:
+    connection = duckdb.connect()
+    yield connection
+    connection.close()
+
+
+def parse(text: str) -> list[SigmaRule | SigmaCorrelationRule]:
+    collection = SigmaCollection.from_yaml(textwrap.dedent(text))
+    collection.resolve_rule_references()
+    return list(collection.rules)
+
+
+def rule(detection: str, logsource: str = "category: process_creation\n  product: windows") -> SigmaRule:
+    text = f"title: t\nid: 0d2e7a4e-2d1b-4d6b-9c9f-3b0f3c5b8a11\nlevel: high\nlogsource:\n  {logsource}\ndetection:\n"
+    text += textwrap.indent(textwrap.dedent(detection), "  ")
+    found = parse(text)[0]
+    assert isinstance(found, SigmaRule)
+    return found
+
+
+def matches(con: duckdb.DuckDBPyConnection, events: list[dict[str, str]], detection: str, **kw: object) -> list[int]:
+    create_events(con, field_rows(events))
+    compiled = compile_rule(rule(detection), **kw)  # type: ignore[arg-type]
+    return [row["_offset"] for row in con.sql(compiled.sql("duckdb")).to_arrow_table().to_pylist()]
+
+
+CASES = [
+    # (detection, events that must match (by CommandLine), events that must not)
+    ("sel: {CommandLine: 'whoami /all'}\ncondition: sel", ["WHOAMI /ALL"], ["whoami /all ", "x whoami /all"]),
+    ("sel: {CommandLine|contains: '%temp%'}\ncondition: sel", ["echo %TEMP%\\x"], ["echo C:\\temp"]),
+    ("sel: {CommandLine|contains: 'a_b'}\ncondition: sel", ["xa_by"], ["xacby"]),
+    ("sel: {CommandLine|startswith: 'net '}\ncondition: sel", ["NET user"], ["cnet user", "net"]),
+    ("sel: {CommandLine|endswith: '.ps1'}\ncondition: sel", ["run.PS1"], ["run.ps1x"]),
+    ("sel: {CommandLine|contains|all: [' -enc', 'hidden']}\ncondition: sel", ["x -ENC hidden"], ["x -enc shown"]),
+    ("sel: {CommandLine: 'a?c*'}\ncondition: sel", ["abcdef", "aXc"], ["ac", "xabc"]),
+    ("sel: {CommandLine: 'a\\*b'}\ncondition: sel", ["a*b"], ["axb"]),
+    ("sel: {CommandLine|cased: 'Mimikatz'}\ncondition: sel", ["Mimikatz"], ["mimikatz"]),
+    ("sel: {CommandLine|contains|cased: 'Kat'}\ncondition: sel", ["miKatz"], ["mikatz"]),
+    ("sel: {CommandLine|re: 'ab+c'}\ncondition: sel", ["xabbbcx"], ["xABCx", "xacx"]),
+    ("sel: {CommandLine|re|i: '^ab+c$'}\ncondition: sel", ["ABBC"], ["xabc"]),
+    ("sel: {CommandLine|re|s: 'a.b'}\ncondition: sel", ["a\nb"], ["ab"]),
+    ("sel: {CommandLine|re|m: '^b$'}\ncondition: sel", ["a\nb"], ["ab"]),
+    ("sel: {CommandLine|windash|contains: ' -exec'}\ncondition: sel", ["x /exec", "x –exec", "x -exec"], ["x exec"]),
+    ("sel: {CommandLine|base64offset|contains: 'http'}\ncondition: sel", ["x aHR0cA", "x odHRw", "x h0dH"], ["http"]),
+    ("sel: {CommandLine|base64: 'ab'}\ncondition: sel", ["YWI="], ["ab"]),
+    ("sel: {CommandLine|cidr: '10.0.0.0/8'}\ncondition: sel", ["10.1.2.3"], ["100.1.2.3", "11.0.0.1", "10.1.2"]),
+    ("sel: {CommandLine|cidr: '192.168.8.0/21'}\ncondition: sel", ["192.168.15.255"], ["192.168.16.0"]),
+    ("sel: {CommandLine|cidr: 'fe80::/10'}\ncondition: sel", ["FE80::1"], ["fec0::1"]),
+    ("sel: {CommandLine|gt: 10}\ncondition: sel", ["11", "10.5"], ["10", "9", "abc"]),
+    ("sel: {CommandLine|lte: 10}\ncondition: sel", ["10", "-3"], ["10.01"]),
+    ("sel: {CommandLine|fieldref: Image}\ncondition: sel", ["C:\\A.exe"], ["C:\\b.exe"]),
+    ("sel: {CommandLine|fieldref|startswith: Image}\ncondition: sel", ["c:\\a.exe -x"], ["x c:\\a.exe"]),
+    ("sel: {CommandLine|fieldref|endswith: Image}\ncondition: sel", ["run c:\\a.exe"], ["c:\\a.exe -x"]),
+    ("sel: {CommandLine|neq: 'x'}\ncondition: sel", ["y"], ["X"]),
+    ("sel: {CommandLine: ''}\ncondition: sel", [""], ["a"]),
+]
+
+
+@pytest.mark.parametrize(("detection", "hits", "misses"), CASES, ids=[c[0].split("\n")[0] for c in CASES])
+def test_modifier_matches_and_near_misses(
+    con: duckdb.DuckDBPyConnection, detection: str, hits: list[str], misses: list[str]
+) -> None:
+    events = [proc(CommandLine=c, Image="c:\\a.exe") for c in hits + misses]
+    assert matches(con, events, detection) == list(range(len(hits)))
+
+
+def test_missing_field_is_false_and_its_negation_true(con: duckdb.DuckDBPyConnection) -> None:
+    events = [proc(CommandLine="a"), proc(), proc(CommandLine="b")]
+    assert matches(con, events, "sel: {CommandLine: a}\ncondition: sel") == [0]
+    assert matches(con, events, "sel: {CommandLine: a}\ncondition: not sel") == [1, 2]
+    assert matches(con, events, "sel: {CommandLine: null}\ncondition: sel") == [1]
+    assert matches(con, events, "sel: {CommandLine|exists: true}\ncondition: sel") == [0, 2]
+    assert matches(con, events, "sel: {CommandLine|exists: false}\ncondition: sel") == [1]
+
+
+def test_conditions_one_of_all_of_and_keywords(con: duckdb.DuckDBPyConnection) -> None:
+    events = [proc(CommandLine="a", Image="x"), proc(CommandLine="b", Image="y"), proc(CommandLine="a", Image="y")]
+    assert matches(con, events, "s1: {CommandLine: a}\ns2: {Image: y}\ncondition: all of s*") == [2]
+    assert matches(con, events, "s1: {CommandLine: a}\ns2: {Image: y}\ncondition: 1 of s*") == [0, 1, 2]
+    assert matches(con, events, "s1: {CommandLine: a}\ns2: {Image: y}\ncondition: s1 and not s2") == [0]
+    raw = [dict(proc(), _raw="<Data>Invoke-Mimikatz</Data>"), dict(proc(), _raw="<Data>benign</Data>")]
+    assert matches(con, raw, "keywords: ['invoke-mimi']\ncondition: keywords") == [0]
+
+
+def test_expand_placeholders_take_given_values_and_refuse_without(con: duckdb.DuckDBPyConnection) -> None:
+    events = [proc(Computer="admin-ws"), proc(Computer="ws2")]
+    detection = "sel: {Computer|expand: '%admins%'}\ncondition: sel"
+    options = CompileOptions(placeholders={"admins": ["ADMIN-*", "other"]})
+    assert matches(con, events, detection, options=options) == [0]
+    with pytest.raises(SigmaCompileError, match="admins"):
+        compile_rule(rule(detection))
+
+
+def test_values_are_literals_never_sql(con: duckdb.DuckDBPyConnection) -> None:
+    hostile = "x' OR '1'='1"
+    events = [proc(CommandLine=hostile), proc(CommandLine="y")]
+    assert matches(con, events, "sel: {CommandLine: \"x' OR '1'='1\"}\ncondition: sel") == [0]
+    assert matches(con, events, 'sel: {CommandLine|re: "\'"}\ncondition: sel') == [0]
+
+
+def test_process_creation_is_sysmon_1_or_security_4688_with_its_names(con: duckdb.DuckDBPyConnection) -> None:
+    events = [
+        proc(Image="C:\\w\\cmd.exe"),
+        {"Channel": "Security", "EventID": "4688", "NewProcessName": "C:\\w\\cmd.exe"},
+        {"Channel": "Security", "EventID": "4689", "NewProcessName": "C:\\w\\cmd.exe"},
+        {"Channel": SYSMON, "EventID": "5", "Image": "C:\\w\\cmd.exe"},
+        {"Channel": "Application", "EventID": "1", "Image": "C:\\w\\cmd.exe"},
+    ]
+    assert matches(con, events, "sel: {Image|endswith: '\\cmd.exe'}\ncondition: sel") == [0, 1]
+
+
+def test_unmapped_logsource_is_refused_not_run_over_everything() -> None:
+    with pytest.raises(SigmaCompileError, match="maps to no events"):
+        compile_rule(rule("sel: {a: b}\ncondition: sel", logsource="category: antivirus\n  product: windows"))
+
+
+def test_time_window_and_spark_rendering(con: duckdb.DuckDBPyConnection) -> None:
+    events = [proc(CommandLine="a"), proc(CommandLine="a"), proc(CommandLine="a")]
+    window = TimeWindow(datetime(2026, 1, 1, 0, 0, 1), datetime(2026, 1, 1, 0, 0, 2))
+    assert matches(con, events, "sel: {CommandLine: a}\ncondition: sel", window=window) == [1]
+    spark = compile_rule(rule("sel: {CommandLine|endswith: '\\a'}\ncondition: sel")).sql("spark")
+    assert "LIKE '%\\\\a' ESCAPE '!'" in spark and field_sql("CommandLine").sql("spark") in spark
+
+
+CORRELATION = """
+title: failed logon
+id: 5f0c7a1e-1a2b-4c3d-8e9f-0a1b2c3d4e5f
+name: failed_logon
+logsource: {product: windows, service: security}
+detection:
+  sel: {EventID: 4625}
+  condition: sel
+---
+title: success
+id: 6f0c7a1e-1a2b-4c3d-8e9f-0a1b2c3d4e5f
+name: success
+logsource: {product: windows, service: security}
+detection:
+  sel: {EventID: 4624}
+  condition: sel
+---
+title: correlated
+id: 7f0c7a1e-1a2b-4c3d-8e9f-0a1b2c3d4e5f
+level: critical
+correlation:
+  type: TYPE
+  rules: [failed_logon, success]
+  group-by: [TargetUserName]
+  timespan: 10s
+  condition: CONDITION
+"""
+
+
+def logon(second: int, code: str, user: str, ip: str = "1.1.1.1") -> dict[str, str]:
+    return {"Channel": "Security", "EventID": code, "TargetUserName": user, "IpAddress": ip,
+            "_time": f"2026-01-01T00:00:{second:02d}"}  # fmt: skip
+
+
+def correlate(con: duckdb.DuckDBPyConnection, kind: str, condition: str, events: list[dict[str, str]]) -> dict:
+    create_events(con, field_rows(events))
+    rules = parse(CORRELATION.replace("TYPE", kind).replace("CONDITION", condition))
+    correlation = next(r for r in rules if isinstance(r, SigmaCorrelationRule))
+    rows = con.sql(compile_correlation(correlation).sql("duckdb")).to_arrow_table().to_pylist()
+    return {row["TargetUserName"]: row["count"] for row in rows}
+
+
+def test_event_count_enforces_the_timespan_exactly(con: duckdb.DuckDBPyConnection) -> None:
+    events = [logon(0, "4625", "a"), logon(10, "4625", "a"), logon(20, "4625", "a"),  # 3 within 20 s, 2 within 10
+              logon(30, "4625", "b"), logon(31, "4624", "b"), logon(40, "4625", "b")]  # fmt: skip
+    assert correlate(con, "event_count", "{gte: 3}", events) == {"b": 3}
+    assert correlate(con, "event_count", "{gte: 2}", events) == {"a": 2, "b": 3}
+
+
+def test_value_count_temporal_and_ordered(con: duckdb.DuckDBPyConnection) -> None:
+    events = [
+        *[logon(0, "4625", "a", "1.1.1.1"), logon(1, "4625", "a", "2.2.2.2"), logon(2, "4625", "a", "2.2.2.2")],
+        *[logon(30, "4624", "b"), logon(35, "4625", "b"), logon(50, "4625", "c"), logon(59, "4624", "c")],
+    ]
+    assert correlate(con, "value_count", "{gte: 2, field: IpAddress}", events) == {"a": 2}
+    assert set(correlate(con, "temporal", "{gte: 2}", events)) == {"b", "c"}
+    assert set(correlate(con, "temporal_ordered", "{gte: 2}", events)) == {"c"}  # b succeeded before it failed
+
+
+def test_hits_become_detection_runs_with_risk_per_entity(con: duckdb.DuckDBPyConnection) -> None:
+    create_events(con, field_rows([proc(CommandLine="mimikatz", User="CORP\\bob"), proc(CommandLine="x")]))
+    text = "sel: {CommandLine|contains: mimikatz}\ncondition: sel"
+    the_rule = parse(
+        "title: Mimikatz\nid: 0d2e7a4e-2d1b-4d6b-9c9f-3b0f3c5b8a11\nstatus: test\nlevel: high\n"
+        "tags: [attack.credential-access, attack.t1003.001]\n"
+        "logsource: {category: process_creation, product: windows}\ndetection:\n" + textwrap.indent(text, "  ")
+    )[0]
+    [run] = run_sigma(Engine(con), [the_rule])
+    assert run.error is None
+    [row] = run.rows
+    assert (row["detection"], row["rule_id"], row["level"], row["status"]) == (
+        "Mimikatz", "0d2e7a4e-2d1b-4d6b-9c9f-3b0f3c5b8a11", "high", "test")  # fmt: skip
+    assert row["tags"] == ["T1003.001"] and row["host"] == "ws1" and row["_offset"] == 0
+    assert event_fields_of(row)["CommandLine"] == "mimikatz"
+    risks = risk_events(run.detection, run.rows)
+    assert {(r["risk_object"], r["risk_object_type"], r["risk_score"]) for r in risks} == {
+        ("ws1", "system", 60), ("CORP\\bob", "user", 60)}  # fmt: skip
+    assert risks[0]["search_name"] == "Sigma - Mimikatz - Rule"
+    assert risks[0]["annotations.mitre_attack"] == ["T1003.001"]
+    informational = parse(
+        "title: i\nid: 1d2e7a4e-2d1b-4d6b-9c9f-3b0f3c5b8a11\nlevel: informational\n"
+        "logsource: {category: process_creation, product: windows}\ndetection:\n" + textwrap.indent(text, "  ")
+    )[0]
+    assert risk_events(sigma_detection(informational), run.rows) == []

@@ -11,7 +11,7 @@ a risk event `sha256(result id, risk object field, risk object)`, so repeating a
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -22,6 +22,7 @@ from tunnelhunt.detect.behaviour import hunt_behaviours
 from tunnelhunt.detect.runner import DetectionRun, QueryEngine, run_detection
 from tunnelhunt.rba.risk import canonical, risk_events, stable_id
 from tunnelhunt.rba.rules import RuleConfig, evaluate
+from tunnelhunt.sigma import SigmaContent, run_sigma
 from tunnelhunt.spl.compiler import TimeWindow
 from tunnelhunt.store.duckdb_store import Store
 from tunnelhunt.store.rba_store import RbaStore
@@ -129,13 +130,13 @@ def hunt_pass(
     at: datetime,
     rules: RuleConfig | None = None,
     window: TimeWindow | None = None,
-    extra: Iterable[DetectionRun] = (),
+    sigma: SigmaContent | None = None,
 ) -> PassReport:
     """Every detection over one window (all time for a hunt), then the analytics, risk and rules.
 
     `engine` runs the compiled searches (the store itself, DuckDB over a lake, or Spark); `state` is the
-    DuckDB store that keeps the analytics' state and the RBA tables. `extra` are runs computed elsewhere
-    (e.g. Sigma rules) that join the same risk and rules.
+    DuckDB store that keeps the analytics' state and the RBA tables. Sigma rules run over the same
+    engine and their hits join the same risk events and rules.
     """
     rba = RbaStore(state)
     report = PassReport(at)
@@ -144,7 +145,8 @@ def hunt_pass(
             run_detection(engine, detection, content.macros, window, content.lookups)
             for detection in content.detections
         ]
-        runs.extend(extra)
+        if sigma is not None:
+            runs.extend(run_sigma(engine, [*sigma.rules, *sigma.correlations], window))
         for run in runs:
             report.add(run, record(rba, run, window, at))
         for run, recorded in behaviours(rba, state, runs, window, at):

@@ -13,6 +13,8 @@ from tunnelhunt.ingest.formats import build_readers
 from tunnelhunt.normalize.custom import CustomMapping, load_mapping
 from tunnelhunt.rba.rules import RuleConfig
 from tunnelhunt.readers.detect import format_names
+from tunnelhunt.sigma import SigmaContent
+from tunnelhunt.sigma import load_content as load_sigma_content
 from tunnelhunt.store.duckdb_store import Store
 
 
@@ -43,12 +45,23 @@ def open_store(db: Path | None) -> Store:
         raise StoreError(db, str(exc)) from None
 
 
-def load(detections: Sequence[Path] = (), macros: Sequence[Path] = ()) -> ContentSet:
+def load(detections: Sequence[Path] = (), macros: Sequence[Path] = (), allow_empty: bool = False) -> ContentSet:
     """Shipped content with the user's layered on top; the files that failed stay in `errors`."""
+    for path in [*detections, *macros]:
+        if not path.exists():
+            raise OptionError(f"{path}: no such file or directory")
     content = load_content(list(detections), list(macros))
-    if content.errors and not content.detections:
+    if content.errors and not content.detections and not (allow_empty or content.sigma):
         raise NoContentError("no detection could be loaded: " + "; ".join(str(e) for e in content.errors[:3]))
     return content
+
+
+def load_sigma(paths: Sequence[Path]) -> SigmaContent:
+    """Sigma rule files and folders (given with --sigma, or found among the detections)."""
+    for path in paths:
+        if not path.exists():
+            raise OptionError(f"{path}: no such file or directory")
+    return load_sigma_content(paths) if paths else SigmaContent()
 
 
 def load_mappings(paths: Sequence[Path]) -> list[CustomMapping]:

@@ -15,12 +15,21 @@ from pathlib import Path
 from typing import Any
 
 from tunnelhunt import pipeline
-from tunnelhunt.actions.common import OptionError, check_format, load, load_mappings, load_rules, open_store
+from tunnelhunt.actions.common import (
+    OptionError,
+    check_format,
+    load,
+    load_mappings,
+    load_rules,
+    load_sigma,
+    open_store,
+)
 from tunnelhunt.content.loader import ContentSet
 from tunnelhunt.detect.runner import DetectionRun, QueryEngine
 from tunnelhunt.ingest.report import IngestReport, ProgressCallback, QuarantineSink
 from tunnelhunt.ingest.run import ingest
 from tunnelhunt.normalize.custom import CustomMapping
+from tunnelhunt.sigma import SigmaContent
 from tunnelhunt.spl.compiler import TimeWindow
 from tunnelhunt.store.duckdb_store import Store
 
@@ -34,6 +43,7 @@ class HuntOptions:
     paths: list[Path] = field(default_factory=list)
     detections: list[Path] = field(default_factory=list)
     macros: list[Path] = field(default_factory=list)
+    sigma: list[Path] = field(default_factory=list)
     mappings: list[Path] = field(default_factory=list)
     rules: Path | None = None
     db: Path | None = None
@@ -52,6 +62,7 @@ class HuntResult:
     """What a hunt read, which content it ran, and the pass's runs, risk events and findings."""
 
     content: ContentSet
+    sigma: SigmaContent
     ingest: IngestReport | None
     passed: pipeline.PassReport
 
@@ -93,7 +104,8 @@ def hunt(
     check(options)
     mappings = load_mappings(options.mappings)
     check_format(options.fmt, mappings)
-    content = load(options.detections, options.macros)
+    content = load(options.detections, options.macros, allow_empty=bool(options.sigma))
+    sigma = load_sigma([*options.sigma, *content.sigma])
     rules = load_rules(options.rules)
     at = now or datetime.now(UTC)
     with ExitStack() as stack:
@@ -114,8 +126,8 @@ def hunt(
             from tunnelhunt.detect.spark import SparkEngine
 
             engine = stack.enter_context(SparkEngine(options.lake, options.spark_master))  # type: ignore[arg-type]
-        passed = pipeline.hunt_pass(engine, state, content, at, rules, options.window)
-    return HuntResult(content, report, passed)
+        passed = pipeline.hunt_pass(engine, state, content, at, rules, options.window, sigma)
+    return HuntResult(content, sigma, report, passed)
 
 
 @contextmanager

@@ -17,13 +17,19 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlparse
 
+import duckdb
+import pyarrow as pa
+
+from tunnelhunt.actions.common import OptionError
 from tunnelhunt.content.loader import ContentSet, load_content, source_path
 from tunnelhunt.content.models import AttackData, Detection, DetectionTest
 from tunnelhunt.detect.runner import run_detection
 from tunnelhunt.errors import TunnelhuntError
 from tunnelhunt.ingest.run import IngestReport, ingest
 from tunnelhunt.rba.risk import risk_events
+from tunnelhunt.sigma.regression import RegressionReport, run_regression
 from tunnelhunt.store.duckdb_store import Store
+from tunnelhunt.store.events import EVENTS_TABLE
 
 Status = Literal["pass", "fail", "error", "skip"]
 TestKind = Literal["unit", "integration"]
@@ -215,3 +221,26 @@ def test_content(
 
 
 test_content.__test__ = False  # type: ignore[attr-defined]  # not a pytest test despite its name
+
+
+def _ingested_events(con: duckdb.DuckDBPyConnection, paths: list[Path]) -> pa.Table:
+    """A regression sample read by the real ingest, its raw events handed to the case's connection."""
+    with Store() as store:
+        report = ingest(paths, store)
+        problem = _ingest_problems(report)
+        if problem:
+            raise ValueError(problem)
+        events = store.query(f"SELECT * FROM {EVENTS_TABLE}")
+    con.register(EVENTS_TABLE, events)
+    return events
+
+
+def sigma_regression(root: Path, rules: Sequence[Path] = ()) -> RegressionReport:
+    """SigmaHQ's regression suite (`regression_data`): each case's rule over its sample, read by the
+    real ingest; rules are looked up by id in `rules` (default: the `rules*` folders beside `root`)."""
+    if not root.is_dir():
+        raise OptionError(f"{root}: not a folder (give SigmaHQ's regression_data)")
+    folders = list(rules) or sorted(p for p in root.parent.glob("rules*") if p.is_dir())
+    if not folders:
+        raise OptionError(f"no Sigma rules beside {root}: give them with --sigma")
+    return run_regression(root, folders, _ingested_events)

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from tunnelhunt.actions.hunt import HuntOptions
 from tunnelhunt.actions.hunt import hunt as run_hunt
@@ -39,6 +40,7 @@ def hunt(
     detections: Annotated[
         list[Path] | None, typer.Option("--detections", help="Extra detection YAML file or directory.")
     ] = None,
+    sigma: Annotated[list[Path] | None, typer.Option("--sigma", help="Sigma rule file or folder (repeatable).")] = None,
     macros: Annotated[
         list[Path] | None, typer.Option("--macros", help="Macro overrides (e.g. your *_filter macros).")
     ] = None,
@@ -93,7 +95,7 @@ def hunt(
             hunting.parse_time(latest, zone) if latest else None,
         )
     options = HuntOptions(
-        paths=paths or [], detections=detections or [], macros=macros or [], mappings=mapping or [],
+        paths=paths or [], detections=detections or [], sigma=sigma or [], macros=macros or [], mappings=mapping or [],
         rules=rules, db=db, lake=lake, engine=engine, spark_master=spark_master, fmt=fmt,
         include=include or [], exclude=exclude or [], workers=workers, window=window,
     )  # fmt: skip
@@ -103,7 +105,9 @@ def hunt(
     except TunnelhuntError as exc:
         raise fail(str(exc)) from None
     for error in result.content.errors:
-        stderr.print(f"[red]content error:[/red] {error}")
+        stderr.print(f"[red]content error:[/red] {escape(str(error))}")
+    for where, why in result.sigma.errors:
+        stderr.print(f"[red]sigma error:[/red] {escape(where)}: {escape(why)}")
     if result.ingest is not None:
         if report_path:
             write_report(result.ingest, report_path)

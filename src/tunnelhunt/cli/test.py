@@ -8,11 +8,12 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
+from tunnelhunt.actions.test import sigma_regression as run_sigma_regression
 from tunnelhunt.actions.test import test_content
 from tunnelhunt.cli.common import app, fail, stderr
 from tunnelhunt.cli.exit_codes import ExitCode
+from tunnelhunt.cli.junit import write_junit, write_regression_junit
 from tunnelhunt.errors import TunnelhuntError
-from tunnelhunt.sinks.junit import write_junit
 
 _MARKS = {
     "pass": "[green]pass[/green]",
@@ -35,8 +36,15 @@ def test_command(
     macros: Annotated[
         list[Path] | None, typer.Option("--macros", help="Macro overrides (e.g. your *_filter macros).")
     ] = None,
+    sigma_regression: Annotated[
+        Path | None,
+        typer.Option("--sigma-regression", help="Run SigmaHQ's regression_data folder (rules: --sigma, or beside it)."),
+    ] = None,
+    sigma: Annotated[list[Path] | None, typer.Option("--sigma", help="Sigma rule files or folders.")] = None,
 ) -> None:
     """Run detection tests: replay attack data into a fresh store, run over all time, check results."""
+    if sigma_regression is not None:
+        _regression(sigma_regression, sigma or [], junit)
     try:
         result = test_content(detections or [], data_root, macros or [])
     except TunnelhuntError as exc:
@@ -56,3 +64,20 @@ def test_command(
     )
     bad = counts["fail"] or counts["error"] or result.content.errors
     raise typer.Exit(int(ExitCode.DETECTION_FAILED if bad else ExitCode.OK))
+
+
+def _regression(root: Path, rules: list[Path], junit: Path | None) -> None:
+    try:
+        report = run_sigma_regression(root, rules)
+    except TunnelhuntError as exc:
+        raise fail(str(exc)) from None
+    for result in report.results:
+        case = result.case
+        status = "pass" if result.passed else ("error" if result.error else "fail")
+        detail = result.error or f"{result.matched} match(es), expected {case.match_count}"
+        stderr.print(f"{_MARKS[status]}  {escape(f'{case.title} — {case.sample.name}: {detail}')}")
+    if junit is not None:
+        write_regression_junit(report, junit)
+    failed = report.total - report.passed
+    stderr.print(f"{report.passed} passed, {failed} failed ({report.exact} of {report.total} with exactly match_count)")
+    raise typer.Exit(int(ExitCode.DETECTION_FAILED if failed else ExitCode.OK))

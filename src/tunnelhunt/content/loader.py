@@ -25,9 +25,22 @@ DEFAULT_FILTER = "search *"
 _CONTENT_DIRS = ("macros", "lookups", "data", "stories", "data_sources", "deployments", "baselines")
 
 
+class SigmaFile(Exception):
+    """A YAML file in a detections folder that is a Sigma rule: the Sigma stage reads it instead."""
+
+
+def is_sigma(data: dict[str, object]) -> bool:
+    """Sigma rules (and correlation/filter rules) have `logsource`/`detection` or `correlation`/`filter`,
+    and no SPL `search`."""
+    return "search" not in data and (("detection" in data and "logsource" in data) or "correlation" in data)
+
+
 def load_detection(path: Path) -> Detection:
+    data = read_yaml(path)
+    if is_sigma(data):
+        raise SigmaFile(str(path))
     try:
-        detection = Detection.model_validate(read_yaml(path))
+        detection = Detection.model_validate(data)
     except ValidationError as exc:
         raise ContentError.from_validation(path, exc) from None
     detection.__dict__["source_path"] = path
@@ -97,6 +110,8 @@ class ContentSet:
     errors: list[ContentError] = field(default_factory=list)
     #: detections that share an id with another one of the same layer: (id, first path, second path)
     duplicates: list[tuple[str, Path, Path]] = field(default_factory=list)
+    #: Sigma rule files found among the detections (the Sigma stage compiles them)
+    sigma: list[Path] = field(default_factory=list)
 
 
 def detection_files(root: Path) -> list[Path]:
@@ -153,11 +168,15 @@ def load_content(
     lookups = load_lookups([d for d in lookup_layers if d.is_dir()], errors)
     detections: dict[str, Detection] = {}
     duplicates: list[tuple[str, Path, Path]] = []
+    sigma: list[Path] = []
     for layer in detection_layers:
         seen: dict[str, Path] = {}
         for path in detection_files(layer):
             try:
                 detection = load_detection(path)
+            except SigmaFile:
+                sigma.append(path)
+                continue
             except ContentError as exc:
                 errors.append(exc)
                 continue
@@ -166,4 +185,4 @@ def load_content(
                 continue
             seen[detection.id] = path
             detections[detection.id] = detection
-    return ContentSet(list(detections.values()), macros, lookups, errors, duplicates)
+    return ContentSet(list(detections.values()), macros, lookups, errors, duplicates, sigma)

@@ -20,6 +20,7 @@ from sigma.processing.transformations import ValueListPlaceholderTransformation
 from sigma.rule import SigmaRule
 from sqlglot import exp
 
+from tunnelhunt.errors import TunnelhuntError
 from tunnelhunt.sigma.backend import SqlglotBackend
 from tunnelhunt.sigma.fields import EVENT_COLUMNS, EVENTS_TABLE, field_sql
 from tunnelhunt.sigma.logsources import MAPPINGS, LogsourceMapping, hot_columns_pipeline
@@ -33,7 +34,7 @@ USER_FIELDS = ("User", "SubjectUserName", "TargetUserName", "AccountName", "User
 EVENT_OUTPUT = ("_time", "host", "source", "sourcetype", "_source", "_offset", "EventCode", "Channel")
 
 
-class SigmaCompileError(ValueError):
+class SigmaCompileError(TunnelhuntError, ValueError):
     """A rule that does not convert: its logsource maps to no events, or pySigma/the backend refused it."""
 
 

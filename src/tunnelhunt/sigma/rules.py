@@ -35,7 +35,9 @@ def sigma_files(paths: Iterable[Path]) -> list[Path]:
             found.extend(
                 p
                 for p in path.rglob("*")
-                if p.suffix in (".yml", ".yaml") and p.is_file() and not any(s.startswith(".") for s in p.parts)
+                if p.suffix in (".yml", ".yaml")
+                and p.is_file()
+                and not any(s.startswith(".") for s in p.relative_to(path).parts)  # hidden below the folder
             )
         elif path.is_file():
             found.append(path)

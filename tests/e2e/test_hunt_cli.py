@@ -180,3 +180,15 @@ def test_hunt_db_leaves_risk_events_and_findings_for_risk_and_findings(shipped_s
     assert code == ExitCode.OK and "0 new result(s), 0 new risk event(s), 0 new finding(s)" in err
     assert len(_stored("risk", db, "--events", "--limit", "1000")) == len(stored)
     assert len(_stored("findings", db)) == len(findings)
+
+
+def test_hunt_delivers_to_the_same_sinks_as_run(shipped_sample: Path, tmp_path: Path) -> None:
+    out, risk_file = tmp_path / "sink", tmp_path / "risk.jsonl"
+    code, _, err = hunt(str(shipped_sample), "--sink", f"jsonl:{out}", "--risk", str(risk_file))
+    assert code == ExitCode.OK, err
+    delivered = [json.loads(line) for line in (out / "risk_events.jsonl").read_text().splitlines()]
+    printed = [json.loads(line) for line in risk_file.read_text().splitlines()]
+    assert sorted(e["risk_event_id"] for e in delivered) == sorted(e["risk_event_id"] for e in printed)
+    assert (out / "findings.jsonl").read_text().strip()  # the incident rules' findings too
+    code, _, err = hunt(str(shipped_sample), "--sink", "ftp:somewhere")
+    assert code == ExitCode.ERROR and "unknown sink type 'ftp'" in err

@@ -29,9 +29,12 @@ from tunnelhunt.detect.runner import DetectionRun, QueryEngine
 from tunnelhunt.ingest.report import IngestReport, ProgressCallback, QuarantineSink
 from tunnelhunt.ingest.run import ingest
 from tunnelhunt.normalize.custom import CustomMapping
+from tunnelhunt.schedule.delivery import Delivery, deliver_all
 from tunnelhunt.sigma import SigmaContent
+from tunnelhunt.sinks.spec import SinkOptions, build_sink
 from tunnelhunt.spl.compiler import TimeWindow
 from tunnelhunt.store.duckdb_store import Store
+from tunnelhunt.store.rba_store import RbaStore
 
 ENGINES = ("duckdb", "spark")
 
@@ -55,6 +58,9 @@ class HuntOptions:
     exclude: list[str] = field(default_factory=list)
     workers: int | None = None
     window: TimeWindow | None = None
+    #: `--sink` specifications: risk events and findings delivered as `run` delivers them
+    sinks: list[str] = field(default_factory=list)
+    sink_options: SinkOptions | None = None
 
 
 @dataclass
@@ -65,6 +71,7 @@ class HuntResult:
     sigma: SigmaContent
     ingest: IngestReport | None
     passed: pipeline.PassReport
+    deliveries: list[Delivery] = field(default_factory=list)
 
     @property
     def runs(self) -> list[DetectionRun]:
@@ -107,6 +114,8 @@ def hunt(
     content = load(options.detections, options.macros, allow_empty=bool(options.sigma))
     sigma = load_sigma([*options.sigma, *content.sigma])
     rules = load_rules(options.rules)
+    spool = options.db.with_name(options.db.name + ".spool") if options.db else Path(".tunnelhunt-spool")
+    sinks = [build_sink(spec, options.sink_options or SinkOptions(spool)) for spec in options.sinks]
     at = now or datetime.now(UTC)
     with ExitStack() as stack:
         report = None
@@ -127,7 +136,8 @@ def hunt(
 
             engine = stack.enter_context(SparkEngine(options.lake, options.spark_master))  # type: ignore[arg-type]
         passed = pipeline.hunt_pass(engine, state, content, at, rules, options.window, sigma)
-    return HuntResult(content, sigma, report, passed)
+        deliveries = deliver_all(sinks, RbaStore(state))
+    return HuntResult(content, sigma, report, passed, deliveries)
 
 
 @contextmanager

@@ -81,6 +81,10 @@ def hunt(
     rules: Annotated[
         Path | None, typer.Option("--rules", help="YAML file overriding the risk incident rule thresholds.")
     ] = None,
+    sink: hunting.SinkOption = None,
+    hec_token: hunting.HecTokenOption = None,
+    hec_index: hunting.HecIndexOption = None,
+    spool: hunting.SpoolOption = None,
     workers: Annotated[
         int | None, typer.Option("--workers", min=1, help="Parsing processes (default: every core on large inputs).")
     ] = None,
@@ -98,10 +102,11 @@ def hunt(
         paths=paths or [], detections=detections or [], sigma=sigma or [], macros=macros or [], mappings=mapping or [],
         rules=rules, db=db, lake=lake, engine=engine, spark_master=spark_master, fmt=fmt,
         include=include or [], exclude=exclude or [], workers=workers, window=window,
+        sinks=sink or [], sink_options=hunting.sink_options(db, spool, hec_token, hec_index),
     )  # fmt: skip
     try:
-        with progress_display(stderr) as on_progress, quarantine_writer(quarantine) as sink:
-            result = run_hunt(options, on_progress, sink)
+        with progress_display(stderr) as on_progress, quarantine_writer(quarantine) as on_quarantine:
+            result = run_hunt(options, on_progress, on_quarantine)
     except TunnelhuntError as exc:
         raise fail(str(exc)) from None
     for error in result.content.errors:
@@ -128,6 +133,7 @@ def hunt(
         write_csv(rows, sys.stdout)
     else:
         write_jsonl(rows, sys.stdout)
+    hunting.report_deliveries(result.deliveries)
     events = result.passed.risk_events
     if risk:
         write_rows(events, risk, "jsonl")

@@ -75,11 +75,18 @@ def schedule_options(
     fmt: str | None,
 ) -> ScheduleOptions:
     """The options `run` and `watch` share, as the action takes them."""
-    spool_root = spool or db.with_name(db.name + ".spool")
     return ScheduleOptions(
         db, paths or [], detections or [], macros or [], rules, sinks or [],
-        SinkOptions(spool_root, hec_token, hec_index, RetryPolicy(attempts=retries)), tz, fmt,
+        sink_options(db, spool, hec_token, hec_index, retries), tz, fmt,
     )  # fmt: skip
+
+
+def sink_options(
+    db: Path | None, spool: Path | None, hec_token: str | None, hec_index: str | None, retries: int = 4
+) -> SinkOptions:
+    """Where network sinks spool (default: beside the database, or `.tunnelhunt-spool` here) and how."""
+    root = spool or (db.with_name(db.name + ".spool") if db else Path(".tunnelhunt-spool"))
+    return SinkOptions(root, hec_token, hec_index, RetryPolicy(attempts=retries))
 
 
 def report_content_errors(content: ContentSet) -> None:

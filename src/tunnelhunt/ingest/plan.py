@@ -13,7 +13,6 @@ from typing import Any, BinaryIO
 import pyarrow as pa
 
 from tunnelhunt.readers.base import OffsetKind, Position, QuarantinedRecord, Reader
-from tunnelhunt.readers.jsonl import JsonLinesReader
 from tunnelhunt.readers.sources import DAMAGED_INPUT, Source
 
 #: Largest and smallest work unit cut from a large file; between them, about 4 units per worker so
@@ -184,30 +183,12 @@ def _lines_before(path: Path, start: Position, cuts: list[int]) -> list[int]:
 _BOMS = (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 
 
-def line_cut_points(stream: BinaryIO, size: int, unit_bytes: int) -> list[int]:
-    """Byte offsets just after a newline, about `unit_bytes` apart (for JSON lines: no header to repeat)."""
-    cuts: list[int] = []
-    target = unit_bytes
-    while target < size:
-        stream.seek(target)
-        stream.readline()
-        cut = stream.tell()
-        if cut >= size:
-            break
-        cuts.append(cut)
-        target = cut + unit_bytes
-    return cuts
-
-
 def plan_units(
     index: int, source: Source, reader: Reader, start: Position, final: bool, unit_bytes: int | None
 ) -> list[WorkUnit]:
     """The units of one input: ranges cut at event starts when its reader can cut it, else the whole."""
     whole = [WorkUnit(index, source, reader.format_name, start, None, final)]
-    cut_points = getattr(reader, "cut_points", None)
-    if cut_points is None and isinstance(reader, JsonLinesReader):
-        cut_points = line_cut_points
-    if unit_bytes is None or cut_points is None or source.member or source.compressed:
+    if unit_bytes is None or source.member or source.compressed:
         return whole
     size = source.size or 0
     if size - start.offset <= unit_bytes:
@@ -215,7 +196,7 @@ def plan_units(
     with source.path.open("rb") as stream:
         if stream.read(4).startswith(_BOMS):
             return whole  # resume offsets count the decoded text, not the file: keep such files whole
-        cuts = [c for c in cut_points(stream, size, unit_bytes) if c > start.offset]
+        cuts = [c for c in reader.cut_points(stream, size, unit_bytes) or [] if c > start.offset]
     if not cuts:
         return whole
     lines = _lines_before(source.path, start, cuts)

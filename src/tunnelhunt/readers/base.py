@@ -12,9 +12,10 @@ batch together with its `end` (one transaction) is what makes ingest exactly-onc
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, BinaryIO, Literal
 
 import pyarrow as pa
 
@@ -103,28 +104,41 @@ class ReaderError(TunnelhuntError):
         return Location(file=self.source)
 
 
-class Reader(Protocol):
-    """A log format: can it read this input, and its batches when it does."""
+class Reader(ABC):
+    """A log format: can it read this input, and its batches when it does.
+
+    Every reader subclasses this. `sniff`, `read` and `fingerprint_region` are required; `fits` and
+    `cut_points` are optional abilities with defaults (none), so callers never probe with `getattr`.
+    """
 
     format_name: str
     #: What `_offset` and quarantine offsets count: lines, bytes or record numbers.
     offset_kind: OffsetKind
 
+    @abstractmethod
     def sniff(self, head: bytes) -> bool:
         """True when the first (decoded) bytes of an input look like this format."""
-        ...
 
+    @abstractmethod
     def read(self, source: Source, start: Position = START, final: bool = True) -> Iterator[RawBatch]:
         """Yield batches from `start` on; raise `ReaderError` only when nothing of the input can be read.
 
         `final=False` means the input may still grow: a last line or event without its terminator is
         left for the next read instead of being read (or quarantined) now.
         """
-        ...
 
+    @abstractmethod
     def fingerprint_region(self, head: bytes) -> bytes:
         """The bytes that identify this input across growth (the head for text, first records for EVTX)."""
-        ...
+
+    def fits(self, head: bytes) -> bool:
+        """A looser test than `sniff`, for checking a forced `--format` against the content (default: no)."""
+        return False
+
+    def cut_points(self, stream: BinaryIO, size: int, unit_bytes: int) -> list[int] | None:
+        """Byte offsets, about `unit_bytes` apart, where this input can be cut into independently read
+        ranges for parallel ingest; None when the format cannot be cut (the default)."""
+        return None
 
 
 def rows_to_table(

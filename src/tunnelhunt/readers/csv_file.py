@@ -23,6 +23,7 @@ from tunnelhunt.readers.base import (
     Position,
     QuarantinedRecord,
     RawBatch,
+    Reader,
     ReaderError,
     excerpt,
 )
@@ -135,7 +136,7 @@ def _physical_lines(stream: Utf8Stream, cursor: _Cursor, source: str, final: boo
         yield buf.decode("utf-8", "replace")
 
 
-class CsvReader:
+class CsvReader(Reader):
     """Reads CSV files whose header matches a layout; `_offset` is the line a row starts on."""
 
     format_name = "csv"

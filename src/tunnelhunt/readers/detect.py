@@ -122,8 +122,7 @@ def _sniffs(reader: Reader, head: bytes) -> bool:
 
 
 def _fits(reader: Reader, head: bytes) -> bool:
-    fits = getattr(reader, "fits", None)
     try:
-        return bool(fits(head)) if fits else False
+        return bool(reader.fits(head))
     except DAMAGED_INPUT:
         return False

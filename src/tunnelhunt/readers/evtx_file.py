@@ -19,7 +19,7 @@ from pathlib import Path
 import evtx
 import pyarrow as pa
 
-from tunnelhunt.readers.base import START, OffsetKind, Position, QuarantinedRecord, RawBatch, ReaderError
+from tunnelhunt.readers.base import START, OffsetKind, Position, QuarantinedRecord, RawBatch, Reader, ReaderError
 from tunnelhunt.readers.sources import Source
 
 SOURCETYPE = "WinEventLog:evtx"
@@ -72,7 +72,7 @@ def _file_header(path: Path) -> tuple[int, int]:
     return next_record, chunks
 
 
-class EvtxReader:
+class EvtxReader(Reader):
     """Reads .evtx files; `_offset` is the event record number (EventRecordID)."""
 
     format_name = "evtx"

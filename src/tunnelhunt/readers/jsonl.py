@@ -11,11 +11,12 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import BinaryIO
 
 import pyarrow as pa
 
-from tunnelhunt.readers.base import START, OffsetKind, Position, RawBatch
-from tunnelhunt.readers.lines import Utf8Stream, line_blocks
+from tunnelhunt.readers.base import START, OffsetKind, Position, RawBatch, Reader
+from tunnelhunt.readers.lines import Utf8Stream, line_blocks, line_cut_points
 from tunnelhunt.readers.sources import Source
 
 #: Objects of the head inspected to recognise a layout.
@@ -117,7 +118,7 @@ def custom_layout(name: str, sourcetype: str, required: tuple[str, ...]) -> Json
     return JsonLayout(name, sourcetype, lambda obj: all(has_field(obj, f) for f in required))
 
 
-class JsonLinesReader:
+class JsonLinesReader(Reader):
     """Reads JSON lines of one layout; `_offset` is the line number."""
 
     offset_kind: OffsetKind = "line"
@@ -134,6 +135,10 @@ class JsonLinesReader:
         """How many of the head's objects have this layout: the layout most of them have wins, so
         one foreign line does not decide what the file is."""
         return sum(1 for obj in objects if self.layout.accepts(obj))
+
+    def cut_points(self, stream: BinaryIO, size: int, unit_bytes: int) -> list[int] | None:
+        """Any line end: JSON lines have no header to repeat in a range."""
+        return line_cut_points(stream, size, unit_bytes)
 
     def fits(self, head: bytes) -> bool:
         """Forced onto JSON whose first lines cannot be judged (none parses as an object): allowed."""

@@ -227,3 +227,18 @@ def line_blocks(
         return
     if pending:
         yield LineBlock(*empty, pending, Position(committed, line))
+
+
+def line_cut_points(stream: BinaryIO, size: int, unit_bytes: int) -> list[int]:
+    """Byte offsets just after a newline, about `unit_bytes` apart (for JSON lines: no header to repeat)."""
+    cuts: list[int] = []
+    target = unit_bytes
+    while target < size:
+        stream.seek(target)
+        stream.readline()
+        cut = stream.tell()
+        if cut >= size:
+            break
+        cuts.append(cut)
+        target = cut + unit_bytes
+    return cuts

@@ -18,7 +18,16 @@ from collections.abc import Iterator
 
 import pyarrow as pa
 
-from tunnelhunt.readers.base import START, OffsetKind, Position, QuarantinedRecord, RawBatch, excerpt, rows_to_table
+from tunnelhunt.readers.base import (
+    START,
+    OffsetKind,
+    Position,
+    QuarantinedRecord,
+    RawBatch,
+    Reader,
+    excerpt,
+    rows_to_table,
+)
 from tunnelhunt.readers.lines import Utf8Stream, line_blocks
 from tunnelhunt.readers.sources import Source
 
@@ -71,7 +80,7 @@ def parse_audit_line(line: str) -> dict[str, str | None]:
     return row
 
 
-class LinuxAuditReader:
+class LinuxAuditReader(Reader):
     """Reads auditd logs; `_offset` is the line number."""
 
     format_name = "linux-audit"

@@ -12,7 +12,16 @@ from collections.abc import Iterator
 
 import pyarrow as pa
 
-from tunnelhunt.readers.base import START, OffsetKind, Position, QuarantinedRecord, RawBatch, excerpt, rows_to_table
+from tunnelhunt.readers.base import (
+    START,
+    OffsetKind,
+    Position,
+    QuarantinedRecord,
+    RawBatch,
+    Reader,
+    excerpt,
+    rows_to_table,
+)
 from tunnelhunt.readers.lines import Utf8Stream, line_blocks
 from tunnelhunt.readers.sources import Source
 from tunnelhunt.readers.sysmon_xml import parse_event
@@ -24,7 +33,7 @@ SOURCETYPE = "sysmon:linux"
 _EVENT_LINE = re.compile(rb"^[^\"'{},<\t\n]{0,200}<Event>[^\n]*Linux-Sysmon", re.MULTILINE)
 
 
-class SysmonLinuxReader:
+class SysmonLinuxReader(Reader):
     """Reads syslog files carrying Sysmon for Linux events; `_offset` is the line number."""
 
     format_name = "sysmon-linux"

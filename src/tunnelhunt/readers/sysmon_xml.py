@@ -26,6 +26,7 @@ from tunnelhunt.readers.base import (
     Position,
     QuarantinedRecord,
     RawBatch,
+    Reader,
     excerpt,
     rows_to_table,
 )
@@ -241,7 +242,7 @@ def _flatten_data(data: etree._Element, row: dict[str, str | None]) -> None:
         row.setdefault(name, item.text if item.text is not None else "")
 
 
-class SysmonXmlReader:
+class SysmonXmlReader(Reader):
     """Reads Windows event XML (Sysmon, Security, ...) as Splunk's XmlWinEventLog sourcetype."""
 
     format_name = "xml"

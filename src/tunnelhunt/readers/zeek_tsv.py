@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from tunnelhunt.readers.base import START, OffsetKind, Position, QuarantinedRecord, RawBatch, excerpt
+from tunnelhunt.readers.base import START, OffsetKind, Position, QuarantinedRecord, RawBatch, Reader, excerpt
 from tunnelhunt.readers.lines import Utf8Stream, line_blocks
 from tunnelhunt.readers.sources import Source
 
@@ -65,7 +65,7 @@ def read_header(head: bytes) -> ZeekHeader:
     return header
 
 
-class ZeekTsvReader:
+class ZeekTsvReader(Reader):
     """Reads Zeek TSV logs; `_offset` is the line number."""
 
     format_name = "zeek"

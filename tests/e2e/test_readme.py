@@ -4,7 +4,7 @@ The example block (between the `readme-example` markers) is what `scripts/readme
 test runs that script on a fresh directory and requires the README's lines, in order, among the script's
 (`…` marks lines the README leaves out); durations and the risk table's time and tactic-list cells are
 the only parts not compared. Every other `tunnelhunt ...` line of a README code block is then run in the
-same directory and must exit 0, or the code a trailing `# exit N` names.
+same directory and must exit 0, or the code its trailing comment names (`# exit N`).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ VOLATILE_COLUMNS = ("last_seen", "mitre_tactic")
 #: The table column that is filled on the first line of each row only (its numbers never wrap).
 ROW_KEY_COLUMN = "risk_score"
 _DURATION = re.compile(r" in \d+(\.\d+)? s\b")
-_EXIT = re.compile(r"#\s*exit\s+(\d+)\s*$")
+_EXIT = re.compile(r"#\s*exit\s+(\d+)\b")
 
 
 def code_blocks(text: str) -> list[list[str]]:

@@ -5,6 +5,8 @@
 - `behaviour.py`: analytics that keep state across runs, each registered by its `analytic` kind.
 - `dns_state.py`, `agent_hashes.py`: the state those analytics keep in the store.
 
-To add a behaviour analytic: write a function `(context, analytic) -> DetectionRun`, register it under
-its kind with `@analytic("kind")` in `behaviour.py`, and ship a YAML in `content/behaviours/`.
+To add a query engine: a class with `run(compiled) -> pyarrow.Table` that loads the lookups the search
+names and renders `compiled.sql(<dialect>)` (see `SparkEngine`). To add a behaviour analytic: write a
+function `(context, analytic) -> pyarrow.Table`, register it under its kind with `analytic("kind")` in
+`behaviour.py`, and ship a YAML in `content/behaviours/`. `pipeline.py` runs both kinds in order.
 """

@@ -303,7 +303,7 @@ def ingest(
     `mappings` are the user's compiled mapping files; `on_progress` is called after every committed
     batch and `on_quarantine` with every batch's quarantined records (the report keeps a sample);
     `normalizer` lets a caller that polls (a follower) keep one DuckDB connection across calls.
-    Reading and normalising run on `workers` processes (`engine/parallel.py`; by default every core
+    Reading and normalising run on `workers` processes (`ingest/workers.py`; by default every core
     once the input is large enough); storing stays here, in input order, one transaction per batch.
     A Parquet lake (`LakeWriter`) keeps no checkpoints, so ingest into it is never incremental.
     `raw=False` skips the raw-event store (`events` table): only data-model rows are kept.

@@ -1,6 +1,6 @@
 """Follow growing and rotated log files: ingest only what each file gained since the last poll.
 
-A thin layer over `engine.ingest.ingest` (incremental by default): every poll ingests each file
+A thin layer over `ingest.run.ingest` (incremental by default): every poll ingests each file
 from its checkpoint with `final=False`, so a line still being written waits for the next poll. The
 checkpoints (`store/checkpoints.py`) know a file by its name and a fingerprint of its first bytes,
 recognise a rotated file under its new name, and read a truncated or rewritten file from the start;

@@ -1,6 +1,6 @@
 """How far each input file has been ingested, kept in the store so re-ingesting is exactly-once.
 
-API (used by `engine.ingest.ingest`, and by `tunnelhunt watch` through it):
+API (used by `ingest.run.ingest`, and by `tunnelhunt watch` through it):
 
 - A file is identified by `FileIdentity`: its name (path, or `archive.zip!member`) plus a SHA-256
   fingerprint of its first bytes (up to `FINGERPRINT_BYTES` of the decompressed content; for EVTX

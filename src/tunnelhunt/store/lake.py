@@ -4,7 +4,7 @@ Layout: `DIR/datamodel=Endpoint/node=Processes/date=2026-11-20/part-<run>-<n>.pa
 events (`store/events.py`) under `DIR/datamodel=raw/sourcetype=<st>/date=<day>/` (the source type
 URL-quoted, so a name from the data can never leave its directory). Any engine that
 reads Parquet can query it; tunnelhunt reads it with DuckDB (`LakeStore`, the default) or Spark
-(`engine/spark.py`) without ingesting again. Columns and types are those of the node's store table
+(`detect/spark.py`) without ingesting again. Columns and types are those of the node's store table
 (`cim.py`), so the same compiled detections run on either.
 
 Writing is buffered per node so files hold many rows (small files make every later query slower),

@@ -132,3 +132,16 @@ def test_join_errors_name_their_position() -> None:
     with pytest.raises(UnsupportedError) as raised:
         compile_search("EventCode=1 | join ProcessGuid [search EventCode=3 | nosuchcommand]")
     assert raised.value.position is not None and raised.value.position > 30
+
+
+def test_aggregates_of_eval_expressions(store: Store) -> None:
+    rows = run(
+        store,
+        'EventCode=3 | stats count(eval(DestinationPort="80")) as web, dc(eval(if(Rank="1", ProcessGuid, null()))) '
+        "as first_ranked, count(eval(Rank>5)), values(eval(lower(ProcessGuid))) as guids",
+    )
+    assert rows == [{"web": 1, "first_ranked": 2, "count(eval(Rank>5))": 0, "guids": ["{a}", "{z}"]}]
+    by_guid = run(store, 'EventCode=3 | eventstats count(eval(Rank="1")) as ones by ProcessGuid | table Rank ones')
+    assert sorted((r["Rank"], r["ones"]) for r in by_guid) == [("1", 1), ("1", 1), ("2", 1)]
+    with pytest.raises(UnsupportedError, match="tstats cannot aggregate eval"):
+        compile_search("| tstats count(eval(x=1)) from datamodel=Endpoint.Processes")

@@ -116,6 +116,8 @@ class Aggregate:
     field: str | None
     alias: str | None
     position: int = 0
+    #: `func(eval(expression))`: aggregate the expression's value per event (`field` holds its text)
+    expression: EvalExpr | None = None
 
     @property
     def output_name(self) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, tzinfo
 
 from sqlglot import exp
@@ -170,6 +170,9 @@ class Compiler:
 
     # --- tstats ----------------------------------------------------------------------------------
     def _tstats(self, command: ast.Tstats) -> None:
+        for aggregate in command.aggregates:
+            if aggregate.expression is not None:  # tstats reads indexed fields only, as in Splunk
+                raise UnsupportedError("tstats cannot aggregate eval(...)", aggregate.position, aggregate.function)
         where, nodename = _split_nodename(command.where)
         node = self._resolve_node(command, nodename)
         self.node = node
@@ -439,11 +442,37 @@ class Compiler:
 
     # --- stats, eventstats -----------------------------------------------------------------------------
     def _stats(self, command: ast.Stats) -> None:
+        command = self._evaluated_aggregates(command)
         if command.keep_events:
             self._eventstats(command)
             return
         by_columns = [self._require_column(name, command.position) for name in dict.fromkeys(command.by)]
         self._group(command.aggregates, by_columns, None)
+
+    def _evaluated_aggregates(self, command: ast.Stats) -> ast.Stats:
+        """`func(eval(x))`: x becomes a column of each event first (a true/false value counts as the event
+        when true and not at all otherwise, as Splunk's `count(eval(status==404))`), then `func` of it."""
+        if not any(a.expression is not None for a in command.aggregates):
+            return command
+        assignments: list[tuple[str, exp.Expr, Kind]] = []
+        rewritten: list[ast.Aggregate] = []
+        for index, aggregate in enumerate(command.aggregates):
+            if aggregate.expression is None:
+                rewritten.append(aggregate)
+                continue
+            value = self._evaluator().value(aggregate.expression)
+            name = f"__aggregate_{index}"
+            if value.kind is Kind.BOOL:
+                sql: exp.Expr = exp.If(this=value.sql, true=exp.Literal.number(1), false=exp.Null())
+                kind = Kind.INT
+            else:
+                sql, kind = value.sql, (Kind.STR if value.kind is Kind.NULL else value.kind)
+            assignments.append((name, sql, kind))
+            output = aggregate.alias or f"{aggregate.function}({aggregate.field})"
+            rewritten.append(ast.Aggregate(aggregate.function, name, output, aggregate.position))
+        self._set_columns(assignments)
+        self.builder.hidden.update(name for name, _, _ in assignments)
+        return replace(command, aggregates=tuple(rewritten))
 
     def _require_column(self, name: str, position: int) -> Column:
         column = self.builder.column(name)

@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from tunnelhunt.spl import ast, parse_transforms
 from tunnelhunt.spl.errors import SplError, SplSyntaxError, UnsupportedError
+from tunnelhunt.spl.evalexpr import parse_eval_expression
 from tunnelhunt.spl.search_expr import parse_search_expression
 from tunnelhunt.spl.subsearch import closing_bracket
 from tunnelhunt.spl.tokens import Kind, TokenStream
@@ -139,13 +140,13 @@ def parse_aggregates(stream: TokenStream, stop: tuple[str, ...]) -> list[ast.Agg
         token = stream.advance()
         function = token.value.lower()
         field: str | None = None
+        expression: ast.EvalExpr | None = None
         if stream.current.kind is Kind.LPAREN:
             stream.advance()
             if stream.current.is_word("eval") and stream.peek().kind is Kind.LPAREN:
-                raise UnsupportedError(
-                    f"{function}(eval(...)) is not supported", stream.current.position, f"{function}(eval"
-                )
-            field = stream.expect_word("a field name").value
+                field, expression = _aggregate_eval(stream)
+            else:
+                field = stream.expect_word("a field name").value
             stream.expect(Kind.RPAREN, "')'")
         if function not in AGGREGATES and not PERCENTILE.match(function):
             raise UnsupportedError(f"aggregate function '{token.value}' is not supported", token.position, token.value)
@@ -153,10 +154,21 @@ def parse_aggregates(stream: TokenStream, stop: tuple[str, ...]) -> list[ast.Agg
         if stream.current.is_word("AS"):
             stream.advance()
             alias = stream.expect_word("an alias").value
-        aggregates.append(ast.Aggregate(function, field, alias, token.position))
+        aggregates.append(ast.Aggregate(function, field, alias, token.position, expression))
         if stream.current.kind is Kind.COMMA:
             stream.advance()
     return aggregates
+
+
+def _aggregate_eval(stream: TokenStream) -> tuple[str, ast.EvalExpr]:
+    """`eval( expression )` inside an aggregate: its text (the default output name) and its parse."""
+    opening = stream.peek()
+    end = closing_bracket(stream.text, opening.position, "()")
+    text = stream.text[opening.position + 1 : end]
+    expression = parse_eval_expression(text, opening.position + 1)
+    while stream.current.kind is not Kind.EOF and stream.current.position <= end:
+        stream.advance()
+    return f"eval({text})", expression
 
 
 def _parse_by_fields(stream: TokenStream) -> tuple[list[str], str | None]:

@@ -1,12 +1,14 @@
-"""Where a subsearch `[ ... ]` ends in the search text: brackets nest, quoted text does not count."""
+"""Where a subsearch `[ ... ]` (or an `eval( ... )` inside an aggregate) ends in the search text:
+brackets nest, quoted text does not count."""
 
 from __future__ import annotations
 
 from tunnelhunt.spl.errors import SplSyntaxError
 
 
-def closing_bracket(text: str, start: int) -> int:
-    """The index of the `]` matching the `[` at `start`."""
+def closing_bracket(text: str, start: int, pair: str = "[]") -> int:
+    """The index of the closing character matching the opening one at `start` (`[]` or `()`)."""
+    opening, closing = pair[0], pair[1]
     depth, index, quoted = 0, start, False
     while index < len(text):
         char = text[index]
@@ -17,11 +19,11 @@ def closing_bracket(text: str, start: int) -> int:
             quoted = char != '"'
         elif char == '"':
             quoted = True
-        elif char == "[":
+        elif char == opening:
             depth += 1
-        elif char == "]":
+        elif char == closing:
             depth -= 1
             if depth == 0:
                 return index
         index += 1
-    raise SplSyntaxError("subsearch '[' is never closed", start, "[")
+    raise SplSyntaxError(f"'{opening}' is never closed", start, opening)

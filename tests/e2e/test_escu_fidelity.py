@@ -9,7 +9,7 @@ silent are written down in docs/spl-semantics.md.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -97,6 +97,11 @@ CASES = [
         [{"dest": "h1", "firstTime": "1704103200", "copy": "1704103200"}],
     ),
     Case(
+        "epoch with a fraction",
+        f'{TSTATS} where Processes.dest="h6" by Processes.dest | where firstTime > 1704103200.2 | table firstTime',
+        [{"firstTime": "1704103200.25"}],
+    ),
+    Case(
         "ctime in a time zone",
         f'{TSTATS} where Processes.dest="h1" by Processes.dest | convert ctime(firstTime) AS t'
         ' | eval d=strftime(firstTime, "%H:%M") | table t d',
@@ -129,7 +134,7 @@ CASES = [
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, LookupLibrary]:
     root = tmp_path_factory.mktemp("fidelity")
-    rows = [{"_time": T0, **event} for event in EVENTS]
+    rows = [{"_time": T0 + timedelta(milliseconds=250 * (event["dest"] == "h6")), **event} for event in EVENTS]
     with LakeWriter(root / "lake") as writer:
         writer.append(PROCESSES.table, pa.Table.from_pylist(rows, schema=node_schema(PROCESSES)))
     lookups = root / "lookups"

@@ -45,6 +45,8 @@ def _counts_from_xml(path: Path) -> dict[str, int]:
         ("sysmon", "3"): TRAFFIC,
         ("sysmon", "11"): FILESYSTEM,
         ("security", "4688"): PROCESSES,
+        ("security", "5156"): TRAFFIC,  # Windows Filtering Platform connections
+        ("security", "5157"): TRAFFIC,
     }
     counts: dict[str, int] = {}
     for record in evtx.PyEvtxParser(str(path)).records():
@@ -112,7 +114,7 @@ def test_evtx_sysmon_network_connections_from_the_rdp_tunnel_sample() -> None:
         (
             "Security-Datasets/datasets/compound/LSASS_campaign_01/metasploit_logonpasswords_lsass_memory_dump.zip",
             53_698,
-            {PROCESSES: 269 + 53, DNS: 51, TRAFFIC: 140},
+            {PROCESSES: 269 + 53, DNS: 51, TRAFFIC: 140 + 177},  # Sysmon 3 + Security 5156
         ),
         (
             "Security-Datasets/datasets/compound/LSASS_campaign_05/metasploit_sharpdump_lsass_memory_dump.zip",

@@ -63,7 +63,8 @@ def lake(tmp_path_factory: pytest.TempPathFactory, shipped_sample_path: Path) ->
     )
     lake_root = root / "lake"
     with LakeWriter(lake_root, flush_rows=500) as writer:
-        report = ingest([generated.path, crafted, shipped_sample_path], writer)
+        protocols = [shipped_sample_path.with_name(n) for n in ("tunnel_tools_sysmon.log", "tunnel_rdp_security.log")]
+        report = ingest([generated.path, crafted, shipped_sample_path, *protocols], writer)
     assert report.total("quarantined") == 0
     return lake_root
 

@@ -80,9 +80,43 @@ def null_of(kind: Kind) -> exp.Expr:
     return exp.cast(exp.Null(), target.get(kind, VARCHAR))
 
 
+_MICROS = 1_000_000
+
+
 def epoch(time_value: exp.Expr) -> exp.Expr:
-    """Seconds since 1970 of a TIMESTAMP, as Splunk's `_time` is."""
-    return exp.TimeToUnix(this=time_value)
+    """Seconds since 1970 of a TIMESTAMP, as Splunk's `_time` is, with its fraction.
+
+    Built from microseconds: Spark's UNIX_TIMESTAMP would drop the fraction that DuckDB's EPOCH keeps.
+    """
+    micros = exp.cast(exp.UnixMicros(this=time_value), DOUBLE)
+    return exp.Div(this=micros, expression=exp.Literal.number(_MICROS))
+
+
+def epoch_text(time_value: exp.Expr) -> exp.Expr:
+    """A TIMESTAMP printed as Splunk prints a time outside `_time`: epoch seconds, `.` and the fraction
+    without trailing zeros when there is one (`1704103200`, `1704103200.25`). Built from whole numbers:
+    engines print a large DOUBLE differently (Spark as `1.7E9`)."""
+    micros = exp.UnixMicros(this=time_value)
+    size = exp.Abs(this=micros.copy())
+    seconds = exp.cast(
+        exp.Floor(this=exp.Div(this=exp.cast(size.copy(), DOUBLE), expression=exp.Literal.number(_MICROS))), BIGINT
+    )
+    fraction = exp.Sub(this=size, expression=exp.Mul(this=seconds.copy(), expression=exp.Literal.number(_MICROS)))
+    digits = exp.Pad(
+        this=exp.cast(fraction.copy(), VARCHAR),
+        expression=exp.Literal.number(6),
+        fill_pattern=exp.Literal.string("0"),
+        is_left=True,
+    )
+    trimmed = exp.Trim(this=digits, expression=exp.Literal.string("0"), position="TRAILING")
+    sign = exp.Case(
+        ifs=[exp.If(this=exp.LT(this=micros, expression=exp.Literal.number(0)), true=exp.Literal.string("-"))],
+        default=exp.Literal.string(""),
+    )
+    whole = exp.DPipe(this=sign, expression=exp.cast(seconds, VARCHAR))
+    with_fraction = exp.DPipe(this=exp.DPipe(this=whole.copy(), expression=exp.Literal.string(".")), expression=trimmed)
+    zero = exp.EQ(this=fraction, expression=exp.Literal.number(0))
+    return exp.Case(ifs=[exp.If(this=zero, true=whole)], default=with_fraction)
 
 
 def from_epoch(seconds: exp.Expr) -> exp.Expr:
@@ -145,7 +179,7 @@ def to_text(value: Typed, position: int | None = None, where: str = "this contex
     if kind is Kind.NUM:
         return format_number(value.sql)
     if kind is Kind.TIME:
-        return format_number(epoch(value.sql))
+        return epoch_text(value.sql)
     raise UnsupportedError(f"a {kind.value} value cannot be used as text in {where}", position, kind.value)
 
 

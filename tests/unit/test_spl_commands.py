@@ -318,7 +318,7 @@ def test_backticks_inside_quoted_values_are_not_macro_calls() -> None:
     [
         (f"{TSTATS} | append [| inputlookup x]", "append"),
         (f"{TSTATS} | eval x=urldecode(dest)", "urldecode"),
-        (f"{TSTATS} | stats count(eval(x>1)) as n", "count(eval"),
+        (f"{TSTATS} | stats foo(x) as n", "foo"),
         (f'{TSTATS} | where match(dest, "a(?=b)")', "look-around (?= (?! (?<= (?<!"),
         ("| eval x=1", "eval"),
         ("| tstats count from datamodel=Risk.All_Risk", "Risk.All_Risk"),

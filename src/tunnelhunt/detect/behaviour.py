@@ -32,13 +32,17 @@ def _text_time(value: Any) -> str | None:
 
 
 def _parse_time(value: Any) -> datetime | None:
-    """A finding's firstTime/lastTime: a `security_content_ctime` string, or a timestamp left unconverted."""
+    """A finding's firstTime/lastTime: a `security_content_ctime` string, epoch seconds, or a timestamp."""
     if isinstance(value, datetime):
         return value.replace(tzinfo=None) if value.tzinfo is None else value.astimezone(UTC).replace(tzinfo=None)
     if isinstance(value, str):
         try:
             return datetime.strptime(value, TIME_FORMAT)
         except ValueError:
+            pass
+        try:  # an unconverted min(_time)/max(_time) prints as epoch seconds, as in Splunk
+            return datetime.fromtimestamp(float(value), UTC).replace(tzinfo=None)
+        except (ValueError, OverflowError, OSError):
             return None
     return None
 

@@ -21,8 +21,6 @@ from tunnelhunt.store.duckdb_store import Store
 from tunnelhunt.store.events import EVENT_COLUMNS, EVENTS_TABLE, events_schema, field_sql
 from tunnelhunt.store.lake import LakeStore, LakeWriter
 
-
-
 SYSMON_SOURCE = "XmlWinEventLog:Microsoft-Windows-Sysmon/Operational"
 
 
@@ -157,14 +155,14 @@ def test_field_lookup_rule() -> None:
         ('$.Event.System.Provider."#attributes".Name', "windows", "Provider_Name"),
         ('$.Event.System.EventID."#text"', "windows", "EventID"),
         ('$.Event.System.TimeCreated."#attributes".SystemTime', "windows", "SystemTime"),
-        ('$.Event.EventData.CommandLine', "windows", "CommandLine"),
+        ("$.Event.EventData.CommandLine", "windows", "CommandLine"),
         ('$.Event.EventData.Data."#text"[1]', "windows", "Data"),
-        ('$.Event.UserData.EventXML.Param1', "windows", "Param1"),
+        ("$.Event.UserData.EventXML.Param1", "windows", "Param1"),
         ('$.Event.UserData.EventXML."#attributes".xmlns', "windows", None),
         ('$."#attributes".xmlns', "windows", None),
         ('$."id.orig_h"', "dotted", "id.orig_h"),
-        ('$.dns.answers[0].rdata', "dotted", "dns.answers{}.rdata"),
-        ('$.event.category[1]', "dotted", "event.category{}"),
+        ("$.dns.answers[0].rdata", "dotted", "dns.answers{}.rdata"),
+        ("$.event.category[1]", "dotted", "event.category{}"),
     ],
 )
 def test_json_leaf_names(fullkey: str, naming: str, name: str | None) -> None:
@@ -172,7 +170,7 @@ def test_json_leaf_names(fullkey: str, naming: str, name: str | None) -> None:
 
 
 AUDIT_LOG = (
-    'type=SYSCALL msg=audit(1364481363.243:24287): arch=c000003e syscall=59 success=yes a0=7fffd19c5592'
+    "type=SYSCALL msg=audit(1364481363.243:24287): arch=c000003e syscall=59 success=yes a0=7fffd19c5592"
     ' ppid=2686 pid=3538 auid=1000 uid=0 comm="cat" exe="/bin/cat" key="sshd_config"\n'
     'type=EXECVE msg=audit(1364481363.243:24287): argc=3 a0="cat" a1=2D6E a2=2F746D702F6120622027\n'
     "type=PROCTITLE msg=audit(1364481363.243:24287): proctitle=636174002D6E002F746D702F61206220\n"
@@ -208,7 +206,7 @@ def test_auditd_ingest_keeps_events_and_quarantines_malformed_lines(tmp_path: Pa
         (file,) = ingest_into(store, path).files
         assert file.format == "linux-audit"
         assert (file.read, file.unmapped, file.quarantined) == (7, 5, 2)
-        bad = store.query("SELECT \"offset\", reason FROM ingest_quarantine ORDER BY 1").to_pylist()
+        bad = store.query('SELECT "offset", reason FROM ingest_quarantine ORDER BY 1').to_pylist()
         rows = _events(store)
     assert [b["offset"] for b in bad] == [5, 6] and all("not an auditd record" in b["reason"] for b in bad)
     assert [r["_offset"] for r in rows] == [1, 2, 3, 4, 7]

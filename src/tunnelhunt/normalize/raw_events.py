@@ -151,9 +151,7 @@ class RawEventBuilder:
                 columns[name] = hot[name]
             else:
                 columns[name] = pa.nulls(count, target.type)
-        events = pa.Table.from_arrays(
-            [_as_type(columns[t.name], t.type) for t in _SCHEMA], schema=_SCHEMA
-        )
+        events = pa.Table.from_arrays([_as_type(columns[t.name], t.type) for t in _SCHEMA], schema=_SCHEMA)
         return _drop(events, excluded)
 
     def _defaults(self, table: pa.Table, profile: RawProfile, inputs: dict[str, pa.Array]) -> pa.Table:
@@ -187,9 +185,13 @@ class RawEventBuilder:
         self._con.register("raw_json", incoming)
         try:
             if not checked:  # lines that are not JSON objects are quarantined by the normaliser
-                keep = self._con.sql(
-                    "SELECT coalesce(try(json_type(_json)) = 'OBJECT', FALSE) FROM raw_json ORDER BY _row"
-                ).to_arrow_table().column(0)
+                keep = (
+                    self._con.sql(
+                        "SELECT coalesce(try(json_type(_json)) = 'OBJECT', FALSE) FROM raw_json ORDER BY _row"
+                    )
+                    .to_arrow_table()
+                    .column(0)
+                )
                 if not pc.all(keep).as_py():
                     table = table.filter(keep)
                     incoming = table.select(["_source", "_offset", "_json"])
@@ -245,9 +247,7 @@ class RawEventBuilder:
         return self._names[key]
 
 
-def _from_columns(
-    table: pa.Table, profile: RawProfile
-) -> tuple[dict[str, pa.Array], dict[str, pa.Array], pa.Array]:
+def _from_columns(table: pa.Table, profile: RawProfile) -> tuple[dict[str, pa.Array], dict[str, pa.Array], pa.Array]:
     """Hot fields, profile inputs and the map of a batch that has one column per field."""
     count = table.num_rows
     by_name: dict[str, pa.Array] = {}

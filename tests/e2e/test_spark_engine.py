@@ -128,3 +128,37 @@ def test_near_misses_stay_out_on_spark(lake: Path, spark_session: Any) -> None:
     assert "ngrok.io.evil.com" not in queries
     processes = {row["process_path"] for row in runs["Windows Ngrok Reverse Proxy Usage"].rows}
     assert "C:\\Temp\\NgRoK.ExE" in processes and "C:\\Temp\\ngrok.exe.bak" not in processes
+
+
+def test_spark_holds_the_same_raw_events_as_duckdb(lake: Path, spark_session: Any, tmp_path: Path) -> None:
+    """The raw events of the lake read by Spark equal those DuckDB stores from the same inputs, and a
+    raw search built with the contract's lookup rule finds the same events on both engines."""
+    from sqlglot import exp
+
+    from tunnelhunt.detect.spark import SparkEngine
+    from tunnelhunt.store.duckdb_store import Store
+    from tunnelhunt.store.events import EVENTS_TABLE, field_sql
+
+    def canonical(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [{**row, "fields": sorted(map(tuple, row["fields"]))} for row in rows]
+
+    ordered = f"SELECT * FROM {EVENTS_TABLE} ORDER BY _source, _offset"
+    picked = [exp.alias_(field_sql(name), name, quoted=True) for name in ("User", "process_name")]
+    search = exp.select("_source", "_offset", *picked).from_(EVENTS_TABLE)
+    search = search.where(
+        exp.or_(
+            exp.Like(this=exp.Lower(this=field_sql("CommandLine")), expression=exp.Literal.string("%ngrok%")),
+            exp.EQ(this=field_sql("QueryStatus"), expression=exp.Literal.string("0")),
+        )
+    ).order_by("_source", "_offset")
+    with LakeStore(lake) as duck:
+        lake_rows = canonical(duck.query(ordered).to_pylist())
+        duck_found = duck.query(search.sql("duckdb")).to_pylist()
+    inputs = sorted({row["_source"] for row in lake_rows})
+    with Store() as store:
+        ingest([Path(p) for p in inputs], store)
+        assert canonical(store.query(ordered).to_pylist()) == lake_rows
+    with SparkEngine(lake, session=spark_session) as spark:
+        assert canonical(spark.query(ordered).to_pylist()) == lake_rows
+        assert spark.query(search.sql("spark")).to_pylist() == duck_found
+    assert len(lake_rows) > 3000 and len(duck_found) > 10

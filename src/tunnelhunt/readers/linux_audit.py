@@ -16,19 +16,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-import pyarrow as pa
-
-from tunnelhunt.readers.base import (
-    START,
-    OffsetKind,
-    Position,
-    QuarantinedRecord,
-    RawBatch,
-    Reader,
-    excerpt,
-    rows_to_table,
-)
-from tunnelhunt.readers.lines import Utf8Stream, line_blocks
+from tunnelhunt.readers.base import START, OffsetKind, Position, RawBatch, Reader
+from tunnelhunt.readers.line_records import parsed_lines
 from tunnelhunt.readers.sources import Source
 
 SOURCETYPE = "linux:audit"
@@ -101,20 +90,4 @@ class LinuxAuditReader(Reader):
         return head
 
     def read(self, source: Source, start: Position = START, final: bool = True) -> Iterator[RawBatch]:
-        name = source.name
-        with source.open() as raw:
-            for block in line_blocks(Utf8Stream(raw), name, start, final):
-                rows: list[dict[str, str | None]] = []
-                offsets: list[int] = []
-                texts: list[str] = []
-                bad = list(block.quarantined)
-                for number, line in zip(block.numbers.to_pylist(), block.lines.to_pylist(), strict=True):
-                    try:
-                        rows.append(parse_audit_line(line))
-                    except ValueError as exc:
-                        bad.append(QuarantinedRecord(name, number, "line", str(exc), excerpt(line)))
-                        continue
-                    offsets.append(number)
-                    texts.append(line)
-                table = rows_to_table(rows, name, offsets).append_column("_raw", pa.array(texts, pa.string()))
-                yield RawBatch(self.sourcetype, table, bad, "line", block.end)
+        return parsed_lines(source, start, final, self.sourcetype, parse_audit_line)

@@ -10,19 +10,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-import pyarrow as pa
-
-from tunnelhunt.readers.base import (
-    START,
-    OffsetKind,
-    Position,
-    QuarantinedRecord,
-    RawBatch,
-    Reader,
-    excerpt,
-    rows_to_table,
-)
-from tunnelhunt.readers.lines import Utf8Stream, line_blocks
+from tunnelhunt.readers.base import START, OffsetKind, Position, RawBatch, Reader
+from tunnelhunt.readers.line_records import parsed_lines
 from tunnelhunt.readers.sources import Source
 from tunnelhunt.readers.sysmon_xml import parse_event
 
@@ -50,29 +39,15 @@ class SysmonLinuxReader(Reader):
         return head
 
     def read(self, source: Source, start: Position = START, final: bool = True) -> Iterator[RawBatch]:
-        name = source.name
-        with source.open() as raw:
-            for block in line_blocks(Utf8Stream(raw), name, start, final):
-                rows: list[dict[str, str | None]] = []
-                offsets: list[int] = []
-                texts: list[str] = []
-                bad = list(block.quarantined)
-                for number, line in zip(block.numbers.to_pylist(), block.lines.to_pylist(), strict=True):
-                    begin = line.find("<Event")
-                    if begin < 0:
-                        rows.append({})  # another program's syslog line: read, and unmapped
-                        offsets.append(number)
-                        texts.append(line)
-                        continue
-                    end = line.rfind("</Event>")
-                    if end < begin:
-                        bad.append(QuarantinedRecord(name, number, "line", "truncated <Event> element", excerpt(line)))
-                        continue
-                    try:
-                        rows.append(parse_event(line[begin : end + len("</Event>")].encode("utf-8")))
-                        offsets.append(number)
-                        texts.append(line)
-                    except ValueError as exc:
-                        bad.append(QuarantinedRecord(name, number, "line", str(exc), excerpt(line)))
-                table = rows_to_table(rows, name, offsets).append_column("_raw", pa.array(texts, pa.string()))
-                yield RawBatch(self.sourcetype, table, bad, "line", block.end)
+        return parsed_lines(source, start, final, self.sourcetype, parse_syslog_line)
+
+
+def parse_syslog_line(line: str) -> dict[str, str | None]:
+    """The event's fields; no fields for another program's line (read, and unmapped); ValueError when bad."""
+    begin = line.find("<Event")
+    if begin < 0:
+        return {}
+    end = line.rfind("</Event>")
+    if end < begin:
+        raise ValueError("truncated <Event> element")
+    return parse_event(line[begin : end + len("</Event>")].encode("utf-8"))

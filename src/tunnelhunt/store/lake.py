@@ -113,7 +113,8 @@ class LakeWriter:
             folder = folder / f"date={group['date']}"
             folder.mkdir(parents=True, exist_ok=True)
             rows = table.take(pa.array(group["_i_list"], pa.int64()))
-            pq.write_table(rows, folder / f"part-{self._run}-{self._written}.parquet", row_group_size=128 * 1024)
+            target = folder / f"part-{self._run}-{self._written}.parquet"
+            pq.write_table(rows, target, row_group_size=128 * 1024, compression="zstd")
             self._written += 1
 
     def close(self) -> None:

@@ -20,6 +20,8 @@ from __future__ import annotations
 import pyarrow as pa
 from sqlglot import exp
 
+from tunnelhunt.cim import column_type
+
 EVENTS_TABLE = "events"
 FIELDS_COLUMN = "fields"
 
@@ -178,16 +180,13 @@ def field_sql(name: str) -> exp.Expression:
 
 
 #: Column types per engine: (DuckDB, Spark) for the map, timestamps, integers and text.
-_TYPES = {"map": ("MAP(VARCHAR, VARCHAR)", "map<string,string>"), "timestamp": ("TIMESTAMP", "timestamp")}
-_TYPES |= {"int": ("BIGINT", "bigint"), "text": ("VARCHAR", "string")}
-
-
-def _kind(field: pa.Field) -> str:
+def _column_type(field: pa.Field) -> exp.DataType:
+    """An events column's type as sqlglot's, rendered per engine (the same logical types as `cim.py`)."""
     if field.name == FIELDS_COLUMN:
-        return "map"
+        return exp.DataType.build("MAP(VARCHAR, VARCHAR)")
     if pa.types.is_timestamp(field.type):
-        return "timestamp"
-    return "int" if pa.types.is_integer(field.type) else "text"
+        return column_type("timestamp")
+    return column_type("int" if pa.types.is_integer(field.type) else "string")
 
 
 def create_events_sql() -> str:
@@ -195,10 +194,10 @@ def create_events_sql() -> str:
     columns = []
     for field in events_schema():
         compression = " USING COMPRESSION zstd" if field.name == "_raw" else ""
-        columns.append(f'"{field.name}" {_TYPES[_kind(field)][0]}{compression}')
+        columns.append(f'"{field.name}" {_column_type(field).sql("duckdb")}{compression}')
     return f"CREATE TABLE IF NOT EXISTS {EVENTS_TABLE} ({', '.join(columns)})"
 
 
 def spark_ddl() -> str:
     """The events table as a Spark schema string."""
-    return ", ".join(f"`{field.name}` {_TYPES[_kind(field)][1]}" for field in events_schema())
+    return ", ".join(f"`{field.name}` {_column_type(field).sql('spark')}" for field in events_schema())

@@ -39,6 +39,16 @@ EXTRA_SEARCHES = {
         "from datamodel=Endpoint.Processes where Processes.process_id>1000 by Processes.process_name "
         "| `drop_dm_object_name(Processes)`"
     ),
+    # searches over the raw events: hot columns, the field map, bare terms, join, eval aggregates
+    "raw terms and map fields": (
+        '`sysmon` EventCode=1 ngrok NOT CommandLine="*version*" | eval n=len(CommandLine) '
+        "| stats count dc(eval(if(n>10, Image, null()))) as long_images values(ProcessId) as pids by host "
+        "| sort host"
+    ),
+    "raw join": (
+        "EventCode=1 | join type=left max=0 ProcessGuid [search EventCode=3 | table ProcessGuid DestinationPort] "
+        "| stats count(eval(isnotnull(DestinationPort))) as connected count by Image | sort - count | head 20"
+    ),
 }
 
 

@@ -2,8 +2,9 @@
 
 For each input format, on the same files in one run: the parse-only floor, end-to-end `tunnelhunt hunt`
 (a real CLI process, every core), events/s, MB/s, the ratio of the two and the peak RSS of the hunt's
-whole process tree. Then the memory trend of `hunt` on larger Sysmon XML inputs, and the time all
-shipped detections take over a stored table of N events.
+whole process tree. Then the memory trend of `hunt` on larger Sysmon XML inputs, the time all
+shipped detections take over a stored table of N events, and the raw-event store (`bench/raw.py`):
+ingest with and without it on the Sysmon XML input, and ten raw searches over N stored events.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from rich.table import Table
 
 from bench.floors import FLOORS
 from bench.measure import run_measured
+from bench.raw import measure_raw
 from bench.stored import build_stored, time_detections
 from tunnelhunt.generate import generate_sysmon
 from tunnelhunt.generate.jsonl import JSONL_NAME, xml_log_to_jsonl
@@ -223,6 +225,18 @@ def _print(results: dict[str, Any]) -> None:
             f"memory ({row['store']}): {row['input_mb']:,} MB of XML → peak {row['peak_rss_mb']:,} MB "
             f"({row['hunt_mb_per_s']} MB/s, ~{row['approx_events_per_s']:,} events/s)"
         )
+    raw = results.get("raw")
+    if raw:
+        ing = raw["ingest"]
+        out.print(
+            f"raw store: ingest {ing['raw']['records_per_s']:,} records/s with it, {ing['no_raw']['records_per_s']:,}"
+            f" without ({ing['throughput_ratio']:.2f}×), {ing.get('raw_bytes_per_event')} bytes per event on disk"
+        )
+        for name, timing in raw["searches"].items():
+            out.print(
+                f"  {name}: {timing['first_seconds']} s (warm {timing['warm_seconds']} s) over "
+                f"{raw['stored_events']:,} events, {timing['rows']} rows"
+            )
     stored = results.get("stored")
     if stored:
         out.print(
@@ -243,6 +257,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--stored-events", type=int, help="events in the stored table (default 100M, quick 1M; 0 skips it)"
     )
+    parser.add_argument(
+        "--raw-events", type=int, help="events stored for the raw searches (default 10M, quick 200k; 0 skips them)"
+    )
     parser.add_argument("--workers", type=int, help="hunt --workers (default: every core)")
     parser.add_argument(
         "--memory-stores",
@@ -254,8 +271,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--parts",
         nargs="*",
-        choices=("formats", "memory", "stored"),
-        default=["formats", "memory", "stored"],
+        choices=("formats", "memory", "stored", "raw"),
+        default=["formats", "memory", "stored", "raw"],
         help="which parts to run (default all)",
     )
     args = parser.parse_args(argv)
@@ -292,6 +309,10 @@ def main(argv: list[str] | None = None) -> int:
     ]
     if stored_events:
         results["stored"] = measure_stored(work, stored_events)
+    raw_events = args.raw_events if args.raw_events is not None else (200_000 if quick else 10_000_000)
+    if "raw" in args.parts and raw_events:
+        console.print(f"raw: ingest with and without the raw store, then ten searches over {raw_events:,} events…")
+        results["raw"] = measure_raw(work, _xml_input(work, xml_mb, f"xml-{xml_mb}mb"), raw_events, args.workers)
     results["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     results["total_seconds"] = round(time.time() - started, 1)
     args.out.parent.mkdir(parents=True, exist_ok=True)

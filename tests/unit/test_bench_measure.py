@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from bench.measure import run_measured
+from bench.raw import SEARCHES, build_raw_events, time_searches
 from bench.stored import build_stored
 
 from tunnelhunt.store.duckdb_store import Store
@@ -30,3 +31,16 @@ def test_stored_table_has_the_requested_events(tmp_path: Path) -> None:
     with Store(path) as store:
         assert store.count("endpoint_processes") + store.count("network_resolution_dns") == 5000
         assert store.count("endpoint_processes") == 3000
+
+
+def test_raw_event_table_is_exact_and_every_raw_search_runs_on_it(tmp_path: Path) -> None:
+    path = tmp_path / "r.duckdb"
+    build_raw_events(path, 5000)
+    with Store(path) as store:
+        assert store.count("events") == 5000
+        dns = store.query("SELECT count(*) AS n FROM events WHERE EventCode = '22'").column("n")[0].as_py()
+        assert dns == 1000
+    timings = time_searches(path)
+    assert set(timings) == set(SEARCHES)
+    assert timings["join"].rows == 1  # the one ngrok process and its DNS lookup share a ProcessGuid
+    assert timings["in_list"].rows == 1 and timings["sysmon_macro"].rows >= 1

@@ -38,6 +38,7 @@ EVENTS = [
     event("connect 3.1.1.2:80", EventCode="3", ProcessGuid="{A}", DestinationPort="80", Rank="1"),
     event("connect 9.9.9.9:53", EventCode="3", ProcessGuid="{Z}", DestinationPort="53", Rank="1"),
     event('it\'s "quoted" \\ DROP TABLE events;', EventCode="4104", ScriptBlockText="x' OR '1'='1"),
+    event("file deleted", EventCode="23", ProcessId="4242", ProcessID="3012", user="alice", User="CORP\\alice"),
 ]
 
 
@@ -86,6 +87,16 @@ def test_map_fields_flow_into_eval_where_and_stats_until_a_transforming_command(
     after_table = run(store, "EventCode=3 | table ProcessGuid | eval r=Rank")
     assert {row["r"] for row in after_table} == {None}  # `table` dropped every other field, as in Splunk
     assert column(store, "EventCode=3 | rename Rank as position | sort position | table position", "position")[0] == "1"
+
+
+def test_fields_differing_only_in_case_are_different_fields(store: Store) -> None:
+    # Sysmon's EventData ProcessId (a column) and System Execution ProcessID (in the map); SQL engines resolve
+    # column names without case, Splunk does not.
+    assert run(store, "EventCode=23 | stats count by ProcessID") == [{"ProcessID": "3012", "count": 1}]
+    assert column(store, "EventCode=23 | table User", "User") == ["CORP\\alice"]  # not the alias `user`
+    assert column(store, "EventCode=23 ProcessID=3012 | eval p=ProcessId | table p", "p") == ["4242"]
+    with pytest.raises(UnsupportedError, match="differs only in case"):  # both at once: one SQL relation cannot
+        compile_search("EventCode=23 | stats count by ProcessID ProcessId")
 
 
 def test_values_from_attackers_stay_literals(store: Store) -> None:

@@ -24,6 +24,8 @@ from tunnelhunt.readers.base import QuarantinedRecord, RawBatch
 from tunnelhunt.store.events import DEFAULT_COLUMNS, FIELDS_COLUMN, HOT_ALIASES, HOT_FIELDS, events_schema
 
 _SCHEMA = events_schema()
+_SCHEMA_NAMES = frozenset(_SCHEMA.names)
+_NULL_TEXT = pa.scalar(None, pa.string())
 _HOT = frozenset(HOT_FIELDS)
 #: Names that never go to the map: columns of the table (a field of that name is the column).
 _NOT_IN_MAP = frozenset(name for name, _ in DEFAULT_COLUMNS) | _HOT
@@ -114,6 +116,36 @@ def map_from_long(rows: pa.Array, keys: pa.Array, values: pa.Array, count: int) 
     return pa.MapArray.from_arrays(offsets, keys.cast(pa.string()), values.cast(pa.string()))
 
 
+def _map_entries(fields: pa.Array) -> tuple[pa.Array, pa.Array, pa.Array]:
+    """A map array's entries as (row, key, value) arrays, in order."""
+    as_list = pa.ListArray.from_arrays(fields.offsets, fields.keys)
+    rows = pc.list_parent_indices(as_list).cast(pa.int64())
+    return rows, pc.list_flatten(as_list), pc.list_flatten(pa.ListArray.from_arrays(fields.offsets, fields.items))
+
+
+def add_to_map(fields: pa.Array, columns: Sequence[pa.Array], names: Sequence[str], count: int) -> pa.Array:
+    """Each row's map with the non-NULL cells of `columns` added under `names`, after its own entries.
+
+    An entry the row already has wins (an extracted field keeps its value over an alias of that
+    name), so a key stays unique in a row.
+    """
+    rows, keys, values = _map_entries(fields)
+    present = set(pc.unique(keys).to_pylist()) if len(keys) else set()
+    added = []
+    for name, column in zip(names, columns, strict=True):
+        if name in present:  # rows that have the key keep theirs
+            column = pc.if_else(
+                pc.is_in(_arange(count), value_set=rows.filter(pc.equal(keys, name))), _NULL_TEXT, column
+            )
+        added.append(column)
+    extra_rows, extra_keys, extra_values = _map_entries(map_from_wide(added, names, count))
+    all_rows = pa.concat_arrays([rows, extra_rows])
+    order = pc.sort_indices(all_rows)  # stable: a row's own entries first, then the added ones
+    all_keys = pa.concat_arrays([keys.cast(pa.string()), extra_keys.cast(pa.string())])
+    all_values = pa.concat_arrays([values.cast(pa.string()), extra_values.cast(pa.string())])
+    return map_from_long(pc.take(all_rows, order), pc.take(all_keys, order), pc.take(all_values, order), count)
+
+
 class RawEventBuilder:
     """Builds events-table rows for raw batches on the normaliser's DuckDB connection."""
 
@@ -133,6 +165,9 @@ class RawEventBuilder:
             hot, inputs, fields = _from_columns(table, profile)
         count = table.num_rows
         defaults = self._defaults(table, profile, inputs)
+        in_map = [name for name in profile.aliases if name not in _SCHEMA_NAMES]
+        if in_map:
+            fields = add_to_map(fields, [defaults.column(n).combine_chunks() for n in in_map], in_map, count)
         columns: dict[str, pa.Array | pa.ChunkedArray] = {}
         raw = table.column("_raw") if "_raw" in table.column_names else table.column("_json")
         provided = {"_raw": raw, "_source": table.column("_source"), "_offset": table.column("_offset")}

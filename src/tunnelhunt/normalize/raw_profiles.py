@@ -61,6 +61,13 @@ _WIN_EVENT_CODE = _first("EventID", "EventCode")
 _PROCESS_PATH = _first("Image", "NewProcessName")
 _PARENT_PATH = _first("ParentImage", "ParentProcessName")
 
+#: Security events whose add-on fields have no `src_user` (security_content's data_sources list the
+#: fields Splunk_TA_windows extracts per event code; these lack it although they carry SubjectUserName).
+_NO_SRC_USER = ", ".join(
+    sql_string(code)
+    for code in ("4624", "4625", "4627", "4698", "4699", "4768", "4769", "4771", "4776", "4886", "4887")
+)
+
 #: Splunk_TA_windows / Splunk_TA_microsoft_sysmon aliases the ESCU raw searches use.
 WINDOWS_ALIASES = {
     "dest": _WIN_HOST,
@@ -85,6 +92,19 @@ WINDOWS_ALIASES = {
     "file_name": basename(f("TargetFilename")),
     "registry_path": f("TargetObject"),
     "registry_value_data": f("Details"),
+    # Not columns of the events table: these go to the field map (`store/events.py` lists the columns).
+    "dvc": _WIN_HOST,
+    "user_id": f("UserID"),
+    "process_exec": basename(_PROCESS_PATH),
+    "process_guid": f("ProcessGuid"),
+    "parent_process_exec": basename(_PARENT_PATH),
+    "parent_process_guid": f("ParentProcessGuid"),
+    "parent_process_id": f("ParentProcessId"),
+    "granted_access": f("GrantedAccess"),
+    "src_port": f"coalesce({_present(f('SourcePort'))}, {_present(f('IpPort'))})",
+    "pipe_name": f("PipeName"),
+    "service_name": f("ServiceName"),
+    "src_user": f"CASE WHEN CAST({_WIN_EVENT_CODE} AS VARCHAR) NOT IN ({_NO_SRC_USER}) THEN {f('SubjectUserName')} END",
 }
 
 #: XML System fields under Splunk's XmlWinEventLog names.

@@ -19,6 +19,7 @@ from sqlglot import exp
 
 from tunnelhunt.spl import ast
 from tunnelhunt.spl.builder import Builder
+from tunnelhunt.spl.errors import UnsupportedError
 from tunnelhunt.spl.values import Column, Kind, alias, col, table
 from tunnelhunt.store.events import DEFAULT_COLUMNS, EVENT_COLUMNS, EVENTS_TABLE, FIELDS_COLUMN
 
@@ -68,15 +69,39 @@ def from_map(builder: Builder, name: str) -> Column | None:
     """Bring a field out of the event's map (maps, after a join: first the one that wins) into a column
     of its own, if a map is still there."""
     present = {c.name for c in builder.columns}
-    maps = [col(m) for m in builder.maps if m in present]
-    if not maps or not name:
+    if not name or not any(m in present for m in builder.maps):
         return None
+    clash = next((c for c in builder.columns if c.name != name and c.name.lower() == name.lower()), None)
+    if clash is not None:
+        _into_map(builder, clash, name)
+    maps = [col(m) for m in builder.maps if m in present]
     entries = [map_entry(m, name) for m in maps]
     value = entries[0] if len(entries) == 1 else exp.Coalesce(this=entries[0], expressions=entries[1:])
     select = builder.select_all().select(alias(value, name), copy=False)
     column = Column(name)
     builder.add(select, [*builder.columns, column])
     return column
+
+
+def _into_map(builder: Builder, clash: Column, name: str) -> None:
+    """Make room for field `name` where a column differing only in case (`ProcessId` for Sysmon's
+    `ProcessID`, `user` for `User`) is: SQL engines resolve column names without case, Splunk does not.
+    The event column moves into the field map(s), from where a later reference takes it back out."""
+    if clash.name not in EVENT_COLUMNS or clash.kind is not Kind.STR or clash.name in builder.hidden:
+        raise UnsupportedError(f"field {name!r} differs only in case from the field {clash.name!r}")
+    entry = exp.VarMap(
+        keys=exp.Array(expressions=[exp.Literal.string(clash.name)]), values=exp.Array(expressions=[col(clash.name)])
+    )
+    present = {c.name for c in builder.columns}
+    maps = {m for m in builder.maps if m in present}
+    kept = [c for c in builder.columns if c.name != clash.name]
+    select = exp.select(
+        *[
+            alias(exp.func("MAP_CONCAT", col(c.name), entry.copy()), c.name) if c.name in maps else col(c.name)
+            for c in kept
+        ]
+    ).from_(table(builder.current), copy=False)
+    builder.add(select, kept)
 
 
 def is_raw_search(first: ast.Command) -> bool:

@@ -104,6 +104,11 @@ WINDOWS_ALIASES = {
     "src_port": f"coalesce({_present(f('SourcePort'))}, {_present(f('IpPort'))})",
     "pipe_name": f("PipeName"),
     "service_name": f("ServiceName"),
+    # Splunk_TA_windows eventtypes.conf: wineventlog_security / _system / _application by channel
+    "eventtype": (
+        f"CASE lower({_WIN_CHANNEL}) WHEN 'security' THEN 'wineventlog_security' "
+        f"WHEN 'system' THEN 'wineventlog_system' WHEN 'application' THEN 'wineventlog_application' END"
+    ),
     "src_user": f"CASE WHEN CAST({_WIN_EVENT_CODE} AS VARCHAR) NOT IN ({_NO_SRC_USER}) THEN {f('SubjectUserName')} END",
 }
 

@@ -40,3 +40,9 @@ def test_a_field_aggregated_twice_is_selected_once() -> None:
     )
     sql = spark_sql(compiled)
     assert sql.count("`query` AS `DNS.query`") == 1, sql
+
+
+def test_a_try_cast_stays_a_try_cast_on_spark() -> None:
+    # under ANSI mode a plain CAST of a host name to DOUBLE fails the whole query (found by the differential)
+    sql = spark_sql(compile_search("index=main | stats count by host | sort host"))
+    assert "TRY_CAST(" in sql and "ORDER BY CAST(" not in sql

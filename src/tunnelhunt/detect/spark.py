@@ -108,7 +108,16 @@ def _fix_runtime_regex(node: exp.Expression) -> exp.Expression:
 
 
 def _for_spark(node: exp.Expression) -> exp.Expression:
-    return _fix_runtime_regex(_fix_time_formats(node))
+    return _try_cast_stays_safe(_fix_runtime_regex(_fix_time_formats(node)))
+
+
+def _try_cast_stays_safe(node: exp.Expression) -> exp.Expression:
+    """A TRY_CAST must stay one on Spark: sqlglot writes a plain CAST unless it is marked safe, and under
+    Spark's ANSI mode a CAST of `wks-003` to DOUBLE fails the query where DuckDB gives NULL (`sort host`)."""
+    if isinstance(node, exp.TryCast) and not node.args.get("safe"):
+        node = node.copy()
+        node.set("safe", True)
+    return node
 
 
 def spark_sql(compiled: CompiledSearch) -> str:

@@ -156,3 +156,8 @@ def test_aggregates_of_eval_expressions(store: Store) -> None:
     assert sorted((r["Rank"], r["ones"]) for r in by_guid) == [("1", 1), ("1", 1), ("2", 1)]
     with pytest.raises(UnsupportedError, match="tstats cannot aggregate eval"):
         compile_search("| tstats count(eval(x=1)) from datamodel=Endpoint.Processes")
+
+
+def test_sort_is_stable_ties_keep_their_previous_order(store: Store) -> None:
+    rows = run(store, "index=main | stats count by ProcessGuid | sort - count")
+    assert [r["ProcessGuid"] for r in rows] == ["{A}", "{B}", "{C}", "{Z}"]  # {A} 3 events, the rest tie at 1

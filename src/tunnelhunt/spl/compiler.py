@@ -604,9 +604,11 @@ class Compiler:
         self.builder.order = order
 
     def _sort(self, command: ast.Sort) -> None:
-        self.builder.order = [
-            OrderKey(key.field, key.descending, key.mode) for key in command.keys if self.builder.column(key.field)
-        ]
+        """Splunk's sort is stable: rows equal on the keys keep the order they had (the previous order
+        becomes the tie-breaker), so both engines return ties in the same order."""
+        keys = [OrderKey(key.field, key.descending, key.mode) for key in command.keys if self.builder.column(key.field)]
+        named = {key.name for key in keys}
+        self.builder.order = keys + [key for key in self.builder.order if key.name not in named]
         self._limit(command.limit)
 
     def _head(self, command: ast.Head) -> None:

@@ -38,10 +38,13 @@ def test_lake_partitions_by_model_and_date_and_reads_back_the_same_rows(tmp_path
         "datamodel=Endpoint/node=Processes/date=2026-11-20",
         "datamodel=Network_Resolution/node=DNS/date=2026-11-20",
         "datamodel=Network_Resolution/node=DNS/date=2026-11-21",
+        "datamodel=raw/sourcetype=XmlWinEventLog/date=2026-11-19",
+        "datamodel=raw/sourcetype=XmlWinEventLog/date=2026-11-20",
+        "datamodel=raw/sourcetype=XmlWinEventLog/date=2026-11-21",
     ]
     with Store() as store, LakeStore(lake) as lake_store:
         ingest([log], store)
-        for table in ("endpoint_processes", "network_resolution_dns", "network_traffic_all_traffic"):
+        for table in ("endpoint_processes", "network_resolution_dns", "network_traffic_all_traffic", "events"):
             expected = store.query(ROWS.format(table=table))
             got = lake_store.query(ROWS.format(table=table))
             assert got.schema == expected.schema

@@ -80,8 +80,17 @@ def json_field_name(fullkey: str, naming: str) -> str | None:
     return None
 
 
+_RANGES: dict[int, pa.Array] = {}
+
+
 def _arange(count: int) -> pa.Array:
-    return pa.array(range(count), pa.int64())
+    """0 … count-1 (cached: every pivot of a batch needs the same one)."""
+    found = _RANGES.get(count)
+    if found is None:
+        if len(_RANGES) > 64:
+            _RANGES.clear()
+        found = _RANGES[count] = pa.array(range(count), pa.int64())
+    return found
 
 
 def _pivot(rows: pa.Array, values: pa.Array, count: int) -> pa.Array:

@@ -49,7 +49,15 @@ def term_match(term: str) -> exp.Expr:
     pattern = "".join(".*?" if ch == "*" else _SPECIAL.sub(lambda m: "\\" + m.group(0), ch) for ch in term.lower())
     regex = f"(?s)(^|[^a-z0-9]){pattern}([^a-z0-9]|$)"
     lowered = exp.Lower(this=col("_raw"))
-    return exp.RegexpLike(this=lowered, expression=exp.Literal.string(regex))
+    match = exp.RegexpLike(this=lowered, expression=exp.Literal.string(regex))
+    literal = max(term.lower().split("*"), key=len)
+    if not literal:
+        return match
+    # A plain substring test first: a few times cheaper than the regex, and most events fail it.
+    contains = exp.GT(
+        this=exp.StrPosition(this=lowered.copy(), substr=exp.Literal.string(literal)), expression=exp.Literal.number(0)
+    )
+    return exp.and_(contains, match)
 
 
 def start(builder: Builder, predicate: exp.Expr | None) -> None:

@@ -671,6 +671,8 @@ class Compiler:
     # --- lookup -----------------------------------------------------------------------------------------
     def _lookup(self, command: ast.Lookup) -> None:
         lookup = self._lookuptable(command.table, command.position)
+        for _, event_field in (*command.inputs, *command.outputs):
+            self.builder.column(event_field)  # raw events: out of the field map before the stage is built
         for lookup_field, _ in (*command.inputs, *command.outputs):
             if lookup_field not in lookup.columns:
                 raise SplSyntaxError(
@@ -772,8 +774,10 @@ class Compiler:
         left, left_columns = self.builder.current, list(self.builder.columns)
         right_columns = sub.builder.visible
         rows = sub.builder.order_expressions("r") or [exp.Ordered(this=col(c.name, "r")) for c in right_columns]
+        present = {c.name for c in right_columns}  # a join field the subsearch lacks matches nothing
         numbered = exp.select(exp.Star(), alias(exp.Window(this=exp.RowNumber(), partition_by=[
-            col(name, "r") for name in command.fields], order=exp.Order(expressions=rows)), "__row"))  # fmt: skip
+            col(name, "r") for name in command.fields if name in present], order=exp.Order(expressions=rows)),
+            "__row"))  # fmt: skip
         numbered = numbered.from_(exp.alias_(table(sub.builder.current), "r", table=True), copy=False)
         self.builder.stages.extend(sub.builder.stages)
         self.builder.add(numbered, [*right_columns, Column("__row", Kind.INT)])

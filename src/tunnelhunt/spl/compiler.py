@@ -774,9 +774,9 @@ class Compiler:
         left, left_columns = self.builder.current, list(self.builder.columns)
         right_columns = sub.builder.visible
         rows = sub.builder.order_expressions("r") or [exp.Ordered(this=col(c.name, "r")) for c in right_columns]
-        present = {c.name for c in right_columns}  # a join field the subsearch lacks matches nothing
+        on_right = {c.name for c in right_columns}  # a join field the subsearch lacks matches nothing
         numbered = exp.select(exp.Star(), alias(exp.Window(this=exp.RowNumber(), partition_by=[
-            col(name, "r") for name in command.fields if name in present], order=exp.Order(expressions=rows)),
+            col(name, "r") for name in command.fields if name in on_right], order=exp.Order(expressions=rows)),
             "__row"))  # fmt: skip
         numbered = numbered.from_(exp.alias_(table(sub.builder.current), "r", table=True), copy=False)
         self.builder.stages.extend(sub.builder.stages)

@@ -383,12 +383,16 @@ def _ssh_forward_targets(name: str, command: str) -> list[tuple[str, str] | None
     targets: list[tuple[str, str] | None] = []
     for forward in _SSH_FORWARD.finditer(command):
         kind = forward.group("kind") or (forward.group("option") or "")[:1].upper()
-        raw = forward.group("spec") or forward.group("ospec") or ""
-        spec = re.sub(r"\s+", ":", raw.strip("\"'"))
-        if kind == "D" and _D_SPEC.fullmatch(spec):
-            targets.append(None)
-        elif kind in "LR" and (lr := _LR_SPEC.fullmatch(spec)):
-            targets.append((lr.group("host").strip("[]"), lr.group("port")))
+        raw = (forward.group("spec") or forward.group("ospec") or "").strip("\"'")
+        # an option's value is one word (`-oRemoteForward=8022:localhost:22 host`) or, quoted, two
+        # (`-o "LocalForward 8443 intranet:443"`): the first reading that is a whole forward counts
+        for spec in (raw.split()[0] if raw else "", re.sub(r"\s+", ":", raw)):
+            if kind == "D" and _D_SPEC.fullmatch(spec):
+                targets.append(None)
+                break
+            if kind in ("L", "R") and (lr := _LR_SPEC.fullmatch(spec)):
+                targets.append((lr.group("host").strip("[]"), lr.group("port")))
+                break
     return targets or None
 
 

@@ -314,7 +314,8 @@ REGISTRY_VALUES: tuple[tuple[bytes, bytes], ...] = tuple(
          "\\{CEBFF5CD-ACE2-4F4F-9178-9926F41749EA}\\Count\\HRZR_PGYFRFFVBA", "Binary Data"),
         ("HKLM\\SOFTWARE\\Microsoft\\Windows Defender\\Diagnostics\\LastKnownGoodPlatformLocation",
          "C:\\ProgramData\\Microsoft\\Windows Defender\\Platform\\4.18.24090.11-0"),
-        ("HKLM\\System\\CurrentControlSet\\Services\\W32Time\\Config\\LastKnownGoodTime", "QWORD (0x01db3b1c-0x6a2f8e00)"),
+        ("HKLM\\System\\CurrentControlSet\\Services\\W32Time\\Config\\LastKnownGoodTime",
+         "QWORD (0x01db3b1c-0x6a2f8e00)"),
         ("HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Component Based Servicing\\LastScavengeTime",
          "DWORD (0x674d2a10)"),
         ("HKLM\\System\\CurrentControlSet\\Services\\Tcpip\\Parameters\\Interfaces"

@@ -105,7 +105,10 @@ EVENT_FIELDS: dict[int, tuple[int, tuple[str, ...]]] = {
             "User",
         ),
     ),
-    13: (2, ("RuleName", "EventType", "UtcTime", "ProcessGuid", "ProcessId", "Image", "TargetObject", "Details", "User")),
+    13: (
+        2,
+        ("RuleName", "EventType", "UtcTime", "ProcessGuid", "ProcessId", "Image", "TargetObject", "Details", "User"),
+    ),
     11: (2, ("RuleName", "UtcTime", "ProcessGuid", "ProcessId", "Image", "TargetFilename", "CreationUtcTime", "User")),
     22: (
         5,

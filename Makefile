@@ -27,7 +27,8 @@ $(STAMP): pyproject.toml
 demo: install
 	rm -rf $(DEMO)
 	$(BIN)/tunnelhunt generate $(DEMO) --events 20000 --seed 7
-	$(BIN)/tunnelhunt hunt $(DEMO)/windows-sysmon.log $(DEMO)/linux-sysmon.log $(DEMO)/macos-endpoint.ndjson \
+	$(BIN)/tunnelhunt hunt $(DEMO)/windows-sysmon.log $(DEMO)/windows-security.log $(DEMO)/linux-sysmon.log \
+		$(DEMO)/macos-endpoint.ndjson \
 		--risk $(DEMO)/risk.jsonl
 
 test: install

@@ -28,6 +28,12 @@ def test_cli_writes_jsonl_and_truth_but_no_xml(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["generate", str(tmp_path), "--events", "600", "--format", "jsonl"])
     assert result.exit_code == 0, result.output
     written = {p.name for p in tmp_path.iterdir()}
-    assert written == {"truth.json", JSONL_NAME, "linux-sysmon.log", "macos-endpoint.ndjson"}  # no Windows XML
+    assert written == {
+        "truth.json",
+        JSONL_NAME,
+        "windows-security.jsonl",
+        "linux-sysmon.log",
+        "macos-endpoint.ndjson",
+    }  # no Windows XML
     assert len((tmp_path / JSONL_NAME).read_text().splitlines()) == 600
     assert CliRunner().invoke(app, ["generate", str(tmp_path / "b"), "--format", "yaml"]).exit_code == 1

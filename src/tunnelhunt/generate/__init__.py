@@ -1,7 +1,8 @@
 """Synthetic data with a known answer, so detections can be tested and demonstrated without real logs.
 
-Layout: `sysmon/` writes the Windows Sysmon log and truth.json (see its docstring for one module per
-subject), `unix.py` its Linux and macOS companions, `jsonl.py` the JSON lines form of the Windows log.
+Layout: `sysmon/` writes the Windows Sysmon log, the Windows Security log (`windows-security.log`: Security
+4624/5156 and RemoteConnectionManager 1149, `sysmon/security.py`) and truth.json (see its docstring for one
+module per subject), `unix.py` its Linux and macOS companions, `jsonl.py` the JSON lines form of the Windows log.
 The ground truth never comes from running detections: `seed_oracle.py` reads the two seed detections'
 SPL by hand, `oracle.py` holds regular expressions written from each tunnel detection's intent.
 The same seed and size always give the same bytes, so any change to the stream of random draws (one
@@ -9,7 +10,11 @@ more draw, or draws in another order) changes every later event; tests compare w
 with fixed bytes.
 
 truth.json: `process_matches`, `dns_matches`, `near_misses` (the two seed detections, unchanged shape);
-`detections` ({detection name: {"matches", "near_misses"}} for every tunnel detection in oracle.py);
+`detections` ({detection name: {"matches", "near_misses"}} for every tunnel detection in oracle.py, each
+match in its detection's output row shape: process starts {dest, user, process, process_name[, tool|service]},
+lookups {src, query}, loopback RDP logons {dest, user, src, signature_id}, loopback RDP connections {dvc,
+src_ip, dest_ip, dest_port, process_name}, port proxy registry values {dest, user, registry_path,
+registry_value_name, registry_value_data}; a near miss {host, value} whose value a wrong finding would show);
 and `tunnels`, one key per protocol-tunnelling variant of issue 16, each {"positives": [...],
 "near_misses": [...]}. A positive is every planted event (Windows, Linux or macOS) the oracle
 (`oracle.tunnel_process_hits` / `tunnel_dns_hits`) says shows the variant, stamped with its `time`:

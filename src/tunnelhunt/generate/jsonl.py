@@ -16,6 +16,7 @@ from pathlib import Path
 from tunnelhunt.readers.sysmon_xml import parse_event_fast
 
 JSONL_NAME = "windows-sysmon.jsonl"
+SECURITY_JSONL_NAME = "windows-security.jsonl"
 _PIECE_BYTES = 64 << 20
 
 

@@ -23,10 +23,27 @@ OTHER_CLIENTS = "Tunnel Service Client Command Line"
 NETWORK = "Ngrok Agent Network Connection"
 CONFIG_FILE = "Ngrok Configuration File Written"
 HASH_PIVOT = "Ngrok Agent Binary Known by Hash"  # a behaviour analytic: the generator knows which files are ngrok
+# protocol tunnelling beyond the tunnel services (issue 16)
+SSH_FORWARDING = "SSH Client Port Forwarding"
+SSH_REMOTE_ACCESS = "SSH Tunnel to Remote Access Port or Loopback"
+NETSH_PORT_PROXY = "Netsh Port Proxy Rule Added"
+IP_HELPER = "IP Helper Service Started or Enabled from Command Line"
+PROXY_TOOLS = "Tunnel or Proxy Tool Command Line"
+CURRENT_CLIENTS = "Current Tunnel Service Client Command Line"
+CURRENT_DNS = "Current Tunnel Service Domains in DNS"
+RDP_LOOPBACK_LOGON = "RDP Logon from Loopback Address"
+RDP_LOOPBACK_CONNECTION = "RDP Connection over Loopback"
+PORT_PROXY_REGISTRY = "Port Proxy Rule in Registry"
 
-DNS_DETECTIONS = (AGENT_HOSTS, ENDPOINTS, DOWNLOADS, OTHER_DNS)
-PROCESS_DETECTIONS = (GRAMMAR, REMOTE, OVER_SSH, OTHER_CLIENTS)
-ALL_DETECTIONS = (*DNS_DETECTIONS, CNAME, *PROCESS_DETECTIONS, NETWORK, CONFIG_FILE, HASH_PIVOT)
+DNS_DETECTIONS = (AGENT_HOSTS, ENDPOINTS, DOWNLOADS, OTHER_DNS, CURRENT_DNS)
+PROCESS_DETECTIONS = (
+    GRAMMAR, REMOTE, OVER_SSH, OTHER_CLIENTS, SSH_FORWARDING, SSH_REMOTE_ACCESS, NETSH_PORT_PROXY, IP_HELPER,
+    PROXY_TOOLS, CURRENT_CLIENTS,
+)  # fmt: skip
+ALL_DETECTIONS = (
+    *DNS_DETECTIONS, CNAME, *PROCESS_DETECTIONS, NETWORK, CONFIG_FILE, HASH_PIVOT, RDP_LOOPBACK_LOGON,
+    RDP_LOOPBACK_CONNECTION, PORT_PROXY_REGISTRY,
+)  # fmt: skip
 #: The detections whose findings teach the hash analytic which files are ngrok (besides the seed's).
 HASH_TEACHERS = (GRAMMAR, REMOTE)
 
@@ -51,11 +68,20 @@ _OTHER_DNS = _names(
     r"(?:.+\.)?localhost\.run", r".+\.lhr\.life", r"(?:.+\.)?serveo\.net", r".+\.serveousercontent\.com",
     r"(?:a|free)\.pinggy\.io", r".+\.(?:pinggy\.link|pinggy-free\.link|devtunnels\.ms)", r"bore\.pub",
 )  # fmt: skip
+#: Names the older DNS detections leave out: cloudflared's 2023 edge, the dev tunnels relay, zrok's shares and
+#: API, localtonet, playit; Tailscale Funnel's `*.ts.net` cannot be told from a tailnet's own names.
+_CURRENT_DNS = _names(
+    r"(?:.+\.)?cftunnel\.com", r".+\.rel\.tunnels\.api\.visualstudio\.com", r".+\.share\.zrok\.io",
+    r"api(?:-v1)?\.zrok\.io", r".+\.localto\.net", r"localtonet\.com", r".+\.(?:playit\.gg|ply\.gg|joinmc\.link)",
+)  # fmt: skip
 
 
 def dns_hits(query: str) -> set[str]:
     """The query-based DNS detections that find a lookup of `query`."""
-    checks = {AGENT_HOSTS: _AGENT_HOSTS, ENDPOINTS: _ENDPOINTS, DOWNLOADS: _DOWNLOADS, OTHER_DNS: _OTHER_DNS}
+    checks = {
+        AGENT_HOSTS: _AGENT_HOSTS, ENDPOINTS: _ENDPOINTS, DOWNLOADS: _DOWNLOADS, OTHER_DNS: _OTHER_DNS,
+        CURRENT_DNS: _CURRENT_DNS,
+    }  # fmt: skip
     return {name for name, regex in checks.items() if regex.match(query)}
 
 
@@ -119,6 +145,15 @@ def basename(path: str) -> str:
 
 def process_hits(image: str, command: str) -> set[str]:
     """The process detections that find a process started from `image` with `command`."""
+    return set(process_rows(image, command))
+
+
+def process_rows(image: str, command: str) -> dict[str, dict[str, str]]:
+    """The process detections that find a process start, each with the fields its row adds (`tool`, ...)."""
+    return {name: {} for name in _ngrok_process_hits(image, command)} | protocol_tunnel_rows(image, command)
+
+
+def _ngrok_process_hits(image: str, command: str) -> set[str]:
     name = basename(image).lower()
     hits: set[str] = set()
     ngrok_like = not _NOT_NGROK.search(command) and name not in _NOT_NGROK_IMAGES
@@ -325,3 +360,146 @@ def tunnel_dns_hits(query: str) -> dict[str, str]:
     """The tunnel-service zone a looked-up name is under, as {TUNNEL_SERVICE_DNS: service}."""
     service = next((name for name, regex in _TUNNEL_ZONES.items() if regex.match(query)), None)
     return {TUNNEL_SERVICE_DNS: service} if service else {}
+
+
+# --- the protocol-tunnelling detections (issue 16), each read from its description -----------------------------
+#
+# These name detections again (unlike the variants above, which they are checked against when planted): the
+# rows each detection must return. They reuse the variants' readings of a grammar where the detection's intent
+# is the same (the SSH forward, netsh's abbreviations, a tool's own grammar) and differ where it is not
+# (socat's reverse shell is no tunnel; the SOCKS forward of SSH is not high risk).
+
+_SSH_DETECTION_CLIENTS = {"ssh", "plink", "putty", "kitty", "kitty_portable", "klink", "autossh", "dbclient"}
+_HOST = r"(?:\[[^\]\s]+\]|[^:\s\[\]]+)"
+#: `-L`/`-R [bind:]port:host:hostport` and `-D [bind:]port` (a unix socket or a remote SOCKS `-R port` is neither).
+_LR_SPEC = re.compile(rf"(?:{_HOST}:)?\d+:(?P<host>{_HOST}):(?P<port>\d+)")
+_D_SPEC = re.compile(rf"(?:{_HOST}:)?\d+")
+
+
+def _ssh_forward_targets(name: str, command: str) -> list[tuple[str, str] | None] | None:
+    """None unless an SSH client forwards a port; else each forward's (host, port) target (None: SOCKS)."""
+    if re.sub(r"\.exe$", "", name) not in _SSH_DETECTION_CLIENTS:
+        return None
+    targets: list[tuple[str, str] | None] = []
+    for forward in _SSH_FORWARD.finditer(command):
+        kind = forward.group("kind") or (forward.group("option") or "")[:1].upper()
+        raw = (forward.group("spec") or forward.group("ospec") or "").strip("\"'")
+        # an option's value is one word (`-oRemoteForward=8022:localhost:22 host`) or, quoted, two
+        # (`-o "LocalForward 8443 intranet:443"`): the first reading that is a whole forward counts
+        for spec in (raw.split()[0] if raw else "", re.sub(r"\s+", ":", raw)):
+            if kind == "D" and _D_SPEC.fullmatch(spec):
+                targets.append(None)
+                break
+            if kind in ("L", "R") and (lr := _LR_SPEC.fullmatch(spec)):
+                targets.append((lr.group("host").strip("[]"), lr.group("port")))
+                break
+    return targets or None
+
+
+def _ssh_rows(name: str, command: str) -> dict[str, dict[str, str]]:
+    """Forwards to a remote-access port or a loopback target score higher; every other forward is ordinary."""
+    targets = _ssh_forward_targets(name, command)
+    if targets is None:
+        return {}
+    risky = any(t and (t[1] in _REMOTE_ACCESS_PORTS or _LOOPBACK.match(t[0])) for t in targets)
+    return {SSH_REMOTE_ACCESS if risky else SSH_FORWARDING: {}}
+
+
+#: The IP Helper service (which runs port proxies) started or set to start, by sc, net or PowerShell.
+_IP_HELPER = re.compile(
+    r"(?:^|[\s\\/\"])sc(?:\.exe)?[\"']?\s+(?:\\\\\S+\s+)?(?:start\s+[\"']?iphlpsvc[\"']?(?:\s|$)"
+    r"|config\s+[\"']?iphlpsvc[\"']?\s+(?:.*\s)?start=\s*(?!disabled\b)\w)"
+    r"|(?:^|[\s\\/\"])net1?(?:\.exe)?[\"']?\s+start\s+[\"']?iphlpsvc[\"']?(?:\s|$)"
+    r"|(?:Start|Restart)-Service\s+(?:-Name\s+)?[\"']?iphlpsvc\b"
+    r"|Set-Service\s+(?:-Name\s+)?[\"']?iphlpsvc[\"']?\s+(?:.*\s)?-(?:StartupType\s+(?!Disabled\b)\w|Status\s+Running)",
+    re.IGNORECASE,
+)
+#: The tools as the detection names them (first that applies), by what opens a tunnel: a chisel client with a
+#: remote (reverse, SOCKS or local), a listener relayed to a connection for socat (not `EXEC:` shells), ...
+_DETECTION_TOOLS: dict[str, re.Pattern[str]] = {
+    "chisel": re.compile(
+        r"\sclient\s(?:--?[\w-]+(?:[\s=][^\s-]\S*)?\s+)*\S+:\d+\S*(?:\s+\S+)*?"
+        r"\s+(?:R:\S+|(?:R:)?socks|(?:[\w.]+:)?\d+:[^\s:]+:\d+)(?:\s|$)|\sserver\s(?:.*\s)?--(?:reverse|socks5)(?:\s|$)"
+    ),
+    "frp": re.compile(
+        r"\s-{1,2}c(?:onfig)?[\s=]\S*frp[cs]?\S*\.(?:ini|toml|ya?ml|json)(?:\s|$)|\s--server[_-]addr[\s=]\S+",
+        re.IGNORECASE,
+    ),
+    "ligolo-ng or revsocks": re.compile(r"\s-connect\s+\S+:\d+(?:\s|$)|\s-socks\s+\S*:\d+(?:\s|$)"),
+    "gost": _PROXY_TOOLS["gost"],
+    "socat": re.compile(
+        r"(?:^|\s)(?:(?:tcp[46]?|udp[46]?|openssl)-l(?:isten)?:\d+\S*\s+(?:tcp[46]?|udp[46]?|openssl|socks4a?|proxy)"
+        r"|(?:tcp[46]?|openssl):[^\s:]+:\d+\S*\s+(?:tcp[46]?|openssl)):\S+",
+        re.IGNORECASE,
+    ),
+    "rathole": _PROXY_TOOLS["rathole"],
+    "iodine": re.compile(
+        r"(?:^|[\s\\/\"])iodined?(?:\.exe)?[\"']?\s(?:.*\s)?[a-z0-9-]+(?:\.[a-z0-9-]+)+(?:\s|$)", re.IGNORECASE
+    ),
+    "dnscat2": _PROXY_TOOLS["dnscat2"],
+}
+_DOWNLOADERS = {"curl", "curl.exe", "wget", "wget.exe"}
+#: Clients "Tunnel Service Client Command Line" does not know, by the grammar that opens a tunnel.
+_CURRENT_CLIENTS: dict[str, re.Pattern[str]] = {
+    "tailscale-funnel": re.compile(
+        r"tailscaled?(?:\.exe)?[\"']?\s+(?:--\S+\s+)*funnel\s+(?!(?:status|reset|off)(?:\s|$))(?:--\S+\s+)*[^\s-]",
+        re.IGNORECASE,
+    ),
+    "zrok": re.compile(r"zrok(?:\.exe)?[\"']?\s+share\s+(?:public|private|reserved)(?:\s|$)", re.IGNORECASE),
+    "localtonet": re.compile(r"localtonet(?:\.exe)?[\"']?\s+(?:--)?authtoken[\s=]", re.IGNORECASE),
+    "playit": re.compile(
+        r"playit(?:-cli|-agent)?(?:\.exe)?[\"']?\s+(?:.*\s)?(?:--secret(?:_path)?[\s=]|start(?:\s|$))", re.IGNORECASE
+    ),
+    "cloudflare-tunnel": re.compile(r"\stunnel\s+(?:.*\s)?--hostname[\s=]", re.IGNORECASE),
+    "ngrok": re.compile(r"(?:^|\s)--connect-url[\s=]\S+|connect_url[:=]", re.IGNORECASE),
+}
+
+
+def _first(patterns: dict[str, re.Pattern[str]], text: str) -> str | None:
+    return next((name for name, regex in patterns.items() if regex.search(text)), None)
+
+
+def protocol_tunnel_rows(image: str, command: str) -> dict[str, dict[str, str]]:
+    """The protocol-tunnelling process detections that find a process start, each with the extra field of its
+    row (`tool`, `service`)."""
+    name = basename(image).lower()
+    rows = _ssh_rows(name, command)
+    if name in {"netsh.exe", "netsh"} and _PORT_PROXY.search(command):
+        rows[NETSH_PORT_PROXY] = {}
+    if _IP_HELPER.search(command):
+        rows[IP_HELPER] = {}
+    tool = None if name in _DOWNLOADERS else _first(_DETECTION_TOOLS, command)
+    if tool:
+        rows[PROXY_TOOLS] = {"tool": tool}
+    service = _first(_CURRENT_CLIENTS, command)
+    if service:
+        rows[CURRENT_CLIENTS] = {"service": service}
+    return rows
+
+
+_LOOPBACK_ADDRESS = re.compile(r"^(?:(?:::ffff:)?127(?:\.\d{1,3}){3}|::1|0:0:0:0:0:0:0:1)$", re.IGNORECASE)
+
+
+def reported_address(address: str) -> str:
+    """An address as the Windows add-on reports it: an IPv4-mapped IPv6 address as the IPv4 one."""
+    return re.sub(r"^::ffff:(\d+\.\d+\.\d+\.\d+)$", r"\1", address, flags=re.IGNORECASE)
+
+
+def logon_hits(event_id: int, logon_type: int, address: str) -> set[str]:
+    """A Remote Desktop logon (4624 type 10, or 1149 which only RDP writes) arriving from the host's own loopback."""
+    rdp = event_id == 1149 or (event_id == 4624 and logon_type == 10)
+    return {RDP_LOOPBACK_LOGON} if rdp and _LOOPBACK_ADDRESS.match(address) else set()
+
+
+def connection_hits(src_ip: str, dest_ip: str, dest_port: int, allowed: bool = True) -> set[str]:
+    """A local process reaching RDP on a loopback address from a loopback address: the near end of a tunnel."""
+    loopback = _LOOPBACK_ADDRESS.match(src_ip) and _LOOPBACK_ADDRESS.match(dest_ip)
+    return {RDP_LOOPBACK_CONNECTION} if allowed and loopback and dest_port == 3389 else set()
+
+
+_PORT_PROXY_KEY = re.compile(r"\\Services\\PortProxy\\v[46]tov[46]\\", re.IGNORECASE)
+
+
+def registry_hits(path: str, action: str) -> set[str]:
+    """A port proxy rule written: a value created or set under Services\\PortProxy\\v4tov4 (v4tov6, ...)."""
+    return {PORT_PROXY_REGISTRY} if action in {"created", "modified"} and _PORT_PROXY_KEY.search(path) else set()

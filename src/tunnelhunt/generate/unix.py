@@ -173,11 +173,11 @@ class _Linux:
                   "TerminalSessionId": "4294967295", "IntegrityLevel": "no level", "Hashes": "-",
                   "ParentProcessGuid": self._guid(host), "ParentProcessId": str(self.pid - 1), "ParentImage": parent[0],
                   "ParentCommandLine": parent[1], "ParentUser": user}  # fmt: skip
-        found = oracle.process_hits(image, command)
+        found = oracle.process_rows(image, command)
         tunnels = oracle.tunnel_process_hits(image, command)
-        _check(found | set(tunnels), hits, near, command)
+        _check(set(found) | set(tunnels), hits, near, command)
         entry = {"dest": host, "user": user, "process": command, "process_name": _basename(image)}
-        truth: list[Truth] = [("matches", name, entry) for name in sorted(found)]
+        truth: list[Truth] = [("matches", name, {**entry, **extra}) for name, extra in sorted(found.items())]
         truth += [("matches", name, {**entry, "tool": tool}) for name, tool in sorted(tunnels.items())]
         truth += [("near_misses", name, {"host": host, "value": command}) for name in near]
         self.timeline.add(ticks, self._line(ticks, host, 1, values), truth)
@@ -349,11 +349,11 @@ class _Mac:
         record = self._base(ticks, host, user, "process", ["start"])
         record["process"] = {**proc, "command_line": command, "working_directory": f"/Users/{user}",
                              "parent": {"name": "zsh", "executable": "/bin/zsh", "pid": 4990}}  # fmt: skip
-        found = oracle.process_hits(executable, command)
+        found = oracle.process_rows(executable, command)
         tunnels = oracle.tunnel_process_hits(executable, command)
-        _check(found | set(tunnels), hits, near, command)
+        _check(set(found) | set(tunnels), hits, near, command)
         entry = {"dest": host, "user": user, "process": command, "process_name": _basename(executable)}
-        truth: list[Truth] = [("matches", name, entry) for name in sorted(found)]
+        truth: list[Truth] = [("matches", name, {**entry, **extra}) for name, extra in sorted(found.items())]
         truth += [("matches", name, {**entry, "tool": tool}) for name, tool in sorted(tunnels.items())]
         truth += [("near_misses", name, {"host": host, "value": command}) for name in near]
         self.timeline.add(ticks, json.dumps(record, separators=(",", ":")) + "\n", truth)
@@ -400,7 +400,8 @@ class _Mac:
         )
         found = oracle.network_hits(domain or "")
         _check(found, hits, near, domain or ip)
-        entry = {"src": source_ip, "dest": domain or ip, "dest_port": str(port), "process_name": proc["name"]}
+        entry = {"src": source_ip, "dest": domain or ip, "dest_ip": ip, "dest_port": str(port),
+                 "process_name": proc["name"]}  # fmt: skip
         truth: list[Truth] = [("matches", name, entry) for name in sorted(found)]
         truth += [("near_misses", name, {"host": host, "value": domain or ip}) for name in near]
         self.timeline.add(ticks, json.dumps(record, separators=(",", ":")) + "\n", truth)

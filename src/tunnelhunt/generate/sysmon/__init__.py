@@ -6,6 +6,7 @@ near misses it must not. One module per subject, in the order data flows:
 
 - `events`: XML escaping, one template per EventID, `EventLog` (a host's channel) renders events.
 - `catalogue`: accounts, hosts, executables, process behaviour profiles, DNS names and answers.
+- `security`: the Security and Remote Desktop channels (`SecurityLog`) and their background.
 - `world`: `Sysmon`, the estate brought to life (live processes per host) and its background events.
 - `plan`: `Script` (one scenario on one host, each event checked against the oracles) and `Planner`.
 - `scenarios`: the planted ngrok and tunnel-service activity and its near misses.

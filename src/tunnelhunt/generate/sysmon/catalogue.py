@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from tunnelhunt.generate.sysmon.events import xml_bytes
+
 _DOMAIN_SID = "S-1-5-21-3623811015-3361044348-30300820"
 #: short name → (Windows account name, SID, kind). Kind decides LogonId and session.
 ACCOUNTS: dict[str, tuple[str, str, str]] = {
@@ -234,6 +236,8 @@ IMAGES: dict[str, tuple[str, ...]] = {
         "curl.exe",
     ),
     "netsh": ("C:\\Windows\\System32\\netsh.exe", WIN[0], "Network Command Shell", *WIN[1:], "netsh.exe"),
+    "sc": ("C:\\Windows\\System32\\sc.exe", WIN[0], "Service Control Manager Configuration Tool", *WIN[1:], "sc.exe"),
+    "net": ("C:\\Windows\\System32\\net.exe", WIN[0], "Net Command", *WIN[1:], "net.exe"),
     "netstat": ("C:\\Windows\\System32\\NETSTAT.EXE", WIN[0], "TCP/IP Netstat Command", *WIN[1:], "netstat.exe"),
     "reg": ("C:\\Windows\\System32\\reg.exe", WIN[0], "Registry Console Tool", *WIN[1:], "reg.exe"),
     "node": (
@@ -300,6 +304,25 @@ DOMAINS: dict[str, tuple[str, int]] = {
     "srv-db-01.corp.example.com": ("::ffff:10.20.10.21;", 1433),
     "intranet.corp.example.com": ("type:  5 srv-web-01.corp.example.com;::ffff:10.20.10.31;", 443),
 }
+#: Values Windows sets all day (Sysmon 13 `TargetObject`, `Details`), escaped; `{sid}` and `{image}` are filled in.
+REGISTRY_VALUES: tuple[tuple[bytes, bytes], ...] = tuple(
+    (xml_bytes(path), xml_bytes(details))
+    for path, details in (
+        ("HKLM\\System\\CurrentControlSet\\Services\\bam\\State\\UserSettings\\{sid}\\\\Device\\HarddiskVolume3"
+         "\\Windows\\System32\\{image}", "Binary Data"),
+        ("HKU\\{sid}\\Software\\Microsoft\\Windows\\CurrentVersion\\Explorer\\UserAssist"
+         "\\{CEBFF5CD-ACE2-4F4F-9178-9926F41749EA}\\Count\\HRZR_PGYFRFFVBA", "Binary Data"),
+        ("HKLM\\SOFTWARE\\Microsoft\\Windows Defender\\Diagnostics\\LastKnownGoodPlatformLocation",
+         "C:\\ProgramData\\Microsoft\\Windows Defender\\Platform\\4.18.24090.11-0"),
+        ("HKLM\\System\\CurrentControlSet\\Services\\W32Time\\Config\\LastKnownGoodTime",
+         "QWORD (0x01db3b1c-0x6a2f8e00)"),
+        ("HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Component Based Servicing\\LastScavengeTime",
+         "DWORD (0x674d2a10)"),
+        ("HKLM\\System\\CurrentControlSet\\Services\\Tcpip\\Parameters\\Interfaces"
+         "\\{5d8f1c2a-3b4e-4f60-9a7b-8c9d0e1f2a3b}\\DhcpNameServer", "10.20.0.10 10.20.0.11"),
+    )
+)  # fmt: skip
+
 PORT_NAMES = {
     80: "http",
     123: "ntp",

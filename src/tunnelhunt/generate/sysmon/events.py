@@ -105,6 +105,10 @@ EVENT_FIELDS: dict[int, tuple[int, tuple[str, ...]]] = {
             "User",
         ),
     ),
+    13: (
+        2,
+        ("RuleName", "EventType", "UtcTime", "ProcessGuid", "ProcessId", "Image", "TargetObject", "Details", "User"),
+    ),
     11: (2, ("RuleName", "UtcTime", "ProcessGuid", "ProcessId", "Image", "TargetFilename", "CreationUtcTime", "User")),
     22: (
         5,
@@ -284,11 +288,18 @@ class EventLog:
                 "DestinationIsIpv6": "false",
             },
         )
+        #: a connection whose source is not the host's address (a loopback relay: 127.0.0.1 -> 127.0.0.2:3389)
+        self.t3_from = _template(
+            3,
+            {**system, "Protocol": "tcp", "Initiated": "true", "SourceIsIpv6": "false", "SourcePortName": "-",
+             "DestinationIsIpv6": "false"},
+        )  # fmt: skip
         self.t5 = _template(5, system)
         signed = {"Signed": "true", "Signature": "Microsoft Windows", "SignatureStatus": "Valid"}
         self.t7 = _template(7, {**system, **signed})
         self.t11 = _template(11, system)
         self.t22 = _template(22, system)
+        self.t13 = _template(13, {**system, "EventType": "SetValue"})
 
     def create(self, stamp: bytes, utc: bytes, proc: Proc, parent: Proc) -> bytes:
         """EID 1 ProcessCreate; Security/@UserID carries the new process's user SID."""
@@ -354,6 +365,43 @@ class EventLog:
             proc.account.name_e,
             49152 + int(self.rnd() * 16000),
             *target,
+        )
+
+    def network_from(
+        self, stamp: bytes, utc: bytes, proc: Proc, source: tuple[bytes, bytes], target: tuple[bytes, bytes, int, bytes]
+    ) -> bytes:
+        """EID 3 NetworkConnect from a given (SourceIp, SourceHostname), e.g. a loopback address."""
+        self.record += 1
+        record = self.record
+        return self.t3_from % (
+            stamp,
+            record,
+            self.threads[record & 3],
+            utc,
+            proc.guid,
+            proc.pid,
+            proc.image.path_e,
+            proc.account.name_e,
+            *source,
+            49152 + int(self.rnd() * 16000),
+            *target,
+        )
+
+    def registry(self, stamp: bytes, utc: bytes, proc: Proc, target_e: bytes, details_e: bytes) -> bytes:
+        """EID 13 RegistryEvent (Value Set): escaped TargetObject and Details."""
+        self.record += 1
+        record = self.record
+        return self.t13 % (
+            stamp,
+            record,
+            self.threads[record & 3],
+            utc,
+            proc.guid,
+            proc.pid,
+            proc.image.path_e,
+            target_e,
+            details_e,
+            proc.account.name_e,
         )
 
     def image_load(self, stamp: bytes, utc: bytes, proc: Proc, dll: Image) -> bytes:

@@ -19,6 +19,7 @@ from tunnelhunt.generate.oracle import basename
 from tunnelhunt.generate.seed_oracle import dns_detection_matches, process_detection_matches
 from tunnelhunt.generate.sysmon.catalogue import DOMAINS, IMAGES, NO_VERSION, PORT_NAMES
 from tunnelhunt.generate.sysmon.events import TICKS, Proc, hashes, iso, make_image, xml_bytes
+from tunnelhunt.generate.sysmon.security import device_path
 from tunnelhunt.generate.sysmon.world import Host, Sysmon, answers, dns_query
 
 #: Answers for the names the planted activity looks up ("" = NXDOMAIN, QueryStatus 9003).
@@ -59,6 +60,7 @@ class Planned:
     render: Callable[..., bytes]
     args: tuple[Any, ...]
     truth: list[Truth] = field(default_factory=list)
+    channel: str = "sysmon"  # or "security": the Security and RDP channels, written to their own file
 
 
 class Script:
@@ -76,8 +78,14 @@ class Script:
         """Let some seconds pass before the next event."""
         self.at += int((low + self.plan.rng.random() * (high - low)) * TICKS)
 
-    def _add(self, render: Callable[..., bytes], args: tuple[Any, ...], truth: list[Truth] | None = None) -> None:
-        self.items.append(Planned(self.at, 0, render, args, truth or []))
+    def _add(
+        self,
+        render: Callable[..., bytes],
+        args: tuple[Any, ...],
+        truth: list[Truth] | None = None,
+        channel: str = "sysmon",
+    ) -> None:
+        self.items.append(Planned(self.at, 0, render, args, truth or [], channel))
         self.wait(0.05, 2.0)
 
     def proc(self, key: str) -> Proc:
@@ -143,13 +151,13 @@ class Script:
             )
         elif expect == "near":
             truth.append(("near_misses", "", {"kind": "process", "value": command}))
-        found = oracle.process_hits(img.path, command)
-        if img.hashes == NGROK_HASHES and not matched and not found & set(oracle.HASH_TEACHERS):
-            found.add(oracle.HASH_PIVOT)  # the ngrok binary, run in a way no command-line detection finds
+        found = oracle.process_rows(img.path, command)
+        if img.hashes == NGROK_HASHES and not matched and not set(found) & set(oracle.HASH_TEACHERS):
+            found[oracle.HASH_PIVOT] = {}  # the ngrok binary, run in a way no command-line detection finds
         tunnels = oracle.tunnel_process_hits(img.path, command)
-        _check_new(found | set(tunnels), hits, near, command)
+        _check_new(set(found) | set(tunnels), hits, near, command)
         entry = {"dest": self.host.name, "user": acct.name, "process": command, "process_name": basename(img.path)}
-        truth += [("matches", name, entry) for name in sorted(found)]
+        truth += [("matches", name, {**entry, **extra}) for name, extra in sorted(found.items())]
         truth += [("matches", name, {**entry, "tool": tool}) for name, tool in sorted(tunnels.items())]
         truth += [("near_misses", name, {"host": self.host.name, "value": command}) for name in near]
         self._add(self.host.log.create, (proc, parent), truth)
@@ -189,21 +197,105 @@ class Script:
         self._add(self.host.log.dns, (proc, dns_query(query, results)), truth)
 
     def connect(
-        self, proc: Proc, ip: str, port: int, hostname: str = "-", hits: Sequence[str] = (), near: Sequence[str] = ()
+        self,
+        proc: Proc,
+        ip: str,
+        port: int,
+        hostname: str = "-",
+        hits: Sequence[str] = (),
+        near: Sequence[str] = (),
+        src_ip: str | None = None,
+        miss: str | None = None,
     ) -> None:
-        """An outbound TCP connection (EID 3)."""
+        """An outbound TCP connection (EID 3), from the host's address or from `src_ip` (a loopback relay).
+
+        `miss` is what a near miss's finding would show (default the host name it connects to)."""
         target = (ip.encode(), xml_bytes(hostname), port, PORT_NAMES.get(port, "-").encode())
-        found = oracle.network_hits(hostname)
-        _check_new(found, hits, near, hostname)
+        source = src_ip or self.host.ip
+        found = oracle.network_hits(hostname) | oracle.connection_hits(source, ip, port)
+        _check_new(found, hits, near, f"{hostname} {source}->{ip}:{port}")
         entry = {
             "src": self.host.name,
             "dest": hostname,
+            "dest_ip": ip,
             "dest_port": str(port),
             "process_name": basename(proc.image.path),
         }
+        relay = {"dvc": self.host.name, "src_ip": source, "dest_ip": ip, "dest_port": str(port),
+                 "process_name": basename(proc.image.path)}  # fmt: skip
+        truth: list[Truth] = [
+            ("matches", name, relay if name == oracle.RDP_LOOPBACK_CONNECTION else entry) for name in sorted(found)
+        ]
+        truth += [("near_misses", name, {"host": self.host.name, "value": miss or hostname}) for name in near]
+        if src_ip is None:
+            self._add(self.host.log.network, (proc, target), truth)
+        else:
+            self._add(self.host.log.network_from, (proc, (src_ip.encode(), b"-"), target), truth)
+
+    def registry(self, proc: Proc, path: str, details: str, hits: Sequence[str] = (), near: Sequence[str] = ()) -> None:
+        """A registry value set (EID 13, `SetValue`): the add-on reports it as `modified`."""
+        found = oracle.registry_hits(path, "modified")
+        _check_new(found, hits, near, path)
+        entry = {"dest": self.host.name, "user": proc.account.name, "registry_path": path,
+                 "registry_value_name": path.rsplit("\\", 1)[-1], "registry_value_data": details}  # fmt: skip
         truth: list[Truth] = [("matches", name, entry) for name in sorted(found)]
-        truth += [("near_misses", name, {"host": self.host.name, "value": hostname}) for name in near]
-        self._add(self.host.log.network, (proc, target), truth)
+        truth += [("near_misses", name, {"host": self.host.name, "value": path}) for name in near]
+        self._add(self.host.log.registry, (proc, xml_bytes(path), xml_bytes(details)), truth)
+
+    # --- the Security and Remote Desktop channels (their own file) ---------------------------------------
+
+    def _logon_truth(
+        self, event_id: int, logon_type: int, account: str, address: str, hits: Sequence[str], near: Sequence[str],
+        miss: str | None,
+    ) -> list[Truth]:  # fmt: skip
+        found = oracle.logon_hits(event_id, logon_type, address)
+        _check_new(found, hits, near, f"{event_id} type {logon_type} from {address}")
+        user = self.host.accounts[account].name.rsplit("\\", 1)[-1]
+        entry = {"dest": self.host.name, "user": user, "src": oracle.reported_address(address),
+                 "signature_id": str(event_id)}  # fmt: skip
+        truth: list[Truth] = [("matches", name, entry) for name in sorted(found)]
+        return truth + [("near_misses", name, {"host": self.host.name, "value": miss or address}) for name in near]
+
+    def logon(
+        self,
+        logon_type: int,
+        address: str,
+        account: str = "user",
+        hits: Sequence[str] = (),
+        near: Sequence[str] = (),
+        miss: str | None = None,
+    ) -> None:
+        """Security 4624 (a successful logon of `logon_type` from `address`); `miss` as in `connect`."""
+        truth = self._logon_truth(4624, logon_type, account, address, hits, near, miss)
+        args = (self.host.accounts[account], logon_type, address)
+        self._add(self.host.security.logon, args, truth, "security")
+
+    def rdp_authentication(
+        self, address: str, account: str = "user", hits: Sequence[str] = (), near: Sequence[str] = ()
+    ) -> None:
+        """TerminalServices-RemoteConnectionManager 1149 (RDP user authentication succeeded) from `address`."""
+        truth = self._logon_truth(1149, 10, account, address, hits, near, None)
+        self._add(self.host.security.rdp_authentication, (self.host.accounts[account], address), truth, "security")
+
+    def wfp_connection(
+        self,
+        proc: Proc,
+        source: str,
+        dest: str,
+        port: int,
+        hits: Sequence[str] = (),
+        near: Sequence[str] = (),
+        miss: str | None = None,
+    ) -> None:
+        """Security 5156 (the Windows Filtering Platform permitted an outbound connection) made by `proc`."""
+        found = oracle.connection_hits(source, dest, port)
+        _check_new(found, hits, near, f"5156 {source}->{dest}:{port}")
+        entry = {"dvc": self.host.name, "src_ip": source, "dest_ip": dest, "dest_port": str(port),
+                 "process_name": basename(proc.image.path)}  # fmt: skip
+        truth: list[Truth] = [("matches", name, entry) for name in sorted(found)]
+        truth += [("near_misses", name, {"host": self.host.name, "value": miss or dest}) for name in near]
+        args = (proc.pid, device_path(proc.image.path), source, dest, port)
+        self._add(self.host.security.connection, args, truth, "security")
 
     def file(self, proc: Proc, path: str, hits: Sequence[str] = (), near: Sequence[str] = ()) -> None:
         """A file written to disk (EID 11)."""

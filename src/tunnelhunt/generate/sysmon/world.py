@@ -23,11 +23,13 @@ from tunnelhunt.generate.sysmon.catalogue import (
     IMAGES,
     PORT_NAMES,
     PROFILES,
+    REGISTRY_VALUES,
     WELL_KNOWN_LOGON,
     WIN,
     Profile,
 )
 from tunnelhunt.generate.sysmon.events import Account, EventLog, Proc, Variant, make_image, xml_bytes, xml_escape
+from tunnelhunt.generate.sysmon.security import SecurityBackground, SecurityLog
 
 MAX_SPAWNED = 60  # live short-lived processes kept per host
 
@@ -41,6 +43,7 @@ class Host:
     role: str
     guid_prefix: str
     log: EventLog
+    security: SecurityLog
     accounts: dict[str, Account] = field(default_factory=dict)
     spawn_table: list[Variant] = field(default_factory=list)
     resident: list[Proc] = field(default_factory=list)  # running since before the window
@@ -91,7 +94,8 @@ class Sysmon:
         threads = tuple(str(4 * rng.randint(500, 3000)).encode() for _ in range(4))
         guid_prefix = f"{rng.getrandbits(32):08x}"
         log = EventLog(xml_escape(name), ip, sysmon_pid, threads, rng.randint(10_000, 900_000), self.rnd)
-        host = Host(name=name, ip=ip, role=role, guid_prefix=guid_prefix, log=log)
+        security = SecurityLog(name, ip, short.upper() + "$", random.Random(rng.getrandbits(64)))
+        host = Host(name=name, ip=ip, role=role, guid_prefix=guid_prefix, log=log, security=security)
         for key in ("system", "local", "network", user, *([service] if service else [])):
             host.accounts[key] = self._account(host, key)
         host.accounts["user"] = host.accounts[user]
@@ -236,17 +240,31 @@ class Sysmon:
         before, after = files[int(self.rnd() * len(files))]
         return host.log.file(stamp, utc, proc, b"%s%08x%s" % (before, self.rng.getrandbits(32), after))
 
+    def bg_registry(self, stamp: bytes, utc: bytes) -> bytes:
+        """A process sets one of the values Windows rewrites all day (BAM, UserAssist, Defender, time)."""
+        host = self.host_table[int(self.rnd() * self.host_count)]
+        proc = self._any_proc(host)
+        path, details = REGISTRY_VALUES[int(self.rnd() * len(REGISTRY_VALUES))]
+        target = path.replace(b"{sid}", proc.account.sid).replace(b"{image}", proc.image.path_e.split(b"\\")[-1])
+        return host.log.registry(stamp, utc, proc, target, details)
+
     def background_table(self) -> list[Callable[[bytes, bytes], bytes]]:
         """100 slots weighted like a real Sysmon mix: image loads and DNS dominate."""
         mix = (
-            (self.bg_image_load, 30),
-            (self.bg_dns, 20),
-            (self.bg_network, 16),
+            (self.bg_image_load, 28),
+            (self.bg_dns, 18),
+            (self.bg_network, 14),
             (self.bg_create, 12),
             (self.bg_terminate, 11),
-            (self.bg_file, 11),
+            (self.bg_file, 9),
+            (self.bg_registry, 8),
         )
         return [fn for fn, weight in mix for _ in range(weight)]
+
+    def security_background(self, rng: random.Random) -> SecurityBackground:
+        """The Security log's background over the same hosts, as busy as they are in Sysmon."""
+        subjects = [(h.security, h.accounts["user"], h.accounts["system"], h.role != "wks") for h in self.host_table]
+        return SecurityBackground(subjects, rng)
 
 
 def split_token(pattern: str) -> tuple[bytes, bytes]:

@@ -13,6 +13,7 @@ import queue
 import random
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,6 +22,7 @@ from typing import BinaryIO
 from tunnelhunt.generate.sysmon.events import TICKS, Clock, iso, to_ticks
 from tunnelhunt.generate.sysmon.plan import Planned, file_record
 from tunnelhunt.generate.sysmon.scenarios import MIN_EVENTS, plan_scenarios
+from tunnelhunt.generate.sysmon.security import SECURITY_NAME
 from tunnelhunt.generate.sysmon.world import Sysmon
 from tunnelhunt.generate.unix import write_unix
 
@@ -31,6 +33,7 @@ ANCHOR = datetime(2026, 11, 20, 12, 0, 0, tzinfo=UTC)
 
 _CHUNK_LINES = 4096
 _UNIX_SHARE = 20  # the Linux and macOS files each hold about events / this many background events
+_SECURITY_SHARE = 10  # the Security log holds about events / this many background events
 _NEVER = 1 << 62  # a tick later than any event
 
 
@@ -43,6 +46,7 @@ class GeneratedDataset:
     truth_path: Path  # JSON ground truth
     linux_path: Path | None = None  # Sysmon for Linux syslog with its own planted activity
     macos_path: Path | None = None  # an EDR's ECS export from Macs
+    security_path: Path | None = None  # the Security and Remote Desktop channels, with their planted events
 
 
 class _BackgroundWriter:
@@ -81,14 +85,19 @@ class _BackgroundWriter:
 
 
 def _write_stream(
-    out: _BackgroundWriter, world: Sysmon, planned: list[Planned], background: int, start: int, span: int
+    out: _BackgroundWriter,
+    table: list[Callable[[bytes, bytes], bytes]],
+    rnd: Callable[[], float],
+    planned: list[Planned],
+    background: int,
+    start: int,
+    span: int,
 ) -> None:
-    """Background events on an even grid with jitter, planted events merged in by time, in chunks.
+    """Background events (drawn from a 100-slot `table`) on an even grid with jitter, planted events merged in
+    by time, in chunks.
 
     The time strings are rendered inline (date part once per second): this loop runs once per event.
     """
-    table = world.background_table()
-    rnd = world.rnd
     slot = span // max(background, 1)
     clock = Clock()
     queue = iter(planned)
@@ -123,7 +132,8 @@ def _write_stream(
 def generate_sysmon(
     out_dir: Path, events: int = 20000, seed: int = 7, end: datetime | None = None, hours: float = 6.0
 ) -> GeneratedDataset:
-    """Write `windows-sysmon.log` (exactly `events` events), its Linux and macOS companions and `truth.json`.
+    """Write `windows-sysmon.log` (exactly `events` events), `windows-security.log`, the Linux and macOS
+    companions and `truth.json`.
 
     The same arguments always give byte-identical files. Time runs over `hours` ending at `end`
     (default ANCHOR; a naive datetime is UTC), in increasing order.
@@ -138,16 +148,16 @@ def generate_sysmon(
     rng = random.Random(seed)
     world = Sysmon(random.Random(rng.getrandbits(64)))
     plan = plan_scenarios(world, random.Random(rng.getrandbits(64)), start, span, events)
-    if len(plan.events) > events:
-        raise ValueError(f"{events} events cannot hold the {len(plan.events)} planted ones")
+    planted = [item for item in plan.events if item.channel == "sysmon"]
+    if len(planted) > events:
+        raise ValueError(f"{events} events cannot hold the {len(planted)} planted ones")
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / LOG_NAME
-    with path.open("wb") as out:
-        writer = _BackgroundWriter(out)
-        try:
-            _write_stream(writer, world, plan.events, events - len(plan.events), start, span)
-        finally:
-            writer.close()
+    _write_log(path, world.background_table(), world.rnd, planted, events - len(planted), start, span)
+    security = world.security_background(random.Random(rng.getrandbits(64)))
+    security_path = out_dir / SECURITY_NAME
+    security_planted = [item for item in plan.events if item.channel == "security"]
+    _write_log(security_path, security.table(), security.rnd, security_planted, events // _SECURITY_SHARE, start, span)
     truth = {"seed": seed, "events": events, "start": iso(start), "end": iso(end_ticks), **plan.truth()}
     unix = write_unix(out_dir, random.Random(rng.getrandbits(64)), start, span, max(events // _UNIX_SHARE, 100))
     for kind, name, entry in unix.truth:
@@ -159,5 +169,27 @@ def generate_sysmon(
     truth_path = out_dir / TRUTH_NAME
     truth_path.write_text(json.dumps(truth, indent=2) + "\n", encoding="utf-8")
     return GeneratedDataset(
-        path=path, events=events, truth_path=truth_path, linux_path=unix.linux_path, macos_path=unix.macos_path
+        path=path,
+        events=events,
+        truth_path=truth_path,
+        linux_path=unix.linux_path,
+        macos_path=unix.macos_path,
+        security_path=security_path,
     )
+
+
+def _write_log(
+    path: Path,
+    table: list[Callable[[bytes, bytes], bytes]],
+    rnd: Callable[[], float],
+    planted: list[Planned],
+    background: int,
+    start: int,
+    span: int,
+) -> None:
+    with path.open("wb") as out:
+        writer = _BackgroundWriter(out)
+        try:
+            _write_stream(writer, table, rnd, planted, background, start, span)
+        finally:
+            writer.close()

@@ -123,15 +123,19 @@ def test_lookup_cells_are_trimmed_like_headers(store: Store, library: LookupLibr
 def test_exact_lookup_is_case_sensitive_by_default_and_default_match_needs_min_matches(
     store: Store, library: LookupLibrary
 ) -> None:
-    rows = run(store, library, f"{TSTATS} | lookup exact.csv name AS dest | table dest owner")
+    rows = run(store, library, f"{TSTATS} | lookup exact.csv name AS dest | table dest owner | sort 0 str(dest)")
     assert rows == [{"dest": "H1", "owner": None}, {"dest": "h1", "owner": ["ops"]}, {"dest": "h2", "owner": None}]
 
 
 def test_output_overwrites_and_outputnew_keeps_existing_values(store: Store, library: LookupLibrary) -> None:
     base = f'{TSTATS} | eval owner=if(dest="h2", "kept", null())'
-    overwritten = run(store, library, f"{base} | lookup exact name AS dest OUTPUT owner | table dest owner")
+    overwritten = run(
+        store, library, f"{base} | lookup exact name AS dest OUTPUT owner | table dest owner | sort str(dest)"
+    )
     assert [r["owner"] for r in overwritten] == [None, ["ops"], None]
-    kept = run(store, library, f"{base} | lookup exact name AS dest OUTPUTNEW owner | table dest owner")
+    kept = run(
+        store, library, f"{base} | lookup exact name AS dest OUTPUTNEW owner | table dest owner | sort str(dest)"
+    )
     assert [r["owner"] for r in kept] == [None, ["ops"], ["kept"]]
 
 

@@ -74,8 +74,16 @@ def test_poisson_traffic_of_the_same_count_scores_low() -> None:
 
 def test_a_fast_random_series_is_not_regular_because_its_deviation_is_small_in_seconds() -> None:
     """RITA's fixed 30 s cut-off alone would call deltas of a few seconds regular."""
-    [row] = scored(lookups("wks-1", poisson(60, seed=3, mean=4.0)), threshold=0)
+    [row] = scored(lookups("wks-1", poisson(60, seed=3, mean=4.0)), threshold=0, min_interval_seconds=0)
     assert row["interval_madm_seconds"] < 5 and row["score"] < 0.7
+
+
+def test_continuous_activity_at_one_second_resolution_is_not_a_beacon() -> None:
+    """Lookups every second for minutes give deltas of exactly 1 s: regular to the score, but no timer."""
+    burst = lookups("wks-1", [T0 + timedelta(seconds=s, milliseconds=m) for s in range(120) for m in (0, 400)])
+    [row] = scored(burst, min_interval_seconds=0)
+    assert (row["interval_seconds"], row["ticks"], row["score"]) == (1.0, 120, 1.0)
+    assert scored(burst) == []
 
 
 def test_too_few_contacts_are_not_scored_however_regular() -> None:

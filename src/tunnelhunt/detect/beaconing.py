@@ -17,6 +17,10 @@ analysis (activecm/rita, `beacon` package):
 - data size, when bytes are known for `min_count` ticks (`bytes_out`, else `bytes`): skew and MADM of the
   sizes (`1 - MADM / size_jitter_bytes`, RITA's 32 bytes) and smallness `1 - mode / 65535`.
 
+A pair whose median interval is under `min_interval_seconds` is not reported: at the logs' one-second
+resolution, continuous activity (a burst of retries, a busy resolver) has deltas of exactly 1 s and looks
+perfectly regular; a timer that fast is left to other analytics (a DNS tunnel's polling, for one).
+
 Each group of three is averaged and rounded up to 3 decimals as RITA does; the score is the mean of all six
 components when sizes are known, else the time score. Several events in one second count once (Sysmon 3
 and WFP 5156 both log the same connection). Everything is one DuckDB query; parameters are bound.
@@ -37,6 +41,7 @@ from tunnelhunt.store.duckdb_store import Store
 DEFAULTS: dict[str, Any] = {
     "min_count": 20,
     "threshold": 0.8,
+    "min_interval_seconds": 10.0,
     "jitter_seconds": 30.0,
     "size_jitter_bytes": 32.0,
 }
@@ -106,7 +111,7 @@ scored AS (
 )
 SELECT src, dest, via, count, ticks, q2 AS interval_seconds, madm AS interval_madm_seconds, score, ts_score,
     ds_score, first_time AS firstTime, last_time AS lastTime
-FROM scored WHERE score >= $threshold
+FROM scored WHERE score >= $threshold AND q2 >= $min_interval_seconds
 ORDER BY score DESC, src, dest, via
 """
 
@@ -117,6 +122,7 @@ def beacons(store: Store, parameters: dict[str, Any], window: TimeWindow | None)
     bound = {
         "min_count": max(3, int(values["min_count"])),
         "threshold": float(values["threshold"]),
+        "min_interval_seconds": float(values["min_interval_seconds"]),
         "jitter_seconds": float(values["jitter_seconds"]),
         "size_jitter_bytes": float(values["size_jitter_bytes"]),
     }

@@ -33,8 +33,7 @@ from typing import Any
 import pyarrow as pa
 
 from tunnelhunt.cim import ALL_TRAFFIC, DNS
-from tunnelhunt.detect.dns_state import window_sql
-from tunnelhunt.detect.zones import zone_table
+from tunnelhunt.detect.zones import query_with_zones
 from tunnelhunt.spl.compiler import TimeWindow
 from tunnelhunt.store.duckdb_store import Store
 
@@ -45,7 +44,6 @@ DEFAULTS: dict[str, Any] = {
     "jitter_seconds": 30.0,
     "size_jitter_bytes": 32.0,
 }
-_ZONES = "_beacon_zones"
 
 
 def _bowley(q1: str, q2: str, q3: str) -> str:
@@ -57,13 +55,13 @@ def _rounded_up(expression: str) -> str:
     return f"ceil(({expression}) * 1000) / 1000"
 
 
-def beacon_sql(where: str) -> str:
+def beacon_sql(zones: str, where: str) -> str:
     """The beacon query over both sources; `where` is our window predicate (no values from data)."""
     dest = "CASE WHEN contains(dest, ':') THEN '[' || lower(dest) || ']' ELSE lower(dest) END"
     return f"""
 WITH events AS (
     SELECT lower(d.src) AS src, z.zone AS dest, 'dns' AS via, d._time, CAST(NULL AS BIGINT) AS bytes
-    FROM {DNS.table} AS d JOIN {_ZONES} AS z ON d.query = z.query
+    FROM {DNS.table} AS d JOIN {zones} AS z ON d.query = z.query
     WHERE d.src IS NOT NULL AND {where}
     UNION ALL
     SELECT lower(src), {dest} || ':' || coalesce(dest_port, ''), 'connection', _time,
@@ -126,10 +124,4 @@ def beacons(store: Store, parameters: dict[str, Any], window: TimeWindow | None)
         "jitter_seconds": float(values["jitter_seconds"]),
         "size_jitter_bytes": float(values["size_jitter_bytes"]),
     }
-    where = window_sql(window)
-    con = store.con
-    con.register(_ZONES, zone_table(con, where))
-    try:
-        return con.sql(beacon_sql(where), params=bound).to_arrow_table()
-    finally:
-        con.unregister(_ZONES)
+    return query_with_zones(store, window, beacon_sql, bound)

@@ -18,8 +18,7 @@ from typing import Any
 import pyarrow as pa
 
 from tunnelhunt.cim import DNS
-from tunnelhunt.detect.dns_state import window_sql
-from tunnelhunt.detect.zones import zone_table
+from tunnelhunt.detect.zones import query_with_zones
 from tunnelhunt.spl.compiler import TimeWindow
 from tunnelhunt.store.duckdb_store import Store
 
@@ -32,16 +31,15 @@ DEFAULTS: dict[str, Any] = {
 }
 #: Record types that carry a tunnel's downstream data (iodine prefers NULL, dnscat2 TXT/CNAME/MX).
 TUNNEL_RECORD_TYPES = ("TXT", "NULL", "CNAME")
-_ZONES = "_tunnel_zones"
 
 
-def tunnelling_sql(where: str) -> str:
+def tunnelling_sql(zones: str, where: str) -> str:
     """Per (src, zone) statistics of the window's lookups, filtered by the bound thresholds."""
     dotless = "replace(subdomain, '.', '')"
     longest = "list_max(list_transform(string_split(subdomain, '.'), LAMBDA x : length(x)))"
     types = ", ".join(f"'{name}'" for name in TUNNEL_RECORD_TYPES)
     return f"""
-WITH subdomains AS (SELECT DISTINCT subdomain FROM {_ZONES} WHERE subdomain <> ''),
+WITH subdomains AS (SELECT DISTINCT subdomain FROM {zones} WHERE subdomain <> ''),
 characters AS (
     SELECT subdomain, unnest(string_split({dotless}, '')) AS c FROM subdomains
 ),
@@ -56,7 +54,7 @@ lookups AS (
     SELECT lower(d.src) AS src, z.zone, z.subdomain, d.query, d._time,
         list_transform(d.record_type, LAMBDA r : upper(r)) AS types,
         {longest} AS label_length
-    FROM {DNS.table} AS d JOIN {_ZONES} AS z ON d.query = z.query
+    FROM {DNS.table} AS d JOIN {zones} AS z ON d.query = z.query
     WHERE d.src IS NOT NULL AND z.subdomain <> '' AND {where}
 )
 SELECT l.src, l.zone AS dest, count(*) AS count, count(DISTINCT l.subdomain) AS subdomains,
@@ -83,10 +81,4 @@ def tunnelling_zones(store: Store, parameters: dict[str, Any], window: TimeWindo
         "min_entropy": float(values["min_entropy"]),
         "allow_zones": [str(zone).strip().rstrip(".").lower() for zone in values["allow_zones"] or []],
     }
-    where = window_sql(window)
-    con = store.con
-    con.register(_ZONES, zone_table(con, where))
-    try:
-        return con.sql(tunnelling_sql(where), params=bound).to_arrow_table()
-    finally:
-        con.unregister(_ZONES)
+    return query_with_zones(store, window, tunnelling_sql, bound)

@@ -10,13 +10,18 @@ zone. Each distinct name is classified once in Python, and the analytics join th
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
 from functools import cache
+from typing import Any
 
 import duckdb
 import pyarrow as pa
 import tldextract
 
 from tunnelhunt.cim import DNS
+from tunnelhunt.detect.dns_state import window_sql
+from tunnelhunt.spl.compiler import TimeWindow
+from tunnelhunt.store.duckdb_store import Store
 
 #: The Arrow table of `zone_table`: one row per distinct query with a zone.
 ZONE_SCHEMA = pa.schema([("query", pa.string()), ("zone", pa.string()), ("subdomain", pa.string())])
@@ -64,3 +69,17 @@ def zone_table(con: duckdb.DuckDBPyConnection, where: str) -> pa.Table:
             rows["zone"].append(split[0])
             rows["subdomain"].append(split[1])
     return pa.table(rows, schema=ZONE_SCHEMA)
+
+
+def query_with_zones(
+    store: Store, window: TimeWindow | None, sql: Callable[[str, str], str], params: dict[str, Any]
+) -> pa.Table:
+    """Run `sql(zones table, window predicate)` with the window's queries and zones registered as a table
+    and `params` bound (values from the logs or the content never enter the SQL text)."""
+    where = window_sql(window)
+    con, name = store.con, "_query_zones"
+    con.register(name, zone_table(con, where))
+    try:
+        return con.sql(sql(name, where), params=params).to_arrow_table()
+    finally:
+        con.unregister(name)

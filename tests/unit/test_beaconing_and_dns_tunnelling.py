@@ -72,6 +72,23 @@ def test_poisson_traffic_of_the_same_count_scores_low() -> None:
         assert row["score"] < 0.65, (seed, row)
 
 
+def test_jitter_lowers_the_score_as_in_rita() -> None:
+    """`sleep 60 20` (48 to 72 s) is found clearly; `sleep 60 50` (30 to 90 s, a deviation of about 15 s,
+    half of RITA's 30 s cut-off and a quarter of the interval) scores about the threshold, as in RITA."""
+    [row] = scored(lookups("wks-1", periodic(60, seed=8, jitter=12.0)))
+    assert row["score"] > 0.85 and 57 <= row["interval_seconds"] <= 63
+    halves = [scored(lookups("wks-1", periodic(60, seed=seed, jitter=30.0)), threshold=0)[0] for seed in range(8)]
+    assert all(0.75 < r["score"] < 0.86 and 13 <= r["interval_madm_seconds"] <= 17 for r in halves)
+
+
+def test_contacts_at_random_seconds_of_every_minute_are_not_a_beacon() -> None:
+    """Two lookups a minute at random seconds: as many contacts as a 30 s beacon, none of its regularity."""
+    rng = random.Random(9)
+    times = sorted(T0 + timedelta(minutes=m, seconds=rng.randrange(60)) for m in range(60) for _ in range(2))
+    [row] = scored(lookups("wks-1", times), threshold=0)
+    assert row["score"] < 0.75
+
+
 def test_a_fast_random_series_is_not_regular_because_its_deviation_is_small_in_seconds() -> None:
     """RITA's fixed 30 s cut-off alone would call deltas of a few seconds regular."""
     [row] = scored(lookups("wks-1", poisson(60, seed=3, mean=4.0)), threshold=0, min_interval_seconds=0)

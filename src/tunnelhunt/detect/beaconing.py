@@ -9,8 +9,9 @@ analysis (activecm/rita, `beacon` package):
 - time-delta skew: Bowley's quartile skewness of the inter-arrival deltas, `(Q1 + Q3 - 2·Q2) / (Q3 - Q1)`,
   taken as 0 when Q2 equals Q1 or Q3 (RITA's rule); score `1 - |skew|`;
 - time-delta dispersion: the median absolute deviation about the median (MADM); RITA scores
-  `1 - MADM / 30 s`. Here the larger of `MADM / jitter_seconds` and `MADM / median` is taken, so that a
-  fast random series (deltas of a few seconds, MADM of one or two) is not called regular;
+  `1 - MADM / 30 s`. Here the larger of `MADM / jitter_seconds` and `MADM / (median / 2)` is taken, so
+  that a random series is not called regular however fast it is: random arrivals have a MADM of about half
+  their median interval (scored 0), a beacon with 50% jitter a quarter of it (scored 0.5);
 - count against duration: RITA divides the connection count by the span it covers; here the span is the
   pair's own (`ticks / (span / median + 1)`, 1 for a series with no gap, about 0.7 for a Poisson one), so a
   beacon is not penalised for a long hunt window;
@@ -93,7 +94,7 @@ spread AS (
 components AS (
     SELECT q.*, s.madm,
         1 - abs({_bowley("q1", "q2", "q3")}) AS ts_skew,
-        greatest(0, 1 - greatest(s.madm / $jitter_seconds, s.madm / q2)) AS ts_madm,
+        greatest(0, 1 - greatest(s.madm / $jitter_seconds, 2 * s.madm / q2)) AS ts_madm,
         least(1, ticks / ((last - first) / q2 + 1)) AS ts_count,
         CASE WHEN sized >= $min_count THEN 1 - abs({_bowley("b1", "b2", "b3")}) END AS ds_skew,
         CASE WHEN sized >= $min_count THEN greatest(0, 1 - s.bmadm / $size_jitter_bytes) END AS ds_madm,
@@ -109,7 +110,7 @@ scored AS (
 )
 SELECT src, dest, via, count, ticks, q2 AS interval_seconds, madm AS interval_madm_seconds, score, ts_score,
     ds_score, first_time AS firstTime, last_time AS lastTime
-FROM scored WHERE score >= $threshold AND q2 >= $min_interval_seconds
+FROM scored WHERE score > $threshold AND q2 >= $min_interval_seconds
 ORDER BY score DESC, src, dest, via
 """
 

@@ -9,6 +9,7 @@ the sink, and the 24-hour rule must fire at the tick that brings a host's third 
 from __future__ import annotations
 
 import json
+import random
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -44,11 +45,13 @@ def _stamp(moment: datetime) -> str:
 
 
 def minute_of_events(minute: datetime) -> list[str]:
-    """Background noise every minute, near misses now and then, and the planned hits."""
-    lines = [
-        dns_event("login.example.com", computer="wks-a", time=_stamp(minute + timedelta(seconds=5))),
-        process_event("notepad.exe a.txt", image="C:\\Windows\\notepad.exe", time=_stamp(minute)),
-    ]
+    """Background noise, near misses now and then, and the planned hits. The noise lookups come in about one
+    minute in two at a random second: a lookup at the same second of every minute would be a beacon."""
+    lines = [process_event("notepad.exe a.txt", image="C:\\Windows\\notepad.exe", time=_stamp(minute))]
+    chance = random.Random(minute.isoformat())
+    if chance.random() < 0.5:
+        at = minute + timedelta(seconds=chance.randrange(60))
+        lines.append(dns_event("login.example.com", computer="wks-a", time=_stamp(at)))
     if minute.minute % 17 == 0:
         near = dns_event("ngrok.io.evil.com", computer="wks-a", time=_stamp(minute + timedelta(seconds=9)))
         lines.append(near)  # `*.ngrok.io` must not match this

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import select
 import signal
 import subprocess
@@ -37,9 +38,13 @@ def write_log(path: Path) -> int:
         for step in range(MINUTES):
             minute = START + timedelta(minutes=step)
             lines = minute_of_events(minute)
-            stamp = minute.strftime("%Y-%m-%dT%H:%M:30.0000000Z")
+            # at random seconds: the same second of every minute would make each host a beacon to example.net
+            chance = random.Random(step)
+            stamps = [
+                minute.strftime(f"%Y-%m-%dT%H:%M:{chance.randrange(60):02d}.0000000Z") for _ in range(NOISE_PER_MINUTE)
+            ]
             lines += [
-                dns_event(f"cdn{n}.example.net", computer=f"wks-{n % 7}", time=stamp) for n in range(NOISE_PER_MINUTE)
+                dns_event(f"cdn{n}.example.net", computer=f"wks-{n % 7}", time=stamp) for n, stamp in enumerate(stamps)
             ]
             dns += sum("<EventID>22</EventID>" in line for line in lines)
             stream.write("\n".join(lines) + "\n")

@@ -206,7 +206,8 @@ def test_the_same_run_found_by_several_detections_is_one_finding() -> None:
 def test_shipped_behaviours_run_and_report_risk_fields() -> None:
     analytics = load_behaviours()
     assert {a.analytic for a in analytics} == {"first_seen_on_host", "first_seen_in_fleet", "host_count",
-                                               "agent_lookup_correlation", "agent_hash_pivot"}  # fmt: skip
+                                               "agent_lookup_correlation", "agent_hash_pivot", "beaconing",
+                                               "dns_tunnelling"}  # fmt: skip
     dns = [lookup("wks-1", "tunnel.us.ngrok.com", 14), lookup("wks-1", "www.google.com", 15)]
     runs = [
         agent_run(
@@ -223,6 +224,9 @@ def test_shipped_behaviours_run_and_report_risk_fields() -> None:
     assert [r["host_count"] for r in by_name["Tunnel Service Domain Host Count"]] == [1]
     [correlated] = by_name["Tunnel Agent Run With Lookup of Its Hosts"]
     assert (correlated["dest"], correlated["query"]) == ("wks-1", "tunnel.us.ngrok.com")
+    # two lookups are neither a beacon nor a tunnel
+    assert by_name["Host Beaconing to One Destination"] == []
+    assert by_name["DNS Tunnelling by Long Random Names Under One Zone"] == []
 
 
 def test_a_cname_answer_puts_an_innocent_name_under_the_services_zone() -> None:

@@ -1,4 +1,5 @@
-"""Run the behaviour analytics (first seen, host counts, agent + lookup correlation, agent hashes) after SPL.
+"""Run the behaviour analytics (first seen, host counts, agent + lookup correlation, agent hashes, beaconing,
+DNS tunnelling) after SPL.
 
 Why here and not in SPL: first seen needs state kept across runs (`DnsSeenState`), and the correlation
 joins the findings of the agent detections with raw DNS lookups in a time window. Each analytic comes
@@ -17,7 +18,9 @@ import pyarrow as pa
 from tunnelhunt.content.behaviours import BehaviourAnalytic, load_behaviours
 from tunnelhunt.content.services import ServiceCatalogue, shipped_catalogue
 from tunnelhunt.detect.agent_hashes import AgentHashes
+from tunnelhunt.detect.beaconing import beacons
 from tunnelhunt.detect.dns_state import DnsSeenState, SeenUpdate
+from tunnelhunt.detect.dns_tunnelling import tunnelling_zones
 from tunnelhunt.detect.runner import DetectionRun
 from tunnelhunt.spl.compiler import TimeWindow
 from tunnelhunt.store.duckdb_store import Store
@@ -54,6 +57,11 @@ def _rows(table: pa.Table, columns: dict[str, str]) -> pa.Table:
     if not rows:
         return pa.table({out: pa.array([], pa.string()) for out in columns.values()})
     return pa.Table.from_pylist(rows)
+
+
+def _as_rows(table: pa.Table) -> pa.Table:
+    """Every column as it is, with timestamps as text (for analytics whose SQL names the output)."""
+    return _rows(table, {name: name for name in table.column_names})
 
 
 def first_seen_on_host(update: SeenUpdate) -> pa.Table:
@@ -194,6 +202,8 @@ analytic("first_seen_in_fleet")(lambda c, _a: first_seen_in_fleet(c.update))
 analytic("host_count")(lambda c, _a: host_count(c.state, c.window))
 analytic("agent_hash_pivot")(lambda c, a: agent_hash_pivot(c.state.store, c.runs, a.parameters, c.window))
 analytic("agent_lookup_correlation")(lambda c, a: agent_lookup_correlation(c.state, c.runs, a.parameters, c.window))
+analytic("beaconing")(lambda c, a: _as_rows(beacons(c.state.store, a.parameters, c.window)))
+analytic("dns_tunnelling")(lambda c, a: _as_rows(tunnelling_zones(c.state.store, a.parameters, c.window)))
 
 
 def run_behaviours(

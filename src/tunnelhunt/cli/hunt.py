@@ -10,28 +10,23 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from tunnelhunt.actions.hunt import HuntOptions
+from tunnelhunt.actions.hunt import HuntOptions, HuntResult
 from tunnelhunt.actions.hunt import hunt as run_hunt
 from tunnelhunt.cli import hunting
 from tunnelhunt.cli.common import OutputOption, app, check_output, fail, stderr
-from tunnelhunt.cli.exit_codes import ExitCode
+from tunnelhunt.cli.exit_codes import ExitCode, worst
 from tunnelhunt.cli.ingest_view import progress_display, quarantine_writer, write_report
 from tunnelhunt.cli.render import detection_summary, finding_rows, findings_table, ingest_summary
-from tunnelhunt.detect.runner import DetectionRun
 from tunnelhunt.errors import TunnelhuntError
-from tunnelhunt.ingest.report import IngestReport
 from tunnelhunt.sinks.files import write_csv, write_jsonl, write_rows
 from tunnelhunt.spl.compiler import TimeWindow
 
 
-def _exit_code(report: IngestReport | None, runs: list[DetectionRun]) -> ExitCode:
-    if report is not None and report.failed_files:
-        return ExitCode.FILE_UNREADABLE
-    if any(run.error for run in runs):
-        return ExitCode.DETECTION_FAILED
-    if report is not None and report.total("quarantined"):
-        return ExitCode.QUARANTINED
-    return ExitCode.OK
+def _exit_code(result: HuntResult) -> ExitCode:
+    conditions = hunting.ingest_conditions(result.ingest) | hunting.delivery_conditions(result.deliveries)
+    if result.content.errors or result.sigma.errors or result.failed_runs:
+        conditions.add(ExitCode.DETECTION_FAILED)
+    return worst(conditions)
 
 
 @app.command()
@@ -145,4 +140,4 @@ def hunt(
             f"stored in {db}: {result.passed.results_added} new result(s), "
             f"{result.passed.risk_events_added} new risk event(s), {len(result.passed.findings)} new finding(s)"
         )
-    raise typer.Exit(int(_exit_code(result.ingest, runs)))
+    raise typer.Exit(int(_exit_code(result)))

@@ -62,6 +62,10 @@ def ingest_summary(report: IngestReport, console: Console) -> None:
         console.print(f"  [yellow]skipped[/yellow] {safe_markup(bad.location())}: {safe_markup(bad.reason)}")
     if quarantined > 10:
         console.print(f"  … and {quarantined - 10:,} more (see --quarantine FILE)")
+    skipped = report.skipped_files
+    if skipped:
+        names = ", ".join(safe_markup(f.path) for f in skipped[:3]) + (", …" if len(skipped) > 3 else "")
+        console.print(f"  skipped {len(skipped)} file(s) of no known format found in folders: {names}")
     for failed in report.failed_files:
         console.print(f"  [red]error[/red] {safe_markup(failed.path)}: {safe_markup(failed.error)}")
 

@@ -7,7 +7,7 @@ errors and this layer turns them into one line on stderr and an exit code.
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 from rich.console import Console
@@ -18,8 +18,11 @@ from tunnelhunt.cli.exit_codes import ExitCode
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Hunt tunnelling tools (ngrok first) in your logs.")
 stderr = Console(stderr=True, soft_wrap=True)  # one error, one line: never wrapped
-#: `--output` of the commands that print rows; `check_output` validates it.
-OutputOption = Annotated[str, typer.Option("--output", "-o", help="table, jsonl or csv.")]
+#: `--output` of the commands that print rows (typer refuses any other value, exit code 2).
+Output = Literal["table", "jsonl", "csv"]
+OutputOption = Annotated[
+    Output, typer.Option("--output", "-o", help="table (fitted to the terminal), or every column as jsonl or csv.")
+]
 
 
 #: Characters a terminal acts on instead of showing: C0 controls but tab and newline (ESC starts ANSI

@@ -44,7 +44,7 @@ SpoolOption = Annotated[
 ]
 TzOption = Annotated[str, typer.Option("--tz", help="Time zone for cron schedules and @ snapping.")]
 ObjectOption = Annotated[str | None, typer.Option("--object", help="Only this entity.")]
-LimitOption = Annotated[int, typer.Option("--limit", min=1)]
+LimitOption = Annotated[int, typer.Option("--limit", min=1, help="Show at most this many rows.")]
 
 
 def zone(name: str) -> tzinfo:

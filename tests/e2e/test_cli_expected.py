@@ -67,3 +67,19 @@ def test_detections_lists_what_would_run_and_what_scheduling_skips() -> None:
     assert "1 detection(s) disabled for scheduling" in done.stderr
     table = tunnelhunt("detections").stdout
     assert "scheduled" in table and "│ no " in table
+
+
+def test_make_demo_installs_the_program_alone_and_says_how_to_call_it() -> None:
+    """`make -n` prints what would run: the demo's install has no dev extras, Spark or Java; test's does."""
+    import shutil
+
+    import pytest
+
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    demo = subprocess.run(["make", "-n", "-B", "demo"], cwd=PROJECT, capture_output=True, text=True, check=True)
+    assert "pip install --quiet -e .\n" in demo.stdout
+    assert ".[dev]" not in demo.stdout and "openjdk" not in demo.stdout
+    assert "The program is .venv/bin/tunnelhunt" in demo.stdout
+    test = subprocess.run(["make", "-n", "-B", "test"], cwd=PROJECT, capture_output=True, text=True, check=True)
+    assert ".[dev]" in test.stdout and "openjdk-17-jre-headless" in test.stdout

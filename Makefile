@@ -3,10 +3,15 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+BASE   := $(VENV)/.installed-base
 DEMO   ?= build/demo
 
-.PHONY: install java demo test lint fuzz clean bench bench-quick
+.PHONY: install install-base java demo test lint fuzz clean bench bench-quick
 
+# The program alone (what `make demo` needs): no dev tools, no Spark, no Java.
+install-base: $(BASE)
+
+# Everything `make test`, `lint`, `fuzz` and `bench` need: the dev extras, Spark and its Java runtime.
 install: java $(STAMP)
 
 # Spark (--engine spark, and the test comparing it with DuckDB) needs a Java 17+ runtime:
@@ -18,18 +23,28 @@ java:
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq openjdk-17-jre-headless; \
 	fi
 
-$(STAMP): pyproject.toml
+$(BASE): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	touch $(BASE)
+
+$(STAMP): $(BASE)
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-demo: install
+demo: install-base
 	rm -rf $(DEMO)
 	$(BIN)/tunnelhunt generate $(DEMO) --events 20000 --seed 7
 	$(BIN)/tunnelhunt hunt $(DEMO)/windows-sysmon.log $(DEMO)/windows-security.log $(DEMO)/linux-sysmon.log \
 		$(DEMO)/macos-endpoint.ndjson \
-		--risk $(DEMO)/risk.jsonl
+		--risk $(DEMO)/risk.jsonl --db $(DEMO)/demo.duckdb
+	@echo
+	@echo "The program is $(BIN)/tunnelhunt (or: source $(BIN)/activate, then tunnelhunt). Try:"
+	@echo "  $(BIN)/tunnelhunt findings --db $(DEMO)/demo.duckdb"
+	@echo "  $(BIN)/tunnelhunt risk --db $(DEMO)/demo.duckdb"
+	@echo "  $(BIN)/tunnelhunt hunt $(DEMO)/windows-sysmon.log --timeline --min-score 60"
+	@echo "  $(BIN)/tunnelhunt --help"
 
 test: install
 	$(BIN)/python -m pytest -q

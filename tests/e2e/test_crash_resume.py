@@ -58,7 +58,7 @@ def test_kill_9_mid_ingest_then_restart_gives_every_record_exactly_once(tmp_path
     committed = [first.stdout.readline(), first.stdout.readline()]  # two batches are in the store
     assert all(line.startswith("batch") for line in committed), committed
     first.send_signal(signal.SIGKILL)
-    first.wait()
+    first.communicate()  # waits, and closes the pipes
     if first.returncode != -signal.SIGKILL:
         pytest.skip("the first ingest finished before it could be killed")
 

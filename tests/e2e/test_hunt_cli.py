@@ -140,9 +140,9 @@ def test_csv_output_and_table_output(shipped_sample: Path, tmp_path: Path) -> No
     assert result.exit_code == 0
     header = out.read_text().splitlines()[0].split(",")
     assert header[0] == "detection" and {"src", "query", "answer", "dest", "process"} <= set(header)
-    table = runner.invoke(app, ["hunt", str(shipped_sample)])
-    assert "Ngrok Reverse Proxy on Network — 3 finding(s)" in table.stdout
-    assert "Windows Ngrok Reverse Proxy Usage — 2 finding(s)" in table.stdout
+    table = runner.invoke(app, ["hunt", str(shipped_sample), "--all"])
+    assert "Ngrok Reverse Proxy on Network — 3 result(s)" in table.stdout
+    assert "Windows Ngrok Reverse Proxy Usage — 2 result(s)" in table.stdout
 
 
 def test_persistent_db_keeps_events(shipped_sample: Path, tmp_path: Path) -> None:

@@ -41,10 +41,10 @@ def test_run_at_risk_findings_and_hec_after_an_outage(tmp_path: Path) -> None:
             f"jsonl:{tmp_path / 'out'}",
         ]
         code, err = run_at("2026-11-20T10:00:00Z", db, str(log), *sink)
-        assert code == ExitCode.OK, err
-        assert "1 result(s), 1 risk event(s)" in err and "503" in err and "(1 spooled)" in err
+        assert code == ExitCode.DELIVERY_FAILED, err  # the receiver is down: the run says so
+        assert "1 result(s), 1 risk event(s)" in err and "503" in err and "(1 spooled" in err
         code, err = run_at("11/20/2026:11:00:00", db, str(log), *sink)  # Splunk's absolute form
-        assert code == ExitCode.OK and "(2 spooled)" in err
+        assert code == ExitCode.DELIVERY_FAILED and "(2 spooled" in err
         hec.status, hec.body = 200, b'{"text":"Success","code":0}'
         code, err = run_at("2026-11-20T12:00:00Z", db, str(log), *sink)
         assert code == ExitCode.OK, err

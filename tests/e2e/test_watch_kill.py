@@ -68,7 +68,7 @@ def kill_after(process: subprocess.Popen[bytes], seconds: float) -> None:
     time.sleep(seconds)
     assert process.poll() is None, process.stderr.read().decode() if process.stderr else ""
     os.kill(process.pid, signal.SIGKILL)
-    process.wait(timeout=10)
+    process.communicate(timeout=10)  # waits, and closes the pipes
 
 
 def wait_for_stderr(process: subprocess.Popen[bytes], text: str, timeout: float = 60.0) -> None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Sequence
 from pathlib import Path
 
 import duckdb
 
-from tunnelhunt.content.loader import ContentSet, load_content
+from tunnelhunt.content.files import ContentError, yaml_files
+from tunnelhunt.content.loader import ContentSet, load_content, load_macro
 from tunnelhunt.errors import Location, TunnelhuntError
 from tunnelhunt.ingest.formats import build_readers
 from tunnelhunt.normalize.custom import CustomMapping, load_mapping
@@ -45,22 +47,50 @@ def open_store(db: Path | None) -> Store:
         raise StoreError(db, str(exc)) from None
 
 
-def load(detections: Sequence[Path] = (), macros: Sequence[Path] = (), allow_empty: bool = False) -> ContentSet:
-    """Shipped content with the user's layered on top; the files that failed stay in `errors`."""
-    for path in [*detections, *macros]:
+def check_exist(paths: Sequence[Path]) -> None:
+    """A path the user named that is not there is a mistake to say, not a thing to skip."""
+    for path in paths:
         if not path.exists():
             raise OptionError(f"{path}: no such file or directory")
+
+
+def load(
+    detections: Sequence[Path] = (), macros: Sequence[Path] = (), allow_empty: bool = False, filters: bool = True
+) -> ContentSet:
+    """Shipped content with the user's layered on top; the files that failed stay in `errors`.
+
+    With `filters`, a `*_filter` macro of the user's that no detection calls is an error (see
+    `check_filter_macros`)."""
+    check_exist([*detections, *macros])
     content = load_content(list(detections), list(macros))
     if content.errors and not content.detections and not (allow_empty or content.sigma):
         raise NoContentError("no detection could be loaded: " + "; ".join(str(e) for e in content.errors[:3]))
+    if filters and not content.errors:  # a detection that failed to load would look like a typo
+        check_filter_macros(content, macros)
     return content
+
+
+def check_filter_macros(content: ContentSet, macros: Sequence[Path]) -> None:
+    """A filter macro in `--macros` that no detection calls is almost always a misspelt name: the
+    allow-list it holds would silently not apply, so it is refused with the closest real name."""
+    called = {d.filter_macro for d in content.detections}
+    searches = [d.search for d in content.detections]
+    for root in macros:
+        for path in yaml_files(root):
+            try:
+                name = load_macro(path).name
+            except ContentError:
+                continue  # reported among the content errors
+            if not name.endswith("_filter") or name in called or any(f"`{name}`" in s for s in searches):
+                continue
+            near = difflib.get_close_matches(name, sorted(called), n=1)
+            hint = f" (did you mean {near[0]!r}?)" if near else ""
+            raise OptionError(f"{path}: macro {name!r} is the filter of no detection{hint}")
 
 
 def load_sigma(paths: Sequence[Path]) -> SigmaContent:
     """Sigma rule files and folders (given with --sigma, or found among the detections)."""
-    for path in paths:
-        if not path.exists():
-            raise OptionError(f"{path}: no such file or directory")
+    check_exist(paths)
     return load_sigma_content(paths) if paths else SigmaContent()
 
 

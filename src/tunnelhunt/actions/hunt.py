@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from tunnelhunt import pipeline
+from tunnelhunt.actions import results
 from tunnelhunt.actions.common import (
     OptionError,
     check_format,
@@ -72,6 +73,7 @@ class HuntResult:
     ingest: IngestReport | None
     passed: pipeline.PassReport
     deliveries: list[Delivery] = field(default_factory=list)
+    window: TimeWindow | None = None
 
     @property
     def runs(self) -> list[DetectionRun]:
@@ -80,6 +82,11 @@ class HuntResult:
     @property
     def failed_runs(self) -> list[DetectionRun]:
         return [run for run in self.passed.runs if run.error]
+
+    def entries(self, min_score: float = 0) -> list[results.Entry]:
+        """Every result with its time, host, risk score and severity (those scoring `min_score` or more)."""
+        every = results.entries(self.runs, self.passed.risk_events, self.window)
+        return [entry for entry in every if entry.score >= min_score]
 
 
 def check(options: HuntOptions) -> None:
@@ -137,7 +144,7 @@ def hunt(
             engine = stack.enter_context(SparkEngine(options.lake, options.spark_master))  # type: ignore[arg-type]
         passed = pipeline.hunt_pass(engine, state, content, at, rules, options.window, sigma)
         deliveries = deliver_all(sinks, RbaStore(state))
-    return HuntResult(content, sigma, report, passed, deliveries)
+    return HuntResult(content, sigma, report, passed, deliveries, options.window)
 
 
 @contextmanager

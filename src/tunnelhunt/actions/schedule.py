@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 
-from tunnelhunt.actions.common import load, load_rules, open_store
+from tunnelhunt.actions.common import OptionError, check_exist, load, load_rules, open_store
 from tunnelhunt.content.loader import ContentSet
 from tunnelhunt.ingest.report import IngestReport
 from tunnelhunt.schedule.delivery import Delivery, deliver_all
@@ -55,6 +55,7 @@ class RunResult:
 
 def run_at(options: ScheduleOptions, at: datetime) -> RunResult:
     """Ingest what is new in `options.paths`, run the tick at `at`, deliver."""
+    check_exist(options.paths)
     content = load(options.detections, options.macros)
     rules = load_rules(options.rules)
     sinks = options.build_sinks()
@@ -73,6 +74,21 @@ class WatchSession:
     content: ContentSet
     invalid: list[str]
     detections: int
+    #: named files that do not exist yet (their folder does): followed once they appear
+    waiting: list[Path] = field(default_factory=list)
+
+
+def waiting_paths(paths: list[Path]) -> list[Path]:
+    """The named files that are not there yet. A file may appear later (a rotated name, a log not
+    written yet), but only in a folder that exists: a path under a missing folder is a mistake."""
+    waiting = []
+    for path in paths:
+        if path.exists():
+            continue
+        if not path.parent.is_dir():
+            raise OptionError(f"{path}: no such file or directory (and no folder {path.parent} to appear in)")
+        waiting.append(path)
+    return waiting
 
 
 def watch(
@@ -90,6 +106,7 @@ def watch(
     `clock` is called once the store is open and the content compiled, so a replay's clock starts with
     the watching, not during set-up.
     """
+    waiting = waiting_paths(options.paths)
     content = load(options.detections, options.macros)
     rules = load_rules(options.rules)
     sinks = options.build_sinks()
@@ -97,5 +114,5 @@ def watch(
         scheduler = Scheduler(store, content.detections, content.macros, rules, options.tz, lookups=content.lookups)
         watcher = Watcher(options.paths, Follower(store, options.fmt), scheduler, sinks, start)
         if on_start:
-            on_start(WatchSession(content, scheduler.invalid, len(scheduler.detections)))
+            on_start(WatchSession(content, scheduler.invalid, len(scheduler.detections), waiting))
         return watcher.run(clock(), should_stop, interval, until, on_step)

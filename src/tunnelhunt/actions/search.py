@@ -59,7 +59,7 @@ def check(options: SearchOptions) -> None:
 
 def compile_spl(text: str, macros: Sequence[Path] = (), window: TimeWindow | None = None) -> CompiledSearch:
     """Expand macros (shipped and the user's) and compile; raises SplError with the position."""
-    content = load((), macros)
+    content = load((), macros, filters=False)
     return compile_search(expand_macros(text, content.macros.lookup), window, content.lookups.resolve)
 
 

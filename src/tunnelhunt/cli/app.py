@@ -8,6 +8,7 @@ from rich.markup import escape
 
 from tunnelhunt.cli import (  # noqa: F401  (each module registers its command)
     compile,
+    detections,
     events,
     findings,
     generate,
@@ -19,15 +20,16 @@ from tunnelhunt.cli import (  # noqa: F401  (each module registers its command)
     validate,
     watch,
 )
-from tunnelhunt.cli.common import app, stderr
+from tunnelhunt.cli.common import app, stderr  # noqa: F401  (tests invoke `app`)
 from tunnelhunt.cli.exit_codes import ExitCode
+from tunnelhunt.cli.words import command
 from tunnelhunt.errors import TunnelhuntError
 
 
 def main() -> None:
     """Entry point: typer's own errors keep their codes; anything unexpected is one line, not a traceback."""
     try:
-        app(standalone_mode=True)
+        command()(standalone_mode=True, prog_name="tunnelhunt")
     except SystemExit:
         raise
     except KeyboardInterrupt:

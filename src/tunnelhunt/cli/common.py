@@ -7,19 +7,47 @@ errors and this layer turns them into one line on stderr and an exit code.
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.text import Text
 
-from tunnelhunt.cli.exit_codes import ExitCode
+from tunnelhunt import __version__
+from tunnelhunt.cli.exit_codes import HELP, ExitCode
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="Hunt tunnelling tools (ngrok first) in your logs.")
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Hunt tunnelling tools (ngrok first) in your logs.",
+    epilog=HELP,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"tunnelhunt {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool | None,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit."),
+    ] = None,
+) -> None:
+    """Hunt tunnelling tools (ngrok first) in your logs."""
+
+
 stderr = Console(stderr=True, soft_wrap=True)  # one error, one line: never wrapped
-#: `--output` of the commands that print rows; `check_output` validates it.
-OutputOption = Annotated[str, typer.Option("--output", "-o", help="table, jsonl or csv.")]
+#: `--output` of the commands that print rows (typer refuses any other value, exit code 2).
+Output = Literal["table", "jsonl", "csv"]
+OutputOption = Annotated[
+    Output, typer.Option("--output", "-o", help="table (fitted to the terminal), or every column as jsonl or csv.")
+]
 
 
 #: Characters a terminal acts on instead of showing: C0 controls but tab and newline (ESC starts ANSI

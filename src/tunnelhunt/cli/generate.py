@@ -57,5 +57,6 @@ def generate(
     )
     for companion in (dataset.security_path, dataset.linux_path, dataset.macos_path):
         if companion is not None:
-            lines = sum(1 for _ in companion.open("rb"))
+            with companion.open("rb") as stream:
+                lines = sum(1 for _ in stream)
             stderr.print(f"wrote {lines:,} lines to {companion} (its ground truth is in {dataset.truth_path.name} too)")

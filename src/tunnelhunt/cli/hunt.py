@@ -8,30 +8,31 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 
-from tunnelhunt.actions.hunt import HuntOptions
+from tunnelhunt.actions.hunt import HuntOptions, HuntResult
 from tunnelhunt.actions.hunt import hunt as run_hunt
 from tunnelhunt.cli import hunting
-from tunnelhunt.cli.common import OutputOption, app, check_output, fail, stderr
-from tunnelhunt.cli.exit_codes import ExitCode
+from tunnelhunt.cli.common import Output, app, fail, safe_markup, stderr
+from tunnelhunt.cli.exit_codes import ExitCode, worst
 from tunnelhunt.cli.ingest_view import progress_display, quarantine_writer, write_report
-from tunnelhunt.cli.render import detection_summary, finding_rows, findings_table, ingest_summary
-from tunnelhunt.detect.runner import DetectionRun
+from tunnelhunt.cli.render import (
+    detection_summary,
+    hunt_summary,
+    ingest_summary,
+    result_rows,
+    results_table,
+    timeline_table,
+)
 from tunnelhunt.errors import TunnelhuntError
-from tunnelhunt.ingest.report import IngestReport
 from tunnelhunt.sinks.files import write_csv, write_jsonl, write_rows
 from tunnelhunt.spl.compiler import TimeWindow
 
 
-def _exit_code(report: IngestReport | None, runs: list[DetectionRun]) -> ExitCode:
-    if report is not None and report.failed_files:
-        return ExitCode.FILE_UNREADABLE
-    if any(run.error for run in runs):
-        return ExitCode.DETECTION_FAILED
-    if report is not None and report.total("quarantined"):
-        return ExitCode.QUARANTINED
-    return ExitCode.OK
+def _exit_code(result: HuntResult) -> ExitCode:
+    conditions = hunting.ingest_conditions(result.ingest) | hunting.delivery_conditions(result.deliveries)
+    if result.content.errors or result.sigma.errors or result.failed_runs:
+        conditions.add(ExitCode.DETECTION_FAILED)
+    return worst(conditions)
 
 
 @app.command()
@@ -44,8 +45,20 @@ def hunt(
     macros: Annotated[
         list[Path] | None, typer.Option("--macros", help="Macro overrides (e.g. your *_filter macros).")
     ] = None,
-    output: OutputOption = "table",
-    out: Annotated[Path | None, typer.Option("--out", help="Write findings here instead of stdout.")] = None,
+    output: Annotated[
+        Output | None,
+        typer.Option("--output", "-o", help="table (a summary; see --timeline, --all), jsonl or csv (every result)."),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write every result to this file (jsonl or csv, from -o or its name).")
+    ] = None,
+    timeline: Annotated[
+        bool, typer.Option("--timeline", help="Print every result in one table by time, with its severity.")
+    ] = False,
+    show_all: Annotated[bool, typer.Option("--all", help="Print every result of every detection.")] = False,
+    min_score: Annotated[
+        float, typer.Option("--min-score", min=0, help="Only results whose risk score is at least this.")
+    ] = 0,
     risk: Annotated[Path | None, typer.Option("--risk", help="Write risk events as JSON lines.")] = None,
     db: Annotated[Path | None, typer.Option("--db", help="DuckDB file to keep events in (default: in memory).")] = None,
     fmt: Annotated[str | None, typer.Option("--format", help="Force the input format instead of detecting it.")] = None,
@@ -89,8 +102,11 @@ def hunt(
         int | None, typer.Option("--workers", min=1, help="Parsing processes (default: every core on large inputs).")
     ] = None,
 ) -> None:
-    """Ingest logs, run every detection over them, and print the findings."""
-    check_output(output)
+    """Ingest logs, run every detection and analytic over them; summarise the results, risk and findings.
+
+    The terminal gets a summary (results per detection, the entities with the most risk, the findings
+    raised); --timeline or --all print every result; -o jsonl/csv write them all (to --out FILE)."""
+    kind = output_format(output, out)
     window = None
     if earliest or latest:
         zone = hunting.zone("UTC")
@@ -110,39 +126,76 @@ def hunt(
     except TunnelhuntError as exc:
         raise fail(str(exc)) from None
     for error in result.content.errors:
-        stderr.print(f"[red]content error:[/red] {escape(str(error))}")
+        stderr.print(f"[red]content error:[/red] {safe_markup(error)}")
     for where, why in result.sigma.errors:
-        stderr.print(f"[red]sigma error:[/red] {escape(where)}: {escape(why)}")
+        stderr.print(f"[red]sigma error:[/red] {safe_markup(where)}: {safe_markup(why)}")
     if result.ingest is not None:
         if report_path:
             write_report(result.ingest, report_path)
         ingest_summary(result.ingest, stderr)
     else:
-        stderr.print(f"hunting the lake {lake} as it is (nothing ingested)")
+        stderr.print(f"hunting the lake {safe_markup(lake)} as it is (nothing ingested)")
     runs = result.runs
     detection_summary(runs, stderr)
-    rows = finding_rows(runs)
-    if output == "table" and out is None:
-        console = Console()
-        for run in runs:
-            if not run.error:
-                findings_table(run, console)
-    elif out is not None:
-        write_rows(rows, out, "csv" if output == "csv" else "jsonl")
-    elif output == "csv":
+    items = result.entries(min_score)
+    rows = result_rows(items)
+    if out is not None:
+        written = write_rows(rows, out, kind)
+        where = f"{written} result(s) written to {safe_markup(out)} ({kind})"
+    elif kind == "csv":
         write_csv(rows, sys.stdout)
-    else:
+    elif kind == "jsonl":
         write_jsonl(rows, sys.stdout)
+    else:
+        console = Console()
+        if timeline:
+            timeline_table(items, console)
+        elif show_all:
+            for run in runs:
+                if not run.error:
+                    results_table(run, console)
+        else:
+            hunt_summary(items, result.passed.risk_events, len(runs), console)
     hunting.report_deliveries(result.deliveries)
     events = result.passed.risk_events
     if risk:
         write_rows(events, risk, "jsonl")
-    for finding in result.passed.findings:
-        stderr.print(f"[bold]finding[/bold] {finding['severity']}: {finding['rule']} — {finding['description']}")
-    stderr.print(f"{len(rows)} finding(s), {len(events)} risk event(s) from {len(runs)} detection(s)")
+    stderr.print(
+        f"{len(rows)} result(s)" + (f" scoring {min_score:g} or more" if min_score else "")
+        + f", {len(events)} risk event(s) from {len(runs)} detection(s); {finding_counts(result.passed.findings)}"
+    )  # fmt: skip
     if db is not None:
         stderr.print(
-            f"stored in {db}: {result.passed.results_added} new result(s), "
+            f"stored in {safe_markup(db)}: {result.passed.results_added} new result(s), "
             f"{result.passed.risk_events_added} new risk event(s), {len(result.passed.findings)} new finding(s)"
         )
-    raise typer.Exit(int(_exit_code(result.ingest, runs)))
+        stderr.print(f"  review: tunnelhunt findings --db {safe_markup(db)}; tunnelhunt risk --db {safe_markup(db)}")
+    if out is not None:
+        stderr.print(f"results: {where}")
+    elif kind == "table" and not (timeline or show_all) and rows:
+        stderr.print("every result: --timeline, --all, or -o csv --out FILE")
+    if risk:
+        stderr.print(f"risk events: {len(events)} written to {safe_markup(risk)}")
+    raise typer.Exit(int(_exit_code(result)))
+
+
+def finding_counts(findings: list[dict[str, object]]) -> str:
+    """`3 finding(s): 2 critical, 1 high` (the incident rules' alerts, by severity)."""
+    if not findings:
+        return "no finding raised"
+    counts: dict[str, int] = {}
+    for finding in findings:
+        counts[str(finding["severity"])] = counts.get(str(finding["severity"]), 0) + 1
+    order = ["critical", "high", "medium", "low", "informational"]
+    parts = [f"{counts[s]} {s}" for s in sorted(counts, key=lambda s: order.index(s) if s in order else 9)]
+    return f"{len(findings)} finding(s) raised: " + ", ".join(parts)
+
+
+def output_format(output: str | None, out: Path | None) -> str:
+    """What to write: `-o`, else what `--out`'s name says (`.csv`, `.jsonl`/`.ndjson`/`.json`), else a table.
+    A table is for the terminal: `--out` with `-o table` is refused rather than silently written as JSON."""
+    suffix = out.suffix.lower() if out is not None else ""
+    fmt = output or {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl"}.get(suffix, "table")
+    if out is not None and fmt == "table":
+        raise fail(f"--out {out}: a file gets jsonl or csv; give -o jsonl or -o csv (or name it .csv or .jsonl)")
+    return fmt

@@ -10,8 +10,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import typer
 
 from tunnelhunt.actions.schedule import ScheduleOptions
-from tunnelhunt.cli.common import check_output, fail, stderr
+from tunnelhunt.cli.common import check_output, fail, safe_markup, stderr
+from tunnelhunt.cli.exit_codes import ExitCode
 from tunnelhunt.content.loader import ContentSet
+from tunnelhunt.ingest.report import IngestReport
 from tunnelhunt.schedule.delivery import Delivery
 from tunnelhunt.schedule.scheduler import DetectionTick, TickReport
 from tunnelhunt.sinks.http import RetryPolicy
@@ -42,7 +44,7 @@ SpoolOption = Annotated[
 ]
 TzOption = Annotated[str, typer.Option("--tz", help="Time zone for cron schedules and @ snapping.")]
 ObjectOption = Annotated[str | None, typer.Option("--object", help="Only this entity.")]
-LimitOption = Annotated[int, typer.Option("--limit", min=1)]
+LimitOption = Annotated[int, typer.Option("--limit", min=1, help="Show at most this many rows.")]
 
 
 def zone(name: str) -> tzinfo:
@@ -91,13 +93,31 @@ def sink_options(
 
 def report_content_errors(content: ContentSet) -> None:
     for error in content.errors:
-        stderr.print(f"[red]content error:[/red] {error}")
+        stderr.print(f"[red]content error:[/red] {safe_markup(error)}")
 
 
 def report_deliveries(deliveries: list[Delivery]) -> None:
     for delivery in deliveries:
         if delivery.error:
-            stderr.print(f"  [yellow]sink[/yellow] {delivery.sink}: {delivery.error} ({delivery.pending} spooled)")
+            stderr.print(
+                f"[red]delivery error:[/red] {safe_markup(delivery.sink)}: {safe_markup(delivery.error)} "
+                f"({delivery.pending} spooled, sent on the next run)"
+            )
+
+
+def ingest_conditions(report: IngestReport | None) -> set[ExitCode]:
+    """The exit-code conditions an ingest leaves: unreadable files, quarantined records."""
+    conditions = set()
+    if report is not None and report.failed_files:
+        conditions.add(ExitCode.FILE_UNREADABLE)
+    if report is not None and report.total("quarantined"):
+        conditions.add(ExitCode.QUARANTINED)
+    return conditions
+
+
+def delivery_conditions(deliveries: list[Delivery]) -> set[ExitCode]:
+    """A sink that did not take everything (receiver down, spool or file unwritable) fails the run."""
+    return {ExitCode.DELIVERY_FAILED} if any(d.error for d in deliveries) else set()
 
 
 def describe_run(run: DetectionTick) -> str:

@@ -12,8 +12,9 @@ from tunnelhunt.cli.common import OutputOption, app, fail
 from tunnelhunt.cli.rba_render import print_rows
 from tunnelhunt.errors import TunnelhuntError
 
-_SUMMARY = ["risk_object", "risk_object_type", "risk_score", "risk_events", "detections", "mitre_tactic", "last_seen"]
-_EVENTS = ["_time", "risk_object", "risk_object_type", "risk_score", "search_name", "risk_message"]
+#: By importance: a narrow terminal leaves out the last ones (and says which).
+_SUMMARY = ["risk_object", "risk_score", "risk_object_type", "risk_events", "detections", "mitre_tactic", "last_seen"]
+_EVENTS = ["_time", "risk_score", "risk_object", "search_name", "risk_message", "risk_object_type"]
 
 
 @app.command()

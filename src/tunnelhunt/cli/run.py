@@ -9,8 +9,8 @@ import typer
 
 from tunnelhunt.actions.schedule import run_at
 from tunnelhunt.cli import hunting
-from tunnelhunt.cli.common import app, fail, stderr
-from tunnelhunt.cli.exit_codes import ExitCode
+from tunnelhunt.cli.common import app, fail, safe_markup, stderr
+from tunnelhunt.cli.exit_codes import ExitCode, worst
 from tunnelhunt.cli.render import ingest_summary
 from tunnelhunt.errors import TunnelhuntError
 
@@ -44,21 +44,15 @@ def run(
     except TunnelhuntError as exc:
         raise fail(str(exc)) from None
     hunting.report_content_errors(result.content)
-    code = ExitCode.OK
-    if result.ingest is not None:
-        if result.ingest.files:
-            ingest_summary(result.ingest, stderr)
-        if result.ingest.failed_files:
-            code = ExitCode.FILE_UNREADABLE
-        elif result.ingest.total("quarantined"):
-            code = ExitCode.QUARANTINED
+    conditions = hunting.ingest_conditions(result.ingest) | hunting.delivery_conditions(result.deliveries)
+    if result.ingest is not None and result.ingest.files:
+        ingest_summary(result.ingest, stderr)
     for problem in result.invalid:
-        stderr.print(f"[red]schedule error:[/red] {problem}")
-        code = ExitCode.DETECTION_FAILED
+        stderr.print(f"[red]schedule error:[/red] {safe_markup(problem)}")
     hunting.report_tick(result.tick)
     hunting.report_deliveries(result.deliveries)
     report = result.tick
     stderr.print(f"{report.risk_events} new risk event(s), {len(report.findings)} new finding(s)")
-    if any(r.error for r in report.runs + report.analytics):
-        code = ExitCode.DETECTION_FAILED
-    raise typer.Exit(int(code))
+    if result.invalid or result.content.errors or any(r.error for r in report.runs + report.analytics):
+        conditions.add(ExitCode.DETECTION_FAILED)
+    raise typer.Exit(int(worst(conditions)))

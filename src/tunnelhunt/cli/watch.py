@@ -13,8 +13,8 @@ import typer
 from tunnelhunt.actions.schedule import WatchSession
 from tunnelhunt.actions.schedule import watch as run_watch
 from tunnelhunt.cli import hunting
-from tunnelhunt.cli.common import app, fail, stderr
-from tunnelhunt.cli.exit_codes import ExitCode
+from tunnelhunt.cli.common import app, fail, safe_markup, stderr
+from tunnelhunt.cli.exit_codes import ExitCode, worst
 from tunnelhunt.errors import TunnelhuntError
 from tunnelhunt.schedule.watch import Clock, StepReport, scaled_clock, wall_clock
 
@@ -53,6 +53,8 @@ def watch(
     stop_at = hunting.parse_time(until, zone, reference) if until else None
     first = hunting.parse_time(since, zone, reference) if since else None
     stopping: dict[str, str | None] = {"signal": None}
+    conditions: set[ExitCode] = set()
+    last: dict[str, set[ExitCode]] = {"deliveries": set()}  # the sinks' state at the latest step
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:
         stopping["signal"] = signal.Signals(signum).name  # finish the current step, then stop
@@ -60,17 +62,25 @@ def watch(
     def on_start(session: WatchSession) -> None:
         hunting.report_content_errors(session.content)
         for problem in session.invalid:
-            stderr.print(f"[red]schedule error:[/red] {problem}")
+            stderr.print(f"[red]schedule error:[/red] {safe_markup(problem)}")
+        if session.invalid or session.content.errors:
+            conditions.add(ExitCode.DETECTION_FAILED)
+        for path in session.waiting:
+            stderr.print(f"[yellow]warning:[/yellow] {safe_markup(path)} does not exist yet: followed once it appears")
         stderr.print(f"watching {len(paths)} path(s); {session.detections} detection(s); db {db}")
+
+    def on_step(report: StepReport) -> None:
+        _print_step(report)
+        if any(r.error for tick in report.ticks for r in tick.runs + tick.analytics):
+            conditions.add(ExitCode.DETECTION_FAILED)
+        last["deliveries"] = hunting.delivery_conditions(report.deliveries)
 
     def clock() -> Clock:  # a replay's clock starts with the watching, not during set-up
         return scaled_clock(start_clock, clock_speed) if start_clock else wall_clock
 
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
-        run_watch(
-            options, clock, lambda: stopping["signal"] is not None, interval, first, stop_at, on_start, _print_step
-        )
+        run_watch(options, clock, lambda: stopping["signal"] is not None, interval, first, stop_at, on_start, on_step)
     except TunnelhuntError as exc:
         raise fail(str(exc)) from None
     finally:
@@ -78,7 +88,7 @@ def watch(
             signal.signal(number, handler)
     if stopping["signal"]:
         stderr.print(f"stopped cleanly on {stopping['signal']}")
-    raise typer.Exit(int(ExitCode.OK))
+    raise typer.Exit(int(worst(conditions | last["deliveries"])))
 
 
 def _print_step(report: StepReport) -> None:

@@ -50,4 +50,8 @@ def describe(exc: ValidationError) -> str:
 
 
 def yaml_files(directory: Path) -> Iterator[Path]:
+    """Every `.yml` below a folder, or the file itself when one file is given."""
+    if directory.is_file():
+        yield directory
+        return
     yield from sorted(p for p in directory.rglob("*.yml") if p.is_file())

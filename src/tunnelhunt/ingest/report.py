@@ -23,6 +23,8 @@ class FileReport:
     #: Rows written to the raw-event store (`events`): ingested + unmapped when it is on, else 0.
     events: int = 0
     error: str | None = None
+    #: Why a file found in a directory was passed over (no known format); not an error.
+    skipped: str | None = None
     per_table: dict[str, int] = field(default_factory=dict)
     resumed_from: Position | None = None
     position: Position | None = None
@@ -53,6 +55,10 @@ class IngestReport:
         return [f for f in self.files if f.error]
 
     @property
+    def skipped_files(self) -> list[FileReport]:
+        return [f for f in self.files if f.skipped]
+
+    @property
     def balanced(self) -> bool:
         return all(f.balanced for f in self.files)
 
@@ -64,6 +70,7 @@ class IngestReport:
             "totals": {
                 "files": len(self.files),
                 "files_failed": len(self.failed_files),
+                "files_skipped": len(self.skipped_files),
                 **totals,
                 "balanced": self.balanced
                 and totals["read"] == totals["ingested"] + totals["unmapped"] + totals["quarantined"],

@@ -32,7 +32,7 @@ from tunnelhunt.normalize.custom import CustomMapping
 from tunnelhunt.normalize.normalizer import Normalizer
 from tunnelhunt.normalize.registry import MappingRegistry
 from tunnelhunt.readers.base import START, Position, Reader, ReaderError
-from tunnelhunt.readers.detect import EmptyInput, ReaderSet
+from tunnelhunt.readers.detect import EmptyInput, ReaderSet, UnrecognisedFormat
 from tunnelhunt.readers.sources import MissingSource, Source, discover
 from tunnelhunt.store.checkpoints import Checkpoint, FileIdentity
 from tunnelhunt.store.duckdb_store import Store
@@ -115,8 +115,11 @@ class _Run:
         self.quarantined = 0
         self.began = time.monotonic()
 
-    def prepare(self, item: Source) -> _Planned | None:
-        """Choose the reader and the resume point of one input; None when there is nothing to read."""
+    def prepare(self, item: Source, named: bool = True) -> _Planned | None:
+        """Choose the reader and the resume point of one input; None when there is nothing to read.
+
+        An input found in a directory (or an archive) that no reader recognises is skipped and counted:
+        folders hold READMEs and reports beside the logs. A file named on its own is an error."""
         file_report = FileReport(item.name)
         self.report.files.append(file_report)
         try:
@@ -127,6 +130,9 @@ class _Run:
         except ReaderError as exc:
             if not self.options.final and _still_being_written(item):
                 self.report.files.pop()  # nothing complete to judge yet: the next call looks again
+                return None
+            if isinstance(exc, UnrecognisedFormat) and not named:
+                file_report.skipped = "no known format"
                 return None
             file_report.error = exc.reason
             return None
@@ -315,6 +321,8 @@ def ingest(
         normalizer = Normalizer(MappingRegistry([m.json for m in mappings] + [m.csv for m in mappings]), raw=raw)
     incremental = incremental and not isinstance(store, LakeWriter)
     run = _Run(store, readers, normalizer, _Options(forced_format, incremental, final, on_progress, on_quarantine))
+    paths = list(paths)
+    named = {path for path in paths if not path.is_dir()}
     inputs = list(discover(paths, include, exclude))
     run.inputs = len(inputs)
     plans: list[_Planned] = []
@@ -322,7 +330,7 @@ def ingest(
         if isinstance(item, MissingSource):
             run.report.files.append(FileReport(item.name, error=item.reason))
             continue
-        plan = run.prepare(item)
+        plan = run.prepare(item, item.member is None and item.path in named)
         if plan is not None:
             plans.append(plan)
     total = sum(max(0, (plan.source.size or 0) - plan.start.offset) for plan in plans)

@@ -67,6 +67,11 @@ class EmptyInput(TunnelhuntError):
     """An input with no content at all: nothing to read, and nothing wrong."""
 
 
+class UnrecognisedFormat(ReaderError):
+    """No reader accepts the input's content (a README, a JSON report): skipped inside a directory,
+    an error when the file was named."""
+
+
 class ReaderSet:
     """The readers of one ingest run (built-in plus the user's mapping layouts)."""
 
@@ -99,7 +104,9 @@ class ReaderSet:
         for reader in self.sniff_order(head):
             if _sniffs(reader, head):
                 return Choice(reader, raw_head)
-        raise ReaderError(source.name, "format not recognised (use --format to force one, or --mapping for JSON/CSV)")
+        raise UnrecognisedFormat(
+            source.name, "format not recognised (use --format to force one, or --mapping for JSON/CSV)"
+        )
 
     def sniff_order(self, head: bytes) -> list[Reader]:
         """The readers in the order they are tried on this head: JSON layouts by how many of its

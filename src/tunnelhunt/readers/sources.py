@@ -250,14 +250,18 @@ class Source:
             layers.append(archive.open(self.member))  # type: ignore[arg-type]
         else:
             layers.append(self.path.open("rb"))
-        for _ in range(MAX_LAYERS):
-            head, stream = _peek(layers[-1])
-            if stream is not layers[-1]:
-                layers.append(stream)
-            kind = compression_of(head)
-            if kind is None:
-                break
-            layers.append(_decompress(stream, kind))
+        try:
+            for _ in range(MAX_LAYERS):
+                head, stream = _peek(layers[-1])
+                if stream is not layers[-1]:
+                    layers.append(stream)
+                kind = compression_of(head)
+                if kind is None:
+                    break
+                layers.append(_decompress(stream, kind))
+        except BaseException:  # damaged compression: close what was opened, then report it as before
+            _Layers(layers).close()
+            raise
         return _Layers(layers)  # type: ignore[return-value]
 
     def head(self, size: int = HEAD_BYTES) -> bytes:

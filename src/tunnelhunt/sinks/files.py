@@ -42,13 +42,19 @@ def _cell_text(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, list | tuple):
-        return "\n".join(_cell_text(v) for v in value)  # Splunk exports multivalue cells one value per line
+        # one line per cell: a multivalue field is its JSON array (exact, and a row stays one line;
+        # Splunk's one-value-per-line cells break line-oriented tools and hide values in spreadsheets)
+        return json.dumps(list(value), default=json_default, ensure_ascii=False)
     if isinstance(value, datetime | date):
         return value.isoformat()
     return str(value)
 
 
 def write_csv(rows: list[dict[str, Any]], stream: IO[str]) -> int:
+    """Rows as CSV with a header of every key; no rows write nothing (no columns are known, and a
+    header of none would be a bare line end): callers say so."""
+    if not rows:
+        return 0
     fields: dict[str, None] = {}
     for row in rows:
         fields.update(dict.fromkeys(row))

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import shutil
 import tempfile
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -69,14 +71,17 @@ class Store:
         self.con = duckdb.connect(self.path)
         # DuckDB draws a progress bar on stdout for queries over ~2 s; stdout carries findings
         self.con.execute("SET enable_progress_bar = false")
-        self._spill: tempfile.TemporaryDirectory[str] | None = None
+        self._spill: weakref.finalize[..., Store] | None = None
         if threads:
             self.con.execute(f"SET threads = {int(threads)}")
         if memory_limit:
             self.con.execute(f"SET memory_limit = '{memory_limit}'")
             if path is None:
-                self._spill = tempfile.TemporaryDirectory(prefix="tunnelhunt-spill-")
-                spill = self._spill.name.replace("'", "''")
+                # removed on close(), or when the store is collected (a finalizer: no ResourceWarning
+                # for a store a caller dropped without closing, and nothing left in /tmp)
+                folder = tempfile.mkdtemp(prefix="tunnelhunt-spill-")
+                self._spill = weakref.finalize(self, shutil.rmtree, folder, ignore_errors=True)
+                spill = folder.replace("'", "''")
                 self.con.execute(f"SET temp_directory = '{spill}'")
         for node in NODES:
             self.con.execute(create_table_sql(node))
@@ -204,7 +209,7 @@ class Store:
     def close(self) -> None:
         self.con.close()
         if self._spill is not None:
-            self._spill.cleanup()
+            self._spill()
             self._spill = None
 
     def __enter__(self) -> Store:

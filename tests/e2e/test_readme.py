@@ -91,29 +91,37 @@ def _cells(line: str) -> list[str]:
 
 
 def transcript(lines: list[str]) -> Transcript:
-    """Plain lines (durations masked) and the table's rows (wrapped cells joined, volatile ones dropped)."""
+    """Plain lines (durations masked) and the tables' rows (wrapped cells joined, volatile ones dropped)."""
     plain: list[str] = []
+    kept: list[tuple[str, ...]] = []
     header: list[list[str]] = []
     rows: list[list[str]] = []
+
+    def close_table() -> None:
+        if header:
+            names = ["".join(parts) for parts in zip(*header, strict=True)]
+            keep = [i for i, name in enumerate(names) if name not in VOLATILE_COLUMNS]
+            kept.extend(tuple(row[i] for i in keep) for row in rows)
+
     for raw in lines:
         line = raw.rstrip()
-        if line.startswith("┃"):
+        if line.startswith("┏"):  # a new table
+            close_table()
+            header, rows = [], []
+        elif line.startswith("┃"):
             header.append(_cells(line))
         elif line.startswith("│"):
             names = ["".join(parts) for parts in zip(*header, strict=True)]
             cells = _cells(line)
-            if cells[names.index(ROW_KEY_COLUMN)] or not rows:
+            key = names.index(ROW_KEY_COLUMN) if ROW_KEY_COLUMN in names else None
+            if key is None or cells[key] or not rows:
                 rows.append([""] * len(cells))
             rows[-1] = [a + b.replace(" ", "") for a, b in zip(rows[-1], cells, strict=True)]
-        elif line and line[0] in "┏┡└":
+        elif line and line[0] in "┡└":
             continue
         elif line != ELIDED:
             plain.append(_DURATION.sub(" in _ s", line))
-    kept: list[tuple[str, ...]] = []
-    if header:
-        names = ["".join(parts) for parts in zip(*header, strict=True)]
-        keep = [i for i, name in enumerate(names) if name not in VOLATILE_COLUMNS]
-        kept = [tuple(row[i] for i in keep) for row in rows]
+    close_table()
     return Transcript(plain, kept)
 
 
@@ -167,7 +175,7 @@ def test_the_comparison_notices_a_changed_count_or_name() -> None:
     assert missing_lines(changed.plain, printed.plain) == [wrong]
     renamed = transcript([line.replace("wks-017.corp", "wks-018.corp") for line in block])
     assert renamed.table_rows != printed.table_rows
-    assert printed.table_rows[0][0] == "wks-001.corp.example.com"
+    assert printed.table_rows[0][0] == "wks-017.corp.example.com"
 
 
 def test_every_other_readme_command_runs_and_exits_as_shown(

@@ -32,6 +32,8 @@ def events_command(
         found = events(db, ident, detections or [], macros or [], limit)
     except TunnelhuntError as exc:
         raise fail(str(exc)) from None
+    if not found:
+        stderr.print("nothing to show: the results behind this id come from behaviour analytics, which have no search")
     for item in found:
         rows = item.events.to_pylist()
         if output == "table":

@@ -48,7 +48,8 @@ _DOMAINS = [
 SEARCHES: dict[str, tuple[str, bool]] = {
     "bare_term": ("ngrok | stats count by host", False),
     "hot_column_value": ("EventCode=1 process_name=powershell.exe | stats count by dest", False),
-    "map_field_value": ("EventCode=1 LogonId=0x3e7 | stats count by process_name", False),
+    # the map holds only fields no column has (store/events.py): here an add-on alias
+    "map_field_value": ("EventCode=1 user_id=S-1-5-18 | stats count by process_name", False),
     "wildcard": ('CommandLine="* -enc *" | stats count by process_name', False),
     "in_list": (
         'EventCode=22 QueryName IN ("*.ngrok.io", "*.ngrok-free.app", "pastebin.com") | stats count by QueryName',
@@ -150,12 +151,9 @@ SELECT
   CASE WHEN code = 22 THEN domain END AS query,
   code::VARCHAR AS signature_id,
   CASE code
-    WHEN 1 THEN MAP {{'RuleName': '-', 'UtcTime': t::VARCHAR,
-                     'LogonId': CASE WHEN i % 3 = 0 THEN '0x3e7' ELSE '0x3e4ab2' END, 'User': usr,
-                     'Version': '5', 'ProcessID': '3012', 'user_id': 'S-1-5-18'}}
-    WHEN 22 THEN MAP {{'RuleName': '-', 'UtcTime': t::VARCHAR, 'QueryStatus': '0', 'QueryResults': '::ffff:1.2.3.4;',
-                      'Version': '5', 'ProcessID': '3012', 'user_id': 'S-1-5-18'}}
-    ELSE MAP {{'Version': '1', 'ProcessID': '3012', 'user_id': 'S-1-5-18'}} END AS fields,
+    WHEN 1 THEN MAP {{'user_id': CASE WHEN i % 3 = 0 THEN 'S-1-5-18' ELSE 'S-1-5-21-1004-512' END,
+                     'process_exec': pname}}
+    ELSE MAP {{'user_id': 'S-1-5-18'}} END AS fields,
   '<Event xmlns=''http://schemas.microsoft.com/win/2004/08/events/event''><System><EventID>' || code::VARCHAR
     || '</EventID><Channel>' || channel || '</Channel><Computer>' || computer || '</Computer></System><EventData>'
     || coalesce('<Data Name=''Image''>' || CASE WHEN code IN (1, 3, 22, 10) THEN image END || '</Data>', '')

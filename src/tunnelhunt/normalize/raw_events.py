@@ -214,9 +214,10 @@ class RawEventBuilder:
             f"{profile.channel} AS Channel",
         ]
         selects += [f"{sql} AS {quote_identifier(alias)}" for alias, sql in profile.aliases.items()]
+        columns["__row"] = _arange(count)
         self._con.register("raw_inputs", pa.table(columns))
-        try:
-            return self._con.sql(f"SELECT {', '.join(selects)} FROM raw_inputs").to_arrow_table()
+        try:  # in batch order, said explicitly: a parallel scan of several Arrow chunks may interleave them
+            return self._con.sql(f"SELECT {', '.join(selects)} FROM raw_inputs ORDER BY __row").to_arrow_table()
         finally:
             self._con.unregister("raw_inputs")
 

@@ -40,11 +40,23 @@ class NoContentError(TunnelhuntError):
     """Not one detection could be loaded (every file failed)."""
 
 
+def default_spool(db: Path | None) -> Path:
+    """Where network sinks spool undelivered items unless told: beside the database, else here."""
+    return db.with_name(db.name + ".spool") if db else Path(".tunnelhunt-spool")
+
+
 def open_store(db: Path | None) -> Store:
     try:
         return Store(db)
     except duckdb.Error as exc:  # duckdb raises its own IOException types
         raise StoreError(db, str(exc)) from None
+
+
+def kept(db: Path) -> Path:
+    """A database the command only reads must already exist (opening it would create an empty one)."""
+    if not db.exists():
+        raise OptionError(f"no database at {db}")
+    return db
 
 
 def check_exist(paths: Sequence[Path]) -> None:

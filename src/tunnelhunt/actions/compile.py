@@ -18,7 +18,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from tunnelhunt.actions.common import OptionError
+from tunnelhunt.actions.common import check_exist
 from tunnelhunt.content.files import ContentError
 from tunnelhunt.content.loader import ContentSet, load_content, source_path
 from tunnelhunt.content.models import Detection
@@ -150,8 +150,7 @@ def compile_content(
     path: Path, macros: Sequence[Path] = (), on_outcome: Callable[[CompileOutcome], None] | None = None
 ) -> CompileResult:
     """Compile every detection under `path` and dry-run it on an empty store."""
-    if not path.exists():
-        raise OptionError(f"{path}: no such file or directory")
+    check_exist([path])
     content = load_content([path], list(macros), shipped_detections=False)
     with Store() as store:
         return CompileResult(compile_all(content, store, on_outcome))

@@ -16,7 +16,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from tunnelhunt.actions.common import OptionError, load, open_store
+from tunnelhunt.actions.common import OptionError, kept, load, open_store
 from tunnelhunt.content.behaviours import load_behaviours
 from tunnelhunt.detect.runner import expand_detection
 from tunnelhunt.rba.queries import UnknownId, results_behind
@@ -44,8 +44,7 @@ def events(
     """The events behind each stored result `ident` leads to (see `rba.queries.results_behind`)."""
     if len(ident) < 8:
         raise OptionError("give at least 8 characters of the id")
-    if not db.exists():
-        raise OptionError(f"no database at {db}")
+    kept(db)
     content = load(detections, macros)
     by_id = {d.id: d for d in content.detections}
     analytics = {a.id for a in load_behaviours()}  # computed, not searched: no events query to drill into

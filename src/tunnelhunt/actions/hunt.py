@@ -19,6 +19,7 @@ from tunnelhunt.actions import results
 from tunnelhunt.actions.common import (
     OptionError,
     check_format,
+    default_spool,
     load,
     load_mappings,
     load_rules,
@@ -121,8 +122,8 @@ def hunt(
     content = load(options.detections, options.macros, allow_empty=bool(options.sigma))
     sigma = load_sigma([*options.sigma, *content.sigma])
     rules = load_rules(options.rules)
-    spool = options.db.with_name(options.db.name + ".spool") if options.db else Path(".tunnelhunt-spool")
-    sinks = [build_sink(spec, options.sink_options or SinkOptions(spool)) for spec in options.sinks]
+    sink_options = options.sink_options or SinkOptions(default_spool(options.db))
+    sinks = [build_sink(spec, sink_options) for spec in options.sinks]
     at = now or datetime.now(UTC)
     with ExitStack() as stack:
         report = None

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 
-from tunnelhunt.actions.common import OptionError, check_exist, load, load_rules, open_store
+from tunnelhunt.actions.common import OptionError, check_exist, default_spool, load, load_rules, open_store
 from tunnelhunt.content.loader import ContentSet
 from tunnelhunt.ingest.report import IngestReport
 from tunnelhunt.schedule.delivery import Delivery, deliver_all
@@ -38,7 +38,7 @@ class ScheduleOptions:
     fmt: str | None = None
 
     def build_sinks(self) -> list[Sink]:
-        options = self.sink_options or SinkOptions(self.db.with_name(self.db.name + ".spool"))
+        options = self.sink_options or SinkOptions(default_spool(self.db))
         return [build_sink(spec, options) for spec in self.sinks]
 
 

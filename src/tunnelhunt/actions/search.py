@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from tunnelhunt.actions.common import OptionError, load, open_store
+from tunnelhunt.actions.common import OptionError, kept, load, open_store
 from tunnelhunt.detect.runner import QueryEngine
 from tunnelhunt.ingest.report import IngestReport
 from tunnelhunt.ingest.run import ingest
@@ -51,8 +51,8 @@ def check(options: SearchOptions) -> None:
         raise OptionError("search what? give --db FILE, --lake DIR or --in PATH")
     if options.lake is not None and options.inputs:
         raise OptionError("--in reads files into a database (--db or memory), not into a lake")
-    if options.db is not None and not options.db.exists() and not options.inputs:
-        raise OptionError(f"no database at {options.db}")
+    if options.db is not None and not options.inputs:
+        kept(options.db)
     if options.limit is not None and options.limit < 1:
         raise OptionError("--limit must be at least 1")
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from tunnelhunt.actions.common import OptionError
+from tunnelhunt.actions.common import check_exist
 from tunnelhunt.content.loader import ContentSet, load_content
 from tunnelhunt.content.validation import Issue, error_count, validate
 
@@ -23,8 +23,6 @@ class ValidateResult:
 
 def validate_content(paths: Sequence[Path] = (), macros: Sequence[Path] = ()) -> ValidateResult:
     """Validate the given content (default: the shipped content)."""
-    for path in paths:
-        if not path.exists():
-            raise OptionError(f"{path}: no such file or directory")
+    check_exist(paths)
     content = load_content(list(paths), list(macros), shipped_detections=not paths)
     return ValidateResult(content, validate(content))

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
 
+from tunnelhunt.actions.common import default_spool
 from tunnelhunt.actions.schedule import ScheduleOptions
 from tunnelhunt.cli.common import check_output, fail, safe_markup, stderr
 from tunnelhunt.cli.exit_codes import ExitCode
@@ -87,7 +88,7 @@ def sink_options(
     db: Path | None, spool: Path | None, hec_token: str | None, hec_index: str | None, retries: int = 4
 ) -> SinkOptions:
     """Where network sinks spool (default: beside the database, or `.tunnelhunt-spool` here) and how."""
-    root = spool or (db.with_name(db.name + ".spool") if db else Path(".tunnelhunt-spool"))
+    root = spool or default_spool(db)
     return SinkOptions(root, hec_token, hec_index, RetryPolicy(attempts=retries))
 
 

@@ -13,20 +13,17 @@ breakers or the event's edges around it; `*` is a wildcard inside a term. Case i
 
 from __future__ import annotations
 
-import re
-
 from sqlglot import exp
 
-from tunnelhunt.spl import ast
+from tunnelhunt.spl import semantics
 from tunnelhunt.spl.builder import Builder
 from tunnelhunt.spl.errors import UnsupportedError
 from tunnelhunt.spl.values import Column, Kind, alias, col, table
-from tunnelhunt.store.events import DEFAULT_COLUMNS, EVENT_COLUMNS, EVENTS_TABLE, FIELDS_COLUMN
+from tunnelhunt.store.events import EVENT_COLUMNS, EVENTS_TABLE, FIELDS_COLUMN
 
 #: The hidden name of the field map inside a compiled search (no SPL field can be named so).
 MAP_COLUMN = "__event_fields"
 _KINDS = {"_time": Kind.TIME, "_offset": Kind.INT}
-_SPECIAL = re.compile(r"[.+?^${}()|\[\]\\]")
 
 
 def column_kind(name: str) -> Kind:
@@ -46,7 +43,7 @@ def map_entry(map_column: exp.Expr, name: str) -> exp.Expr:
 
 def term_match(term: str) -> exp.Expr:
     """A bare search term over `_raw`, by whole tokens (see the module docstring)."""
-    pattern = "".join(".*?" if ch == "*" else _SPECIAL.sub(lambda m: "\\" + m.group(0), ch) for ch in term.lower())
+    pattern = semantics.wildcard_to_regex(term.lower())
     regex = f"(?s)(^|[^a-z0-9]){pattern}([^a-z0-9]|$)"
     lowered = exp.Lower(this=col("_raw"))
     match = exp.RegexpLike(this=lowered, expression=exp.Literal.string(regex))
@@ -110,10 +107,3 @@ def _into_map(builder: Builder, clash: Column, name: str) -> None:
         ]
     ).from_(table(builder.current), copy=False)
     builder.add(select, kept)
-
-
-def is_raw_search(first: ast.Command) -> bool:
-    return isinstance(first, ast.Search)
-
-
-DEFAULT_FIELDS = tuple(name for name, _ in DEFAULT_COLUMNS)

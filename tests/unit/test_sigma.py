@@ -17,9 +17,9 @@ from tests.support.raw_events import create_events, event_fields_of, field_rows
 from tunnelhunt.rba.risk import risk_events
 from tunnelhunt.sigma.compiler import CompileOptions, SigmaCompileError, compile_rule
 from tunnelhunt.sigma.correlation import compile_correlation
-from tunnelhunt.sigma.fields import field_sql
 from tunnelhunt.sigma.results import run_sigma, sigma_detection
 from tunnelhunt.spl.compiler import CompiledSearch, TimeWindow
+from tunnelhunt.store.events import field_sql
 
 SYSMON = "Microsoft-Windows-Sysmon/Operational"
 

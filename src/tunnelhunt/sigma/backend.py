@@ -48,10 +48,10 @@ from sigma.types import (
 )
 from sqlglot import exp
 
-from tunnelhunt.sigma.fields import field_sql
 from tunnelhunt.spl import regex as spl_regex
 from tunnelhunt.spl.errors import UnsupportedError
 from tunnelhunt.spl.semantics import LIKE_ESCAPE, false_if_null, ipv4_in_network
+from tunnelhunt.store.events import field_sql
 
 _DOUBLE = exp.DataType.build("DOUBLE")
 _TIMESTAMP = exp.DataType.build("TIMESTAMP")

@@ -22,10 +22,10 @@ from sqlglot import exp
 
 from tunnelhunt.errors import TunnelhuntError
 from tunnelhunt.sigma.backend import SqlglotBackend
-from tunnelhunt.sigma.fields import EVENT_COLUMNS, EVENTS_TABLE, field_sql
 from tunnelhunt.sigma.logsources import MAPPINGS, LogsourceMapping, hot_columns_pipeline
 from tunnelhunt.spl.compiler import CompiledSearch, TimeWindow
 from tunnelhunt.spl.values import Column, Kind
+from tunnelhunt.store.events import EVENT_COLUMNS, EVENTS_TABLE, field_sql
 
 #: Windows fields that name the acting account, most specific first (Sysmon, then Security events).
 USER_FIELDS = ("User", "SubjectUserName", "TargetUserName", "AccountName", "UserName")

@@ -34,10 +34,10 @@ from tunnelhunt.sigma.compiler import (
     rule_columns,
     window_predicate,
 )
-from tunnelhunt.sigma.fields import field_sql
 from tunnelhunt.sigma.logsources import HOT_FIELDS
 from tunnelhunt.spl.compiler import CompiledSearch
 from tunnelhunt.spl.values import Column, Kind
+from tunnelhunt.store.events import field_sql
 
 _OPS = {
     SigmaCorrelationConditionOperator.LT: exp.LT,

@@ -7,7 +7,8 @@ exactly once), then deliver what the sinks have not had yet.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
@@ -21,6 +22,7 @@ from tunnelhunt.schedule.scheduler import Scheduler, TickReport
 from tunnelhunt.schedule.watch import Clock, StepReport, Watcher
 from tunnelhunt.sinks.outbox import Sink
 from tunnelhunt.sinks.spec import SinkOptions, build_sink
+from tunnelhunt.store.duckdb_store import Store
 
 
 @dataclass
@@ -53,15 +55,26 @@ class RunResult:
     deliveries: list[Delivery]
 
 
-def run_at(options: ScheduleOptions, at: datetime) -> RunResult:
-    """Ingest what is new in `options.paths`, run the tick at `at`, deliver."""
-    check_exist(options.paths)
+@contextmanager
+def _scheduling(options: ScheduleOptions) -> Iterator[tuple[ContentSet, list[Sink], Store, Scheduler]]:
+    """What `run` and `watch` both set up: content, rules, sinks, the open store and its scheduler."""
     content = load(options.detections, options.macros)
     rules = load_rules(options.rules)
     sinks = options.build_sinks()
     with open_store(options.db) as store:
+        yield (
+            content,
+            sinks,
+            store,
+            Scheduler(store, content.detections, content.macros, rules, options.tz, lookups=content.lookups),
+        )
+
+
+def run_at(options: ScheduleOptions, at: datetime) -> RunResult:
+    """Ingest what is new in `options.paths`, run the tick at `at`, deliver."""
+    check_exist(options.paths)
+    with _scheduling(options) as (content, sinks, store, scheduler):
         ingested = Follower(store, options.fmt).poll(options.paths) if options.paths else None
-        scheduler = Scheduler(store, content.detections, content.macros, rules, options.tz, lookups=content.lookups)
         tick = scheduler.run_at(at)
         deliveries = deliver_all(sinks, scheduler.rba)
     return RunResult(content, scheduler.invalid, ingested, tick, deliveries)
@@ -107,11 +120,7 @@ def watch(
     the watching, not during set-up.
     """
     waiting = waiting_paths(options.paths)
-    content = load(options.detections, options.macros)
-    rules = load_rules(options.rules)
-    sinks = options.build_sinks()
-    with open_store(options.db) as store:
-        scheduler = Scheduler(store, content.detections, content.macros, rules, options.tz, lookups=content.lookups)
+    with _scheduling(options) as (content, sinks, store, scheduler):
         watcher = Watcher(options.paths, Follower(store, options.fmt), scheduler, sinks, start)
         if on_start:
             on_start(WatchSession(content, scheduler.invalid, len(scheduler.detections), waiting))

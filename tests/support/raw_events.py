@@ -18,21 +18,10 @@ import duckdb
 import evtx
 import pyarrow as pa
 
-EVENTS_SCHEMA = pa.schema(
-    [
-        ("_time", pa.timestamp("us")),
-        ("host", pa.string()),
-        ("source", pa.string()),
-        ("sourcetype", pa.string()),
-        ("index", pa.string()),
-        ("_raw", pa.string()),
-        ("_source", pa.string()),
-        ("_offset", pa.int64()),
-        ("EventCode", pa.string()),
-        ("Channel", pa.string()),
-        ("fields", pa.map_(pa.string(), pa.string())),
-    ]
-)
+from tunnelhunt.store.events import DEFAULT_COLUMNS, EVENT_COLUMNS, FIELDS_COLUMN, events_schema
+
+#: The columns every event has (Splunk's default fields, provenance and the map), as `store/events.py` lays them.
+DEFAULT_NAMES = frozenset(name for name, _ in DEFAULT_COLUMNS) | {FIELDS_COLUMN}
 
 
 def _text(value: Any) -> str:
@@ -116,12 +105,8 @@ def evtx_rows(path: Path) -> Iterator[dict[str, Any]]:
 
 
 def _store_layout(rows: list[dict[str, Any]]) -> pa.Table:
-    """Rows in the store's layout: with `tunnelhunt.store.events`, its hot fields move from the map to columns."""
-    try:
-        from tunnelhunt.store.events import EVENT_COLUMNS, events_schema
-    except ImportError:
-        return pa.Table.from_pylist(rows, schema=EVENTS_SCHEMA)
-    hot = [name for name in EVENT_COLUMNS if name not in EVENTS_SCHEMA.names]
+    """Rows in the store's layout: its hot fields move from the map to their columns."""
+    hot = [name for name in EVENT_COLUMNS if name not in DEFAULT_NAMES]
     for row in rows:
         fields = dict(row["fields"])
         row.update({name: fields.pop(name, None) for name in hot})
@@ -178,6 +163,6 @@ def create_events(con: duckdb.DuckDBPyConnection, table: pa.Table) -> None:
 
 def event_fields_of(row: dict[str, Any]) -> dict[str, str]:
     """Every extracted field of an `events` row (or finding), wherever the layout keeps it."""
-    fields = {k: v for k, v in row.items() if k not in EVENTS_SCHEMA.names and v is not None and isinstance(v, str)}
+    fields = {k: v for k, v in row.items() if k not in DEFAULT_NAMES and v is not None and isinstance(v, str)}
     fields.update(dict(row["fields"]))
     return fields

@@ -18,11 +18,17 @@ import pyarrow as pa
 
 from tunnelhunt.actions.common import OptionError, kept, load, open_store
 from tunnelhunt.content.behaviours import load_behaviours
+from tunnelhunt.content.loader import ContentSet
 from tunnelhunt.detect.runner import expand_detection
 from tunnelhunt.rba.queries import UnknownId, results_behind
 from tunnelhunt.spl.compiler import TimeWindow
 from tunnelhunt.spl.drilldown import events_behind
+from tunnelhunt.store.duckdb_store import Store
 from tunnelhunt.store.rba_store import RbaStore
+
+#: What a table shows of each event first (every field goes to jsonl/csv): when, where, what, which line.
+SHOWN = ["_time", "host", "dest", "src", "user", "process", "CommandLine", "query", "_source", "_offset",
+         "EventCode", "_raw"]  # fmt: skip
 
 
 class NotFound(OptionError):
@@ -37,6 +43,12 @@ class ResultEvents:
     detection: str
     events: pa.Table
 
+    def shown(self, others: int = 4) -> list[str]:
+        """The columns worth a table: those of `SHOWN` holding a value, then up to `others` more."""
+        rows = self.events.to_pylist()
+        present = [c for c in self.events.column_names if any(r.get(c) not in (None, [], "") for r in rows)]
+        return [c for c in SHOWN if c in present] + [c for c in present if c not in SHOWN][:others]
+
 
 def events(
     db: Path, ident: str, detections: Sequence[Path] = (), macros: Sequence[Path] = (), limit: int = 1000
@@ -46,26 +58,47 @@ def events(
         raise OptionError("give at least 8 characters of the id")
     kept(db)
     content = load(detections, macros)
+    with open_store(db) as store:
+        return events_in(store, content, ident, limit)
+
+
+def events_in(
+    store: Store,
+    content: ContentSet,
+    ident: str,
+    limit: int = 1000,
+    max_results: int | None = None,
+    cache: dict[str, ResultEvents] | None = None,
+) -> list[ResultEvents]:
+    """`events` on an open store with loaded content (the HTML report and the web pages call this);
+    `max_results` bounds how many of the results behind `ident` are drilled into, and `cache` keeps
+    each result's events for the next id leading to it (findings of several rules share results)."""
     by_id = {d.id: d for d in content.detections}
     analytics = {a.id for a in load_behaviours()}  # computed, not searched: no events query to drill into
     out: list[ResultEvents] = []
-    with open_store(db) as store:
-        try:
-            results = results_behind(RbaStore(store), ident)
-        except UnknownId as exc:
-            raise NotFound(str(exc)) from None
-        for stored in results:
-            detection = by_id.get(stored["detection_id"])
-            if detection is None and stored["detection_id"] in analytics:
-                continue
-            if detection is None:
-                raise NotFound(f"result {stored['result_id'][:12]} is of detection {stored['detection_id']}, "
-                               "which is not loaded (give its --detections)")  # fmt: skip
-            row = json.loads(stored["result"])
-            window = TimeWindow(_aware(stored.get("earliest")), _aware(stored.get("latest")))
-            compiled = events_behind(expand_detection(detection, content.macros), row, window,
-                                     content.lookups.resolve, limit)  # fmt: skip
-            out.append(ResultEvents(stored, detection.name, store.run(compiled)))
+    try:
+        results = results_behind(RbaStore(store), ident)
+    except UnknownId as exc:
+        raise NotFound(str(exc)) from None
+    for stored in results:
+        if max_results is not None and len(out) >= max_results:
+            break
+        detection = by_id.get(stored["detection_id"])
+        if detection is None and stored["detection_id"] in analytics:
+            continue
+        if detection is None:
+            raise NotFound(f"result {stored['result_id'][:12]} is of detection {stored['detection_id']}, "
+                           "which is not loaded (give its --detections)")  # fmt: skip
+        if cache is not None and stored["result_id"] in cache:
+            out.append(cache[stored["result_id"]])
+            continue
+        row = json.loads(stored["result"])
+        window = TimeWindow(_aware(stored.get("earliest")), _aware(stored.get("latest")))
+        compiled = events_behind(expand_detection(detection, content.macros), row, window,
+                                 content.lookups.resolve, limit)  # fmt: skip
+        out.append(ResultEvents(stored, detection.name, store.run(compiled)))
+        if cache is not None:
+            cache[stored["result_id"]] = out[-1]
     return out
 
 

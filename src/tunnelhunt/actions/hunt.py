@@ -26,6 +26,7 @@ from tunnelhunt.actions.common import (
     load_sigma,
     open_store,
 )
+from tunnelhunt.actions.report import ReportData, gather
 from tunnelhunt.content.loader import ContentSet
 from tunnelhunt.detect.runner import DetectionRun, QueryEngine
 from tunnelhunt.ingest.report import IngestReport, ProgressCallback, QuarantineSink
@@ -63,6 +64,8 @@ class HuntOptions:
     #: `--sink` specifications: risk events and findings delivered as `run` delivers them
     sinks: list[str] = field(default_factory=list)
     sink_options: SinkOptions | None = None
+    #: gather the HTML report's data (`--html`) while the store is open
+    report: bool = False
 
 
 @dataclass
@@ -75,6 +78,7 @@ class HuntResult:
     passed: pipeline.PassReport
     deliveries: list[Delivery] = field(default_factory=list)
     window: TimeWindow | None = None
+    report: ReportData | None = None
 
     @property
     def runs(self) -> list[DetectionRun]:
@@ -145,7 +149,11 @@ def hunt(
             engine = stack.enter_context(SparkEngine(options.lake, options.spark_master))  # type: ignore[arg-type]
         passed = pipeline.hunt_pass(engine, state, content, at, rules, options.window, sigma)
         deliveries = deliver_all(sinks, RbaStore(state))
-    return HuntResult(content, sigma, report, passed, deliveries, options.window)
+        gathered = None
+        if options.report:
+            where = str(options.db or options.lake or "hunt (in memory)")
+            gathered = gather(state, content, where, report, passed.runs)
+    return HuntResult(content, sigma, report, passed, deliveries, options.window, gathered)
 
 
 @contextmanager

@@ -75,6 +75,11 @@ def _time(value: object) -> datetime | None:
     return None
 
 
+def event_time(row: dict[str, Any]) -> datetime | None:
+    """When a result happened: its first event's time (tstats' `firstTime`, a raw event's `_time`)."""
+    return _time(_first(row, TIME_FIELDS))
+
+
 def _first(row: dict[str, Any], names: tuple[str, ...]) -> Any:
     for name in names:
         value = row.get(name)
@@ -102,7 +107,7 @@ def entries(runs: list[DetectionRun], risk_events: list[dict[str, Any]], window:
             score = float(top.get("risk_score") or 0) if top else 0.0
             host = _first(row, HOST_FIELDS)
             message = str(top["risk_message"]) if top and top.get("risk_message") else _describe(row)
-            when = _time(_first(row, TIME_FIELDS))
+            when = event_time(row)
             out.append(Entry(run.detection.name, row, when, None if host is None else str(host), score,
                              severity(score), message))  # fmt: skip
     return out

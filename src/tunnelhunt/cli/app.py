@@ -13,6 +13,7 @@ from tunnelhunt.cli import (  # noqa: F401  (each module registers its command)
     findings,
     generate,
     hunt,
+    report,
     risk,
     run,
     search,

@@ -13,9 +13,6 @@ from tunnelhunt.cli.common import OutputOption, app, check_output, fail, stderr
 from tunnelhunt.cli.rba_render import print_rows
 from tunnelhunt.errors import TunnelhuntError
 
-#: What the table shows of each event (every field goes to jsonl/csv).
-_SHOWN = ["_time", "host", "dest", "src", "_source", "_offset", "EventCode", "_raw"]
-
 
 @app.command("events")
 def events_command(
@@ -39,9 +36,7 @@ def events_command(
         if output == "table":
             stderr.print(f"[bold]{escape(item.detection)}[/bold] result {item.result['result_id'][:12]}: "
                          f"{len(rows)} event(s)")  # fmt: skip
-            present = [c for c in item.events.column_names if any(r.get(c) not in (None, [], "") for r in rows)]
-            shown = [c for c in _SHOWN if c in present] + [c for c in present if c not in _SHOWN][:4]
-            print_rows(rows, shown, "events", output)
+            print_rows(rows, item.shown(), "events", output)
         else:
             print_rows([{"detection": item.detection, "result_id": item.result["result_id"], **r} for r in rows],
                        [], "events", output)  # fmt: skip

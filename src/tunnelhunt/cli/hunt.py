@@ -101,6 +101,9 @@ def hunt(
     workers: Annotated[
         int | None, typer.Option("--workers", min=1, help="Parsing processes (default: every core on large inputs).")
     ] = None,
+    html: Annotated[
+        Path | None, typer.Option("--html", help="Write the hunt's report as one self-contained HTML file.")
+    ] = None,
 ) -> None:
     """Ingest logs, run every detection and analytic over them; summarise the results, risk and findings.
 
@@ -118,7 +121,7 @@ def hunt(
         paths=paths or [], detections=detections or [], sigma=sigma or [], macros=macros or [], mappings=mapping or [],
         rules=rules, db=db, lake=lake, engine=engine, spark_master=spark_master, fmt=fmt,
         include=include or [], exclude=exclude or [], workers=workers, window=window,
-        sinks=sink or [], sink_options=hunting.sink_options(db, spool, hec_token, hec_index),
+        sinks=sink or [], sink_options=hunting.sink_options(db, spool, hec_token, hec_index), report=html is not None,
     )  # fmt: skip
     try:
         with progress_display(stderr) as on_progress, quarantine_writer(quarantine) as on_quarantine:
@@ -176,6 +179,10 @@ def hunt(
         stderr.print("every result: --timeline, --all, or -o csv --out FILE")
     if risk:
         stderr.print(f"risk events: {len(events)} written to {safe_markup(risk)}")
+    if html is not None and result.report is not None:
+        from tunnelhunt.cli.report import write_html  # jinja2 and plotly load only when asked for
+
+        write_html(result.report, html)
     raise typer.Exit(int(_exit_code(result)))
 
 

@@ -20,10 +20,21 @@ def _where(since: datetime | None, risk_object: str | None) -> tuple[str, list[A
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
 
+#: How entities are ranked: most recently active first (`risk`), or most risk first (the report, the web).
+_ENTITY_ORDER = {
+    "recent": "last_seen DESC, risk_score DESC, risk_object",
+    "score": "risk_score DESC, last_seen DESC, risk_object",
+}
+
+
 def risk_by_object(
-    rba: RbaStore, since: datetime | None = None, risk_object: str | None = None, limit: int = 100
+    rba: RbaStore,
+    since: datetime | None = None,
+    risk_object: str | None = None,
+    limit: int = 100,
+    order: str = "recent",
 ) -> list[dict[str, Any]]:
-    """Risk per entity: total score, events, detections and tactics; most recently active first."""
+    """Risk per entity: total score, events, detections and tactics; ranked by `order` (`_ENTITY_ORDER`)."""
     where, params = _where(since, risk_object)
     return rba.rows(
         f"""
@@ -33,7 +44,7 @@ def risk_by_object(
                min(_time) AS first_seen, max(_time) AS last_seen
         FROM risk_events{where}
         GROUP BY risk_object, risk_object_type
-        ORDER BY last_seen DESC, risk_score DESC, risk_object
+        ORDER BY {_ENTITY_ORDER[order]}
         LIMIT {int(limit)}
         """,
         params,

@@ -89,6 +89,14 @@ class Store:
         self.con.execute(_CREATE_QUARANTINE)
         self.checkpoints = Checkpoints(self.con)
 
+    def cursor(self) -> Store:
+        """A store on its own cursor of this connection, for another thread (a web request, a watcher
+        beside the web server): one process holds DuckDB's file lock, and each thread its own cursor."""
+        other = object.__new__(Store)
+        other.path, other.con, other._spill = self.path, self.con.cursor(), None
+        other.checkpoints = Checkpoints(other.con)
+        return other
+
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """Everything inside commits together or not at all (a batch, its quarantine, its checkpoint)."""

@@ -112,17 +112,21 @@ def gather(
             "FROM (SELECT unnest(search_names) AS name, severity FROM findings) GROUP BY ALL ORDER BY name, severity"
         ),
         entities=risk_by_object(rba, limit=limit, order="score"),
-        risk_events=_risk_events(rba, limit * 10),
+        risk_events=risk_events_with_time(rba, limit * 10),
         drilldowns=_drilldowns(store, content, findings, events_per_result, results_per_finding),
     )
 
 
-def _risk_events(rba: RbaStore, limit: int) -> list[dict[str, Any]]:
+def risk_events_with_time(rba: RbaStore, limit: int, risk_object: str | None = None) -> list[dict[str, Any]]:
     """Risk events with `event_time`: when their result happened (a hunt over all time stamps every
     risk event with the hunt's own time, so the timeline places them by their result's first event)."""
+    where, params = ("", []) if risk_object is None else (" WHERE lower(e.risk_object) = lower(?)", [risk_object])
     rows = rba.rows(
-        "SELECT e._time, e.risk_object, e.risk_object_type, e.search_name, e.risk_score, e.risk_message, r.result "
-        f"FROM risk_events e LEFT JOIN detection_results r USING (result_id) ORDER BY e._time LIMIT {int(limit)}"
+        "SELECT e._time, e.risk_event_id, e.risk_object, e.risk_object_type, e.search_name, e.risk_score, "
+        'e.risk_message, e."annotations.mitre_attack.mitre_tactic" AS mitre_tactic, r.result '
+        f"FROM risk_events e LEFT JOIN detection_results r USING (result_id){where} ORDER BY e._time "
+        f"LIMIT {int(limit)}",
+        params,
     )
     for row in rows:
         result = row.pop("result")

@@ -67,12 +67,26 @@ def search(options: SearchOptions) -> SearchResult:
     """Compile the search, read `--in` files if any, run it, return at most `limit` rows."""
     check(options)
     compiled = compile_spl(options.search, options.macros, TimeWindow(options.earliest, options.latest))
-    runnable = compiled
-    if options.limit is not None:  # one row more than shown tells whether there were more
-        runnable = replace(compiled, query=compiled.query.limit(options.limit + 1, copy=True))
     with _engine(options) as (engine, report):
-        table = engine.run(runnable)
-    rows = table.slice(0, options.limit) if options.limit is not None else table
+        return run_compiled(engine, compiled, options.limit, report)
+
+
+def search_on(engine: QueryEngine, options: SearchOptions) -> SearchResult:
+    """The search over an engine already open (a web request's cursor of the served database)."""
+    if options.limit is not None and options.limit < 1:
+        raise OptionError("--limit must be at least 1")
+    compiled = compile_spl(options.search, options.macros, TimeWindow(options.earliest, options.latest))
+    return run_compiled(engine, compiled, options.limit)
+
+
+def run_compiled(
+    engine: QueryEngine, compiled: CompiledSearch, limit: int | None, report: IngestReport | None = None
+) -> SearchResult:
+    runnable = compiled
+    if limit is not None:  # one row more than shown tells whether there were more
+        runnable = replace(compiled, query=compiled.query.limit(limit + 1, copy=True))
+    table = engine.run(runnable)
+    rows = table.slice(0, limit) if limit is not None else table
     return SearchResult(compiled, rows, table.num_rows > rows.num_rows, report)
 
 

@@ -17,6 +17,7 @@ from tunnelhunt.cli import (  # noqa: F401  (each module registers its command)
     risk,
     run,
     search,
+    serve,
     test,
     validate,
     watch,

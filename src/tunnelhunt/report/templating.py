@@ -26,9 +26,11 @@ def text(value: Any) -> str:
 
 
 @cache
-def environment() -> jinja2.Environment:
+def environment(*packages: str) -> jinja2.Environment:
+    """Templates of `packages` first (the web pages), then the report's (its style sheet)."""
+    loaders = [jinja2.PackageLoader(name, "templates") for name in (*packages, "tunnelhunt.report")]
     env = jinja2.Environment(
-        loader=jinja2.PackageLoader("tunnelhunt.report", "templates"),
+        loader=jinja2.ChoiceLoader(loaders),
         autoescape=True,  # not select_autoescape: every template here is HTML, whatever its name
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,

@@ -6,13 +6,13 @@ STAMP  := $(VENV)/.installed
 BASE   := $(VENV)/.installed-base
 DEMO   ?= build/demo
 
-.PHONY: install install-base java demo test lint fuzz clean bench bench-quick
+.PHONY: install install-base java browser demo test lint fuzz clean bench bench-quick
 
 # The program alone (what `make demo` needs): no dev tools, no Spark, no Java.
 install-base: $(BASE)
 
 # Everything `make test`, `lint`, `fuzz` and `bench` need: the dev extras, Spark and its Java runtime.
-install: java $(STAMP)
+install: java browser $(STAMP)
 
 # Spark (--engine spark, and the test comparing it with DuckDB) needs a Java 17+ runtime:
 # install Debian's when none is on the PATH.
@@ -21,6 +21,15 @@ java:
 		echo "installing a Java 17 runtime for Spark"; \
 		SUDO=$$(command -v sudo >/dev/null 2>&1 && [ "$$(id -u)" != 0 ] && echo sudo); \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq openjdk-17-jre-headless; \
+	fi
+
+# The browser tests (tests/browser) drive Debian's headless Chromium through its chromedriver:
+# install both when missing (selenium is given their paths, so it downloads nothing).
+browser:
+	@if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then \
+		echo "installing Chromium and its driver for the browser tests"; \
+		SUDO=$$(command -v sudo >/dev/null 2>&1 && [ "$$(id -u)" != 0 ] && echo sudo); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver; \
 	fi
 
 $(BASE): pyproject.toml
@@ -38,11 +47,13 @@ demo: install-base
 	$(BIN)/tunnelhunt generate $(DEMO) --events 20000 --seed 7
 	$(BIN)/tunnelhunt hunt $(DEMO)/windows-sysmon.log $(DEMO)/windows-security.log $(DEMO)/linux-sysmon.log \
 		$(DEMO)/macos-endpoint.ndjson \
-		--risk $(DEMO)/risk.jsonl --db $(DEMO)/demo.duckdb
+		--risk $(DEMO)/risk.jsonl --db $(DEMO)/demo.duckdb --html $(DEMO)/report.html
 	@echo
+	@echo "The HTML report of this hunt: $(abspath $(DEMO))/report.html"
 	@echo "The program is $(BIN)/tunnelhunt (or: source $(BIN)/activate, then tunnelhunt). Try:"
 	@echo "  $(BIN)/tunnelhunt findings --db $(DEMO)/demo.duckdb"
 	@echo "  $(BIN)/tunnelhunt risk --db $(DEMO)/demo.duckdb"
+	@echo "  $(BIN)/tunnelhunt serve --db $(DEMO)/demo.duckdb   (incident review on http://127.0.0.1:8465/)"
 	@echo "  $(BIN)/tunnelhunt hunt $(DEMO)/windows-sysmon.log --timeline --min-score 60"
 	@echo "  $(BIN)/tunnelhunt --help"
 

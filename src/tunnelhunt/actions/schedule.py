@@ -56,12 +56,15 @@ class RunResult:
 
 
 @contextmanager
-def _scheduling(options: ScheduleOptions) -> Iterator[tuple[ContentSet, list[Sink], Store, Scheduler]]:
-    """What `run` and `watch` both set up: content, rules, sinks, the open store and its scheduler."""
+def _scheduling(
+    options: ScheduleOptions, store: Store | None = None
+) -> Iterator[tuple[ContentSet, list[Sink], Store, Scheduler]]:
+    """What `run` and `watch` both set up: content, rules, sinks, the open store and its scheduler.
+    `store` is one opened already (`serve --watch`: a cursor of the served database), closed at the end."""
     content = load(options.detections, options.macros)
     rules = load_rules(options.rules)
     sinks = options.build_sinks()
-    with open_store(options.db) as store:
+    with store if store is not None else open_store(options.db) as store:
         yield (
             content,
             sinks,
@@ -113,14 +116,15 @@ def watch(
     until: datetime | None = None,
     on_start: Callable[[WatchSession], None] | None = None,
     on_step: Callable[[StepReport], None] | None = None,
+    store: Store | None = None,
 ) -> int:
     """Follow the paths and run due ticks until `should_stop()` or `until`; returns the steps taken.
 
     `clock` is called once the store is open and the content compiled, so a replay's clock starts with
-    the watching, not during set-up.
+    the watching, not during set-up. `store`: see `_scheduling`.
     """
     waiting = waiting_paths(options.paths)
-    with _scheduling(options) as (content, sinks, store, scheduler):
+    with _scheduling(options, store) as (content, sinks, store, scheduler):
         watcher = Watcher(options.paths, Follower(store, options.fmt), scheduler, sinks, start)
         if on_start:
             on_start(WatchSession(content, scheduler.invalid, len(scheduler.detections), waiting))

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from tunnelhunt.actions.schedule import ScheduleOptions
 from tunnelhunt.cli import hunting
 from tunnelhunt.cli.common import app, fail, safe_markup, stderr
 from tunnelhunt.errors import TunnelhuntError
+
+if TYPE_CHECKING:  # the web stack and the store load only when `serve` runs (`--help` stays fast)
+    from tunnelhunt.actions.schedule import ScheduleOptions
+    from tunnelhunt.store.duckdb_store import Store
 
 
 @app.command()
@@ -52,7 +55,9 @@ def serve(
         if watch:
             options = hunting.schedule_options(db, watch, detections, macros, rules, None, None, None, None, 4,
                                                hunting.zone("UTC"), None)  # fmt: skip
-            watcher = threading.Thread(target=_watch, args=(options, stop, interval), name="watch", daemon=True)
+            watcher = threading.Thread(
+                target=_watch, args=(options, store.cursor(), stop, interval), name="watch", daemon=True
+            )
             watcher.start()
         web = create_app(store, content, hash_token(token) if token else None)
         stderr.print(f"serving {safe_markup(db)} on http://{safe_markup(host)}:{port}/ (Ctrl-C stops)")
@@ -64,13 +69,13 @@ def serve(
                 watcher.join(timeout=60)
 
 
-def _watch(options: ScheduleOptions, stop: threading.Event, interval: float) -> None:
-    """The watch loop in a thread: the same database, opened again in this process (DuckDB shares one
-    instance per file within a process, so its lock is no wall), stopping when the server stops."""
+def _watch(options: ScheduleOptions, cursor: Store, stop: threading.Event, interval: float) -> None:
+    """The watch loop in a thread, on its own cursor of the served database (one process holds DuckDB's
+    file lock, so the pages read what the watcher writes), stopping when the server stops."""
     from tunnelhunt.actions.schedule import watch
     from tunnelhunt.schedule.watch import wall_clock
 
     try:
-        watch(options, lambda: wall_clock, stop.is_set, interval)
+        watch(options, lambda: wall_clock, stop.is_set, interval, store=cursor)
     except TunnelhuntError as exc:
         stderr.print(f"[red]watch stopped:[/red] {safe_markup(exc)}")

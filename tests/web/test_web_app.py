@@ -119,6 +119,8 @@ def test_the_entity_page_and_api(client: TestClient) -> None:
     assert page.xpath("//script[@src='/static/plotly.min.js']")
     assert client.get("/static/plotly.min.js").text.startswith("/**")
     assert client.get("/entities/no-such-host").status_code == 404
+    assert client.get("/api/v1/findings/" + "0" * 32).status_code == 404
+    assert client.get("/events/00000000deadbeef").status_code == 404
 
 
 def test_search_runs_spl_with_a_time_range(client: TestClient) -> None:

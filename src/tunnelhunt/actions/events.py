@@ -26,9 +26,11 @@ from tunnelhunt.spl.drilldown import events_behind
 from tunnelhunt.store.duckdb_store import Store
 from tunnelhunt.store.rba_store import RbaStore
 
-#: What a table shows of each event first (every field goes to jsonl/csv): when, where, what, which line.
-SHOWN = ["_time", "host", "dest", "src", "user", "process", "CommandLine", "query", "_source", "_offset",
-         "EventCode", "_raw"]  # fmt: skip
+#: What a terminal table shows of each event first (every field goes to jsonl/csv).
+SHOWN = ("_time", "host", "dest", "src", "_source", "_offset", "EventCode", "_raw")
+#: What a page shows first: also who and what ran (a page has the width for them).
+READABLE = ("_time", "host", "dest", "src", "user", "process", "CommandLine", "query", "_source", "_offset",
+            "EventCode", "_raw")  # fmt: skip
 
 
 class NotFound(OptionError):
@@ -43,11 +45,11 @@ class ResultEvents:
     detection: str
     events: pa.Table
 
-    def shown(self, others: int = 4) -> list[str]:
-        """The columns worth a table: those of `SHOWN` holding a value, then up to `others` more."""
+    def shown(self, first: Sequence[str] = SHOWN, others: int = 4) -> list[str]:
+        """The columns worth a table: those of `first` holding a value, then up to `others` more."""
         rows = self.events.to_pylist()
         present = [c for c in self.events.column_names if any(r.get(c) not in (None, [], "") for r in rows)]
-        return [c for c in SHOWN if c in present] + [c for c in present if c not in SHOWN][:others]
+        return [c for c in first if c in present] + [c for c in present if c not in first][:others]
 
 
 def events(

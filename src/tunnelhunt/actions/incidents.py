@@ -38,30 +38,19 @@ FROM findings f LEFT JOIN finding_review r USING (finding_id)
 
 
 def _clauses(filters: QueueFilters) -> tuple[str, list[Any]]:
-    clauses: list[str] = []
-    params: list[Any] = []
-    if filters.earliest is not None:
-        clauses.append("f._time >= ?")
-        params.append(to_naive_utc(filters.earliest))
-    if filters.latest is not None:
-        clauses.append("f._time < ?")
-        params.append(to_naive_utc(filters.latest))
-    if filters.severity:
-        clauses.append("f.severity = lower(?)")
-        params.append(filters.severity)
-    if filters.detection:
-        clauses.append("contains(lower(array_to_string(f.search_names, chr(10))), lower(?))")
-        params.append(filters.detection)
-    if filters.entity:
-        clauses.append("contains(lower(f.risk_object), lower(?))")
-        params.append(filters.entity)
-    if filters.status:
-        clauses.append("coalesce(r.status, 'new') = lower(?)")
-        params.append(filters.status)
-    if filters.after_seq is not None:
-        clauses.append("f.seq > ?")
-        params.append(filters.after_seq)
-    return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+    """One SQL condition per filter given, its value a parameter."""
+    conditions = [
+        ("f._time >= ?", to_naive_utc(filters.earliest) if filters.earliest else None),
+        ("f._time < ?", to_naive_utc(filters.latest) if filters.latest else None),
+        ("f.severity = lower(?)", filters.severity or None),
+        ("contains(lower(array_to_string(f.search_names, chr(10))), lower(?))", filters.detection or None),
+        ("contains(lower(f.risk_object), lower(?))", filters.entity or None),
+        ("coalesce(r.status, 'new') = lower(?)", filters.status or None),
+        ("f.seq > ?", filters.after_seq),
+    ]
+    chosen = [(sql, value) for sql, value in conditions if value is not None]
+    where = " AND ".join(sql for sql, _ in chosen)
+    return (f" WHERE {where}" if chosen else ""), [value for _, value in chosen]
 
 
 def queue(store: Store, filters: QueueFilters) -> list[dict[str, Any]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tunnelhunt import __version__
+from tunnelhunt.actions.events import READABLE
 from tunnelhunt.actions.report import ReportData
 from tunnelhunt.report import charts
 from tunnelhunt.report.templating import environment
@@ -21,6 +22,7 @@ def render_report(data: ReportData) -> str:
             plotly_js=charts.plotly_js(),
             timeline=charts.timeline(data.risk_events),
             by_detection=charts.findings_by_detection(data.by_detection),
+            readable=READABLE,
         )
     )
 

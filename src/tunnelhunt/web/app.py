@@ -22,7 +22,7 @@ from starlette.routing import Route
 
 from tunnelhunt import __version__
 from tunnelhunt.actions import incidents
-from tunnelhunt.actions.events import ResultEvents, events_in
+from tunnelhunt.actions.events import READABLE, NotFound, ResultEvents, events_in
 from tunnelhunt.actions.search import SearchOptions, search_on
 from tunnelhunt.content.loader import ContentSet
 from tunnelhunt.errors import TunnelhuntError
@@ -33,6 +33,8 @@ from tunnelhunt.store.duckdb_store import Store
 from tunnelhunt.web.auth import COOKIE, CSRF_HEADER, Guard, same_origin
 
 T = TypeVar("T")
+#: The actions' errors that mean "no such thing" (404 rather than 400).
+NOT_FOUND = (incidents.UnknownFinding, NotFound)
 API = "/api/v1"
 #: No script, style or image from anywhere but this server (inline ones are the templates' own).
 CSP = (
@@ -94,7 +96,7 @@ def _set_session(response: Response, session: str) -> None:
 
 
 async def _error(request: Request, exc: Exception) -> Response:
-    status = exc.status if isinstance(exc, BadRequest) else 404 if isinstance(exc, incidents.UnknownFinding) else 400
+    status = exc.status if isinstance(exc, BadRequest) else 404 if isinstance(exc, NOT_FOUND) else 400
     if request.url.path.startswith(API):
         return JSONResponse({"error": str(exc)}, status)
     return _page(request, "error.html", {"message": str(exc)}, status)
@@ -172,7 +174,7 @@ def _events(store: Store, content: ContentSet, ident: str) -> list[ResultEvents]
 
 
 def _event_rows(found: list[ResultEvents]) -> list[dict[str, Any]]:
-    return [{"detection": item.detection, "result_id": item.result["result_id"], "columns": item.shown(),
+    return [{"detection": item.detection, "result_id": item.result["result_id"], "columns": item.shown(READABLE),
              "events": item.events.to_pylist()} for item in found]  # fmt: skip
 
 

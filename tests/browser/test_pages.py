@@ -57,13 +57,13 @@ def test_the_html_report_draws_its_charts_and_shows_raw_events(browser: Any, hun
     _wait(browser).until(ec.presence_of_element_located((By.CSS_SELECTOR, "#chart-timeline .main-svg")))
     assert browser.find_elements(By.CSS_SELECTOR, "#chart-timeline .scatterlayer .point")  # markers drawn
     assert browser.find_elements(By.CSS_SELECTOR, "#chart-by-detection .barlayer .point")
+    screenshot(browser, "report")
     finding = browser.find_elements(By.CSS_SELECTOR, "details.finding")[0]
     finding.find_element(By.TAG_NAME, "summary").click()
     cells = [c.text for c in finding.find_elements(By.CSS_SELECTOR, "table.events td")]
     assert cells and any("hostile-sysmon.log" in c for c in cells)
     every_cell = " ".join(c.get_attribute("textContent") for c in browser.find_elements(By.CSS_SELECTOR, "td"))
     assert PAYLOAD in every_cell and _pwned(browser) is None  # shown, never run
-    screenshot(browser, "report")
 
 
 def test_queue_finding_entity_raw_events_review_and_search(browser: Any, served: tuple[Served, Store]) -> None:

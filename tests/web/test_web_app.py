@@ -156,3 +156,5 @@ def test_serve_refuses_other_hosts_without_a_token(served_db: Path) -> None:
     assert not is_loopback("0.0.0.0") and not is_loopback("example.com")
     result = CliRunner().invoke(cli, ["serve", "--db", str(served_db), "--host", "0.0.0.0"])
     assert result.exit_code != 0 and re.search(r"--token", result.stderr)
+    missing = CliRunner().invoke(cli, ["serve", "--db", str(served_db.with_name("none.duckdb"))])
+    assert missing.exit_code != 0 and "no database" in missing.stderr

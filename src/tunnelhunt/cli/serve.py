@@ -38,7 +38,7 @@ def serve(
     """Serve the incident review pages and the JSON API (/api/v1) over a database; --watch hunts meanwhile."""
     import uvicorn
 
-    from tunnelhunt.actions.common import load, open_store
+    from tunnelhunt.actions.common import kept, load, open_store
     from tunnelhunt.web.app import create_app
     from tunnelhunt.web.auth import hash_token, is_loopback
 
@@ -47,7 +47,7 @@ def serve(
     stop = threading.Event()
     try:
         content = load(detections or [], macros or [])
-        store = open_store(db)
+        store = open_store(db if watch else kept(db))  # only a watcher has something to put in a new one
     except TunnelhuntError as exc:
         raise fail(str(exc)) from None
     watcher = None

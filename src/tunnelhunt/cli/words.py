@@ -21,7 +21,8 @@ METAVARS = {
     "--clock-start": "TIME", "--sink": "SPEC", "--hec-token": "TOKEN", "--hec-index": "INDEX", "--tz": "ZONE",
     "--object": "ENTITY", "--engine": "ENGINE", "--spark-master": "URL", "--include": "GLOB", "--exclude": "GLOB",
     "--dialect": "DIALECT", "--interval": "SECONDS", "--clock-speed": "FACTOR", "--min-score": "SCORE",
-    "--sigma-regression": "DIR", "--seed": "N", "--events": "N",
+    "--sigma-regression": "DIR", "--seed": "N", "--events": "N", "--html": "FILE", "--host": "ADDRESS",
+    "--port": "PORT", "--token": "TOKEN",
 }  # fmt: skip
 _BY_TYPE = {"int": "N", "float": "NUMBER", "Path": "PATH", "str": "TEXT"}
 

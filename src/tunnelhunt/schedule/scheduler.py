@@ -9,6 +9,9 @@ tick reached and the incident findings of the tick are committed in one transact
 Identities: a result is `sha256(detection id, searched span, the result row)`; a risk event is
 `sha256(result id, risk object field, risk object)`; a finding is `sha256(rule, object, tick, severity)`.
 The tables are keyed by them, so even a replayed write adds nothing.
+
+Sigma rules have no schedule of their own: each runs as a `SigmaDetection` on the default schedule
+(`content.models.Schedule`: hourly over `[-70m@m, -10m@m)`), searched-window bookkeeping included.
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ from tunnelhunt.crashpoint import crashpoint
 from tunnelhunt.detect.runner import DetectionRun, run_detection
 from tunnelhunt.errors import TunnelhuntError
 from tunnelhunt.rba.rules import RuleConfig
+from tunnelhunt.sigma import SigmaContent, sigma_detection
+from tunnelhunt.sigma.results import SigmaRuleKind, run_sigma_rule
 from tunnelhunt.spl import timemodifiers
 from tunnelhunt.spl.compiler import TimeWindow
 from tunnelhunt.store.duckdb_store import Store
@@ -119,6 +124,7 @@ class Scheduler:
         tz: tzinfo = UTC,
         lookups: LookupLibrary | None = None,
         analytics: list[BehaviourAnalytic] | None = None,
+        sigma: SigmaContent | None = None,
     ) -> None:
         self.store = store
         self.analytics = analytics  # None: the shipped behaviour analytics
@@ -126,7 +132,11 @@ class Scheduler:
         self.rba = RbaStore(store)
         self.detections: list[Detection] = []
         self.invalid: list[str] = []  # detections left out because their schedule is unusable
-        for detection in detections:
+        #: Sigma rules by the id of the detection that schedules them
+        self.sigma: dict[str, SigmaRuleKind] = {}
+        for rule in sigma.runnable() if sigma else []:
+            self.sigma[str(rule.id)] = rule
+        for detection in [*detections, *(sigma_detection(rule) for rule in self.sigma.values())]:
             try:
                 check_schedule(detection)
             except ScheduleError as exc:
@@ -170,7 +180,7 @@ class Scheduler:
             return outcome
         for start, end in self.rba.unsearched(detection.id, outcome.window.earliest, outcome.window.latest):
             window = TimeWindow(start, end)
-            run = run_detection(self.store, detection, self.macros, window, self.lookups)
+            run = self._run(detection, window)
             outcome.warnings.extend(w for w in run.warnings if w not in outcome.warnings)
             if run.error:
                 outcome.error = run.error
@@ -183,6 +193,12 @@ class Scheduler:
             outcome.searched.append((start, end))
         self.rba.set_last_tick(detection.id, tick)
         return outcome
+
+    def _run(self, detection: Detection, window: TimeWindow) -> DetectionRun:
+        rule = self.sigma.get(detection.id)
+        if rule is not None:
+            return run_sigma_rule(self.store, rule, window)
+        return run_detection(self.store, detection, self.macros, window, self.lookups)
 
     def pending(self, now: datetime, start: datetime | None = None) -> list[tuple[datetime, list[Detection]]]:
         """Ticks not yet run up to `now`, oldest first, each with its detections.

@@ -11,7 +11,8 @@ Identities: a result is `sha256(detection id, searched span, the result row)`; a
 The tables are keyed by them, so even a replayed write adds nothing.
 
 Sigma rules have no schedule of their own: each runs as a `SigmaDetection` on the default schedule
-(`content.models.Schedule`: hourly over `[-70m@m, -10m@m)`), searched-window bookkeeping included.
+(`content.models.Schedule`: hourly over `[-70m@m, -10m@m)`), searched-window bookkeeping included. The
+Sigma rules due at a tick that search the same span run together, sharing scans (`sigma.scan`).
 """
 
 from __future__ import annotations
@@ -33,7 +34,9 @@ from tunnelhunt.detect.runner import DetectionRun, run_detection
 from tunnelhunt.errors import TunnelhuntError
 from tunnelhunt.rba.rules import RuleConfig
 from tunnelhunt.sigma import SigmaContent, sigma_detection
-from tunnelhunt.sigma.results import SigmaRuleKind, run_sigma_rule
+from tunnelhunt.sigma.results import run_sigma_rule
+from tunnelhunt.sigma.rules import SigmaRuleKind
+from tunnelhunt.sigma.scan import run_sigma
 from tunnelhunt.spl import timemodifiers
 from tunnelhunt.spl.compiler import TimeWindow
 from tunnelhunt.store.duckdb_store import Store
@@ -146,6 +149,8 @@ class Scheduler:
         self.macros = macros
         self.rules = rules or RuleConfig()
         self.tz = tz
+        #: Sigma runs of the current tick, made together before the detections are walked one by one
+        self._prepared: dict[tuple[str, datetime, datetime], DetectionRun] = {}
 
     def due(self, at: datetime) -> list[Detection]:
         return [d for d in self.detections if is_due(d, at, self.tz)]
@@ -157,6 +162,7 @@ class Scheduler:
         chosen = self.due(tick) if detections is None else detections
         report = TickReport(tick)
         with self.rba.transaction():
+            self._prepared = self._sigma_runs(chosen, tick)
             runs: list[DetectionRun] = []
             for detection in chosen:
                 report.runs.append(self._run_one(detection, tick, runs))
@@ -194,7 +200,33 @@ class Scheduler:
         self.rba.set_last_tick(detection.id, tick)
         return outcome
 
+    def _sigma_runs(
+        self, chosen: list[Detection], tick: datetime
+    ) -> dict[tuple[str, datetime, datetime], DetectionRun]:
+        """The due Sigma rules' runs over the spans they have not searched, rules of the same span together."""
+        by_span: dict[tuple[datetime, datetime], list[tuple[str, SigmaRuleKind]]] = {}
+        for detection in chosen:
+            rule = self.sigma.get(detection.id)
+            if rule is None:
+                continue
+            schedule = detection.schedule
+            try:
+                window = timemodifiers.window(schedule.earliest_time, schedule.latest_time, tick, self.tz)
+            except timemodifiers.TimeModifierError:
+                continue  # `_run_one` reports it
+            for span in self.rba.unsearched(detection.id, window.earliest, window.latest):
+                by_span.setdefault(span, []).append((detection.id, rule))
+        prepared = {}
+        for (start, end), members in by_span.items():
+            runs = run_sigma(self.store, [rule for _, rule in members], TimeWindow(start, end))
+            prepared.update({(ident, start, end): run for (ident, _), run in zip(members, runs, strict=True)})
+        return prepared
+
     def _run(self, detection: Detection, window: TimeWindow) -> DetectionRun:
+        assert window.earliest is not None and window.latest is not None
+        prepared = self._prepared.pop((detection.id, window.earliest, window.latest), None)
+        if prepared is not None:
+            return prepared
         rule = self.sigma.get(detection.id)
         if rule is not None:
             return run_sigma_rule(self.store, rule, window)

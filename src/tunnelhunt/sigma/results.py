@@ -18,8 +18,6 @@ alone does not reach ES's default risk threshold of 100: that takes a second fin
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import duckdb
 import pyarrow as pa
 from sigma.correlations import SigmaCorrelationRule
@@ -106,13 +104,3 @@ def run_sigma_rule(
     except (duckdb.Error, OSError, pa.ArrowException, QueryError) as exc:
         run.error = f"failed to run: {type(exc).__name__}: {exc}"
     return run
-
-
-def run_sigma(
-    store: QueryEngine,
-    rules: Iterable[SigmaRuleKind],
-    window: TimeWindow | None = None,
-    compiler: SigmaCompiler | None = None,
-) -> list[DetectionRun]:
-    """Every rule that produces output (not rules only correlations use, unless they say `generate`)."""
-    return [run_sigma_rule(store, rule, window, compiler) for rule in rules if getattr(rule, "_output", True)]

@@ -104,8 +104,16 @@ def convert_for_zircolite(zircolite: Path, rules: Path, work: Path, sample: Path
     """Zircolite's own conversion of the YAML rules to its JSON ruleset (in `work`), and how long it took.
 
     Zircolite converts only on its way to a detection run, and refuses a run without log files: it is
-    given one small EVTX file `sample` (that run is counted in the conversion time)."""
+    given one small EVTX file `sample` (that run is counted in the conversion time). The ruleset is kept
+    in `work` and reused (with the time its conversion took) while the rules and Zircolite are the same."""
     folder = work / "zircolite-ruleset"
+    stamp = folder / "converted.json"
+    key = {"rules": str(rules.resolve()), "zircolite": str(zircolite.resolve())}
+    saved = sorted(folder.glob("ruleset-*.json"))
+    if stamp.exists() and saved:
+        kept = json.loads(stamp.read_text())
+        if kept.get("key") == key:
+            return saved[0], float(kept["seconds"])
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     logs = folder / "logs"
@@ -122,6 +130,7 @@ def convert_for_zircolite(zircolite: Path, rules: Path, work: Path, sample: Path
     saved = sorted(folder.glob("ruleset-*.json"))
     if not saved:
         raise RuntimeError(f"Zircolite saved no converted ruleset in {folder}")
+    stamp.write_text(json.dumps({"key": key, "seconds": seconds}))
     return saved[0], seconds
 
 

@@ -31,24 +31,27 @@ detection:
 # the sample's plink forwards 127.0.0.2:3389; the near miss asks for port 3390 and must not match
 GOOD = RULE.format(title=PLINK, id="0b3a1e0e-4c52-4d7e-9d0c-1c4c0c9a0a01", port=":3389")
 NEAR_MISS = RULE.format(title="Plink Forward To 3390", id="0b3a1e0e-4c52-4d7e-9d0c-1c4c0c9a0a02", port=":3390")
-UNKNOWN_MODIFIER = """
-title: Broken modifier
-id: 1b3a1e0e-4c52-4d7e-9d0c-1c4c0c9a0a01
-logsource: {category: process_creation, product: windows}
+BARE = """
+title: {title}
+id: {id}
+logsource: {logsource}
 detection:
   selection:
-    Image|endswithx: '\\\\plink.exe'
+    {selection}
   condition: selection
 """
-UNMAPPED = """
-title: Unmapped logsource
-id: 2b3a1e0e-4c52-4d7e-9d0c-1c4c0c9a0a01
-logsource: {category: no_such_category, product: windows}
-detection:
-  selection:
-    Image: x
-  condition: selection
-"""
+UNKNOWN_MODIFIER = BARE.format(
+    title="Broken modifier",
+    id="1b3a1e0e-4c52-4d7e-9d0c-1c4c0c9a0a01",
+    logsource="{category: process_creation, product: windows}",
+    selection="Image|endswithx: '\\\\plink.exe'",
+)
+UNMAPPED = BARE.format(
+    title="Unmapped logsource",
+    id="2b3a1e0e-4c52-4d7e-9d0c-1c4c0c9a0a01",
+    logsource="{category: no_such_category, product: windows}",
+    selection="Image: x",
+)
 
 
 def rules(folder: Path, **texts: str) -> Path:

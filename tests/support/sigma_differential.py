@@ -87,7 +87,7 @@ class SqliteSide:
         found: set[int] = set()
         converted = False
         for mapping, backend in self.backends:
-            if not mapping.may_apply(rule.logsource.category):
+            if not mapping.may_apply(rule.logsource.category, rule.logsource.product):
                 continue
             try:
                 queries = backend.convert_rule(copy.deepcopy(rule))

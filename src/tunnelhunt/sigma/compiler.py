@@ -84,7 +84,7 @@ class SigmaCompiler:
         predicates: list[tuple[str, exp.Expr]] = []
         errors: list[str] = []
         for mapping, backend in self._backends:
-            if not mapping.may_apply(rule.logsource.category):
+            if not mapping.may_apply(rule.logsource.category, rule.logsource.product):
                 continue
             candidate = copy.deepcopy(rule)
             try:

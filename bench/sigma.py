@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import shutil
 import subprocess
 import sys
@@ -31,7 +32,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from bench.measure import run_measured
+from bench.measure import RunResult, run_measured
 
 #: Shared dataset folders whose EVTX files make the corpus.
 CORPUS_DIRS = ("EVTX-ATTACK-SAMPLES", "EVTX-to-MITRE-Attack", "sigma/regression_data")
@@ -152,6 +153,15 @@ def agreement(ours: list[Triple], theirs: list[Triple]) -> dict[str, int]:
     return {"common": common, "only_tunnelhunt": sum(a.values()) - common, "only_zircolite": sum(b.values()) - common}
 
 
+def measured(command: list[str]) -> tuple[RunResult, float]:
+    """`run_measured`, plus the CPU seconds (user + system) of the process and the children it waited for:
+    on a shared machine the wall time depends on the load, the work done does not."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    result = run_measured(command)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return result, round(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime, 1)
+
+
 def measure_sigma(shared: Path | None, work: Path, zircolite: Path | None, copies: int) -> dict[str, Any]:
     """The Sigma row: tunnelhunt's figures, and Zircolite's beside them when its folder is given."""
     if shared is None:
@@ -160,7 +170,7 @@ def measure_sigma(shared: Path | None, work: Path, zircolite: Path | None, copie
     corpus, size = build_corpus(shared, work, copies)
     out = work / "sigma-tunnelhunt.json"
     command = [sys.executable, "-m", "bench.sigma", "tunnelhunt", str(corpus), str(rules), str(out)]
-    ours = run_measured(command)
+    ours, our_cpu = measured(command)
     if ours.returncode:
         return {"error": f"tunnelhunt side failed: {ours.stderr_tail}"}
     side = json.loads(out.read_text())
@@ -173,6 +183,7 @@ def measure_sigma(shared: Path | None, work: Path, zircolite: Path | None, copie
         "tunnelhunt": {
             **side,
             "seconds": round(ours.seconds, 2),
+            "cpu_seconds": our_cpu,
             "events_per_s": round(side["events"] / ours.seconds),
             "peak_mb": ours.peak_rss_mb,
             "matches": len(triples),
@@ -189,11 +200,12 @@ def measure_sigma(shared: Path | None, work: Path, zircolite: Path | None, copie
     command = [zircolite_python(zircolite), str(zircolite / "zircolite.py"), "--evtx", str(corpus)]
     command += ["--ruleset", str(ruleset), "--outfile", str(detected), "--quiet"]
     command += ["--config", str(zircolite / "config" / "config.yaml"), "--logfile", str(work / "zircolite.log")]
-    theirs = run_measured(command)
+    theirs, their_cpu = measured(command)
     their_triples = zircolite_triples(detected)
     events = side["events"]
     row["zircolite"] = {
         "seconds": round(theirs.seconds, 2),
+        "cpu_seconds": their_cpu,
         "events_per_s": round(events / theirs.seconds),
         "peak_mb": theirs.peak_rss_mb,
         "matches": len(their_triples),
@@ -201,6 +213,7 @@ def measure_sigma(shared: Path | None, work: Path, zircolite: Path | None, copie
         "returncode": theirs.returncode,
     }
     row["throughput_ratio"] = round(theirs.seconds / ours.seconds, 2)
+    row["cpu_ratio"] = round(their_cpu / our_cpu, 2) if our_cpu else None
     row["agreement"] = agreement(triples, their_triples)
     only_ours = Counter(triples) - Counter(their_triples)
     row["agreement"]["only_tunnelhunt_security_audit"] = sum(n for t, n in only_ours.items() if t in audit)
@@ -215,7 +228,8 @@ def describe(row: dict[str, Any]) -> list[str]:
     lines = [
         f"sigma: {ours['rules']} rules over {ours['events']:,} events ({row['corpus_files']} EVTX files, "
         f"{row['corpus_mb']} MB, {row['copies']} copies)",
-        f"  tunnelhunt: {ours['seconds']} s ({ours['events_per_s']:,} events/s; load+convert {ours['seconds_load']} s, "
+        f"  tunnelhunt: {ours['seconds']} s, {ours['cpu_seconds']} CPU s ({ours['events_per_s']:,} events/s; "
+        f"load+convert {ours['seconds_load']} s, "
         f"ingest {ours['seconds_ingest']} s, match {ours['seconds_match']} s), peak {ours['peak_mb']} MB, "
         f"{ours['matches']:,} (rule, event) matches",
     ]
@@ -225,9 +239,11 @@ def describe(row: dict[str, Any]) -> list[str]:
     agree = row["agreement"]
     return [
         *lines,
-        f"  Zircolite: {theirs['seconds']} s ({theirs['events_per_s']:,} events/s; ruleset converted beforehand in "
+        f"  Zircolite: {theirs['seconds']} s, {theirs['cpu_seconds']} CPU s ({theirs['events_per_s']:,} events/s; "
+        "ruleset converted beforehand in "
         f"{theirs['convert_seconds']} s), peak {theirs['peak_mb']} MB, {theirs['matches']:,} matches",
-        f"  tunnelhunt/Zircolite throughput: {row['throughput_ratio']}x; pairs in common {agree['common']:,}, "
+        f"  tunnelhunt/Zircolite throughput: {row['throughput_ratio']}x (CPU time: {row['cpu_ratio']}x)",
+        f"  (rule, event) pairs in common {agree['common']:,}, "
         f"only tunnelhunt {agree['only_tunnelhunt']:,} ({agree['only_tunnelhunt_security_audit']:,} of them Security "
         f"4688/4657 events, which only tunnelhunt's audit mapping reads), only Zircolite {agree['only_zircolite']:,}",
     ]

@@ -153,7 +153,7 @@ class DuckEngine:
         self.con = con
 
     def run(self, compiled: CompiledSearch) -> pa.Table:
-        return self.con.execute(compiled.sql("duckdb")).to_arrow_table()
+        return self.con.sql(compiled.sql("duckdb")).to_arrow_table()
 
 
 def shared_scan_pairs(rules: list[SigmaRule], duck: duckdb.DuckDBPyConnection) -> set[Pair]:

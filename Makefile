@@ -72,11 +72,11 @@ fuzz: install
 
 # Throughput, memory and stored-query figures into bench/results.json (minutes; not a test).
 bench: install
-	$(BIN)/python -m bench --out bench/results.json
+	$(BIN)/python -m bench --out bench/results.json $(if $(ZIRCOLITE),--zircolite $(ZIRCOLITE))
 
 # The same on small inputs, under a minute.
 bench-quick: install
-	$(BIN)/python -m bench --quick --out bench/results-quick.json
+	$(BIN)/python -m bench --quick --out bench/results-quick.json $(if $(ZIRCOLITE),--zircolite $(ZIRCOLITE))
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache

@@ -4,7 +4,9 @@ For each input format, on the same files in one run: the parse-only floor, end-t
 (a real CLI process, every core), events/s, MB/s, the ratio of the two and the peak RSS of the hunt's
 whole process tree. Then the memory trend of `hunt` on larger Sysmon XML inputs, the time all
 shipped detections take over a stored table of N events, and the raw-event store (`bench/raw.py`):
-ingest with and without it on the Sysmon XML input, and ten raw searches over N stored events.
+ingest with and without it on the Sysmon XML input, and ten raw searches over N stored events. Last, SigmaHQ's
+Windows rules over the shared EVTX corpus, tunnelhunt against Zircolite when `--zircolite DIR` is given
+(`bench/sigma.py`).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from rich.table import Table
 from bench.floors import FLOORS
 from bench.measure import run_measured
 from bench.raw import measure_raw
+from bench.sigma import describe, measure_sigma
 from bench.stored import build_stored, time_detections
 from tunnelhunt.generate import generate_sysmon
 from tunnelhunt.generate.jsonl import JSONL_NAME, xml_log_to_jsonl
@@ -271,10 +274,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--parts",
         nargs="*",
-        choices=("formats", "memory", "stored", "raw"),
-        default=["formats", "memory", "stored", "raw"],
+        choices=("formats", "memory", "stored", "raw", "sigma"),
+        default=["formats", "memory", "stored", "raw", "sigma"],
         help="which parts to run (default all)",
     )
+    parser.add_argument("--zircolite", type=Path, help="a Zircolite checkout (with its .venv) for the Sigma row")
+    parser.add_argument("--sigma-copies", type=int, help="copies of the shared EVTX corpus (default 4, quick 1)")
     args = parser.parse_args(argv)
     quick = args.quick
     xml_mb = args.xml_mb or (40 if quick else 1000)
@@ -313,6 +318,12 @@ def main(argv: list[str] | None = None) -> int:
     if "raw" in args.parts and raw_events:
         console.print(f"raw: ingest with and without the raw store, then ten searches over {raw_events:,} events…")
         results["raw"] = measure_raw(work, _xml_input(work, xml_mb, f"xml-{xml_mb}mb"), raw_events, args.workers)
+    if "sigma" in args.parts:
+        console.print("sigma: SigmaHQ Windows rules over the shared EVTX corpus…")
+        copies = args.sigma_copies or (1 if quick else 4)
+        results["sigma"] = measure_sigma(_shared_datasets(), work, args.zircolite, copies)
+        for line in describe(results["sigma"]):
+            console.print(line, markup=False, highlight=False)
     results["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     results["total_seconds"] = round(time.time() - started, 1)
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -146,7 +146,7 @@ def hunt_pass(
             for detection in content.detections
         ]
         if sigma is not None:
-            runs.extend(run_sigma(engine, [*sigma.rules, *sigma.correlations], window))
+            runs.extend(run_sigma(engine, sigma.runnable(), window))
         for run in runs:
             report.add(run, record(rba, run, window, at))
         for run, recorded in behaviours(rba, state, runs, window, at):

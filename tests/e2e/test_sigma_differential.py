@@ -12,7 +12,7 @@ import pytest
 
 from tests.conftest import SHARED_DATASETS, shared_dataset
 from tests.support.raw_events import load_events
-from tests.support.sigma_differential import SqliteSide, compare, sqlite_events
+from tests.support.sigma_differential import SqliteSide, compare, shared_scan_pairs, sqlite_events
 from tunnelhunt.sigma.rules import load_content
 
 pytestmark = [pytest.mark.shared, pytest.mark.slow]
@@ -37,3 +37,5 @@ def test_windows_ruleset_matches_the_sqlite_backend() -> None:
     assert all("maps to no events" in reason for reason in result.not_converted.values()), result.not_converted
     # keyword-only rules: pySigma's SQLite backend has no unbound-value search; tunnelhunt searches _raw
     assert len(result.sqlite_failed) < 20
+    # rules sharing scans by logsource (how hunt and run execute them) find exactly the same pairs
+    assert shared_scan_pairs(content.rules, duck) == result.tunnelhunt

@@ -23,6 +23,8 @@ from sqlglot import exp
 from tests.support.raw_events import event_fields_of
 from tunnelhunt.sigma.compiler import SigmaCompileError, rule_predicate
 from tunnelhunt.sigma.logsources import MAPPINGS
+from tunnelhunt.sigma.scan import run_sigma
+from tunnelhunt.spl.compiler import CompiledSearch
 
 Pair = tuple[str, int]  # (rule id, event number)
 
@@ -85,7 +87,7 @@ class SqliteSide:
         found: set[int] = set()
         converted = False
         for mapping, backend in self.backends:
-            if not mapping.may_apply(rule.logsource.category):
+            if not mapping.may_apply(rule.logsource.category, rule.logsource.product):
                 continue
             try:
                 queries = backend.convert_rule(copy.deepcopy(rule))
@@ -110,6 +112,8 @@ class Comparison:
     only_sqlite: set[Pair] = field(default_factory=set)
     same: int = 0
     sqlite_failed: set[str] = field(default_factory=set)
+    #: every pair tunnelhunt's one-query-per-rule predicates find (for comparing the shared-scan runner)
+    tunnelhunt: set[Pair] = field(default_factory=set)
 
 
 def compare(rules: Iterable[SigmaRule], duck: duckdb.DuckDBPyConnection, lite: SqliteSide) -> Comparison:
@@ -131,6 +135,7 @@ def compare(rules: Iterable[SigmaRule], duck: duckdb.DuckDBPyConnection, lite: S
             result.not_converted[rule_id] = f"does not run: {exc}"
             continue
         result.converted += 1
+        result.tunnelhunt |= {(rule_id, n) for n in ours}
         theirs = lite.matches(rule)
         if theirs is None:
             result.sqlite_failed.add(rule_id)
@@ -139,3 +144,22 @@ def compare(rules: Iterable[SigmaRule], duck: duckdb.DuckDBPyConnection, lite: S
         result.only_tunnelhunt |= {(rule_id, n) for n in ours - theirs}
         result.only_sqlite |= {(rule_id, n) for n in theirs - ours}
     return result
+
+
+class DuckEngine:
+    """The QueryEngine protocol over the comparison's DuckDB connection."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+
+    def run(self, compiled: CompiledSearch) -> pa.Table:
+        return self.con.sql(compiled.sql("duckdb")).to_arrow_table()
+
+
+def shared_scan_pairs(rules: list[SigmaRule], duck: duckdb.DuckDBPyConnection) -> set[Pair]:
+    """The (rule, event number) pairs of `sigma.scan.run_sigma` (rules sharing scans) over `numbered`'s events."""
+    number = {(s, o): n for n, s, o in duck.execute("SELECT event_no, _source, _offset FROM numbered").fetchall()}
+    pairs: set[Pair] = set()
+    for run in run_sigma(DuckEngine(duck), rules):
+        pairs |= {(run.detection.id, number[(row["_source"], row["_offset"])]) for row in run.rows}
+    return pairs

@@ -17,7 +17,8 @@ from tests.support.raw_events import create_events, event_fields_of, field_rows
 from tunnelhunt.rba.risk import risk_events
 from tunnelhunt.sigma.compiler import CompileOptions, SigmaCompileError, compile_rule
 from tunnelhunt.sigma.correlation import compile_correlation
-from tunnelhunt.sigma.results import run_sigma, sigma_detection
+from tunnelhunt.sigma.results import sigma_detection
+from tunnelhunt.sigma.scan import run_sigma
 from tunnelhunt.spl.compiler import CompiledSearch, TimeWindow
 from tunnelhunt.store.events import field_sql
 

@@ -3,7 +3,8 @@
 A detection counts as compiled only when its SQL also runs on a store (the store may be empty:
 binding the query checks every table, column, type and regular expression). The report's JSON
 shape is stable so that runs can be compared: `{"detections": [{"path", "name", "data_models",
-"compiled", "reason"}]}`.
+"compiled", "reason"}]}`. Sigma rules (`--sigma`, or Sigma YAML among the detections) are entries too:
+their `path` is the rule file, `data_models` their logsource (`sigma:product/category/service`).
 """
 
 from __future__ import annotations
@@ -17,12 +18,16 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+from sigma.exceptions import SigmaError
 
-from tunnelhunt.actions.common import check_exist
+from tunnelhunt.actions.common import OptionError, check_exist, load_sigma
 from tunnelhunt.content.files import ContentError
 from tunnelhunt.content.loader import ContentSet, load_content, source_path
 from tunnelhunt.content.models import Detection
 from tunnelhunt.detect.runner import compile_detection, execute, expand_detection
+from tunnelhunt.sigma import SigmaCompileError, SigmaContent
+from tunnelhunt.sigma.results import compile_any
+from tunnelhunt.sigma.rules import SigmaRuleKind, rule_location
 from tunnelhunt.spl.compiler import CompiledSearch
 from tunnelhunt.spl.errors import SplError
 from tunnelhunt.spl.macros import strip_comments
@@ -105,6 +110,38 @@ def compile_all(
     return entries
 
 
+def compile_sigma(
+    sigma: SigmaContent, store: Store, on_outcome: Callable[[CompileOutcome], None] | None = None
+) -> list[ReportEntry]:
+    """Convert and dry-run every Sigma rule; files that did not parse are entries with their error."""
+    entries = [ReportEntry(where, Path(where).stem, [], False, f"does not load: {why}") for where, why in sigma.errors]
+    for rule in sorted(sigma.runnable(), key=rule_location):
+        entry = ReportEntry(rule_location(rule), rule.title or str(rule.id), [logsource_name(rule)], False, None)
+        outcome = CompileOutcome(entry)
+        try:
+            compiled = compile_any(rule)
+            execute(store, compiled)
+        except (SigmaCompileError, SigmaError) as exc:
+            entry.reason = f"does not convert: {exc}"
+        except (duckdb.Error, OSError, pa.ArrowException) as exc:
+            entry.reason = _reason(exc)
+        else:
+            entry.compiled = True
+            outcome.compiled = compiled
+        entries.append(entry)
+        if on_outcome:
+            on_outcome(outcome)
+    return entries
+
+
+def logsource_name(rule: SigmaRuleKind) -> str:
+    """`sigma:product/category/service` of a detection rule (`sigma:correlation` for a correlation)."""
+    logsource = getattr(rule, "logsource", None)
+    if logsource is None:
+        return "sigma:correlation"
+    return "sigma:" + "/".join(part or "" for part in (logsource.product, logsource.category, logsource.service))
+
+
 def _is_detection_error(error: ContentError) -> bool:
     return "macros" not in error.path.parts and "lookups" not in error.path.parts
 
@@ -147,10 +184,18 @@ class CompileResult:
 
 
 def compile_content(
-    path: Path, macros: Sequence[Path] = (), on_outcome: Callable[[CompileOutcome], None] | None = None
+    path: Path | None,
+    macros: Sequence[Path] = (),
+    on_outcome: Callable[[CompileOutcome], None] | None = None,
+    sigma: Sequence[Path] = (),
 ) -> CompileResult:
-    """Compile every detection under `path` and dry-run it on an empty store."""
-    check_exist([path])
-    content = load_content([path], list(macros), shipped_detections=False)
+    """Compile every detection under `path` and every Sigma rule, and dry-run each on an empty store."""
+    if path is None and not sigma:
+        raise OptionError("give a detection file or folder, or --sigma PATH")
+    paths = [path] if path is not None else []
+    check_exist(paths)
+    content = load_content(paths, list(macros), shipped_detections=False)
+    rules = load_sigma([*sigma, *content.sigma])
     with Store() as store:
-        return CompileResult(compile_all(content, store, on_outcome))
+        entries = compile_all(content, store, on_outcome)
+        return CompileResult(entries + compile_sigma(rules, store, on_outcome))

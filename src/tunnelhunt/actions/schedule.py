@@ -13,13 +13,22 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 
-from tunnelhunt.actions.common import OptionError, check_exist, default_spool, load, load_rules, open_store
+from tunnelhunt.actions.common import (
+    OptionError,
+    check_exist,
+    default_spool,
+    load,
+    load_rules,
+    load_sigma,
+    open_store,
+)
 from tunnelhunt.content.loader import ContentSet
 from tunnelhunt.ingest.report import IngestReport
 from tunnelhunt.schedule.delivery import Delivery, deliver_all
 from tunnelhunt.schedule.follow import Follower
 from tunnelhunt.schedule.scheduler import Scheduler, TickReport
 from tunnelhunt.schedule.watch import Clock, StepReport, Watcher
+from tunnelhunt.sigma import SigmaContent
 from tunnelhunt.sinks.outbox import Sink
 from tunnelhunt.sinks.spec import SinkOptions, build_sink
 from tunnelhunt.store.duckdb_store import Store
@@ -38,6 +47,8 @@ class ScheduleOptions:
     sink_options: SinkOptions | None = None
     tz: tzinfo = UTC
     fmt: str | None = None
+    #: Sigma rule files and folders (`--sigma`); Sigma YAML among the detections runs too
+    sigma: list[Path] = field(default_factory=list)
 
     def build_sinks(self) -> list[Sink]:
         options = self.sink_options or SinkOptions(default_spool(self.db))
@@ -49,38 +60,46 @@ class RunResult:
     """One `run --at`: what was ingested first, the tick, what the sinks got."""
 
     content: ContentSet
+    sigma: SigmaContent
     invalid: list[str]
     ingest: IngestReport | None
     tick: TickReport
     deliveries: list[Delivery]
 
 
+@dataclass
+class Scheduling:
+    """What `run` and `watch` both set up: content (ESCU and Sigma), sinks, the open store and its scheduler."""
+
+    content: ContentSet
+    sigma: SigmaContent
+    sinks: list[Sink]
+    store: Store
+    scheduler: Scheduler
+
+
 @contextmanager
-def _scheduling(
-    options: ScheduleOptions, store: Store | None = None
-) -> Iterator[tuple[ContentSet, list[Sink], Store, Scheduler]]:
-    """What `run` and `watch` both set up: content, rules, sinks, the open store and its scheduler.
-    `store` is one opened already (`serve --watch`: a cursor of the served database), closed at the end."""
-    content = load(options.detections, options.macros)
+def _scheduling(options: ScheduleOptions, store: Store | None = None) -> Iterator[Scheduling]:
+    """`store` is one opened already (`serve --watch`: a cursor of the served database), closed at the end."""
+    content = load(options.detections, options.macros, allow_empty=bool(options.sigma))
+    sigma = load_sigma([*options.sigma, *content.sigma])
     rules = load_rules(options.rules)
     sinks = options.build_sinks()
     with store if store is not None else open_store(options.db) as store:
-        yield (
-            content,
-            sinks,
-            store,
-            Scheduler(store, content.detections, content.macros, rules, options.tz, lookups=content.lookups),
+        scheduler = Scheduler(
+            store, content.detections, content.macros, rules, options.tz, lookups=content.lookups, sigma=sigma
         )
+        yield Scheduling(content, sigma, sinks, store, scheduler)
 
 
 def run_at(options: ScheduleOptions, at: datetime) -> RunResult:
     """Ingest what is new in `options.paths`, run the tick at `at`, deliver."""
     check_exist(options.paths)
-    with _scheduling(options) as (content, sinks, store, scheduler):
-        ingested = Follower(store, options.fmt).poll(options.paths) if options.paths else None
-        tick = scheduler.run_at(at)
-        deliveries = deliver_all(sinks, scheduler.rba)
-    return RunResult(content, scheduler.invalid, ingested, tick, deliveries)
+    with _scheduling(options) as setup:
+        ingested = Follower(setup.store, options.fmt).poll(options.paths) if options.paths else None
+        tick = setup.scheduler.run_at(at)
+        deliveries = deliver_all(setup.sinks, setup.scheduler.rba)
+    return RunResult(setup.content, setup.sigma, setup.scheduler.invalid, ingested, tick, deliveries)
 
 
 @dataclass
@@ -88,6 +107,7 @@ class WatchSession:
     """A watch being set up: what the CLI reports before the loop starts."""
 
     content: ContentSet
+    sigma: SigmaContent
     invalid: list[str]
     detections: int
     #: named files that do not exist yet (their folder does): followed once they appear
@@ -124,8 +144,9 @@ def watch(
     the watching, not during set-up. `store`: see `_scheduling`.
     """
     waiting = waiting_paths(options.paths)
-    with _scheduling(options, store) as (content, sinks, store, scheduler):
-        watcher = Watcher(options.paths, Follower(store, options.fmt), scheduler, sinks, start)
+    with _scheduling(options, store) as setup:
+        scheduler = setup.scheduler
+        watcher = Watcher(options.paths, Follower(setup.store, options.fmt), scheduler, setup.sinks, start)
         if on_start:
-            on_start(WatchSession(content, scheduler.invalid, len(scheduler.detections), waiting))
+            on_start(WatchSession(setup.content, setup.sigma, scheduler.invalid, len(scheduler.detections), waiting))
         return watcher.run(clock(), should_stop, interval, until, on_step)

@@ -7,6 +7,7 @@ errors and this layer turns them into one line on stderr and an exit code.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Annotated, Literal
 
 import typer
@@ -45,6 +46,7 @@ def _main(
 stderr = Console(stderr=True, soft_wrap=True)  # one error, one line: never wrapped
 #: `--output` of the commands that print rows (typer refuses any other value, exit code 2).
 Output = Literal["table", "jsonl", "csv"]
+SigmaOption = Annotated[list[Path] | None, typer.Option("--sigma", help="Sigma rule file or folder (repeatable).")]
 OutputOption = Annotated[
     Output, typer.Option("--output", "-o", help="table (fitted to the terminal), or every column as jsonl or csv.")
 ]

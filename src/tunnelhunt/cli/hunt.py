@@ -12,7 +12,7 @@ from rich.console import Console
 from tunnelhunt.actions.hunt import HuntOptions, HuntResult
 from tunnelhunt.actions.hunt import hunt as run_hunt
 from tunnelhunt.cli import hunting
-from tunnelhunt.cli.common import Output, app, fail, safe_markup, stderr
+from tunnelhunt.cli.common import Output, SigmaOption, app, fail, safe_markup, stderr
 from tunnelhunt.cli.exit_codes import ExitCode, worst
 from tunnelhunt.cli.ingest_view import progress_display, quarantine_writer, write_report
 from tunnelhunt.cli.render import (
@@ -41,7 +41,7 @@ def hunt(
     detections: Annotated[
         list[Path] | None, typer.Option("--detections", help="Extra detection YAML file or directory.")
     ] = None,
-    sigma: Annotated[list[Path] | None, typer.Option("--sigma", help="Sigma rule file or folder (repeatable).")] = None,
+    sigma: SigmaOption = None,
     macros: Annotated[
         list[Path] | None, typer.Option("--macros", help="Macro overrides (e.g. your *_filter macros).")
     ] = None,
@@ -128,10 +128,7 @@ def hunt(
             result = run_hunt(options, on_progress, on_quarantine)
     except TunnelhuntError as exc:
         raise fail(str(exc)) from None
-    for error in result.content.errors:
-        stderr.print(f"[red]content error:[/red] {safe_markup(error)}")
-    for where, why in result.sigma.errors:
-        stderr.print(f"[red]sigma error:[/red] {safe_markup(where)}: {safe_markup(why)}")
+    hunting.report_content_errors(result.content, result.sigma)
     if result.ingest is not None:
         if report_path:
             write_report(result.ingest, report_path)

@@ -17,6 +17,7 @@ from tunnelhunt.content.loader import ContentSet
 from tunnelhunt.ingest.report import IngestReport
 from tunnelhunt.schedule.delivery import Delivery
 from tunnelhunt.schedule.scheduler import DetectionTick, TickReport
+from tunnelhunt.sigma import SigmaContent
 from tunnelhunt.sinks.http import RetryPolicy
 from tunnelhunt.sinks.spec import SinkOptions
 from tunnelhunt.spl import timemodifiers
@@ -76,11 +77,12 @@ def schedule_options(
     retries: int,
     tz: tzinfo,
     fmt: str | None,
+    sigma: list[Path] | None = None,
 ) -> ScheduleOptions:
     """The options `run` and `watch` share, as the action takes them."""
     return ScheduleOptions(
         db, paths or [], detections or [], macros or [], rules, sinks or [],
-        sink_options(db, spool, hec_token, hec_index, retries), tz, fmt,
+        sink_options(db, spool, hec_token, hec_index, retries), tz, fmt, sigma or [],
     )  # fmt: skip
 
 
@@ -92,9 +94,14 @@ def sink_options(
     return SinkOptions(root, hec_token, hec_index, RetryPolicy(attempts=retries))
 
 
-def report_content_errors(content: ContentSet) -> None:
+def report_content_errors(content: ContentSet, sigma: SigmaContent | None = None) -> bool:
+    """Print the content files that did not load (ESCU and Sigma); True when there were any."""
     for error in content.errors:
         stderr.print(f"[red]content error:[/red] {safe_markup(error)}")
+    sigma_errors = sigma.errors if sigma else []
+    for where, why in sigma_errors:
+        stderr.print(f"[red]sigma error:[/red] {safe_markup(where)}: {safe_markup(why)}")
+    return bool(content.errors or sigma_errors)
 
 
 def report_deliveries(deliveries: list[Delivery]) -> None:

@@ -9,7 +9,7 @@ import typer
 
 from tunnelhunt.actions.schedule import run_at
 from tunnelhunt.cli import hunting
-from tunnelhunt.cli.common import app, fail, safe_markup, stderr
+from tunnelhunt.cli.common import SigmaOption, app, fail, safe_markup, stderr
 from tunnelhunt.cli.exit_codes import ExitCode, worst
 from tunnelhunt.cli.render import ingest_summary
 from tunnelhunt.errors import TunnelhuntError
@@ -23,6 +23,7 @@ def run(
         list[Path] | None, typer.Argument(help="Log files or directories to ingest first (only what is new).")
     ] = None,
     detections: hunting.DetectionsOption = None,
+    sigma: SigmaOption = None,
     macros: hunting.MacrosOption = None,
     rules: hunting.RulesOption = None,
     sink: hunting.SinkOption = None,
@@ -37,13 +38,13 @@ def run(
     zone = hunting.zone(tz)
     when = hunting.parse_time(at, zone)
     options = hunting.schedule_options(
-        db, paths, detections, macros, rules, sink, hec_token, hec_index, spool, retries, zone, fmt
+        db, paths, detections, macros, rules, sink, hec_token, hec_index, spool, retries, zone, fmt, sigma
     )
     try:
         result = run_at(options, when)
     except TunnelhuntError as exc:
         raise fail(str(exc)) from None
-    hunting.report_content_errors(result.content)
+    content_failed = hunting.report_content_errors(result.content, result.sigma)
     conditions = hunting.ingest_conditions(result.ingest) | hunting.delivery_conditions(result.deliveries)
     if result.ingest is not None and result.ingest.files:
         ingest_summary(result.ingest, stderr)
@@ -53,6 +54,6 @@ def run(
     hunting.report_deliveries(result.deliveries)
     report = result.tick
     stderr.print(f"{report.risk_events} new risk event(s), {len(report.findings)} new finding(s)")
-    if result.invalid or result.content.errors or any(r.error for r in report.runs + report.analytics):
+    if result.invalid or content_failed or any(r.error for r in report.runs + report.analytics):
         conditions.add(ExitCode.DETECTION_FAILED)
     raise typer.Exit(int(worst(conditions)))

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from tunnelhunt.actions.validate import validate_content
-from tunnelhunt.cli.common import app, fail, stderr
+from tunnelhunt.cli.common import SigmaOption, app, fail, stderr
 from tunnelhunt.cli.exit_codes import ExitCode
 from tunnelhunt.errors import TunnelhuntError
 
@@ -22,10 +22,11 @@ def validate_command(
         list[Path] | None, typer.Option("--macros", help="Macro overrides (e.g. your *_filter macros).")
     ] = None,
     warnings: Annotated[bool, typer.Option("--warnings/--no-warnings", help="Also list warnings.")] = True,
+    sigma: SigmaOption = None,
 ) -> None:
     """Check detections, macros and lookups the way contentctl does; exit 1 when there are errors."""
     try:
-        result = validate_content(paths or [], macros or [])
+        result = validate_content(paths or [], macros or [], sigma or [])
     except TunnelhuntError as exc:
         raise fail(str(exc)) from None
     content, issues = result.content, result.issues
@@ -36,7 +37,8 @@ def validate_command(
             typer.echo(f"warning: {issue}")
     errors = result.errors
     stderr.print(
-        f"{len(content.detections)} detection(s) loaded, {len(content.errors)} file(s) failed to load; "
+        f"{len(content.detections)} detection(s) and {result.sigma.collection_size} Sigma rule(s) loaded, "
+        f"{len(content.errors) + len(result.sigma.errors)} file(s) failed to load; "
         f"{errors} error(s), {len(issues) - errors} warning(s)"
     )
     raise typer.Exit(int(ExitCode.ERROR if errors else ExitCode.OK))

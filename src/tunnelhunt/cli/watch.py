@@ -13,7 +13,7 @@ import typer
 from tunnelhunt.actions.schedule import WatchSession
 from tunnelhunt.actions.schedule import watch as run_watch
 from tunnelhunt.cli import hunting
-from tunnelhunt.cli.common import app, fail, safe_markup, stderr
+from tunnelhunt.cli.common import SigmaOption, app, fail, safe_markup, stderr
 from tunnelhunt.cli.exit_codes import ExitCode, worst
 from tunnelhunt.errors import TunnelhuntError
 from tunnelhunt.schedule.watch import Clock, StepReport, scaled_clock, wall_clock
@@ -28,6 +28,7 @@ def watch(
         str | None, typer.Option("--since", help="On first start, also run the ticks since this time (backfill).")
     ] = None,
     detections: hunting.DetectionsOption = None,
+    sigma: SigmaOption = None,
     macros: hunting.MacrosOption = None,
     rules: hunting.RulesOption = None,
     sink: hunting.SinkOption = None,
@@ -46,7 +47,7 @@ def watch(
     """Follow growing and rotated files, run detections when due, deliver risk events and findings."""
     zone = hunting.zone(tz)
     options = hunting.schedule_options(
-        db, paths, detections, macros, rules, sink, hec_token, hec_index, spool, retries, zone, fmt
+        db, paths, detections, macros, rules, sink, hec_token, hec_index, spool, retries, zone, fmt, sigma
     )
     start_clock = hunting.parse_time(clock_start, zone) if clock_start else None
     reference = start_clock or wall_clock()
@@ -60,10 +61,10 @@ def watch(
         stopping["signal"] = signal.Signals(signum).name  # finish the current step, then stop
 
     def on_start(session: WatchSession) -> None:
-        hunting.report_content_errors(session.content)
+        content_failed = hunting.report_content_errors(session.content, session.sigma)
         for problem in session.invalid:
             stderr.print(f"[red]schedule error:[/red] {safe_markup(problem)}")
-        if session.invalid or session.content.errors:
+        if session.invalid or content_failed:
             conditions.add(ExitCode.DETECTION_FAILED)
         for path in session.waiting:
             stderr.print(f"[yellow]warning:[/yellow] {safe_markup(path)} does not exist yet: followed once it appears")

@@ -9,6 +9,10 @@ tick reached and the incident findings of the tick are committed in one transact
 Identities: a result is `sha256(detection id, searched span, the result row)`; a risk event is
 `sha256(result id, risk object field, risk object)`; a finding is `sha256(rule, object, tick, severity)`.
 The tables are keyed by them, so even a replayed write adds nothing.
+
+Sigma rules have no schedule of their own: each runs as a `SigmaDetection` on the default schedule
+(`content.models.Schedule`: hourly over `[-70m@m, -10m@m)`), searched-window bookkeeping included. The
+Sigma rules due at a tick that search the same span run together, sharing scans (`sigma.scan`).
 """
 
 from __future__ import annotations
@@ -29,6 +33,10 @@ from tunnelhunt.crashpoint import crashpoint
 from tunnelhunt.detect.runner import DetectionRun, run_detection
 from tunnelhunt.errors import TunnelhuntError
 from tunnelhunt.rba.rules import RuleConfig
+from tunnelhunt.sigma import SigmaContent, sigma_detection
+from tunnelhunt.sigma.results import run_sigma_rule
+from tunnelhunt.sigma.rules import SigmaRuleKind
+from tunnelhunt.sigma.scan import run_sigma
 from tunnelhunt.spl import timemodifiers
 from tunnelhunt.spl.compiler import TimeWindow
 from tunnelhunt.store.duckdb_store import Store
@@ -119,6 +127,7 @@ class Scheduler:
         tz: tzinfo = UTC,
         lookups: LookupLibrary | None = None,
         analytics: list[BehaviourAnalytic] | None = None,
+        sigma: SigmaContent | None = None,
     ) -> None:
         self.store = store
         self.analytics = analytics  # None: the shipped behaviour analytics
@@ -126,7 +135,11 @@ class Scheduler:
         self.rba = RbaStore(store)
         self.detections: list[Detection] = []
         self.invalid: list[str] = []  # detections left out because their schedule is unusable
-        for detection in detections:
+        #: Sigma rules by the id of the detection that schedules them
+        self.sigma: dict[str, SigmaRuleKind] = {}
+        for rule in sigma.runnable() if sigma else []:
+            self.sigma[str(rule.id)] = rule
+        for detection in [*detections, *(sigma_detection(rule) for rule in self.sigma.values())]:
             try:
                 check_schedule(detection)
             except ScheduleError as exc:
@@ -136,6 +149,8 @@ class Scheduler:
         self.macros = macros
         self.rules = rules or RuleConfig()
         self.tz = tz
+        #: Sigma runs of the current tick, made together before the detections are walked one by one
+        self._prepared: dict[tuple[str, datetime, datetime], DetectionRun] = {}
 
     def due(self, at: datetime) -> list[Detection]:
         return [d for d in self.detections if is_due(d, at, self.tz)]
@@ -147,6 +162,7 @@ class Scheduler:
         chosen = self.due(tick) if detections is None else detections
         report = TickReport(tick)
         with self.rba.transaction():
+            self._prepared = self._sigma_runs(chosen, tick)
             runs: list[DetectionRun] = []
             for detection in chosen:
                 report.runs.append(self._run_one(detection, tick, runs))
@@ -170,7 +186,7 @@ class Scheduler:
             return outcome
         for start, end in self.rba.unsearched(detection.id, outcome.window.earliest, outcome.window.latest):
             window = TimeWindow(start, end)
-            run = run_detection(self.store, detection, self.macros, window, self.lookups)
+            run = self._run(detection, window)
             outcome.warnings.extend(w for w in run.warnings if w not in outcome.warnings)
             if run.error:
                 outcome.error = run.error
@@ -183,6 +199,38 @@ class Scheduler:
             outcome.searched.append((start, end))
         self.rba.set_last_tick(detection.id, tick)
         return outcome
+
+    def _sigma_runs(
+        self, chosen: list[Detection], tick: datetime
+    ) -> dict[tuple[str, datetime, datetime], DetectionRun]:
+        """The due Sigma rules' runs over the spans they have not searched, rules of the same span together."""
+        by_span: dict[tuple[datetime, datetime], list[tuple[str, SigmaRuleKind]]] = {}
+        for detection in chosen:
+            rule = self.sigma.get(detection.id)
+            if rule is None:
+                continue
+            schedule = detection.schedule
+            try:
+                window = timemodifiers.window(schedule.earliest_time, schedule.latest_time, tick, self.tz)
+            except timemodifiers.TimeModifierError:
+                continue  # `_run_one` reports it
+            for span in self.rba.unsearched(detection.id, window.earliest, window.latest):
+                by_span.setdefault(span, []).append((detection.id, rule))
+        prepared = {}
+        for (start, end), members in by_span.items():
+            runs = run_sigma(self.store, [rule for _, rule in members], TimeWindow(start, end))
+            prepared.update({(ident, start, end): run for (ident, _), run in zip(members, runs, strict=True)})
+        return prepared
+
+    def _run(self, detection: Detection, window: TimeWindow) -> DetectionRun:
+        assert window.earliest is not None and window.latest is not None
+        prepared = self._prepared.pop((detection.id, window.earliest, window.latest), None)
+        if prepared is not None:
+            return prepared
+        rule = self.sigma.get(detection.id)
+        if rule is not None:
+            return run_sigma_rule(self.store, rule, window)
+        return run_detection(self.store, detection, self.macros, window, self.lookups)
 
     def pending(self, now: datetime, start: datetime | None = None) -> list[tuple[datetime, list[Detection]]]:
         """Ticks not yet run up to `now`, oldest first, each with its detections.

@@ -11,7 +11,8 @@ Public API:
 - `compile_correlation(rule, window=None) -> CompiledSearch`: one row per matching group
 - `run_sigma(engine, rules, window=None) -> list[DetectionRun]`: hits as detection runs whose
   `detection` (a `SigmaDetection`) carries risk objects `host`/`user` scored by level (`LEVEL_SCORES`),
-  so `rba.risk.risk_events` adds them up with ESCU findings
+  so `rba.risk.risk_events` adds them up with ESCU findings; rules of the same logsource share one scan
+  of the events (`scan`)
 - `regression.run_regression(root, rule_dirs, load_events) -> RegressionReport` (SigmaHQ regression_data)
 
 Extending:
@@ -26,8 +27,9 @@ Semantics and deliberate differences from other engines: docs/sigma.md.
 
 from tunnelhunt.sigma.compiler import CompileOptions, SigmaCompileError, SigmaCompiler, compile_rule
 from tunnelhunt.sigma.correlation import compile_correlation
-from tunnelhunt.sigma.results import LEVEL_SCORES, SigmaDetection, run_sigma, sigma_detection
+from tunnelhunt.sigma.results import LEVEL_SCORES, SigmaDetection, sigma_detection
 from tunnelhunt.sigma.rules import SigmaContent, load_content
+from tunnelhunt.sigma.scan import run_sigma
 
 __all__ = [
     "LEVEL_SCORES",

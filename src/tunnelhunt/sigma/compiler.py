@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from sigma.exceptions import SigmaError
 from sigma.processing.pipeline import ProcessingItem, ProcessingPipeline
 from sigma.processing.transformations import ValueListPlaceholderTransformation
-from sigma.rule import SigmaRule
+from sigma.rule import SigmaLogSource, SigmaRule
 from sqlglot import exp
 
 from tunnelhunt.errors import TunnelhuntError
@@ -74,16 +74,17 @@ class SigmaCompiler:
             backend = SqlglotBackend(pipeline)
             backend.init_processing_pipeline()
             self._backends.append((mapping, backend))
+        self._filters: dict[str, dict[str, exp.Expr]] = {}
 
-    def predicate(self, rule: SigmaRule) -> exp.Expr:
-        """The rule's detection as one predicate over `events`: its condition under every mapping that applies.
+    def mapped(self, rule: SigmaRule) -> list[tuple[str, exp.Expr]]:
+        """The rule's detection under each mapping that selects events for it: (mapping name, predicate).
 
         Raises SigmaCompileError when no mapping selects events for the rule or no mapping converts it.
         """
-        predicates: list[exp.Expr] = []
+        predicates: list[tuple[str, exp.Expr]] = []
         errors: list[str] = []
         for mapping, backend in self._backends:
-            if not mapping.may_apply(rule.logsource.category):
+            if not mapping.may_apply(rule.logsource.category, rule.logsource.product):
                 continue
             candidate = copy.deepcopy(rule)
             try:
@@ -94,7 +95,7 @@ class SigmaCompiler:
                     errors.append(f"{mapping.name}: {exc}")
                 continue
             if mapping.applied(backend.last_processing_pipeline.applied_ids):
-                predicates.extend(queries)
+                predicates.extend((mapping.name, query) for query in queries)
         if not predicates:
             logsource = rule.logsource
             reason = "; ".join(errors) or (
@@ -102,7 +103,36 @@ class SigmaCompiler:
                 f"service={logsource.service} maps to no events"
             )
             raise SigmaCompileError(reason)
+        return predicates
+
+    def predicate(self, rule: SigmaRule) -> exp.Expr:
+        """The rule's detection as one predicate over `events`: its condition under every mapping that applies."""
+        predicates = [predicate for _, predicate in self.mapped(rule)]
         return exp.or_(*predicates, copy=False) if len(predicates) > 1 else predicates[0]
+
+    def logsource_filters(self, logsource: SigmaLogSource) -> dict[str, exp.Expr]:
+        """Mapping name → the events that mapping selects for this logsource, whatever the detection.
+
+        Found by converting a probe rule of the same logsource whose only condition compares a value no
+        event holds, then putting TRUE in place of that comparison: what remains is exactly the event
+        conditions the mapping adds. A rule's predicate under a mapping therefore implies the mapping's
+        filter, so scanning only the filtered events finds the same matches (see `sigma.scan`).
+        """
+        key = logsource_key(logsource)
+        if key not in self._filters:
+            probe = SigmaRule.from_dict(
+                {
+                    "title": "tunnelhunt logsource probe",
+                    "logsource": logsource_fields(logsource),
+                    "detection": {"probe": {_PROBE_FIELD: _PROBE_VALUE}, "condition": "probe"},
+                }
+            )
+            try:
+                mapped = self.mapped(probe)
+            except SigmaCompileError:
+                mapped = []
+            self._filters[key] = {name: f for name, predicate in mapped if (f := _without_probe(predicate))}
+        return self._filters[key]
 
     def compile(self, rule: SigmaRule, window: TimeWindow | None = None) -> CompiledSearch:
         """One row per event the rule matches, in `_time`, `_source`, `_offset` order."""
@@ -115,6 +145,36 @@ class SigmaCompiler:
             .order_by(*[exp.Ordered(this=field_sql(n)) for n in ("_time", "_source", "_offset")])
         )
         return CompiledSearch(query=query, node=None, columns=[Column(name, kind) for name, _, kind in outputs])
+
+
+_PROBE_FIELD = "TunnelhuntLogsourceProbe"
+_PROBE_VALUE = "tunnelhunt-logsource-probe-0c1f6b"
+
+
+def logsource_fields(logsource: SigmaLogSource) -> dict[str, object]:
+    """What pipelines may select on: product, category, service, custom attributes (not where it was written)."""
+    return {k: v for k, v in logsource.to_dict().items() if k not in ("source", "definition")}
+
+
+def logsource_key(logsource: SigmaLogSource) -> str:
+    """A logsource's identity for grouping rules (`logsource_fields`)."""
+    return repr(sorted(logsource_fields(logsource).items()))
+
+
+def _without_probe(predicate: exp.Expr) -> exp.Expr | None:
+    """The probe rule's predicate with its probe comparison replaced by TRUE (None if it is not found once)."""
+    tree = predicate.copy()
+    found = [
+        node
+        for node in tree.find_all(exp.EQ)
+        if isinstance(node.expression, exp.Literal) and node.expression.this == _PROBE_VALUE
+    ]
+    if len(found) != 1:
+        return None
+    if found[0] is tree:
+        return exp.true()
+    found[0].replace(exp.true())
+    return tree
 
 
 @functools.cache

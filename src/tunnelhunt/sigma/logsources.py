@@ -21,7 +21,7 @@ from sigma.pipelines.sysmon import sysmon_pipeline
 from sigma.pipelines.windows import windows_audit_pipeline, windows_logsource_pipeline
 from sigma.processing.conditions import LogsourceCondition
 from sigma.processing.pipeline import ProcessingItem, ProcessingPipeline
-from sigma.processing.transformations import FieldMappingTransformation
+from sigma.processing.transformations import AddConditionTransformation, FieldMappingTransformation
 
 #: Sigma's `EventID` is the events table's hot `EventCode` column (same value, as text).
 HOT_FIELDS: dict[str | None, str | list[str]] = {"EventID": "EventCode"}
@@ -44,9 +44,13 @@ class LogsourceMapping:
     selects: tuple[str, ...]
     #: Only rules of these logsource categories can map (None: any), so others skip the conversion.
     categories: frozenset[str] | None = None
+    #: Only rules of these logsource products can map (None: any).
+    products: frozenset[str] | None = None
 
-    def may_apply(self, category: str | None) -> bool:
-        return self.categories is None or category in self.categories
+    def may_apply(self, category: str | None, product: str | None = None) -> bool:
+        return (self.categories is None or category in self.categories) and (
+            self.products is None or product in self.products
+        )
 
     def applied(self, applied_ids: set[str]) -> bool:
         return any(i.startswith(prefix) for i in applied_ids for prefix in self.selects)
@@ -125,7 +129,33 @@ def _security_audit() -> ProcessingPipeline:
     return windows_audit_pipeline() + windows_logsource_pipeline()
 
 
-#: Windows: Sysmon categories and every service channel; then the Security audit counterparts (4688, 4657).
+#: Sysmon for Linux (`readers/sysmon_linux.py`): the Windows Sysmon event layout in its own channel.
+LINUX_SYSMON_CHANNEL = "Linux-Sysmon/Operational"
+LINUX_SYSMON_EVENTS = {
+    "process_creation": 1,
+    "network_connection": 3,
+    "process_termination": 5,
+    "raw_access_thread": 9,
+    "file_event": 11,
+    "file_delete": 23,
+}
+
+
+def linux_sysmon_pipeline() -> ProcessingPipeline:
+    """`product: linux` categories → Sysmon for Linux's channel and event id (its fields are Sysmon's)."""
+    items = [
+        ProcessingItem(
+            identifier=f"tunnelhunt_linux_sysmon_{category}",
+            transformation=AddConditionTransformation({"Channel": LINUX_SYSMON_CHANNEL, "EventID": event_id}),
+            rule_conditions=[LogsourceCondition(product="linux", category=category)],
+        )
+        for category, event_id in LINUX_SYSMON_EVENTS.items()
+    ]
+    return ProcessingPipeline(name="Sysmon for Linux", priority=10, items=items)
+
+
+#: Windows: Sysmon categories and every service channel; then the Security audit counterparts (4688, 4657);
+#: Linux: the Sysmon for Linux categories.
 MAPPINGS: list[LogsourceMapping] = [
     LogsourceMapping("windows", _sysmon_and_channels, ("windows_logsource_",)),
     LogsourceMapping(
@@ -133,5 +163,12 @@ MAPPINGS: list[LogsourceMapping] = [
         _security_audit,
         ("windows_process_creation_condition", "windows_registry_"),
         frozenset({"process_creation", "registry_event", "registry_set", "registry_add"}),
+    ),
+    LogsourceMapping(
+        "linux-sysmon",
+        linux_sysmon_pipeline,
+        ("tunnelhunt_linux_sysmon_",),
+        frozenset(LINUX_SYSMON_EVENTS),
+        frozenset({"linux"}),
     ),
 ]

@@ -18,18 +18,17 @@ alone does not reach ES's default risk threshold of 100: that takes a second fin
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import duckdb
 import pyarrow as pa
 from sigma.correlations import SigmaCorrelationRule
 from sigma.exceptions import SigmaError
-from sigma.rule import SigmaRule
 
 from tunnelhunt.content.models import Detection, Rba, RiskObject, Tags
 from tunnelhunt.detect.runner import DetectionRun, QueryEngine, QueryError
 from tunnelhunt.sigma.compiler import SigmaCompileError, SigmaCompiler, TimeWindow, attack_ids, default_compiler
 from tunnelhunt.sigma.correlation import compile_correlation
+from tunnelhunt.sigma.rules import SigmaRuleKind, rule_location
+from tunnelhunt.spl.compiler import CompiledSearch
 
 LEVEL_SCORES = {"informational": 0, "low": 20, "medium": 40, "high": 60, "critical": 80}
 
@@ -49,7 +48,7 @@ def level_score(level: str | None) -> int:
     return LEVEL_SCORES.get((level or "medium").lower(), LEVEL_SCORES["medium"])
 
 
-def sigma_detection(rule: SigmaRule | SigmaCorrelationRule) -> SigmaDetection:
+def sigma_detection(rule: SigmaRuleKind) -> SigmaDetection:
     """The detection record of a Sigma rule, with risk objects `host` and `user` scored by its level."""
     level = rule.level.name.lower() if rule.level else None
     score = level_score(level)
@@ -62,7 +61,7 @@ def sigma_detection(rule: SigmaRule | SigmaCorrelationRule) -> SigmaDetection:
                 RiskObject(field="user", type="user", score=score),
             ],
         )
-    source = str(rule.source.path) if rule.source and rule.source.path else "sigma"
+    source = rule_location(rule)
     return SigmaDetection(
         name=rule.title or str(rule.id),
         id=str(rule.id),
@@ -77,20 +76,26 @@ def sigma_detection(rule: SigmaRule | SigmaCorrelationRule) -> SigmaDetection:
     )
 
 
+def compile_any(
+    rule: SigmaRuleKind, window: TimeWindow | None = None, compiler: SigmaCompiler | None = None
+) -> CompiledSearch:
+    """A detection or correlation rule's search; raises SigmaCompileError or pySigma's SigmaError."""
+    compiler = compiler or default_compiler()
+    if isinstance(rule, SigmaCorrelationRule):
+        return compile_correlation(rule, window, compiler)
+    return compiler.compile(rule, window)
+
+
 def run_sigma_rule(
     store: QueryEngine,
-    rule: SigmaRule | SigmaCorrelationRule,
+    rule: SigmaRuleKind,
     window: TimeWindow | None = None,
     compiler: SigmaCompiler | None = None,
 ) -> DetectionRun:
     """Compile and run one rule (detection or correlation); errors are kept on the run, never raised."""
-    compiler = compiler or default_compiler()
     run = DetectionRun(sigma_detection(rule))
     try:
-        if isinstance(rule, SigmaCorrelationRule):
-            run.compiled = compile_correlation(rule, window, compiler)
-        else:
-            run.compiled = compiler.compile(rule, window)
+        run.compiled = compile_any(rule, window, compiler)
     except (SigmaCompileError, SigmaError) as exc:
         run.error = f"does not compile: {exc}"
         return run
@@ -99,13 +104,3 @@ def run_sigma_rule(
     except (duckdb.Error, OSError, pa.ArrowException, QueryError) as exc:
         run.error = f"failed to run: {type(exc).__name__}: {exc}"
     return run
-
-
-def run_sigma(
-    store: QueryEngine,
-    rules: Iterable[SigmaRule | SigmaCorrelationRule],
-    window: TimeWindow | None = None,
-    compiler: SigmaCompiler | None = None,
-) -> list[DetectionRun]:
-    """Every rule that produces output (not rules only correlations use, unless they say `generate`)."""
-    return [run_sigma_rule(store, rule, window, compiler) for rule in rules if getattr(rule, "_output", True)]

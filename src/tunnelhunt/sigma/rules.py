@@ -11,6 +11,9 @@ from sigma.collection import SigmaCollection
 from sigma.correlations import SigmaCorrelationRule
 from sigma.rule import SigmaRule
 
+#: What a Sigma file holds that tunnelhunt runs: a detection rule or a correlation rule.
+SigmaRuleKind = SigmaRule | SigmaCorrelationRule
+
 _ID = re.compile(r"^id:\s*['\"]?([0-9a-fA-F-]{36})", re.MULTILINE)
 
 
@@ -21,6 +24,11 @@ class SigmaContent:
     rules: list[SigmaRule] = field(default_factory=list)
     correlations: list[SigmaCorrelationRule] = field(default_factory=list)
     errors: list[tuple[str, str]] = field(default_factory=list)
+
+    def runnable(self) -> list[SigmaRuleKind]:
+        """The rules that produce output: not those only correlations use (unless they say `generate`)."""
+        every: list[SigmaRuleKind] = [*self.rules, *self.correlations]
+        return [rule for rule in every if getattr(rule, "_output", True)]
 
     @property
     def collection_size(self) -> int:
@@ -44,6 +52,11 @@ def sigma_files(paths: Iterable[Path]) -> list[Path]:
     return sorted(set(found))
 
 
+def rule_location(rule: SigmaRule | SigmaCorrelationRule) -> str:
+    """The file a rule came from (or `<rule>` for one built in memory)."""
+    return str(rule.source.path) if rule.source and rule.source.path else "<rule>"
+
+
 def load_content(paths: Iterable[Path]) -> SigmaContent:
     """Parse rule files into one collection (so correlations and filters resolve across files)."""
     files = sigma_files(paths)
@@ -54,7 +67,7 @@ def load_content(paths: Iterable[Path]) -> SigmaContent:
     except Exception as exc:  # a dangling reference must not hide every other rule
         content.errors.append(("<collection>", f"rule references: {exc}"))
     for rule in collection.rules:
-        location = str(rule.source.path) if rule.source and rule.source.path else "<rule>"
+        location = rule_location(rule)
         if rule.errors:
             content.errors.extend((location, str(error)) for error in rule.errors)
             continue

@@ -1,0 +1,133 @@
+"""Rules of the same logsource share a scan (`sigma.scan`) and give exactly the rows of one query per rule."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+
+import duckdb
+import pyarrow as pa
+import pytest
+from sigma.rule import SigmaLogSource, SigmaRule
+
+from tests.support.raw_events import create_events, field_rows
+from tests.unit.test_sigma import SYSMON, Engine, parse, proc
+from tunnelhunt.sigma.compiler import compile_rule, default_compiler
+from tunnelhunt.sigma.scan import plan, run_sigma
+from tunnelhunt.spl.compiler import CompiledSearch, TimeWindow
+
+
+def make(title: str, logsource: str, detection: str) -> SigmaRule:
+    number = sum(map(ord, title)) % 10**12
+    text = (
+        f"title: {title}\nid: 0d2e7a4e-2d1b-4d6b-9c9f-{number:012d}\nlevel: medium\n"
+        f"logsource: {logsource}\ndetection:\n  sel: {detection}\n  condition: sel\n"
+    )
+    [found] = parse(text)
+    assert isinstance(found, SigmaRule)
+    return found
+
+
+PROC = "{category: process_creation, product: windows}"
+NET = "{category: network_connection, product: windows}"
+SECURITY = "{product: windows, service: security}"
+RULES = [
+    make("whoami", PROC, "{CommandLine|contains: whoami}"),
+    make("whoami near miss", PROC, "{CommandLine|contains: 'whoami /priv'}"),  # matches nothing
+    make("any process", PROC, "{Image|endswith: '.exe'}"),
+    make("port 443", NET, "{DestinationPort: 443}"),
+    make("logon type 10", SECURITY, "{EventID: 4624, LogonType: 10}"),
+]
+EVENTS = [
+    proc(CommandLine="whoami /all", Image="C:\\w\\whoami.exe", UtcTime="2026-01-01 10:00:00"),
+    proc(CommandLine="net user", Image="C:\\w\\net.exe"),
+    {"Channel": SYSMON, "EventID": "3", "Computer": "ws1", "DestinationPort": "443"},
+    {"Channel": SYSMON, "EventID": "3", "Computer": "ws1", "DestinationPort": "4443"},  # near miss
+    # a process-creation field on a network event: the process rules must not see it (other logsource)
+    {"Channel": SYSMON, "EventID": "3", "Computer": "ws1", "CommandLine": "whoami", "Image": "x.exe"},
+    {"Channel": "Security", "EventID": "4624", "Computer": "dc1", "LogonType": "10"},
+    {"Channel": "Security", "EventID": "4624", "Computer": "dc1", "LogonType": "3"},
+    {"Channel": "Security", "EventID": "4688", "Computer": "dc1", "NewProcessName": "C:\\w\\cmd.exe"},
+]
+
+
+@pytest.fixture
+def con() -> Iterator[duckdb.DuckDBPyConnection]:
+    connection = duckdb.connect()
+    create_events(connection, field_rows(EVENTS))
+    yield connection
+    connection.close()
+
+
+class CountingEngine(Engine):
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        super().__init__(con)
+        self.queries = 0
+
+    def run(self, compiled: CompiledSearch) -> pa.Table:
+        self.queries += 1
+        return super().run(compiled)
+
+
+def one_by_one(con: duckdb.DuckDBPyConnection, rules: list[SigmaRule]) -> list[list[dict[str, object]]]:
+    return [con.sql(compile_rule(r).sql("duckdb")).to_arrow_table().to_pylist() for r in rules]
+
+
+def test_rules_of_one_logsource_share_one_query_and_give_the_same_rows(con: duckdb.DuckDBPyConnection) -> None:
+    engine = CountingEngine(con)
+    runs = run_sigma(engine, RULES)
+    assert engine.queries == 3  # process_creation, network_connection, security: one scan each
+    assert [run.detection.name for run in runs] == [r.title for r in RULES]  # in the order given
+    assert [run.rows for run in runs] == one_by_one(con, RULES)  # same rows, columns and order
+    counts = [len(run.rows) for run in runs]
+    assert counts == [1, 0, 3, 1, 1]  # any process: Sysmon 1 (twice) and Security 4688
+    assert [r["_offset"] for r in runs[2].rows] == [0, 1, 7]
+
+
+def test_a_small_batch_still_gives_every_rule_its_rows(con: duckdb.DuckDBPyConnection) -> None:
+    engine = CountingEngine(con)
+    runs = run_sigma(engine, RULES, batch=1)
+    assert engine.queries == len(RULES) and [run.rows for run in runs] == one_by_one(con, RULES)
+
+
+def test_the_scan_filter_is_the_logsources_event_conditions_only() -> None:
+    filters = default_compiler().logsource_filters(SigmaLogSource(category="process_creation", product="windows"))
+    sql = {name: f.sql("duckdb") for name, f in filters.items()}
+    assert sql == {
+        "windows": "LOWER(\"Channel\") = 'microsoft-windows-sysmon/operational' AND (\"EventCode\" = '1' AND TRUE)",
+        "windows-security-audit": "LOWER(\"Channel\") = 'security' AND (\"EventCode\" = '4688' AND TRUE)",
+    }
+    groups, failed = plan(RULES, default_compiler())
+    assert [len(g.rules) for g in groups] == [3, 1, 1] and failed == []
+
+
+class RefusingEngine(CountingEngine):
+    """Refuses any query holding the word `boom` (as an engine refuses a pattern it cannot compile)."""
+
+    def run(self, compiled: CompiledSearch) -> pa.Table:
+        if "boom" in compiled.sql("duckdb"):
+            self.queries += 1
+            raise duckdb.InvalidInputException("refused: boom")
+        return super().run(compiled)
+
+
+def test_a_rule_the_engine_refuses_fails_alone(con: duckdb.DuckDBPyConnection) -> None:
+    bad = make("refused", PROC, "{CommandLine|contains: boom}")
+    unmapped = make("unmapped", "{category: no_such, product: windows}", "{Image: x}")
+    engine = RefusingEngine(con)
+    runs = run_sigma(engine, [RULES[0], bad, RULES[2], RULES[3], unmapped])
+    assert [len(r.rows) for r in runs] == [1, 0, 3, 1, 0]
+    assert [r.error is None for r in runs] == [True, False, True, True, False]
+    assert runs[1].error == "failed to run: InvalidInputException: refused: boom"
+    assert runs[4].error and "maps to no events" in runs[4].error
+    # [whoami, refused, any process] fails; [whoami] runs; [refused, any process] fails; [refused] fails in the
+    # batch form and once more alone (its own error); [any process] runs; then the network scan
+    assert engine.queries == 7
+
+
+def test_the_window_bounds_every_rule_of_a_scan(con: duckdb.DuckDBPyConnection) -> None:
+    # the events are one second apart from 2026-01-01 00:00:00 (offset n at n seconds)
+    window = TimeWindow(datetime(2026, 1, 1, 0, 0, 1), datetime(2026, 1, 1, 0, 0, 7))  # offsets 1..6
+    runs = run_sigma(Engine(con), RULES, window)
+    assert [[row["_offset"] for row in run.rows] for run in runs] == [[], [], [1], [2], [5]]
+    assert all(run.rows == [] for run in run_sigma(Engine(con), RULES, TimeWindow(datetime(2100, 1, 1), None)))

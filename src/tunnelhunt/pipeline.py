@@ -22,7 +22,7 @@ from tunnelhunt.detect.behaviour import hunt_behaviours
 from tunnelhunt.detect.runner import DetectionRun, QueryEngine, run_detection
 from tunnelhunt.rba.risk import canonical, risk_events, stable_id
 from tunnelhunt.rba.rules import RuleConfig, evaluate
-from tunnelhunt.sigma import SigmaContent, run_sigma
+from tunnelhunt.sigma import SigmaContent
 from tunnelhunt.spl.compiler import TimeWindow
 from tunnelhunt.store.duckdb_store import Store
 from tunnelhunt.store.rba_store import RbaStore
@@ -146,6 +146,8 @@ def hunt_pass(
             for detection in content.detections
         ]
         if sigma is not None:
+            from tunnelhunt.sigma import run_sigma  # pySigma only when there are Sigma rules
+
             runs.extend(run_sigma(engine, [*sigma.rules, *sigma.correlations], window))
         for run in runs:
             report.add(run, record(rba, run, window, at))

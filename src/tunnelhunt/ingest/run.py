@@ -18,7 +18,7 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pyarrow as pa
@@ -37,7 +37,9 @@ from tunnelhunt.readers.sources import MissingSource, Source, discover
 from tunnelhunt.store.checkpoints import Checkpoint, FileIdentity
 from tunnelhunt.store.duckdb_store import Store
 from tunnelhunt.store.events import EVENTS_TABLE
-from tunnelhunt.store.lake import LakeWriter
+
+if TYPE_CHECKING:  # pyarrow.dataset and parquet: imported by whoever opens a lake
+    from tunnelhunt.store.lake import LakeWriter
 
 #: Quarantined records kept in the report itself; all of them go to `on_quarantine` and the store.
 QUARANTINE_SAMPLE = 1000
@@ -319,7 +321,7 @@ def ingest(
         readers.by_name(forced_format)  # unknown names fail before any work
     if normalizer is None:
         normalizer = Normalizer(MappingRegistry([m.json for m in mappings] + [m.csv for m in mappings]), raw=raw)
-    incremental = incremental and not isinstance(store, LakeWriter)
+    incremental = incremental and isinstance(store, Store)  # not a lake
     run = _Run(store, readers, normalizer, _Options(forced_format, incremental, final, on_progress, on_quarantine))
     paths = list(paths)
     named = {path for path in paths if not path.is_dir()}

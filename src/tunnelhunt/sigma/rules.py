@@ -6,10 +6,11 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sigma.collection import SigmaCollection
-from sigma.correlations import SigmaCorrelationRule
-from sigma.rule import SigmaRule
+if TYPE_CHECKING:  # pySigma is imported when rules are loaded: a hunt without Sigma rules never needs it
+    from sigma.correlations import SigmaCorrelationRule
+    from sigma.rule import SigmaRule
 
 _ID = re.compile(r"^id:\s*['\"]?([0-9a-fA-F-]{36})", re.MULTILINE)
 
@@ -47,6 +48,10 @@ def sigma_files(paths: Iterable[Path]) -> list[Path]:
 def load_content(paths: Iterable[Path]) -> SigmaContent:
     """Parse rule files into one collection (so correlations and filters resolve across files)."""
     files = sigma_files(paths)
+    from sigma.collection import SigmaCollection
+    from sigma.correlations import SigmaCorrelationRule
+    from sigma.rule import SigmaRule
+
     collection = SigmaCollection.load_ruleset([str(f) for f in files], collect_errors=True)
     content = SigmaContent()
     try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 
+from tunnelhunt.generate import MIN_EVENTS  # the smallest dataset: fixed scenarios plus background
 from tunnelhunt.generate.oracle import (
     AGENT_HOSTS,
     CNAME,
@@ -28,8 +29,6 @@ from tunnelhunt.generate.sysmon.plan import NGROK_RESULTS, Planner
 from tunnelhunt.generate.sysmon.tunnels import TUNNEL_SCENARIOS
 from tunnelhunt.generate.sysmon.world import Sysmon
 
-#: Smallest dataset accepted: the fixed set of planted events plus some background around it.
-MIN_EVENTS = 600
 _EXTRA_RUN_EVERY = 10_000  # one more ngrok scenario per this many events
 _EXTRA_MISS_EVERY = 20_000  # one more near miss per this many events
 

@@ -196,8 +196,9 @@ def _distribute(normalized: Any, parts: list[_GroupPart]) -> None:
 def _runs_by_source(table: pa.Table) -> Iterator[tuple[str, pa.Table]]:
     """The rows of each source name, from a table sorted by `_source`.
 
-    Each part is a copy, not a slice: a pickled slice carries its whole parent's buffers, which made
-    every input of a group send the group's rows to the parent again.
+    Each part is a slice (free): the Arrow IPC stream a worker sends writes only a slice's own rows,
+    where a pickled slice carried its whole parent's buffers (so parts used to be copied with `take`,
+    which cost a quarter of the time of a folder of small EVTX files).
     """
     sources = table.column("_source").combine_chunks()
     if table.num_rows == 0:
@@ -208,7 +209,7 @@ def _runs_by_source(table: pa.Table) -> Iterator[tuple[str, pa.Table]]:
         yield str(sources[0].as_py()), table
         return
     for begin, end in itertools.pairwise(starts):
-        yield str(sources[begin].as_py()), table.take(pa.array(range(begin, end), pa.int64()))
+        yield str(sources[begin].as_py()), table.slice(begin, end - begin)
 
 
 def pack(results: list[UnitResult]) -> list[UnitResult]:

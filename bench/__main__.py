@@ -5,6 +5,8 @@ For each input format, on the same files in one run: the parse-only floor, end-t
 whole process tree. Then the memory trend of `hunt` on larger Sysmon XML inputs, the time all
 shipped detections take over a stored table of N events, and the raw-event store (`bench/raw.py`):
 ingest with and without it on the Sysmon XML input, and ten raw searches over N stored events.
+Start-up (`bench/speed.py`): the import seconds of `--help` and of a hunt of one small file. Last, the
+table of issue 20: each figure of `bench/reference-2core.json` beside this run's.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from rich.table import Table
 from bench.floors import FLOORS
 from bench.measure import run_measured
 from bench.raw import measure_raw
+from bench.speed import measure_startup, print_issue_table
 from bench.stored import build_stored, time_detections
 from tunnelhunt.generate import generate_sysmon
 from tunnelhunt.generate.jsonl import JSONL_NAME, xml_log_to_jsonl
@@ -118,7 +121,7 @@ def measure_format(name: str, paths: list[Path], workers: int | None) -> dict[st
     hunt_rate = floor.events / run.seconds
     console.print(
         f"  hunt {hunt_rate:,.0f} events/s ({size / 1e6 / run.seconds:,.1f} MB/s), "
-        f"{hunt_rate / floor.events_per_s:.2f}× the floor, peak {run.peak_rss_mb:,} MB"
+        f"{hunt_rate / floor.events_per_s:.2f}× the floor, {run.cpu_seconds:,.1f} s CPU, peak {run.peak_rss_mb:,} MB"
     )
     return {
         "events": floor.events,
@@ -129,6 +132,8 @@ def measure_format(name: str, paths: list[Path], workers: int | None) -> dict[st
         "floor_events_per_s": round(floor.events_per_s),
         "floor_mb_per_s": round(size / 1e6 / floor.seconds, 1),
         "hunt_seconds": round(run.seconds, 3),
+        "hunt_cpu_seconds": run.cpu_seconds,
+        "hunt_cores": round(run.cores, 2),
         "hunt_events_per_s": round(hunt_rate),
         "hunt_mb_per_s": round(size / 1e6 / run.seconds, 1),
         "ratio_to_floor": round(hunt_rate / floor.events_per_s, 3) if floor.events_per_s else None,
@@ -271,8 +276,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--parts",
         nargs="*",
-        choices=("formats", "memory", "stored", "raw"),
-        default=["formats", "memory", "stored", "raw"],
+        choices=("formats", "memory", "stored", "raw", "startup"),
+        default=["formats", "memory", "stored", "raw", "startup"],
         help="which parts to run (default all)",
     )
     args = parser.parse_args(argv)
@@ -313,11 +318,16 @@ def main(argv: list[str] | None = None) -> int:
     if "raw" in args.parts and raw_events:
         console.print(f"raw: ingest with and without the raw store, then ten searches over {raw_events:,} events…")
         results["raw"] = measure_raw(work, _xml_input(work, xml_mb, f"xml-{xml_mb}mb"), raw_events, args.workers)
+    if "startup" in args.parts:
+        console.print("start-up: --help and a hunt of one small file, imports, wall and CPU…")
+        small = _xml_input(work, 0, "xml-small")
+        results["startup"] = measure_startup(_hunt_command()[:-1], small, runs=3 if quick else 5)
     results["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     results["total_seconds"] = round(time.time() - started, 1)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n")
     _print(results)
+    print_issue_table(results)
     console.print(f"written to {args.out}")
     return 0
 

@@ -241,3 +241,10 @@ def test_a_worker_imports_neither_the_command_line_nor_the_parents_main_module()
         loaded = set(submit(pool.loaded_modules).result())
     assert "tunnelhunt.ingest.workers" in loaded  # what it runs
     assert not {m for m in loaded if m.startswith(("tunnelhunt.cli", "typer", "pytest", "_pytest", "rich"))}
+
+
+def test_the_pool_starts_only_for_inputs_it_speeds_up() -> None:
+    large = plan.PARALLEL_MIN_BYTES
+    assert plan.choose_workers(plan.pool_bytes([("sysmon_xml", large)]), None) == plan.default_workers()
+    assert plan.choose_workers(plan.pool_bytes([("evtx", 10 * large), ("jsonl", large // 2)]), None) == 1
+    assert plan.choose_workers(plan.pool_bytes([("evtx", 10 * large)]), 2) == 2  # as asked

@@ -25,7 +25,16 @@ import pyarrow as pa
 
 from tunnelhunt.crashpoint import crashpoint
 from tunnelhunt.ingest.formats import build_readers
-from tunnelhunt.ingest.plan import READ_ERRORS, BatchResult, UnitResult, WorkUnit, choose_workers, plan_units, unit_size
+from tunnelhunt.ingest.plan import (
+    READ_ERRORS,
+    BatchResult,
+    UnitResult,
+    WorkUnit,
+    choose_workers,
+    plan_units,
+    pool_bytes,
+    unit_size,
+)
 from tunnelhunt.ingest.report import FileReport, IngestProgress, IngestReport, ProgressCallback, QuarantineSink
 from tunnelhunt.ingest.workers import run_units
 from tunnelhunt.normalize.custom import CustomMapping
@@ -335,8 +344,9 @@ def ingest(
         plan = run.prepare(item, item.member is None and item.path in named)
         if plan is not None:
             plans.append(plan)
-    total = sum(max(0, (plan.source.size or 0) - plan.start.offset) for plan in plans)
-    pool = choose_workers(total, workers)
+    sizes = [(plan.reader.format_name, max(0, (plan.source.size or 0) - plan.start.offset)) for plan in plans]
+    total = sum(size for _, size in sizes)
+    pool = choose_workers(pool_bytes(sizes), workers)
     unit_bytes = unit_size(total, pool) if pool > 1 else None
     units: list[WorkUnit] = []
     for index, plan in enumerate(plans):

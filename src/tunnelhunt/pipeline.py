@@ -145,7 +145,7 @@ def hunt_pass(
             run_detection(engine, detection, content.macros, window, content.lookups)
             for detection in content.detections
         ]
-        if sigma is not None:
+        if sigma is not None and (sigma.rules or sigma.correlations):
             from tunnelhunt.sigma import run_sigma  # pySigma only when there are Sigma rules
 
             runs.extend(run_sigma(engine, [*sigma.rules, *sigma.correlations], window))

@@ -56,3 +56,23 @@ def test_the_hunt_action_imports_no_sigma_spark_lake_or_web_stack() -> None:
 def test_sigma_names_load_when_first_used(name: str) -> None:
     modules = _imported(f"import tunnelhunt.sigma as s\nassert s.{name} is not None")
     assert "sigma.rule" in modules
+
+
+def test_a_hunt_without_sigma_rules_spark_or_a_lake_never_imports_them(tmp_path: Path) -> None:
+    from tests.support import formats as F
+
+    log = tmp_path / "a.json"
+    F.write_windows_json(log)
+    code = (
+        "import atexit, json, sys\n"
+        "atexit.register(lambda: print(json.dumps(sorted(sys.modules))))\n"
+        f"sys.argv = ['tunnelhunt', 'hunt', {str(log)!r}, '-o', 'jsonl']\n"
+        "from tunnelhunt.cli.app import main\nmain()"
+    )
+    root = SRC.parent
+    run = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env={"PYTHONPATH": f"{SRC}:{root}"}, check=False
+    )
+    modules = set(json.loads(run.stdout.splitlines()[-1]))
+    assert "ngrok" in run.stdout and "tunnelhunt.pipeline" in modules  # the hunt ran and found its events
+    assert _offending(modules, ["pyspark", "sigma", "jinja2", "pyarrow.dataset", "tunnelhunt.generate.sysmon"]) == []

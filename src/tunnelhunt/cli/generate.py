@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from tunnelhunt.cli.common import app, fail, stderr
-from tunnelhunt.generate import MIN_EVENTS
+from tunnelhunt.generate.sizes import MIN_EVENTS
 
 
 @app.command()

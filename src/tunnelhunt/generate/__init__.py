@@ -73,9 +73,7 @@ stops generation with an AssertionError, so a planted value cannot silently be w
 
 from typing import TYPE_CHECKING, Any
 
-#: The smallest dataset: the fixed scenarios take up to half of it. Defined here, not in the scenarios,
-#: so that `tunnelhunt generate --help` (which shows it) need not import the generator.
-MIN_EVENTS = 600
+from tunnelhunt.generate.sizes import MIN_EVENTS
 
 if TYPE_CHECKING:
     from tunnelhunt.generate.sysmon.writer import GeneratedDataset, generate_sysmon

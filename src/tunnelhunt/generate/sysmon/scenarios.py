@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import random
 
-from tunnelhunt.generate import MIN_EVENTS  # the smallest dataset: fixed scenarios plus background
 from tunnelhunt.generate.oracle import (
     AGENT_HOSTS,
     CNAME,
@@ -24,6 +23,7 @@ from tunnelhunt.generate.oracle import (
     OVER_SSH,
     REMOTE,
 )
+from tunnelhunt.generate.sizes import MIN_EVENTS
 from tunnelhunt.generate.sysmon.catalogue import CHROME, CMD, HOSTS, IMAGES, POWERSHELL
 from tunnelhunt.generate.sysmon.plan import NGROK_RESULTS, Planner
 from tunnelhunt.generate.sysmon.tunnels import TUNNEL_SCENARIOS

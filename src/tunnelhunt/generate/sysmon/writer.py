@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from tunnelhunt.generate import MIN_EVENTS
+from tunnelhunt.generate.sizes import MIN_EVENTS
 from tunnelhunt.generate.sysmon.events import TICKS, Clock, iso, to_ticks
 from tunnelhunt.generate.sysmon.plan import Planned, file_record
 from tunnelhunt.generate.sysmon.scenarios import plan_scenarios

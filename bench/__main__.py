@@ -4,9 +4,10 @@ For each input format, on the same files in one run: the parse-only floor, end-t
 (a real CLI process, every core), events/s, MB/s, the ratio of the two and the peak RSS of the hunt's
 whole process tree. Then the memory trend of `hunt` on larger Sysmon XML inputs, the time all
 shipped detections take over a stored table of N events, and the raw-event store (`bench/raw.py`):
-ingest with and without it on the Sysmon XML input, and ten raw searches over N stored events. Last, SigmaHQ's
-Windows rules over the shared EVTX corpus, tunnelhunt against Zircolite when `--zircolite DIR` is given
-(`bench/sigma.py`).
+ingest with and without it on the Sysmon XML input, and ten raw searches over N stored events.
+Start-up (`bench/speed.py`): the import seconds of `--help` and of a hunt of one small file. SigmaHQ's Windows
+rules over the shared EVTX corpus, tunnelhunt against Zircolite when `--zircolite DIR` is given (`bench/sigma.py`).
+Last, the table of issue 20: each figure of `bench/reference-2core.json` beside this run's.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from bench.floors import FLOORS
 from bench.measure import run_measured
 from bench.raw import measure_raw
 from bench.sigma import describe, measure_sigma
+from bench.speed import measure_startup, print_issue_table
 from bench.stored import build_stored, time_detections
 from tunnelhunt.generate import generate_sysmon
 from tunnelhunt.generate.jsonl import JSONL_NAME, xml_log_to_jsonl
@@ -121,7 +123,7 @@ def measure_format(name: str, paths: list[Path], workers: int | None) -> dict[st
     hunt_rate = floor.events / run.seconds
     console.print(
         f"  hunt {hunt_rate:,.0f} events/s ({size / 1e6 / run.seconds:,.1f} MB/s), "
-        f"{hunt_rate / floor.events_per_s:.2f}× the floor, peak {run.peak_rss_mb:,} MB"
+        f"{hunt_rate / floor.events_per_s:.2f}× the floor, {run.cpu_seconds:,.1f} s CPU, peak {run.peak_rss_mb:,} MB"
     )
     return {
         "events": floor.events,
@@ -132,6 +134,8 @@ def measure_format(name: str, paths: list[Path], workers: int | None) -> dict[st
         "floor_events_per_s": round(floor.events_per_s),
         "floor_mb_per_s": round(size / 1e6 / floor.seconds, 1),
         "hunt_seconds": round(run.seconds, 3),
+        "hunt_cpu_seconds": run.cpu_seconds,
+        "hunt_cores": round(run.cores, 2),
         "hunt_events_per_s": round(hunt_rate),
         "hunt_mb_per_s": round(size / 1e6 / run.seconds, 1),
         "ratio_to_floor": round(hunt_rate / floor.events_per_s, 3) if floor.events_per_s else None,
@@ -274,8 +278,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--parts",
         nargs="*",
-        choices=("formats", "memory", "stored", "raw", "sigma"),
-        default=["formats", "memory", "stored", "raw", "sigma"],
+        choices=("formats", "memory", "stored", "raw", "startup", "sigma"),
+        default=["formats", "memory", "stored", "raw", "startup", "sigma"],
         help="which parts to run (default all)",
     )
     parser.add_argument("--zircolite", type=Path, help="a Zircolite checkout (with its .venv) for the Sigma row")
@@ -318,6 +322,10 @@ def main(argv: list[str] | None = None) -> int:
     if "raw" in args.parts and raw_events:
         console.print(f"raw: ingest with and without the raw store, then ten searches over {raw_events:,} events…")
         results["raw"] = measure_raw(work, _xml_input(work, xml_mb, f"xml-{xml_mb}mb"), raw_events, args.workers)
+    if "startup" in args.parts:
+        console.print("start-up: --help and a hunt of one small file, imports, wall and CPU…")
+        small = _xml_input(work, 0, "xml-small")
+        results["startup"] = measure_startup(_hunt_command()[:-1], small, runs=3 if quick else 5)
     if "sigma" in args.parts:
         console.print("sigma: SigmaHQ Windows rules over the shared EVTX corpus…")
         copies = args.sigma_copies or (1 if quick else 4)
@@ -329,6 +337,7 @@ def main(argv: list[str] | None = None) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n")
     _print(results)
+    print_issue_table(results)
     console.print(f"written to {args.out}")
     return 0
 

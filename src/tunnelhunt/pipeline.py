@@ -22,7 +22,7 @@ from tunnelhunt.detect.behaviour import hunt_behaviours
 from tunnelhunt.detect.runner import DetectionRun, QueryEngine, run_detection
 from tunnelhunt.rba.risk import canonical, risk_events, stable_id
 from tunnelhunt.rba.rules import RuleConfig, evaluate
-from tunnelhunt.sigma import SigmaContent, run_sigma
+from tunnelhunt.sigma import SigmaContent
 from tunnelhunt.spl.compiler import TimeWindow
 from tunnelhunt.store.duckdb_store import Store
 from tunnelhunt.store.rba_store import RbaStore
@@ -145,7 +145,9 @@ def hunt_pass(
             run_detection(engine, detection, content.macros, window, content.lookups)
             for detection in content.detections
         ]
-        if sigma is not None:
+        if sigma is not None and sigma.runnable():
+            from tunnelhunt.sigma import run_sigma  # pySigma only when there are Sigma rules
+
             runs.extend(run_sigma(engine, sigma.runnable(), window))
         for run in runs:
             report.add(run, record(rba, run, window, at))

@@ -221,3 +221,30 @@ def test_units_group_by_size_format_and_name() -> None:
     ranged = unit("r", 10, end=5)
     groups = plan.group_units([*small, big, other, ranged, unit("s0", 10), unit("s0", 10)])
     assert [[u.source.name for u in g] for g in groups] == [["s0", "s1", "s2"], ["big"], ["j"], ["r"], ["s0"], ["s0"]]
+
+
+def test_tables_cross_processes_as_arrow_ipc_unchanged() -> None:
+    import pyarrow as pa
+
+    table = pa.table({"_source": ["a", "b", None], "n": [1, 2, 3], "tags": [["x"], [], None]})
+    unit = plan.WorkUnit(0, Source(Path("a")), "jsonl", START, None, True)
+    batch = plan.BatchResult({"endpoint_processes": table.slice(1)}, 0, [], 2, None, "line", "jsonl")
+    packed = pool.pack([plan.UnitResult(unit, [batch])])
+    assert isinstance(packed[0].batches[0].tables["endpoint_processes"], pa.Buffer)  # bytes, not a table
+    back = pool.unpack(packed)[0].batches[0].tables["endpoint_processes"]
+    assert back.equals(table.slice(1))
+
+
+def test_a_worker_imports_neither_the_command_line_nor_the_parents_main_module() -> None:
+    # under pytest the parent's __main__ is pytest's: a worker importing it would load pytest
+    with pool.worker_pool(1) as submit:
+        loaded = set(submit(pool.loaded_modules).result())
+    assert "tunnelhunt.ingest.workers" in loaded  # what it runs
+    assert not {m for m in loaded if m.startswith(("tunnelhunt.cli", "typer", "pytest", "_pytest", "rich"))}
+
+
+def test_the_pool_starts_only_for_inputs_it_speeds_up() -> None:
+    large = plan.PARALLEL_MIN_BYTES
+    assert plan.choose_workers(plan.pool_bytes([("sysmon_xml", large)]), None) == plan.default_workers()
+    assert plan.choose_workers(plan.pool_bytes([("evtx", 10 * large), ("jsonl", large // 2)]), None) == 1
+    assert plan.choose_workers(plan.pool_bytes([("evtx", 10 * large)]), 2) == 2  # as asked

@@ -144,7 +144,32 @@ def test_time_window_is_half_open() -> None:
 def test_same_sql_renders_for_spark() -> None:
     compiled = compile_search(NGROK_DNS)
     spark = compiled.sql("spark")
-    assert "LIKE '%.ngrok.io' ESCAPE '!'" in spark and "`DNS.query`" in spark
+    assert "ENDSWITH(LOWER(`query`), '.ngrok.io')" in spark and "`DNS.query`" in spark
+
+
+_SHAPES = ["*.ngrok.io", "ngrok*", "*ngrok*", "a*b", "*a*b*", "*", "**", "*50%_!*", "c:\\*\\x*.exe", "a_b*", "*!"]
+_TEXTS = ["x.ngrok.io", "ngrok.io", "NGROK http", "my-ngrok-agent", "ab", "a-b", "xayb", "", "50%_!", "5012!",
+          "c:\\tools\\x.exe", "c:/tools/x.exe", "a_bc", "axbc", "wow!", None]  # fmt: skip
+
+
+@pytest.mark.parametrize("value", _SHAPES)
+def test_wildcard_shapes_match_exactly_what_an_escaped_like_matches(value: str) -> None:
+    from tunnelhunt.spl import semantics
+
+    store = store_with(PROCESSES, [{"_offset": i, "process": t} for i, t in enumerate(_TEXTS)])
+    like = exp.Escape(
+        this=exp.Like(this=exp.column("process"), expression=exp.Literal.string(semantics.wildcard_to_like(value))),
+        expression=exp.Literal.string(semantics.LIKE_ESCAPE),
+    )
+    fast = semantics.wildcard_match(exp.column("process"), value)
+
+    def matched(predicate: exp.Expr) -> list[object]:
+        sql = f"SELECT _offset, ({predicate.sql('duckdb')}) AS m FROM {PROCESSES.table} ORDER BY _offset"
+        return [row["m"] for row in store.query(sql).to_pylist()]  # NULL stays NULL
+
+    assert matched(fast) == matched(like)
+    if value.strip("*") and "*" not in value.strip("*"):
+        assert "LIKE" not in fast.sql("duckdb")  # a suffix, prefix or substring test, not a pattern
 
 
 def test_unsupported_constructs_name_themselves() -> None:

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from tunnelhunt.actions.compile import CompileOutcome, compile_content, report_json, top_reasons
 from tunnelhunt.cli.common import SigmaOption, app, fail, stderr
 from tunnelhunt.cli.exit_codes import ExitCode
 from tunnelhunt.errors import TunnelhuntError
+
+if TYPE_CHECKING:  # what the command runs is imported when it runs
+    from tunnelhunt.actions.compile import CompileOutcome
 
 
 @app.command("compile")
@@ -28,6 +30,7 @@ def compile_command(
     sigma: SigmaOption = None,
 ) -> None:
     """Compile detections to SQL and dry-run each on an empty store; report the ones that cannot run."""
+    from tunnelhunt.actions.compile import compile_content, report_json, top_reasons
 
     def show(outcome: CompileOutcome) -> None:
         if sql and outcome.compiled is not None:

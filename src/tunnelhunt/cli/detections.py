@@ -9,7 +9,6 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from tunnelhunt.actions.detections import detections as list_detections
 from tunnelhunt.cli import hunting
 from tunnelhunt.cli.common import OutputOption, app, fail, safe_markup, stderr
 from tunnelhunt.cli.exit_codes import ExitCode
@@ -30,6 +29,8 @@ def detections(
 ) -> None:
     """List the detections, behaviour analytics and Sigma rules a hunt runs; `run` and `watch` skip the ones
     whose `schedule.disabled` is true (scheduled: no)."""
+    from tunnelhunt.actions.detections import detections as list_detections
+
     try:
         listed = list_detections(detections or [], macros or [], sigma or [])
     except TunnelhuntError as exc:

@@ -7,7 +7,6 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from tunnelhunt.actions.events import events
 from tunnelhunt.cli import hunting
 from tunnelhunt.cli.common import OutputOption, app, check_output, fail, stderr
 from tunnelhunt.cli.rba_render import print_rows
@@ -24,6 +23,8 @@ def events_command(
     output: OutputOption = "table",
 ) -> None:
     """Show the events behind a stored finding, risk event or detection result, with file and line."""
+    from tunnelhunt.actions.events import events
+
     check_output(output)
     try:
         found = events(db, ident, detections or [], macros or [], limit)

@@ -6,7 +6,6 @@ from typing import Annotated
 
 import typer
 
-from tunnelhunt.actions import review
 from tunnelhunt.cli import hunting
 from tunnelhunt.cli.common import OutputOption, app, fail
 from tunnelhunt.cli.rba_render import print_rows
@@ -27,6 +26,8 @@ def findings(
     tz: hunting.TzOption = "UTC",
 ) -> None:
     """Show the findings raised when risk added up for an entity, newest first."""
+    from tunnelhunt.actions import review
+
     start = hunting.stored_report_start(db, output, since, tz)
     try:
         rows = review.findings(db, start, risk_object, limit)

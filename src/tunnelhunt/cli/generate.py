@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from tunnelhunt.cli.common import app, fail, stderr
-from tunnelhunt.generate import MIN_EVENTS, generate_sysmon
+from tunnelhunt.generate.sizes import MIN_EVENTS
 
 
 @app.command()
@@ -24,6 +24,8 @@ def generate(
 ) -> None:
     """Write realistic Windows Sysmon and Security, Sysmon for Linux and macOS EDR logs with tunnel activity and
     near misses."""
+    from tunnelhunt.generate import generate_sysmon
+
     if fmt not in ("xml", "jsonl"):
         raise fail(f"--format must be xml or jsonl, not {fmt!r}")
     dataset = generate_sysmon(out_dir, events=events, seed=seed)

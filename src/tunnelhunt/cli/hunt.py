@@ -4,28 +4,19 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
-from tunnelhunt.actions.hunt import HuntOptions, HuntResult
-from tunnelhunt.actions.hunt import hunt as run_hunt
 from tunnelhunt.cli import hunting
 from tunnelhunt.cli.common import Output, SigmaOption, app, fail, safe_markup, stderr
 from tunnelhunt.cli.exit_codes import ExitCode, worst
-from tunnelhunt.cli.ingest_view import progress_display, quarantine_writer, write_report
-from tunnelhunt.cli.render import (
-    detection_summary,
-    hunt_summary,
-    ingest_summary,
-    result_rows,
-    results_table,
-    timeline_table,
-)
 from tunnelhunt.errors import TunnelhuntError
 from tunnelhunt.sinks.files import write_csv, write_jsonl, write_rows
-from tunnelhunt.spl.compiler import TimeWindow
+
+if TYPE_CHECKING:  # what the command runs is imported when it runs (`--help` stays quick)
+    from tunnelhunt.actions.hunt import HuntResult
 
 
 def _exit_code(result: HuntResult) -> ExitCode:
@@ -109,6 +100,19 @@ def hunt(
 
     The terminal gets a summary (results per detection, the entities with the most risk, the findings
     raised); --timeline or --all print every result; -o jsonl/csv write them all (to --out FILE)."""
+    from tunnelhunt.actions.hunt import HuntOptions
+    from tunnelhunt.actions.hunt import hunt as run_hunt
+    from tunnelhunt.cli.ingest_view import progress_display, quarantine_writer, write_report
+    from tunnelhunt.cli.render import (
+        detection_summary,
+        hunt_summary,
+        ingest_summary,
+        result_rows,
+        results_table,
+        timeline_table,
+    )
+    from tunnelhunt.spl.compiler import TimeWindow
+
     kind = output_format(output, out)
     window = None
     if earliest or latest:

@@ -4,23 +4,22 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
 
-from tunnelhunt.actions.common import default_spool
-from tunnelhunt.actions.schedule import ScheduleOptions
 from tunnelhunt.cli.common import check_output, fail, safe_markup, stderr
 from tunnelhunt.cli.exit_codes import ExitCode
-from tunnelhunt.content.loader import ContentSet
-from tunnelhunt.ingest.report import IngestReport
-from tunnelhunt.schedule.delivery import Delivery
-from tunnelhunt.schedule.scheduler import DetectionTick, TickReport
-from tunnelhunt.sigma import SigmaContent
-from tunnelhunt.sinks.http import RetryPolicy
-from tunnelhunt.sinks.spec import SinkOptions
-from tunnelhunt.spl import timemodifiers
+
+if TYPE_CHECKING:  # the command modules import this one: what it runs is imported when it runs
+    from tunnelhunt.actions.schedule import ScheduleOptions
+    from tunnelhunt.content.loader import ContentSet
+    from tunnelhunt.ingest.report import IngestReport
+    from tunnelhunt.schedule.delivery import Delivery
+    from tunnelhunt.schedule.scheduler import DetectionTick, TickReport
+    from tunnelhunt.sigma import SigmaContent
+    from tunnelhunt.sinks.spec import SinkOptions
 
 DbOption = Annotated[Path, typer.Option("--db", help="DuckDB file holding events, risk events and findings.")]
 DetectionsOption = Annotated[
@@ -58,6 +57,8 @@ def zone(name: str) -> tzinfo:
 
 def parse_time(text: str, tz: tzinfo, now: datetime | None = None) -> datetime:
     """An absolute time (ISO 8601, Splunk's %m/%d/%Y:%H:%M:%S, epoch) or a modifier such as `-1h@h`."""
+    from tunnelhunt.spl import timemodifiers
+
     try:
         return timemodifiers.resolve(text, now or datetime.now(UTC), tz)
     except timemodifiers.TimeModifierError as exc:
@@ -80,6 +81,8 @@ def schedule_options(
     sigma: list[Path] | None = None,
 ) -> ScheduleOptions:
     """The options `run` and `watch` share, as the action takes them."""
+    from tunnelhunt.actions.schedule import ScheduleOptions
+
     return ScheduleOptions(
         db, paths or [], detections or [], macros or [], rules, sinks or [],
         sink_options(db, spool, hec_token, hec_index, retries), tz, fmt, sigma or [],
@@ -90,6 +93,10 @@ def sink_options(
     db: Path | None, spool: Path | None, hec_token: str | None, hec_index: str | None, retries: int = 4
 ) -> SinkOptions:
     """Where network sinks spool (default: beside the database, or `.tunnelhunt-spool` here) and how."""
+    from tunnelhunt.actions.common import default_spool
+    from tunnelhunt.sinks.http import RetryPolicy
+    from tunnelhunt.sinks.spec import SinkOptions
+
     root = spool or default_spool(db)
     return SinkOptions(root, hec_token, hec_index, RetryPolicy(attempts=retries))
 

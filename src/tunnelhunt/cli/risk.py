@@ -6,7 +6,6 @@ from typing import Annotated
 
 import typer
 
-from tunnelhunt.actions import review
 from tunnelhunt.cli import hunting
 from tunnelhunt.cli.common import OutputOption, app, fail
 from tunnelhunt.cli.rba_render import print_rows
@@ -28,6 +27,8 @@ def risk(
     tz: hunting.TzOption = "UTC",
 ) -> None:
     """Show accumulated risk per entity (or the risk events themselves), newest first."""
+    from tunnelhunt.actions import review
+
     start = hunting.stored_report_start(db, output, since, tz)
     try:
         rows = review.risk(db, start, risk_object, events, limit)

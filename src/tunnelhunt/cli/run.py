@@ -7,11 +7,9 @@ from typing import Annotated
 
 import typer
 
-from tunnelhunt.actions.schedule import run_at
 from tunnelhunt.cli import hunting
 from tunnelhunt.cli.common import SigmaOption, app, fail, safe_markup, stderr
 from tunnelhunt.cli.exit_codes import ExitCode, worst
-from tunnelhunt.cli.render import ingest_summary
 from tunnelhunt.errors import TunnelhuntError
 
 
@@ -35,6 +33,9 @@ def run(
     fmt: Annotated[str | None, typer.Option("--format", help="Force the input format.")] = None,
 ) -> None:
     """Run the detections whose cron schedule fires at TIME, each over its own window, then the risk rules."""
+    from tunnelhunt.actions.schedule import run_at
+    from tunnelhunt.cli.render import ingest_summary
+
     zone = hunting.zone(tz)
     when = hunting.parse_time(at, zone)
     options = hunting.schedule_options(

@@ -7,11 +7,9 @@ from typing import Annotated
 
 import typer
 
-from tunnelhunt.actions.search import SearchOptions, search
 from tunnelhunt.cli import hunting
 from tunnelhunt.cli.common import OutputOption, app, check_output, fail, stderr
 from tunnelhunt.cli.rba_render import print_rows
-from tunnelhunt.cli.render import ingest_summary
 from tunnelhunt.errors import TunnelhuntError
 
 
@@ -32,6 +30,9 @@ def search_command(
     tz: hunting.TzOption = "UTC",
 ) -> None:
     """Run one SPL search (tstats over data models, or search terms over the raw events)."""
+    from tunnelhunt.actions.search import SearchOptions, search
+    from tunnelhunt.cli.render import ingest_summary
+
     check_output(output)
     zone = hunting.zone(tz)
     options = SearchOptions(

@@ -16,7 +16,6 @@ from rich.console import Console
 from rich.table import Table
 
 from tunnelhunt.cli.common import plain, terminal_text
-from tunnelhunt.rba.risk import render_value
 
 _BREAKS = re.compile(r"[\n\t]+")
 #: No text column grows past this on a wide terminal (a command line, a message).
@@ -38,6 +37,8 @@ class Col:
 
 def cell(value: Any) -> str:
     """One value on one line: times to the second, whole floats as integers, lists comma-joined."""
+    from tunnelhunt.rba.risk import render_value  # imports the content models: only once there are rows
+
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M:%S")
     if isinstance(value, float) and value.is_integer():

@@ -8,11 +8,8 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from tunnelhunt.actions.test import sigma_regression as run_sigma_regression
-from tunnelhunt.actions.test import test_content
 from tunnelhunt.cli.common import app, fail, stderr
 from tunnelhunt.cli.exit_codes import ExitCode
-from tunnelhunt.cli.junit import write_junit, write_regression_junit
 from tunnelhunt.errors import TunnelhuntError
 
 _MARKS = {
@@ -43,6 +40,9 @@ def test_command(
     sigma: Annotated[list[Path] | None, typer.Option("--sigma", help="Sigma rule files or folders.")] = None,
 ) -> None:
     """Run detection tests: replay attack data into a fresh store, run over all time, check results."""
+    from tunnelhunt.actions.test import test_content
+    from tunnelhunt.cli.junit import write_junit
+
     if sigma_regression is not None:
         _regression(sigma_regression, sigma or [], junit)
     try:
@@ -67,6 +67,9 @@ def test_command(
 
 
 def _regression(root: Path, rules: list[Path], junit: Path | None) -> None:
+    from tunnelhunt.actions.test import sigma_regression as run_sigma_regression
+    from tunnelhunt.cli.junit import write_regression_junit
+
     try:
         report = run_sigma_regression(root, rules)
     except TunnelhuntError as exc:

@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 
-from tunnelhunt.actions.validate import validate_content
 from tunnelhunt.cli.common import SigmaOption, app, fail, stderr
 from tunnelhunt.cli.exit_codes import ExitCode
 from tunnelhunt.errors import TunnelhuntError
@@ -25,6 +24,8 @@ def validate_command(
     sigma: SigmaOption = None,
 ) -> None:
     """Check detections, macros and lookups the way contentctl does; exit 1 when there are errors."""
+    from tunnelhunt.actions.validate import validate_content
+
     try:
         result = validate_content(paths or [], macros or [], sigma or [])
     except TunnelhuntError as exc:

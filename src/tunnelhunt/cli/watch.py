@@ -6,17 +6,18 @@ import signal
 from datetime import datetime
 from pathlib import Path
 from types import FrameType
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from tunnelhunt.actions.schedule import WatchSession
-from tunnelhunt.actions.schedule import watch as run_watch
 from tunnelhunt.cli import hunting
 from tunnelhunt.cli.common import SigmaOption, app, fail, safe_markup, stderr
 from tunnelhunt.cli.exit_codes import ExitCode, worst
 from tunnelhunt.errors import TunnelhuntError
-from tunnelhunt.schedule.watch import Clock, StepReport, scaled_clock, wall_clock
+
+if TYPE_CHECKING:  # what the command runs is imported when it runs
+    from tunnelhunt.actions.schedule import WatchSession
+    from tunnelhunt.schedule.watch import Clock, StepReport
 
 
 @app.command()
@@ -45,6 +46,9 @@ def watch(
     until: Annotated[str | None, typer.Option("--until", help="Stop once the clock reaches this time.")] = None,
 ) -> None:
     """Follow growing and rotated files, run detections when due, deliver risk events and findings."""
+    from tunnelhunt.actions.schedule import watch as run_watch
+    from tunnelhunt.schedule.watch import scaled_clock, wall_clock
+
     zone = hunting.zone(tz)
     options = hunting.schedule_options(
         db, paths, detections, macros, rules, sink, hec_token, hec_index, spool, retries, zone, fmt, sigma

@@ -12,16 +12,18 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Callable
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pyarrow as pa
-import tldextract
 
 from tunnelhunt.cim import DNS
 from tunnelhunt.detect.dns_state import window_sql
 from tunnelhunt.spl.compiler import TimeWindow
 from tunnelhunt.store.duckdb_store import Store
+
+if TYPE_CHECKING:
+    import tldextract
 
 #: The Arrow table of `zone_table`: one row per distinct query with a zone.
 ZONE_SCHEMA = pa.schema([("query", pa.string()), ("zone", pa.string()), ("subdomain", pa.string())])
@@ -30,6 +32,8 @@ ZONE_SCHEMA = pa.schema([("query", pa.string()), ("zone", pa.string()), ("subdom
 @cache
 def _extractor() -> tldextract.TLDExtract:
     """The bundled Public Suffix List snapshot (ICANN section), no fetch and no cache directory."""
+    import tldextract  # imports `requests`: only once a DNS name is split
+
     return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
 
 

@@ -71,7 +71,20 @@ Keep the fixed scenarios under `MIN_EVENTS // 2` events. An oracle disagreeing w
 stops generation with an AssertionError, so a planted value cannot silently be wrong.
 """
 
-from tunnelhunt.generate.sysmon.scenarios import MIN_EVENTS
-from tunnelhunt.generate.sysmon.writer import GeneratedDataset, generate_sysmon
+from typing import TYPE_CHECKING, Any
+
+from tunnelhunt.generate.sizes import MIN_EVENTS
+
+if TYPE_CHECKING:
+    from tunnelhunt.generate.sysmon.writer import GeneratedDataset, generate_sysmon
 
 __all__ = ["MIN_EVENTS", "GeneratedDataset", "generate_sysmon"]
+
+
+def __getattr__(name: str) -> Any:
+    """The generator itself is imported when first used (PEP 562), not with the package."""
+    if name in ("GeneratedDataset", "generate_sysmon"):
+        from tunnelhunt.generate.sysmon import writer
+
+        return getattr(writer, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

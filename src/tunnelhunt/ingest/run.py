@@ -18,14 +18,23 @@ import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pyarrow as pa
 
 from tunnelhunt.crashpoint import crashpoint
 from tunnelhunt.ingest.formats import build_readers
-from tunnelhunt.ingest.plan import READ_ERRORS, BatchResult, UnitResult, WorkUnit, choose_workers, plan_units, unit_size
+from tunnelhunt.ingest.plan import (
+    READ_ERRORS,
+    BatchResult,
+    UnitResult,
+    WorkUnit,
+    choose_workers,
+    plan_units,
+    pool_bytes,
+    unit_size,
+)
 from tunnelhunt.ingest.report import FileReport, IngestProgress, IngestReport, ProgressCallback, QuarantineSink
 from tunnelhunt.ingest.workers import run_units
 from tunnelhunt.normalize.custom import CustomMapping
@@ -37,7 +46,9 @@ from tunnelhunt.readers.sources import MissingSource, Source, discover
 from tunnelhunt.store.checkpoints import Checkpoint, FileIdentity
 from tunnelhunt.store.duckdb_store import Store
 from tunnelhunt.store.events import EVENTS_TABLE
-from tunnelhunt.store.lake import LakeWriter
+
+if TYPE_CHECKING:  # pyarrow.dataset and parquet: imported by whoever opens a lake
+    from tunnelhunt.store.lake import LakeWriter
 
 #: Quarantined records kept in the report itself; all of them go to `on_quarantine` and the store.
 QUARANTINE_SAMPLE = 1000
@@ -319,7 +330,7 @@ def ingest(
         readers.by_name(forced_format)  # unknown names fail before any work
     if normalizer is None:
         normalizer = Normalizer(MappingRegistry([m.json for m in mappings] + [m.csv for m in mappings]), raw=raw)
-    incremental = incremental and not isinstance(store, LakeWriter)
+    incremental = incremental and isinstance(store, Store)  # not a lake
     run = _Run(store, readers, normalizer, _Options(forced_format, incremental, final, on_progress, on_quarantine))
     paths = list(paths)
     named = {path for path in paths if not path.is_dir()}
@@ -333,8 +344,9 @@ def ingest(
         plan = run.prepare(item, item.member is None and item.path in named)
         if plan is not None:
             plans.append(plan)
-    total = sum(max(0, (plan.source.size or 0) - plan.start.offset) for plan in plans)
-    pool = choose_workers(total, workers)
+    sizes = [(plan.reader.format_name, max(0, (plan.source.size or 0) - plan.start.offset)) for plan in plans]
+    total = sum(size for _, size in sizes)
+    pool = choose_workers(pool_bytes(sizes), workers)
     unit_bytes = unit_size(total, pool) if pool > 1 else None
     units: list[WorkUnit] = []
     for index, plan in enumerate(plans):

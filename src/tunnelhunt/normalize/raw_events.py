@@ -7,12 +7,20 @@ in Arrow. JSON batches (EVTX as the `evtx` parser renders it, JSON lines) are fl
 (`json_field_name`), repeated names in one record (arrays, repeated `Data`) are joined by newline,
 and the leaves are pivoted (hot fields) or folded (the map) in Arrow. Default fields and aliases
 are then one DuckDB query over the few fields they read (`raw_profiles.RawProfile`).
+
+JSON the parser itself wrote (EVTX: `json_checked`) takes a quicker road to the same leaves
+(`_python_leaves`): `json.loads` and a walk per record cost about 20 µs where `json_tree` took about
+110 µs (the largest share of an EVTX hunt). A batch holding a value whose text DuckDB would write
+differently (a non-integer number, an integer beyond 64 bits) or that Arrow cannot hold (a lone
+surrogate) goes through `json_tree` as before, so both roads give the same rows.
 """
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -46,14 +54,19 @@ def _segments(fullkey: str) -> list[str | int]:
 
 
 def json_field_name(fullkey: str, naming: str) -> str | None:
+    """The field name of the JSON leaf at DuckDB path `fullkey` (see `field_name`)."""
+    return field_name(_segments(fullkey), naming)
+
+
+def field_name(parts: Sequence[str | int], naming: str) -> str | None:
     """The field name of a JSON leaf, or None when the leaf is not a field.
 
-    `dotted`: keys joined by `.`, an array element marked `{}` (`answers{}.rdata`), as Splunk's JSON
-    extraction names them. `windows` (EVTX records): System children and attributes by their own
-    names (`EventID`, `SystemTime`, `Provider_Name`, `UserID`), EventData and UserData leaves by the
-    name of their element, XML namespace attributes dropped, as Splunk's XmlWinEventLog names them.
+    `parts` are the leaf's keys and array indices from the top. `dotted`: keys joined by `.`, an array
+    element marked `{}` (`answers{}.rdata`), as Splunk's JSON extraction names them. `windows` (EVTX
+    records): System children and attributes by their own names (`EventID`, `SystemTime`,
+    `Provider_Name`, `UserID`), EventData and UserData leaves by the name of their element, XML
+    namespace attributes dropped, as Splunk's XmlWinEventLog names them.
     """
-    parts = _segments(fullkey)
     if naming != "windows":
         name = ""
         for part in parts:
@@ -78,6 +91,55 @@ def json_field_name(fullkey: str, naming: str) -> str | None:
             return None
         return keys[-1]
     return None
+
+
+def _refuse(text: str) -> Any:
+    """A JSON value whose text DuckDB writes its own way (1.50 → 1.5, NaN): leave the batch to json_tree."""
+    raise ValueError(f"not walked in Python: {text}")
+
+
+def _int_text(text: str) -> str:
+    """An integer's text, which DuckDB writes back digit for digit while it fits 64 bits (JSON has no
+    leading zeros); `-0` and larger integers are left to json_tree."""
+    if text == "-0" or not -(1 << 63) <= int(text) < 1 << 64:
+        raise ValueError("integer DuckDB reads as another value")
+    return text
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object; one with a repeated key is left to json_tree (which keeps both, `dict` the last)."""
+    found = dict(pairs)
+    if len(found) != len(pairs):
+        raise ValueError("repeated key")
+    return found
+
+
+#: A cache of leaf names shaped like the documents: key → (field name, cache of its children, path).
+_PathCache = dict[str | int, tuple[str | None, "_PathCache", tuple[str | int, ...]]]
+
+
+def _walk(
+    node: dict[str, Any] | list[Any],
+    cache: _PathCache,
+    parts: tuple[str | int, ...],
+    found: dict[str, list[str]],
+    name: Callable[[tuple[str | int, ...]], str | None],
+) -> None:
+    """Every non-null leaf under `node` as text, by field name, in document order (json_tree's ids)."""
+    for key, value in node.items() if isinstance(node, dict) else enumerate(node):
+        entry = cache.get(key)
+        if entry is None:
+            path = (*parts, key)
+            entry = cache[key] = (name(path), {}, path)
+        if isinstance(value, dict | list):
+            _walk(value, entry[1], entry[2], found, name)
+        elif value is not None and entry[0] is not None:
+            text = value if isinstance(value, str) else "true" if value is True else "false"  # ints come as text
+            texts = found.get(entry[0])
+            if texts is None:
+                found[entry[0]] = [text]
+            else:
+                texts.append(text)
 
 
 _RANGES: dict[int, pa.Array] = {}
@@ -161,6 +223,8 @@ class RawEventBuilder:
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
         self._con = con
         self._names: dict[tuple[str, str], str | None] = {}
+        self._paths: dict[str, _PathCache] = {}
+        self._paths_added = 0
 
     def build(
         self, batch: RawBatch, mapping: SourceMapping | None, excluded: Sequence[QuarantinedRecord] = ()
@@ -243,26 +307,72 @@ class RawEventBuilder:
                     incoming = incoming.append_column("_row", _arange(incoming.num_rows))
                     self._con.unregister("raw_json")
                     self._con.register("raw_json", incoming)
-            self._con.execute(
-                "CREATE OR REPLACE TEMP TABLE raw_leaves AS SELECT _row, t.fullkey AS k, t.id AS id,"
-                " t.atom ->> '$' AS v FROM raw_json, json_tree(_json) AS t"
-                " WHERE t.atom IS NOT NULL AND t.type NOT IN ('OBJECT', 'ARRAY', 'NULL')"
-            )
-            keys = self._con.sql("SELECT DISTINCT k FROM raw_leaves").to_arrow_table().column(0).to_pylist()
-            named = [(k, self._name(k, profile)) for k in keys]
-            self._con.register("raw_names", pa.table({"k": [k for k, _ in named], "name": [n for _, n in named]}))
-            try:
-                long = self._con.sql(
-                    "SELECT _row, name, string_agg(v, chr(10) ORDER BY id) AS v FROM raw_leaves"
-                    " JOIN raw_names USING (k) WHERE name IS NOT NULL AND v IS NOT NULL"
-                    " GROUP BY _row, name ORDER BY _row, min(id)"
-                ).to_arrow_table()
-            finally:
-                self._con.unregister("raw_names")
-                self._con.execute("DROP TABLE IF EXISTS raw_leaves")
+            long = self._python_leaves(table.column("_json"), profile) if checked else None
+            if long is None:
+                long = self._tree_leaves(profile)
         finally:
             self._con.unregister("raw_json")
-        count = table.num_rows
+        return (table, *self._columns(table.num_rows, long, profile))
+
+    def _tree_leaves(self, profile: RawProfile) -> pa.Table:
+        """(_row, name, v) of every named leaf of the records in `raw_json`, by DuckDB's `json_tree`."""
+        self._con.execute(
+            "CREATE OR REPLACE TEMP TABLE raw_leaves AS SELECT _row, t.fullkey AS k, t.id AS id,"
+            " t.atom ->> '$' AS v FROM raw_json, json_tree(_json) AS t"
+            " WHERE t.atom IS NOT NULL AND t.type NOT IN ('OBJECT', 'ARRAY', 'NULL')"
+        )
+        keys = self._con.sql("SELECT DISTINCT k FROM raw_leaves").to_arrow_table().column(0).to_pylist()
+        named = [(k, self._name(k, profile)) for k in keys]
+        self._con.register("raw_names", pa.table({"k": [k for k, _ in named], "name": [n for _, n in named]}))
+        try:
+            long = self._con.sql(
+                "SELECT _row, name, string_agg(v, chr(10) ORDER BY id) AS v FROM raw_leaves"
+                " JOIN raw_names USING (k) WHERE name IS NOT NULL AND v IS NOT NULL"
+                " GROUP BY _row, name ORDER BY _row, min(id)"
+            ).to_arrow_table()
+        finally:
+            self._con.unregister("raw_names")
+            self._con.execute("DROP TABLE IF EXISTS raw_leaves")
+        return long
+
+    def _python_leaves(self, records: pa.ChunkedArray, profile: RawProfile) -> pa.Table | None:
+        """What `_tree_leaves` returns, walked in Python; None for a batch it must leave to `json_tree`
+        (see the module docstring). Names in a record keep the order of their first leaf."""
+        rows: list[int] = []
+        names: list[str] = []
+        values: list[str] = []
+        if self._paths_added > 100_000:
+            self._paths.clear()  # keys come from the data: keep the cache bounded
+            self._paths_added = 0
+        cache = self._paths.setdefault(profile.json_naming, {})
+
+        def naming(parts: tuple[str | int, ...]) -> str | None:
+            self._paths_added += 1
+            return field_name(parts, profile.json_naming)
+
+        try:
+            for row, text in enumerate(records.to_pylist()):
+                found: dict[str, list[str]] = {}
+                record = json.loads(
+                    text, parse_float=_refuse, parse_int=_int_text, parse_constant=_refuse, object_pairs_hook=_object
+                )
+                if isinstance(record, dict | list):
+                    _walk(record, cache, (), found, naming)
+                for name, texts in found.items():
+                    rows.append(row)
+                    names.append(name)
+                    values.append(texts[0] if len(texts) == 1 else "\n".join(texts))
+            return pa.table(
+                {"_row": pa.array(rows, pa.int64()), "name": pa.array(names, pa.string()),
+                 "v": pa.array(values, pa.string())}
+            )  # fmt: skip
+        except (ValueError, TypeError, UnicodeError, RecursionError, pa.ArrowException):
+            return None
+
+    def _columns(
+        self, count: int, long: pa.Table, profile: RawProfile
+    ) -> tuple[dict[str, pa.Array], dict[str, pa.Array], pa.Array]:
+        """Hot fields, profile inputs and the map from the (_row, name, v) leaves."""
         rows = long.column("_row").combine_chunks()
         names = long.column("name").combine_chunks().dictionary_encode()
         values = long.column("v").combine_chunks()
@@ -281,7 +391,7 @@ class RawEventBuilder:
                     inputs[name] = column
         keep = pc.take(in_map, names.indices)
         fields = map_from_long(rows.filter(keep), names.filter(keep), values.filter(keep), count)
-        return table, hot, inputs, fields
+        return hot, inputs, fields
 
     def _name(self, fullkey: str, profile: RawProfile) -> str | None:
         key = (fullkey, profile.json_naming)

@@ -25,11 +25,31 @@ Extending:
 Semantics and deliberate differences from other engines: docs/sigma.md.
 """
 
-from tunnelhunt.sigma.compiler import CompileOptions, SigmaCompileError, SigmaCompiler, compile_rule
-from tunnelhunt.sigma.correlation import compile_correlation
-from tunnelhunt.sigma.results import LEVEL_SCORES, SigmaDetection, sigma_detection
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 from tunnelhunt.sigma.rules import SigmaContent, load_content
-from tunnelhunt.sigma.scan import run_sigma
+
+if TYPE_CHECKING:
+    from tunnelhunt.sigma.compiler import CompileOptions, SigmaCompileError, SigmaCompiler, compile_rule
+    from tunnelhunt.sigma.correlation import compile_correlation
+    from tunnelhunt.sigma.results import LEVEL_SCORES, SigmaDetection, sigma_detection
+    from tunnelhunt.sigma.scan import run_sigma
+
+#: Where each public name lives: imported on first use (PEP 562), so that a hunt without Sigma rules
+#: does not import pySigma (a tenth of a second or more at start-up).
+_LAZY = {
+    "CompileOptions": "compiler", "SigmaCompileError": "compiler", "SigmaCompiler": "compiler",
+    "compile_rule": "compiler", "compile_correlation": "correlation", "LEVEL_SCORES": "results",
+    "SigmaDetection": "results", "run_sigma": "scan", "sigma_detection": "results",
+}  # fmt: skip
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(import_module(f"tunnelhunt.sigma.{_LAZY[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "LEVEL_SCORES",

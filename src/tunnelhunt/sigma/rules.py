@@ -6,10 +6,11 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sigma.collection import SigmaCollection
-from sigma.correlations import SigmaCorrelationRule
-from sigma.rule import SigmaRule
+if TYPE_CHECKING:  # pySigma is imported when rules are loaded: a hunt without Sigma rules never needs it
+    from sigma.correlations import SigmaCorrelationRule
+    from sigma.rule import SigmaRule
 
 #: What a Sigma file holds that tunnelhunt runs: a detection rule or a correlation rule.
 SigmaRuleKind = SigmaRule | SigmaCorrelationRule
@@ -60,6 +61,10 @@ def rule_location(rule: SigmaRule | SigmaCorrelationRule) -> str:
 def load_content(paths: Iterable[Path]) -> SigmaContent:
     """Parse rule files into one collection (so correlations and filters resolve across files)."""
     files = sigma_files(paths)
+    from sigma.collection import SigmaCollection
+    from sigma.correlations import SigmaCorrelationRule
+    from sigma.rule import SigmaRule
+
     collection = SigmaCollection.load_ruleset([str(f) for f in files], collect_errors=True)
     content = SigmaContent()
     try:

@@ -70,9 +70,33 @@ def _value_predicate(subject: exp.Expr, value: str) -> exp.Expr:
         return ipv4_in_network(subject, network)
     lowered = exp.Lower(this=subject.copy())
     if "*" in value:
-        like = exp.Like(this=lowered, expression=exp.Literal.string(wildcard_to_like(value.lower())))
-        return exp.Escape(this=like, expression=exp.Literal.string(LIKE_ESCAPE))
+        return wildcard_match(lowered, value.lower())
     return exp.EQ(this=lowered, expression=exp.Literal.string(value.lower()))
+
+
+#: A value `*text`, `text*` or `*text*` (text without wildcards) is a suffix, prefix or substring test.
+_AFFIX = {(True, False): exp.EndsWith, (False, True): exp.StartsWith, (True, True): exp.Contains}
+
+
+def wildcard_match(text: exp.Expr, value: str) -> exp.Expr:
+    """`text` matches the Splunk wildcard `value` (both already in the case to compare).
+
+    A leading and/or trailing `*` around plain text is ENDS_WITH, STARTS_WITH or CONTAINS: the same
+    matches (and NULL for NULL) as the LIKE pattern, but DuckDB runs those on a column's dictionary,
+    while `LIKE ... ESCAPE` it evaluates row by row (2.0 s instead of 0.04 s over 4 M stored DNS names:
+    why the DNS detections slowed down 14-160x once wildcards were escaped). Other shapes are LIKE;
+    the escape is named only when the value holds a character it must make literal (`%`, `_`, the
+    escape itself, or a backslash, Spark's default escape; DuckDB has none), as plain LIKE is fast too.
+    """
+    core = value.strip("*")
+    if core and "*" not in core:
+        builder = _AFFIX.get((value.startswith("*"), value.endswith("*")))
+        if builder is not None:
+            return builder(this=text, expression=exp.Literal.string(core))
+    like = exp.Like(this=text, expression=exp.Literal.string(wildcard_to_like(value)))
+    if not any(char in value for char in ("%", "_", LIKE_ESCAPE, "\\")):
+        return like
+    return exp.Escape(this=like, expression=exp.Literal.string(LIKE_ESCAPE))
 
 
 def _any_element(column: exp.Expr, build: exp.Expr) -> exp.Expr:

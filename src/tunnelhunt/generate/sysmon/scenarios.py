@@ -23,13 +23,12 @@ from tunnelhunt.generate.oracle import (
     OVER_SSH,
     REMOTE,
 )
+from tunnelhunt.generate.sizes import MIN_EVENTS
 from tunnelhunt.generate.sysmon.catalogue import CHROME, CMD, HOSTS, IMAGES, POWERSHELL
 from tunnelhunt.generate.sysmon.plan import NGROK_RESULTS, Planner
 from tunnelhunt.generate.sysmon.tunnels import TUNNEL_SCENARIOS
 from tunnelhunt.generate.sysmon.world import Sysmon
 
-#: Smallest dataset accepted: the fixed set of planted events plus some background around it.
-MIN_EVENTS = 600
 _EXTRA_RUN_EVERY = 10_000  # one more ngrok scenario per this many events
 _EXTRA_MISS_EVERY = 20_000  # one more near miss per this many events
 

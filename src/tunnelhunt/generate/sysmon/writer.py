@@ -19,9 +19,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
+from tunnelhunt.generate.sizes import MIN_EVENTS
 from tunnelhunt.generate.sysmon.events import TICKS, Clock, iso, to_ticks
 from tunnelhunt.generate.sysmon.plan import Planned, file_record
-from tunnelhunt.generate.sysmon.scenarios import MIN_EVENTS, plan_scenarios
+from tunnelhunt.generate.sysmon.scenarios import plan_scenarios
 from tunnelhunt.generate.sysmon.security import SECURITY_NAME
 from tunnelhunt.generate.sysmon.world import Sysmon
 from tunnelhunt.generate.unix import write_unix

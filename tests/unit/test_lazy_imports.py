@@ -1,0 +1,78 @@
+"""Start-up imports only what the command runs (issue 20): `tunnelhunt --help` and a hunt without Sigma
+rules, Spark or a lake must not import pySigma, pyspark, the web stack or the ingest of every format.
+
+Each check runs in a fresh interpreter and looks at `sys.modules`: what is imported, not how long it took.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parents[2] / "src"
+
+#: Never imported by `import tunnelhunt.cli.app` (the `--help` path).
+HEAVY_FOR_HELP = ["pyspark", "sigma", "jinja2", "fastapi", "starlette", "uvicorn", "tldextract", "requests",
+                  "duckdb", "pyarrow", "sqlglot", "pydantic", "lxml", "evtx", "tunnelhunt.actions"]  # fmt: skip
+#: Never imported by the hunt action itself (no --sigma, --engine spark, --lake, web report).
+HEAVY_FOR_HUNT = ["pyspark", "sigma", "jinja2", "fastapi", "starlette", "uvicorn", "tldextract", "requests",
+                  "pyarrow.dataset", "pyarrow.parquet", "tunnelhunt.generate.sysmon"]  # fmt: skip
+
+
+def _imported(code: str) -> set[str]:
+    script = f"import sys, json\n{code}\nprint(json.dumps(sorted(sys.modules)))"
+    run = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, env={"PYTHONPATH": str(SRC)}
+    )
+    return set(json.loads(run.stdout.splitlines()[-1]))
+
+
+def _offending(modules: set[str], heavy: list[str]) -> list[str]:
+    return sorted(m for m in modules if any(m == h or m.startswith(h + ".") for h in heavy))
+
+
+def test_the_command_line_imports_no_heavy_library() -> None:
+    modules = _imported("import tunnelhunt.cli.app")
+    assert "typer" in modules  # the check would see an import
+    assert _offending(modules, HEAVY_FOR_HELP) == []
+
+
+def test_building_the_help_imports_no_heavy_library() -> None:
+    code = "from tunnelhunt.cli.words import command\nimport tunnelhunt.cli.app\ncommand()"
+    assert _offending(_imported(code), HEAVY_FOR_HELP) == []
+
+
+def test_the_hunt_action_imports_no_sigma_spark_lake_or_web_stack() -> None:
+    modules = _imported("import tunnelhunt.actions.hunt")
+    assert "duckdb" in modules
+    assert _offending(modules, HEAVY_FOR_HUNT) == []
+
+
+@pytest.mark.parametrize("name", ["run_sigma", "compile_rule", "SigmaCompiler", "LEVEL_SCORES"])
+def test_sigma_names_load_when_first_used(name: str) -> None:
+    modules = _imported(f"import tunnelhunt.sigma as s\nassert s.{name} is not None")
+    assert "sigma.rule" in modules
+
+
+def test_a_hunt_without_sigma_rules_spark_or_a_lake_never_imports_them(tmp_path: Path) -> None:
+    from tests.support import formats as F
+
+    log = tmp_path / "a.json"
+    F.write_windows_json(log)
+    code = (
+        "import atexit, json, sys\n"
+        "atexit.register(lambda: print(json.dumps(sorted(sys.modules))))\n"
+        f"sys.argv = ['tunnelhunt', 'hunt', {str(log)!r}, '-o', 'jsonl']\n"
+        "from tunnelhunt.cli.app import main\nmain()"
+    )
+    root = SRC.parent
+    run = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env={"PYTHONPATH": f"{SRC}:{root}"}, check=False
+    )
+    modules = set(json.loads(run.stdout.splitlines()[-1]))
+    assert "ngrok" in run.stdout and "tunnelhunt.pipeline" in modules  # the hunt ran and found its events
+    assert _offending(modules, ["pyspark", "sigma", "jinja2", "pyarrow.dataset", "tunnelhunt.generate.sysmon"]) == []

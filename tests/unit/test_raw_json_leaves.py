@@ -1,0 +1,78 @@
+"""The two roads to a JSON record's leaves give the same rows: the Python walk used for JSON the parser
+wrote (EVTX) and DuckDB's `json_tree` (issue 20). A value whose text the two would write differently
+sends the batch to `json_tree`; either way the rows are the same."""
+
+from __future__ import annotations
+
+import json
+
+import duckdb
+import pyarrow as pa
+import pytest
+
+from tests.conftest import shared_dataset
+from tunnelhunt.normalize.raw_events import RawEventBuilder
+from tunnelhunt.normalize.raw_profiles import profile_for
+
+EVTX = "WinEventLog:evtx"
+
+
+def _both(records: list[str], sourcetype: str = EVTX) -> tuple[pa.Table, pa.Table | None]:
+    con = duckdb.connect()
+    builder = RawEventBuilder(con)
+    profile = profile_for(sourcetype, None)
+    table = pa.table({"_row": pa.array(range(len(records)), pa.int64()), "_json": pa.array(records, pa.string())})
+    con.register("raw_json", table)
+    walked = builder._python_leaves(table.column("_json"), profile)
+    return builder._tree_leaves(profile), walked
+
+
+def _event(data: dict[str, object], system: dict[str, object] | None = None) -> str:
+    base: dict[str, object] = {"EventID": 1, "Channel": "Security", "Provider": {"#attributes": {"Name": "X"}}}
+    return json.dumps({"Event": {"System": {**base, **(system or {})}, "EventData": data}}, ensure_ascii=False)
+
+
+WALKED = [
+    _event({"Image": "C:\\a b\\ngrok.exe", "Empty": "", "Flag": True, "Off": False, "Gone": None}),
+    _event({"Data": ["one", "two", 3]}, {"Security": {"#attributes": {"UserID": "S-1-5-18"}}}),
+    _event({"Nested": {"Deep": {"Deeper": "x\ny"}}, "Unicode": "été \u202e ☃", "Big": 18446744073709551615}),
+    _event({'Quote"Key': "v", "dot.key": "w", "#text": "t"}),
+    json.dumps({"Event": {"UserData": {"Log": {"#attributes": {"xmlns": "u"}, "Name": "n"}}, "System": {}}}),
+]
+REFUSED = {
+    "a non-integer number": _event({"Ratio": 1.50}),
+    "an integer beyond 64 bits": _event({"Huge": 18446744073709551616}),
+    "minus zero": '{"Event": {"EventData": {"Zero": -0}}}',
+    "a repeated key": '{"Event": {"EventData": {"A": "1", "A": "2"}}}',
+    "a lone surrogate": '{"Event": {"EventData": {"S": "\\ud800"}}}',
+}
+
+
+def test_walked_records_give_the_rows_json_tree_gives() -> None:
+    tree, walked = _both(WALKED)
+    assert walked is not None and walked.num_rows > 20
+    assert walked.equals(tree.cast(walked.schema))
+
+
+@pytest.mark.parametrize("case", REFUSED)
+def test_a_value_the_walk_would_write_differently_is_left_to_json_tree(case: str) -> None:
+    records = [WALKED[0], REFUSED[case]]
+    if case == "a lone surrogate":  # json_tree refuses it too: the batch fails as it did before the walk
+        with pytest.raises(duckdb.InvalidInputException):
+            _both(records)
+        return
+    tree, walked = _both(records)
+    assert walked is None
+    assert tree.num_rows > 0
+
+
+@pytest.mark.shared
+def test_every_shared_evtx_record_gives_the_same_rows_both_ways() -> None:
+    import evtx
+
+    folder = shared_dataset("EVTX-ATTACK-SAMPLES")
+    paths = sorted(folder.rglob("*.evtx"))
+    records = [r["data"] for path in paths for r in evtx.PyEvtxParser(str(path)).records_json()]
+    tree, walked = _both(records)
+    assert walked is not None and len(records) > 100
+    assert walked.equals(tree.cast(walked.schema))

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from tunnelhunt.actions.report import ReportData
 from tunnelhunt.cli import hunting
 from tunnelhunt.cli.common import app, fail, safe_markup, stderr
 from tunnelhunt.errors import TunnelhuntError
+
+if TYPE_CHECKING:
+    from tunnelhunt.actions.report import ReportData
 
 
 def write_html(data: ReportData, path: Path) -> None:

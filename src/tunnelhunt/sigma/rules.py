@@ -6,14 +6,14 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeAlias
 
 if TYPE_CHECKING:  # pySigma is imported when rules are loaded: a hunt without Sigma rules never needs it
     from sigma.correlations import SigmaCorrelationRule
     from sigma.rule import SigmaRule
 
 #: What a Sigma file holds that tunnelhunt runs: a detection rule or a correlation rule.
-SigmaRuleKind = SigmaRule | SigmaCorrelationRule
+SigmaRuleKind: TypeAlias = "SigmaRule | SigmaCorrelationRule"
 
 _ID = re.compile(r"^id:\s*['\"]?([0-9a-fA-F-]{36})", re.MULTILINE)
 

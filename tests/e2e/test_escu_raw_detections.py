@@ -609,10 +609,18 @@ def test_detect_regasm_with_network_connection(corpus: ContentSet, tmp_path: Pat
     ]
 
 
-def process_create(seconds: float, image: str, command: str, parent: str, parent_command: str) -> str:
+def process_create(
+    seconds: float,
+    image: str,
+    command: str,
+    parent: str,
+    parent_command: str,
+    computer: str = "wks-1.corp.local",
+    pid: str = "7312",
+) -> str:
     data = {
         "ProcessGuid": "{3BF36828-6666-61F9-390A-02000000CF01}",
-        "ProcessId": "7312",
+        "ProcessId": pid,
         "Image": image,
         "FileVersion": "10.0.19041.746",
         "OriginalFileName": "Cmd.Exe",
@@ -629,7 +637,27 @@ def process_create(seconds: float, image: str, command: str, parent: str, parent
         "ParentCommandLine": parent_command,
         "ParentUser": r"CORP\alice",
     }
-    return sysmon(1, data, seconds)
+    return sysmon(1, data, seconds, computer)
+
+
+def test_notepad_with_no_command_line_arguments_by_host(corpus: ContentSet, tmp_path: Path) -> None:
+    """A data-model search grouped `by host`: host is the event's Computer, as Splunk_TA_windows sets it."""
+    notepad = r"C:\Windows\System32\notepad.exe"
+    explorer = r"C:\Windows\explorer.exe"
+    lines = [
+        process_create(0, notepad, "notepad.exe", explorer, "explorer.exe", "wks-1.corp.local", "100"),
+        process_create(60, notepad, "notepad.exe", explorer, "explorer.exe", "wks-1.corp.local", "100"),
+        process_create(120, notepad, '"notepad.exe" ', explorer, "explorer.exe", "WKS-2.corp.local", "100"),
+        process_create(180, notepad, "notepad.exe C:\\notes.txt", explorer, "explorer.exe"),  # near miss: an argument
+        process_create(240, r"C:\Temp\notepad.exe.exe", "notepad.exe.exe", explorer, "explorer.exe"),  # near miss
+    ]
+    rows = run(corpus, NOTEPAD_NO_ARGS, lines, tmp_path)
+    # tstats groups by host and the hour: the two wks-1 events share every by-field, WKS-2's is its own row
+    # (with `_time span=1h`, min/max(_time) are the hour's start: docs/spl-semantics.md)
+    assert [(r["host"], r["dest"], r["process"], r["count"], r["firstTime"], r["lastTime"]) for r in rows] == [
+        ("WKS-2.corp.local", "WKS-2.corp.local", '"notepad.exe" ', 1, ctime(0), ctime(0)),
+        ("wks-1.corp.local", "wks-1.corp.local", "notepad.exe", 2, ctime(0), ctime(0)),
+    ]
 
 
 def test_process_deleting_its_process_file_path(corpus: ContentSet, tmp_path: Path) -> None:
@@ -1118,6 +1146,7 @@ MSI_MODULE = "msi_module_loaded_by_non_system_binary.yml"
 WALLPAPER = "modification_of_wallpaper.yml"
 REGASM_NETWORK = "detect_regasm_with_network_connection.yml"
 SELF_DELETE = "process_deleting_its_process_file_path.yml"
+NOTEPAD_NO_ARGS = "notepad_with_no_command_line_arguments.yml"
 MOTW_BYPASS = "windows_mark_of_the_web_bypass.yml"
 SHARE_DISCOVERY = "network_share_discovery_via_dir_command.yml"
 SMB_EXECUTABLE = "executable_file_written_in_administrative_smb_share.yml"

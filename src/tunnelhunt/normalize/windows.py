@@ -10,7 +10,7 @@ where each raw column comes from differs (`sources`).
 from __future__ import annotations
 
 from tunnelhunt.cim import ALL_CHANGES, ALL_TRAFFIC, AUTHENTICATION, DNS, FILESYSTEM, PROCESSES, REGISTRY, SERVICES
-from tunnelhunt.normalize.mapping import NodeMapping, SourceMapping, basename, event_time, sql_string
+from tunnelhunt.normalize.mapping import NodeMapping, SourceMapping, basename, channel_source, event_time, sql_string
 
 SYSMON_CHANNEL = "Microsoft-Windows-Sysmon/Operational"
 LINUX_SYSMON_CHANNEL = "Linux-Sysmon/Operational"
@@ -588,9 +588,28 @@ _SPELLINGS = {
     "Param3": ("Param3", "param3"),
 }
 
+#: Splunk's default fields of a Windows event, as Splunk_TA_windows sets them (`raw_profiles.py` gives
+#: the events table the same): host is the event's Computer, source its channel.
+_HOST = "Computer"
+_SOURCE = channel_source("XmlWinEventLog:", "Channel")
+
 #: Event XML and Sysmon for Linux: the reader already flattens to these column names.
-WINDOWS_EVENT = SourceMapping(sourcetype="XmlWinEventLog", raw_columns=RAW_COLUMNS, nodes=NODES, sources=_SPELLINGS)
-SYSMON_LINUX = SourceMapping(sourcetype="sysmon:linux", raw_columns=RAW_COLUMNS, nodes=NODES, sources=_SPELLINGS)
+WINDOWS_EVENT = SourceMapping(
+    sourcetype="XmlWinEventLog",
+    raw_columns=RAW_COLUMNS,
+    nodes=NODES,
+    sources=_SPELLINGS,
+    host=_HOST,
+    source=_SOURCE,
+)
+SYSMON_LINUX = SourceMapping(
+    sourcetype="sysmon:linux",
+    raw_columns=RAW_COLUMNS,
+    nodes=NODES,
+    sources=_SPELLINGS,
+    host=_HOST,
+    source=channel_source("Syslog:", "Channel"),
+)
 
 #: EVTX records as the `evtx` parser renders them: {"Event": {"System": {...}, "EventData": {...}}}.
 _EVTX_SYSTEM = {
@@ -603,6 +622,8 @@ _EVTX_SYSTEM = {
 }
 WINDOWS_EVTX = SourceMapping(
     sourcetype="WinEventLog:evtx",
+    host=_HOST,
+    source=_SOURCE,
     raw_columns=RAW_COLUMNS,
     nodes=NODES,
     sources={
@@ -624,6 +645,8 @@ _FLAT_ALTERNATIVES = {
 }
 WINDOWS_JSON = SourceMapping(
     sourcetype="WinEventLog:json",
+    host=_HOST,
+    source=_SOURCE,
     raw_columns=RAW_COLUMNS,
     nodes=NODES,
     sources={
@@ -631,7 +654,12 @@ WINDOWS_JSON = SourceMapping(
     },
 )
 WINDOWS_CSV = SourceMapping(
-    sourcetype="WinEventLog:csv", raw_columns=RAW_COLUMNS, nodes=NODES, sources={**_SPELLINGS, **_FLAT_ALTERNATIVES}
+    sourcetype="WinEventLog:csv",
+    raw_columns=RAW_COLUMNS,
+    nodes=NODES,
+    sources={**_SPELLINGS, **_FLAT_ALTERNATIVES},
+    host=_HOST,
+    source=_SOURCE,
 )
 
 MAPPINGS = (WINDOWS_EVENT, SYSMON_LINUX, WINDOWS_EVTX, WINDOWS_JSON, WINDOWS_CSV)

@@ -47,10 +47,6 @@ POWERSHELL = (
 )
 SYSTEM = ("System", "Service Control Manager", "{555908d1-a6d7-4695-8e1e-26931d2012f4}")
 
-OPCODE_NOT_EXTRACTED = (
-    "the XML readers drop System/Opcode and System/Keywords (xml_batch.py, xml_fast.py, sysmon_xml.py keep "
-    "EventID, Version, Level, Task, EventRecordID, Channel, Computer only), so `stats ... by Opcode` drops every event"
-)
 ENTITIES_DECODED = (
     "Splunk's XmlWinEventLog extraction keeps XML entities in field values (ESCU searches TaskContent for "
     "'&lt;Command&gt;'); tunnelhunt's XML readers decode them (lxml/expat), so TaskContent holds '<Command>'"
@@ -178,7 +174,6 @@ def test_powershell_enable_powershell_remoting(corpus: ContentSet, tmp_path: Pat
     ]
 
 
-@pytest.mark.xfail(strict=True, reason=OPCODE_NOT_EXTRACTED)
 def test_windows_powersploit_gpp_discovery(corpus: ContentSet, tmp_path: Path) -> None:
     lines = [
         script_block("Get-GPPPassword", 0),  # the whole value: no wildcard in the search

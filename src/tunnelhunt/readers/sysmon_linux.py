@@ -7,7 +7,6 @@ of kinds no data model covers: they are counted as unmapped, not quarantined.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections.abc import Iterator
 
@@ -15,7 +14,6 @@ from tunnelhunt.readers.base import START, OffsetKind, Position, RawBatch, Reade
 from tunnelhunt.readers.line_records import parsed_lines
 from tunnelhunt.readers.sources import Source
 from tunnelhunt.readers.sysmon_xml import parse_event
-from tunnelhunt.readers.xml_batch import as_extracted
 
 SOURCETYPE = "sysmon:linux"
 #: A Sysmon for Linux line: a bare `<Event>` (no Windows namespace) that starts the line or follows a
@@ -41,8 +39,7 @@ class SysmonLinuxReader(Reader):
         return head
 
     def read(self, source: Source, start: Position = START, final: bool = True) -> Iterator[RawBatch]:
-        for batch in parsed_lines(source, start, final, self.sourcetype, parse_syslog_line):
-            yield dataclasses.replace(batch, table=as_extracted(batch.table))
+        return parsed_lines(source, start, final, self.sourcetype, parse_syslog_line)
 
 
 def parse_syslog_line(line: str) -> dict[str, str | None]:

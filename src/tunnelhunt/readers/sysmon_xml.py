@@ -32,7 +32,7 @@ from tunnelhunt.readers.base import (
 )
 from tunnelhunt.readers.lines import Utf8Stream, head_lines
 from tunnelhunt.readers.sources import Source
-from tunnelhunt.readers.xml_batch import as_extracted, parse_batch
+from tunnelhunt.readers.xml_batch import parse_batch
 from tunnelhunt.readers.xml_fast import SYSTEM_TEXT, canonical_fields, well_formed
 
 SOURCETYPE = "XmlWinEventLog"
@@ -333,11 +333,11 @@ def _slices_table(slices: list[EventSlice], source: str, bad: list[QuarantinedRe
         offsets.append(item.line)
         indices.append(index)
     if not rows:
-        return as_extracted(fast.drop_columns("_index"))
+        return fast.drop_columns("_index")
     slow = rows_to_table(rows, source, offsets).append_column("_index", pa.array(indices, pa.int64()))
     slow = slow.append_column("_raw", pc.take(_raw_texts(slices), slow.column("_index")))
     table = pa.concat_tables([fast, slow], promote_options="default")
-    return as_extracted(table.take(pc.sort_indices(table.column("_index"))).drop_columns("_index"))
+    return table.take(pc.sort_indices(table.column("_index"))).drop_columns("_index")
 
 
 def _raw_texts(slices: list[EventSlice]) -> pa.Array:

@@ -70,31 +70,6 @@ _CANONICAL = (
 _ENTITIES = (("&lt;", "<"), ("&gt;", ">"), ("&quot;", '"'), ("&apos;", "'"), ("&amp;", "&"))
 
 
-#: Windows' own escaping of element text (quotes stay literal in text, as events render them).
-_TEXT_ESCAPES = (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"))
-_KEEP = frozenset({"_source", "_offset", "_raw", "_index"})
-
-
-def as_extracted(table: pa.Table) -> pa.Table:
-    """Field values as Splunk's XmlWinEventLog extractions give them: the event's XML text with its
-    entities kept (`a &amp; b`, `&lt;Command&gt;`), since Splunk_TA_windows / _microsoft_sysmon take
-    each value with a regular expression over `_raw` and never decode it (docs/spl-semantics.md).
-
-    The parsers decode (so all three agree and the XML is checked); this puts back Windows' escaping of
-    `&`, `<` and `>` in every value column, only where a value has one of them.
-    """
-    for index, name in enumerate(table.column_names):
-        column = table.column(index)
-        if name in _KEEP or column.type != pa.string():
-            continue
-        if not pc.any(pc.match_substring_regex(column, "[&<>]")).as_py():
-            continue
-        for char, entity in _TEXT_ESCAPES:
-            column = pc.replace_substring(column, char, entity)
-        table = table.set_column(index, name, column)
-    return table
-
-
 def _unescape(values: pa.Array) -> pa.Array:
     if not pc.any(pc.match_substring(values, "&")).as_py():
         return values

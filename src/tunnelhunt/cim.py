@@ -42,13 +42,20 @@ def arrow_type(kind: str, multivalue: bool = False) -> pa.DataType:
     return pa.list_(scalar) if multivalue else scalar
 
 
-#: Columns every node table carries besides its CIM fields: event time and provenance.
+#: Columns every node table carries besides its CIM fields: event time, provenance (`_source` the file,
+#: `_offset` the record's place in it) and Splunk's default fields, which every data-model event has in
+#: Splunk (`| tstats ... by host`): `host`, `source`, `sourcetype`, `index` (see `normalize/mapping.py`).
 PROVENANCE_FIELDS: tuple[tuple[str, FieldType], ...] = (
     ("_time", "timestamp"),
     ("_source", "string"),
     ("_offset", "int"),
     ("sourcetype", "string"),
+    ("host", "string"),
+    ("source", "string"),
+    ("index", "string"),
 )
+#: Splunk's default fields (searched without the node prefix, as `host`, not `Processes.host`).
+DEFAULT_FIELDS = ("_time", "host", "source", "sourcetype", "index")
 
 
 @dataclass(frozen=True)

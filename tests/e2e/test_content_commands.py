@@ -35,6 +35,19 @@ def test_validate_reports_errors_with_file_and_key(tmp_path: Path) -> None:
     assert f"error: {target}: tags.mitre_attack_id: malformed ATT&CK technique id '1090'" in result.output
 
 
+def test_validate_reports_spl_that_does_not_parse(tmp_path: Path) -> None:
+    source = SHIPPED / "detections" / "windows_ngrok_reverse_proxy_usage.yml"
+    data = yaml.safe_load(source.read_text())
+    assert '"*tcp*")' in data["search"]
+    data["search"] = data["search"].replace('"*tcp*")', '"*tcp*"')  # the `IN (` list is never closed
+    target = tmp_path / "detections" / "unclosed.yml"
+    target.parent.mkdir()
+    target.write_text(yaml.safe_dump(data))
+    result = runner.invoke(app, ["validate", str(tmp_path)])
+    assert result.exit_code == int(ExitCode.ERROR), result.output
+    assert f"error: {target}: search: SPL does not parse: " in result.output
+
+
 def test_compile_prints_sql_and_writes_the_report(tmp_path: Path) -> None:
     report = tmp_path / "r.json"
     result = runner.invoke(app, ["compile", str(SHIPPED / "detections"), "--report", str(report)])

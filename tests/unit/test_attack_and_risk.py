@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
+import yaml
+
 from tests.conftest import shared_dataset
 from tunnelhunt.content.loader import load_content
 from tunnelhunt.content.models import Detection
@@ -100,3 +102,34 @@ def test_identity_is_stable_and_depends_on_the_finding() -> None:
 def test_missing_risk_object_gives_no_event() -> None:
     events = risk_events(_detection(), [{"dest": "wks-1", "user": None}], AT)
     assert [e["risk_object"] for e in events] == ["wks-1"]
+
+
+def test_a_real_detection_gives_the_same_risk_events_in_the_older_and_the_v5_form() -> None:
+    """notepad_with_no_command_line_arguments as security_content ships it (tags: confidence 70, impact 50,
+    message, observables) and as contentctl v5 writes the same risk (an `rba:` block, score 35)."""
+    path = shared_dataset("security_content/detections/endpoint/notepad_with_no_command_line_arguments.yml")
+    older = yaml.safe_load(path.read_text(encoding="utf-8"))
+    tags = older["tags"]
+    v5 = dict(older, tags={k: v for k, v in tags.items() if k not in ("confidence", "impact", "message", "observable")})
+    v5["tags"].pop("risk_score")
+    v5["rba"] = {
+        "message": tags["message"],
+        "risk_objects": [{"field": "dest", "type": "system", "score": 35}],
+        "threat_objects": [
+            {"field": "parent_process_name", "type": "process"},
+            {"field": "process_name", "type": "process"},
+        ],
+    }
+    findings = [
+        {"dest": "wks-1", "parent_process_name": "explorer.exe", "process_name": "notepad.exe", "count": 2},
+        {"dest": "wks-2", "parent_process_name": None, "process_name": "notepad.exe", "count": 1},
+        {"dest": None, "parent_process_name": "cmd.exe", "process_name": "notepad.exe", "count": 1},  # no risk object
+    ]
+    before = risk_events(Detection.model_validate(older), findings, AT)
+    after = risk_events(Detection.model_validate(v5), findings, AT)
+    assert [(e["risk_object"], e["risk_score"], e["threat_object"]) for e in before] == [
+        ("wks-1", 35, ["explorer.exe", "notepad.exe"]),
+        ("wks-2", 35, ["notepad.exe"]),
+    ]
+    assert before[0]["risk_message"].startswith("An instance of explorer.exe spawning notepad.exe was identified on")
+    assert after == before

@@ -26,7 +26,15 @@ V5: dict[str, Any] = {
     "how_to_implement": "Map process events.",
     "known_false_positives": "Allowed ngrok use.",
     "references": [],
-    "drilldown_searches": [{"name": "d", "search": "x", "earliest_offset": "$info_min_time$", "latest_offset": 0}],
+    "drilldown_searches": [
+        {
+            "name": "View the detection results for - $dest$",
+            "search": '%original_detection_search% | search dest = "$dest$"',
+            "earliest_offset": "$info_min_time$",
+            "latest_offset": "$info_max_time$",
+        },
+        {"name": "Risk events for - $dest$", "search": "| from datamodel Risk.All_Risk", "earliest_offset": 0},
+    ],
     "rba": {
         "message": "ngrok on $dest$ by $user$",
         "risk_objects": [{"field": "dest", "type": "system", "score": 40}],
@@ -154,3 +162,53 @@ def test_missing_filter_macros_get_contentctls_default(tmp_path: Path) -> None:
     definition = content.macros.lookup("test_ngrok_usage_filter", 0)
     assert definition is not None and definition.definition == "search *"
     assert not content.macros.defines("test_ngrok_usage_filter", 0)
+
+
+def _errors(tmp_path: Path, body: dict[str, Any]) -> list[tuple[str, str]]:
+    return [(issue.key, issue.message) for issue in _issues(tmp_path, {"d": body}) if issue.severity == "error"]
+
+
+def test_spl_that_does_not_parse_is_an_error_with_file_and_reason(tmp_path: Path) -> None:
+    unclosed = V5["search"].replace("Processes.process_name=ngrok.exe", "Processes.process_name IN (ngrok.exe, x.exe")
+    issues = _issues(tmp_path, {"unclosed": dict(V5, search=unclosed)})
+    assert [(i.key, i.severity) for i in issues] == [("search", "error")]
+    assert issues[0].path.endswith("unclosed.yml")
+    assert "SPL does not parse: expected a value in IN (...)" in issues[0].message
+    # valid SPL tunnelhunt does not run is compile's report, not a validation error
+    unsupported = V5["search"].replace("| `drop_dm_object_name", "| nosuchcommand x | `drop_dm_object_name")
+    assert _errors(tmp_path / "u", dict(V5, search=unsupported)) == []
+
+
+def test_contentctl_v5_rba_rules(tmp_path: Path) -> None:
+    def rba(**changes: Any) -> dict[str, Any]:
+        return dict(V5, rba=dict(V5["rba"], **changes))
+
+    assert _errors(tmp_path / "a", rba(risk_objects=[{"field": "dest", "type": "system", "score": 0}]))[0][0] == (
+        "rba.risk_objects.0.score"
+    )
+    assert _errors(tmp_path / "b", rba(risk_objects=[{"field": "dest", "type": "system", "score": 40.5}]))
+    assert _errors(tmp_path / "c", rba(risk_objects=[]))[0][0] == "rba.risk_objects"
+    assert _errors(tmp_path / "d", rba(threat_objects=[{"field": "user", "type": "hostname"}]))[0][0] == (
+        "rba.threat_objects.0.type"
+    )
+    assert _errors(tmp_path / "e", rba(threat_objects=[{"field": "user", "type": "process_name"}])) == []
+    # production content names no field the search lacks, in its objects or its message
+    [(key, message)] = _errors(tmp_path / "f", rba(message="ngrok on $dest$ from $src_ip$"))
+    assert "src_ip" in message
+    assert _errors(tmp_path / "g", dict(rba(message="ngrok on $dest$ from $src_ip$"), status="experimental")) == []
+
+
+def test_contentctl_drilldowns_and_date(tmp_path: Path) -> None:
+    one = dict(V5, drilldown_searches=V5["drilldown_searches"][:1])
+    assert "2 are required" in _errors(tmp_path / "a", one)[0][1]
+    no_placeholder = [dict(d, search="| from datamodel Risk.All_Risk") for d in V5["drilldown_searches"]]
+    assert "%original_detection_search%" in _errors(tmp_path / "b", dict(V5, drilldown_searches=no_placeholder))[0][1]
+    assert _errors(tmp_path / "c", dict(V5, drilldown_searches=[])) == []
+    assert "in the future" in _errors(tmp_path / "d", dict(V5, date="2999-01-01"))[0][1]
+
+
+def test_older_tags_risk_numbers_are_percentages(tmp_path: Path) -> None:
+    older = dict(V5, rba=None, tags=dict(V5["tags"], confidence=70, impact=50, message="m", observable=[]))
+    assert _errors(tmp_path / "a", older) == []
+    too_much = dict(older, tags=dict(older["tags"], confidence=150))
+    assert _errors(tmp_path / "b", too_much)[0][0] == "tags.confidence"

@@ -127,6 +127,9 @@ def test_join_max_0_takes_every_match_and_left_keeps_the_unmatched(store: Store)
     left = run(store, f"EventCode=1 | join type=left ProcessGuid {sub} | table ProcessGuid DestinationPort")
     assert sorted((r["ProcessGuid"], r["DestinationPort"] is None) for r in left) == [
         ("{A}", False), ("{B}", True), ("{C}", True)]  # fmt: skip
+    # an option after the fields, as production ESCU writes it (`join malicious_id type=inner[...]`)
+    after = run(store, f"EventCode=1 | join ProcessGuid type=left{sub} | table ProcessGuid DestinationPort")
+    assert sorted(map(repr, after)) == sorted(map(repr, left))
 
 
 def test_join_subsearch_values_overwrite_unless_told_not_to(store: Store) -> None:

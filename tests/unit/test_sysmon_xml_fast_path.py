@@ -145,3 +145,19 @@ def test_batch_keeps_the_first_of_repeated_names_and_system_fields_win() -> None
     assert fallback == []
     row = fast.to_pylist()[0]
     assert row["Image"] == "first" and row["Computer"] == "host-1.example.test" and row["RuleName"] == "a&lt;b"
+
+
+def test_opcode_and_keywords_are_system_text_on_every_path() -> None:
+    """XmlWinEventLog's `Opcode` and `Keywords` (the System elements' text, as ESCU's `stats ... by Opcode`
+    reads them) come out of the batch, the fast and the lxml parser alike."""
+    event = PROCESS.replace(
+        "</Version>",
+        "</Version><Level>4</Level><Task>1</Task><Opcode> 0 </Opcode><Keywords>0x8000000000000000</Keywords>",
+    )
+    data = event.encode()
+    fast, fallback = parse_batch([data])
+    assert fallback == []
+    for row in (parse_event(data), parse_event_fast(data), fast.to_pylist()[0]):
+        assert row is not None
+        assert (row["Opcode"], row["Keywords"], row["Task"]) == ("0", "0x8000000000000000", "1")
+    assert "Opcode" not in parse_event(PROCESS.encode())  # absent, not empty, when the event has none

@@ -14,9 +14,11 @@ import re
 import uuid
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 ATTACK_ID = re.compile(r"^T\d{4}(\.\d{3})?$")
+#: What contentctl requires one drilldown search to contain: the detection's own search.
+DRILLDOWN_PLACEHOLDER = "%original_detection_search%"
 
 DetectionType = Literal["TTP", "Anomaly", "Hunting", "Correlation"]
 ContentStatus = Literal["production", "experimental", "deprecated", "removed", "validation"]
@@ -75,12 +77,63 @@ class Tags(_Model):
 
 
 class ContentctlTags(Tags):
-    """contentctl's required tags."""
+    """contentctl's required tags (older content's risk numbers are percentages, as contentctl v4 had them)."""
 
     analytic_story: list[str] = Field(min_length=1)
     asset_type: str
     product: list[str] = Field(min_length=1)
     security_domain: SecurityDomain
+    confidence: int | None = Field(default=None, ge=0, le=100)
+    impact: int | None = Field(default=None, ge=0, le=100)
+    risk_score: int | None = Field(default=None, ge=0, le=100)
+
+
+#: contentctl v5's threat object types (contentctl/objects/rba.py: ThreatObjectType).
+ThreatObjectType = Literal[
+    "certificate_common_name",
+    "certificate_organization",
+    "certificate_serial",
+    "certificate_unit",
+    "command",
+    "domain",
+    "email_address",
+    "email_subject",
+    "file_hash",
+    "file_name",
+    "file_path",
+    "http_user_agent",
+    "ip_address",
+    "process",
+    "process_name",
+    "parent_process",
+    "parent_process_name",
+    "process_hash",
+    "registry_path",
+    "registry_value_name",
+    "registry_value_text",
+    "service",
+    "signature",
+    "system",
+    "tls_hash",
+    "url",
+]
+
+
+class ContentctlRiskObject(RiskObject):
+    """contentctl v5: a whole score from 1 to 100."""
+
+    score: int = Field(ge=1, le=100)
+
+
+class ContentctlThreatObject(ThreatObject):
+    type: ThreatObjectType
+
+
+class ContentctlRba(Rba):
+    """contentctl v5's `rba:` block: a message and at least one risk object."""
+
+    risk_objects: list[ContentctlRiskObject] = Field(min_length=1)  # type: ignore[assignment]
+    threat_objects: list[ContentctlThreatObject] = Field(default_factory=list)  # type: ignore[assignment]
 
 
 class AttackData(_Model):
@@ -205,6 +258,41 @@ class ContentctlDetection(Detection):
     how_to_implement: str
     known_false_positives: str
     tags: ContentctlTags
+    rba: ContentctlRba | None = None
+
+    @field_validator("date", mode="before")
+    @classmethod
+    def _not_in_future(cls, value: Any) -> Any:
+        """contentctl: a date (YYYY-MM-DD) that is not after today (UTC)."""
+        day = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+        if day > dt.datetime.now(dt.UTC).date():
+            raise ValueError(f"date {day} is in the future")
+        return day
+
+    @model_validator(mode="after")
+    def _drilldowns(self) -> ContentctlDetection:
+        """contentctl v5: drilldowns, when given, are at least two and one repeats the detection's search."""
+        if not self.drilldown_searches:
+            return self
+        if len(self.drilldown_searches) < 2:
+            raise ValueError(f"drilldown_searches: 2 are required, found {len(self.drilldown_searches)}")
+        if not any(DRILLDOWN_PLACEHOLDER in d.search for d in self.drilldown_searches):
+            raise ValueError(f"drilldown_searches: none contains {DRILLDOWN_PLACEHOLDER}")
+        return self
+
+    @model_validator(mode="after")
+    def _rba_fields_in_search(self) -> ContentctlDetection:
+        """contentctl v5 (production content): every risk/threat object field and every `$field$` of the
+        risk message appears in the search."""
+        if self.rba is None or self.status != "production":
+            return self
+        search = self.search.lower()
+        named = [o.field for o in self.rba.risk_objects] + [o.field for o in self.rba.threat_objects]
+        named += re.findall(r"\$([^\s.$]*)\$", self.rba.message)
+        missing = sorted({name for name in named if name.lower() not in search})
+        if missing:
+            raise ValueError(f"rba: fields not in the search: {', '.join(missing)}")
+        return self
 
     @field_validator("id")
     @classmethod

@@ -1,9 +1,11 @@
 """`tunnelhunt validate`: what is wrong with a set of detections before anything runs.
 
-Errors: files that do not load (schema errors with the key at fault), duplicate ids, a search
-without its exact `<name>_filter` macro (contentctl's rule), macros or lookups that are defined
-nowhere, malformed ATT&CK technique ids. Warnings: data-model fields the CIM registry does not
-declare (a local data-model extension may add them; the search would see them as null here).
+Errors: files that do not load (schema errors with the key at fault), contentctl's stricter schema
+(older `tags.confidence`/`impact` form or v5 `rba:` block, drilldowns, date), duplicate ids, a search
+without its exact `<name>_filter` macro (contentctl's rule), SPL that does not parse once its macros
+are expanded, macros or lookups that are defined nowhere, malformed ATT&CK technique ids.
+Warnings: data-model fields the CIM registry does not declare (a local data-model extension may add
+them; the search would see them as null here).
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ from tunnelhunt.cim import UnknownNodeError, find_node
 from tunnelhunt.content.files import ContentError, read_yaml
 from tunnelhunt.content.loader import ContentSet, source_path
 from tunnelhunt.content.models import ATTACK_ID, ContentctlDetection, Detection
-from tunnelhunt.spl.errors import MacroError
+from tunnelhunt.spl.errors import MacroError, SplSyntaxError, UnsupportedError
 from tunnelhunt.spl.macros import expand_macros, macro_calls, strip_comments
+from tunnelhunt.spl.parser import parse
 
 Severity = Literal["error", "warning"]
 
@@ -85,6 +88,8 @@ def validate_detection(detection: Detection, content: ContentSet) -> list[Issue]
         expanded = search
         if not str(exc).startswith("unknown macro"):  # unknown ones are reported above
             issues.append(Issue(path, "search", str(exc)))
+    else:
+        issues.extend(_syntax(path, expanded))
     for name in dict.fromkeys(_LOOKUP.findall(expanded)):
         if name not in content.lookups:
             issues.append(Issue(path, "search", f"lookup '{name}' is not defined"))
@@ -95,6 +100,20 @@ def validate_detection(detection: Detection, content: ContentSet) -> list[Issue]
             issues.append(Issue(path, "tags.mitre_attack_id", f"malformed ATT&CK technique id {technique!r}"))
     issues.extend(_unknown_fields(path, expanded))
     return issues
+
+
+def _syntax(path: str, search: str) -> list[Issue]:
+    """SPL that does not parse (an unclosed `IN (`, a missing `)`): an error here, not at run time.
+
+    Valid SPL that tunnelhunt does not run (a command it lacks) is `compile`'s report, not an error.
+    """
+    try:
+        parse(search)
+    except SplSyntaxError as exc:
+        return [Issue(path, "search", f"SPL does not parse: {exc}")]
+    except UnsupportedError:
+        pass
+    return []
 
 
 def _macro_calls(search: str) -> list[tuple[str, int]]:

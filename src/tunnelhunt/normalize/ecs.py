@@ -205,7 +205,9 @@ RAW_COLUMNS = (
 )
 
 NODES = (ECS_PROCESS, ECS_DNS, ECS_FILE, ECS_CONNECTION)
-ECS_JSON = SourceMapping(sourcetype="ecs", raw_columns=RAW_COLUMNS, nodes=NODES, sources=dotted_sources(RAW_COLUMNS))
-ECS_CSV = SourceMapping(sourcetype="ecs:csv", raw_columns=RAW_COLUMNS, nodes=NODES)
+ECS_JSON = SourceMapping(
+    sourcetype="ecs", raw_columns=RAW_COLUMNS, nodes=NODES, host=_HOST, sources=dotted_sources(RAW_COLUMNS)
+)
+ECS_CSV = SourceMapping(sourcetype="ecs:csv", raw_columns=RAW_COLUMNS, nodes=NODES, host=_HOST)
 
 MAPPINGS = (ECS_JSON, ECS_CSV)

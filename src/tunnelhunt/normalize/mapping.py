@@ -28,6 +28,10 @@ class NodeMapping:
     fields: dict[str, str]
 
 
+#: Splunk's `index` of every event (one store, so one index, as the events table names it too).
+DEFAULT_INDEX = "main"
+
+
 @dataclass(frozen=True)
 class SourceMapping:
     """All node mappings of a source type, the raw columns they read, and where those come from.
@@ -35,18 +39,31 @@ class SourceMapping:
     `sources` maps a raw column to candidate JSON paths (starting with `$`) for JSON readers, or to
     candidate column names for tabular readers; a raw column not listed is read from `$."name"`
     (JSON) or the column of that name (tabular).
+
+    `host` and `source` are Splunk's default fields of every node row, SQL over the raw columns like
+    a node field: the host the event is about (the Windows add-on's `Computer`) and its source (the
+    Windows channel as `XmlWinEventLog:<Channel>`, else the file, `_source`). They equal the `host`
+    and `source` of the record's row in the events table, so data model and raw search agree.
     """
 
     sourcetype: str
     raw_columns: tuple[str, ...]
     nodes: tuple[NodeMapping, ...]
     sources: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    host: str = "NULL"
+    source: str = "_source"
 
     def candidates(self, column: str, json: bool) -> tuple[str, ...]:
         listed = self.sources.get(column)
         if listed:
             return listed
         return (json_path(column, nested=False),) if json else (column,)
+
+
+def channel_source(prefix: str, channel: str) -> str:
+    """Splunk's `source` of a Windows event: `XmlWinEventLog:Security` (the channel after the input's
+    prefix), or the file (`_source`) when the event names no channel."""
+    return f"coalesce({sql_string(prefix)} || {channel}, _source)"
 
 
 def sql_string(value: str) -> str:

@@ -15,8 +15,8 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from tunnelhunt.cim import Node, arrow_type
-from tunnelhunt.normalize.mapping import NodeMapping, SourceMapping, quote_identifier, sql_string
+from tunnelhunt.cim import PROVENANCE_FIELDS, Node, arrow_type
+from tunnelhunt.normalize.mapping import DEFAULT_INDEX, NodeMapping, SourceMapping, quote_identifier, sql_string
 from tunnelhunt.normalize.raw_events import RawEventBuilder
 from tunnelhunt.normalize.registry import MappingRegistry
 from tunnelhunt.readers.base import EXCERPT_CHARS, OffsetKind, QuarantinedRecord, RawBatch, excerpt
@@ -159,7 +159,7 @@ class Normalizer:
             for index, node_mapping in enumerate(mapping.nodes):
                 if not counts.get(index):
                     continue
-                table, bad = self._map_node(index, node_mapping, mapping.sourcetype, batch.offset_kind)
+                table, bad = self._map_node(index, node_mapping, mapping, batch.offset_kind)
                 result.quarantined.extend(bad)
                 if table.num_rows:
                     existing = result.tables.get(node_mapping.node.table)
@@ -219,11 +219,19 @@ class Normalizer:
         return bad
 
     def _map_node(
-        self, index: int, mapping: NodeMapping, sourcetype: str, offset_kind: OffsetKind
+        self, index: int, mapping: NodeMapping, family: SourceMapping, offset_kind: OffsetKind
     ) -> tuple[pa.Table, list[QuarantinedRecord]]:
         schema = node_schema(mapping.node)
-        selects = [f"{mapping.time} AS _time", "_source", "_offset", f"{sql_string(sourcetype)} AS sourcetype"]
-        for name, _kind, _multi in mapping.node.all_columns[4:]:
+        selects = [
+            f"{mapping.time} AS _time",
+            "_source",
+            "_offset",
+            f"{sql_string(family.sourcetype)} AS sourcetype",
+            f"{family.host} AS host",
+            f"{family.source} AS source",
+            f'{sql_string(DEFAULT_INDEX)} AS "index"',
+        ]
+        for name, _kind, _multi in mapping.node.all_columns[len(PROVENANCE_FIELDS) :]:
             expression = mapping.fields.get(name, "NULL")
             selects.append(f"{expression} AS {quote_identifier(name)}")
         sql = f"SELECT {', '.join(selects)} FROM mapped WHERE _node = {index} ORDER BY _source, _offset"

@@ -12,6 +12,8 @@ from tunnelhunt.normalize.mapping import NodeMapping, SourceMapping, basename, c
 
 _TIME = event_time("time")
 _HOST = f"coalesce({col('device.hostname')}, {col('device.name')}, {col('device.ip')})"
+#: Splunk's `host` of an OCSF event: the device's name, as the events table has it (`raw_profiles.py`).
+_DEVICE_NAME = f"coalesce({col('device.hostname')}, {col('device.name')})"
 _VENDOR = f"nullif(concat_ws(' ', {col('metadata.product.vendor_name')}, {col('metadata.product.name')}), '')"
 
 
@@ -174,7 +176,9 @@ RAW_COLUMNS = (
 )
 
 NODES = (OCSF_PROCESS, OCSF_FILE, OCSF_NETWORK, OCSF_DNS)
-OCSF_JSON = SourceMapping(sourcetype="ocsf", raw_columns=RAW_COLUMNS, nodes=NODES, sources=dotted_sources(RAW_COLUMNS))
-OCSF_CSV = SourceMapping(sourcetype="ocsf:csv", raw_columns=RAW_COLUMNS, nodes=NODES)
+OCSF_JSON = SourceMapping(
+    sourcetype="ocsf", raw_columns=RAW_COLUMNS, nodes=NODES, host=_DEVICE_NAME, sources=dotted_sources(RAW_COLUMNS)
+)
+OCSF_CSV = SourceMapping(sourcetype="ocsf:csv", raw_columns=RAW_COLUMNS, nodes=NODES, host=_DEVICE_NAME)
 
 MAPPINGS = (OCSF_JSON, OCSF_CSV)

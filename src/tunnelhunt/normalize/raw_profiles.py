@@ -10,7 +10,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from tunnelhunt.normalize.mapping import SourceMapping, basename, event_time, quote_identifier, sql_string
+from tunnelhunt.normalize.mapping import (
+    SourceMapping,
+    basename,
+    channel_source,
+    event_time,
+    quote_identifier,
+    sql_string,
+)
 
 #: JSON naming: `windows` names EVTX leaves as Splunk's XmlWinEventLog does (EventData by `Name`,
 #: System attributes bare); `dotted` joins keys with `.` and marks arrays `{}`, as Splunk's JSON does.
@@ -117,10 +124,9 @@ _XML_RENAMES = {"Provider": "Provider_Name", "TimeCreated": "SystemTime", "Execu
 
 
 def _windows(source_prefix: str, renames: dict[str, str] | None = None, naming: JsonNaming = "dotted") -> RawProfile:
-    channel_source = f"{sql_string(source_prefix)} || {_WIN_CHANNEL}"
     return RawProfile(
         sourcetype=sql_string("XmlWinEventLog" if source_prefix == "XmlWinEventLog:" else "sysmon:linux"),
-        source=f"coalesce({channel_source}, _source)",
+        source=channel_source(source_prefix, _WIN_CHANNEL),
         host=_WIN_HOST,
         time=_WIN_TIME,
         event_code=f"CAST({_WIN_EVENT_CODE} AS VARCHAR)",

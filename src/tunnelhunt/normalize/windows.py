@@ -9,8 +9,10 @@ where each raw column comes from differs (`sources`).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from tunnelhunt.cim import ALL_CHANGES, ALL_TRAFFIC, AUTHENTICATION, DNS, FILESYSTEM, PROCESSES, REGISTRY, SERVICES
-from tunnelhunt.normalize.mapping import NodeMapping, SourceMapping, basename, event_time, sql_string
+from tunnelhunt.normalize.mapping import NodeMapping, SourceMapping, basename, channel_source, event_time, sql_string
 
 SYSMON_CHANNEL = "Microsoft-Windows-Sysmon/Operational"
 LINUX_SYSMON_CHANNEL = "Linux-Sysmon/Operational"
@@ -588,9 +590,20 @@ _SPELLINGS = {
     "Param3": ("Param3", "param3"),
 }
 
+#: Splunk's default fields of a Windows event, as Splunk_TA_windows sets them (`raw_profiles.py` gives
+#: the events table the same): host is the event's Computer, source its channel.
+_HOST = "Computer"
+_SOURCE = channel_source("XmlWinEventLog:", "Channel")
+
+
+def _windows(sourcetype: str, sources: Mapping[str, tuple[str, ...]], source: str = _SOURCE) -> SourceMapping:
+    """Every Windows transport: the same nodes and default fields, raw columns from `sources`."""
+    return SourceMapping(sourcetype, RAW_COLUMNS, NODES, sources, host=_HOST, source=source)
+
+
 #: Event XML and Sysmon for Linux: the reader already flattens to these column names.
-WINDOWS_EVENT = SourceMapping(sourcetype="XmlWinEventLog", raw_columns=RAW_COLUMNS, nodes=NODES, sources=_SPELLINGS)
-SYSMON_LINUX = SourceMapping(sourcetype="sysmon:linux", raw_columns=RAW_COLUMNS, nodes=NODES, sources=_SPELLINGS)
+WINDOWS_EVENT = _windows("XmlWinEventLog", _SPELLINGS)
+SYSMON_LINUX = _windows("sysmon:linux", _SPELLINGS, channel_source("Syslog:", "Channel"))
 
 #: EVTX records as the `evtx` parser renders them: {"Event": {"System": {...}, "EventData": {...}}}.
 _EVTX_SYSTEM = {
@@ -601,11 +614,9 @@ _EVTX_SYSTEM = {
     "TimeCreated": ('$.Event.System.TimeCreated."#attributes".SystemTime',),
     "UserID": ('$.Event.System.Security."#attributes".UserID',),
 }
-WINDOWS_EVTX = SourceMapping(
-    sourcetype="WinEventLog:evtx",
-    raw_columns=RAW_COLUMNS,
-    nodes=NODES,
-    sources={
+WINDOWS_EVTX = _windows(
+    "WinEventLog:evtx",
+    {
         **_EVTX_SYSTEM,
         **{
             name: tuple(f'$.Event.EventData."{n}"' for n in _SPELLINGS.get(name, (name,)))
@@ -622,16 +633,10 @@ _FLAT_ALTERNATIVES = {
     "TimeCreated": ("TimeCreated", "SystemTime", "@timestamp", "EventTime", "TimeGenerated"),
     "UserID": ("UserID", "UserId", "SecurityID"),
 }
-WINDOWS_JSON = SourceMapping(
-    sourcetype="WinEventLog:json",
-    raw_columns=RAW_COLUMNS,
-    nodes=NODES,
-    sources={
-        name: tuple(f'$."{c}"' for c in choices) for name, choices in {**_SPELLINGS, **_FLAT_ALTERNATIVES}.items()
-    },
+WINDOWS_JSON = _windows(
+    "WinEventLog:json",
+    {name: tuple(f'$."{c}"' for c in choices) for name, choices in {**_SPELLINGS, **_FLAT_ALTERNATIVES}.items()},
 )
-WINDOWS_CSV = SourceMapping(
-    sourcetype="WinEventLog:csv", raw_columns=RAW_COLUMNS, nodes=NODES, sources={**_SPELLINGS, **_FLAT_ALTERNATIVES}
-)
+WINDOWS_CSV = _windows("WinEventLog:csv", {**_SPELLINGS, **_FLAT_ALTERNATIVES})
 
 MAPPINGS = (WINDOWS_EVENT, SYSMON_LINUX, WINDOWS_EVTX, WINDOWS_JSON, WINDOWS_CSV)

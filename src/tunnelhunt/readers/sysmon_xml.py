@@ -33,7 +33,7 @@ from tunnelhunt.readers.base import (
 from tunnelhunt.readers.lines import Utf8Stream, head_lines
 from tunnelhunt.readers.sources import Source
 from tunnelhunt.readers.xml_batch import parse_batch
-from tunnelhunt.readers.xml_fast import canonical_fields, well_formed
+from tunnelhunt.readers.xml_fast import SYSTEM_TEXT, canonical_fields, well_formed
 
 SOURCETYPE = "XmlWinEventLog"
 #: Largest single event accepted; a larger one is quarantined and skipped without being buffered whole.
@@ -226,7 +226,7 @@ def _flatten_system(system: etree._Element, row: dict[str, str | None]) -> None:
             row["Provider"] = child.get("Name")
         elif name == "Execution":
             row["ExecutionProcessID"] = child.get("ProcessID")
-        elif name in ("EventID", "Computer", "Channel", "EventRecordID", "Level", "Task", "Version"):
+        elif name in SYSTEM_TEXT:
             row[name] = (child.text or "").strip()
 
 

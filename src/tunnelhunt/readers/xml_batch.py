@@ -19,6 +19,8 @@ from __future__ import annotations
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from tunnelhunt.readers.xml_fast import SYSTEM_TEXT
+
 # Character classes. Text: any XML character but `<`, `&` (unless one of the predefined entities)
 # and CR (parsers turn CRLF into LF). Attribute values also exclude TAB and LF (normalised to spaces
 # by parsers) and the quote. System text is restricted to printable ASCII so `.strip()` is exact.
@@ -83,7 +85,6 @@ _SYSTEM_ATTRS = {
     "Execution": ("ExecutionProcessID", r" ProcessID='(?P<v>[^']*)'"),
     "Security": ("UserID", r" UserID='(?P<v>[^']*)'"),
 }
-_SYSTEM_TEXT = ("EventID", "Version", "Level", "Task", "EventRecordID", "Channel", "Computer")
 _DATA_ITEM = r"(?s)^(?P<name>[^']*)'>(?P<value>[^<]*)</Data>"
 
 
@@ -111,7 +112,7 @@ def _system_columns(head: pa.Array, everyone: pa.Array, columns: frozenset[str] 
     tag_part, text = _pair(tokens, ">")
     tags = pc.list_element(pc.split_pattern(tag_part, " ", max_splits=1), 0)
     out: dict[str, pa.Array] = {}
-    for tag in _SYSTEM_TEXT:
+    for tag in SYSTEM_TEXT:
         if columns is None or tag in columns:
             column = _pivot(parents, tags, pc.utf8_trim(text, " "), tag, everyone)
             if column is not None:

@@ -20,7 +20,10 @@ _PLAIN_DATA_ITEM = re.compile(r"<Data Name='([^'&\t\n]+)'>([^<]*)</Data>")
 _DATA_ITEM = re.compile(r"""<Data Name=(?:'([^'&\t\n]+)'|"([^"&\t\n]+)")\s*(?:/>|>([^<]*)</Data>)""")
 _HEAD = re.compile(r"""<Event(?:\s+xmlns\s*=\s*(?:'[^'<]*'|"[^"<]*"))?\s*>\s*<System>""")
 _TAIL = re.compile(r"\s*(?:<EventData\s*/>\s*)?(?:<RenderingInfo[\s>].*)?</Event>\s*", re.S)
-_SYSTEM_TEXT = frozenset({"EventID", "Computer", "Channel", "EventRecordID", "Level", "Task", "Version"})
+#: System children read as their stripped text (the other System fields are attributes), in Windows' order;
+#: the three XML parsers (this, `xml_batch`, `sysmon_xml.parse_event`) read this one list.
+SYSTEM_TEXT = ("EventID", "Version", "Level", "Task", "Opcode", "Keywords", "EventRecordID", "Channel", "Computer")
+_SYSTEM_TEXT = frozenset(SYSTEM_TEXT)
 _SYSTEM_ATTR = {"TimeCreated": ("TimeCreated", "SystemTime")}
 _SYSTEM_ATTR |= {"Provider": ("Provider", "Name"), "Execution": ("ExecutionProcessID", "ProcessID")}
 _ENTITIES = (("&lt;", "<"), ("&gt;", ">"), ("&quot;", '"'), ("&apos;", "'"), ("&amp;", "&"))

@@ -39,7 +39,7 @@ from tunnelhunt.spl.values import (
 )
 
 #: Fields every event has besides its data-model fields (Splunk's default fields we keep).
-_DEFAULT_FIELDS = {name for name, _ in PROVENANCE_FIELDS} | {"source"}
+_DEFAULT_FIELDS = {name for name, _ in PROVENANCE_FIELDS}
 #: The hidden row number that keeps a sort order once `table`/`fields` drop the sorted field.
 SEQUENCE = "__sequence"
 #: The compiler's value kind of each stored field type (`cim.SQL_TYPES`).
@@ -221,8 +221,7 @@ class Compiler:
                     kind = Kind.MV if cim.multivalue else _CIM_KINDS[SQL_TYPES[cim.type]]
                     return col(cim.name), Column(name, kind)
             elif name in _DEFAULT_FIELDS:
-                source = "_source" if name == "source" else name
-                return col(source), Column(name, Kind.TIME if name == "_time" else Kind.STR)
+                return col(name), Column(name, Kind.TIME if name == "_time" else Kind.STR)
             self.warnings.append(f"field '{name}' is not in data model {node.qualified_name}; it is always null")
             return exp.Null(), Column(name)
 

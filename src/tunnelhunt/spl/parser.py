@@ -273,14 +273,18 @@ CommandParser = Callable[[TokenStream, int], ast.Command]
 
 
 def _parse_join(stream: TokenStream, position: int) -> ast.Join:
-    """`join` options, its field list, then its subsearch (parsed as a search of its own)."""
+    """`join` options and its field list, then its subsearch (parsed as a search of its own).
+
+    Splunk takes an option after the fields too (`join malicious_id type=inner [...]`, production ESCU).
+    """
     options: dict[str, str] = {}
     fields: list[str] = []
-    while stream.current.kind is Kind.WORD and stream.peek().kind is Kind.OP and stream.peek().value == "=":
-        key = stream.advance().value.lower()
-        stream.advance()
-        options[key] = stream.expect_word(f"a value for {key}=").value
     while stream.current.kind in (Kind.WORD, Kind.COMMA):
+        if stream.current.kind is Kind.WORD and stream.peek().kind is Kind.OP and stream.peek().value == "=":
+            key = stream.advance().value.lower()
+            stream.advance()
+            options[key] = stream.expect_word(f"a value for {key}=").value
+            continue
         token = stream.advance()
         if token.kind is Kind.WORD:
             fields.append(token.value)

@@ -85,6 +85,8 @@ class Store:
                 self.con.execute(f"SET temp_directory = '{spill}'")
         for node in NODES:
             self.con.execute(create_table_sql(node))
+            if path is not None:
+                self._add_new_columns(node)
         self.con.execute(create_events_sql())
         self.con.execute(_CREATE_QUARANTINE)
         self.checkpoints = Checkpoints(self.con)
@@ -96,6 +98,14 @@ class Store:
         other.path, other.con, other._spill = self.path, self.con.cursor(), None
         other.checkpoints = Checkpoints(other.con)
         return other
+
+    def _add_new_columns(self, node: Node) -> None:
+        """A store file written by an older version lacks columns added since (Splunk's default fields
+        `host`, `source`, `index`): add them, NULL for the rows already stored, so appends by name work."""
+        have = {row[0] for row in self.con.execute(f"DESCRIBE {node.table}").fetchall()}
+        for name, kind, multivalue in node.all_columns:
+            if name not in have:
+                self.con.execute(f'ALTER TABLE {node.table} ADD COLUMN "{name}" {sql_type(kind, multivalue, "duckdb")}')
 
     @contextmanager
     def transaction(self) -> Iterator[None]:

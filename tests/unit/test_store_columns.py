@@ -1,0 +1,28 @@
+"""A store file written before Splunk's default fields joined the node tables still opens and takes rows."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from tunnelhunt.cim import PROCESSES
+from tunnelhunt.normalize.normalizer import node_schema
+from tunnelhunt.store.duckdb_store import Store, create_table_sql
+
+
+def test_an_older_store_gets_the_new_columns(tmp_path: Path) -> None:
+    path = tmp_path / "old.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute(create_table_sql(PROCESSES))
+    con.execute(f"ALTER TABLE {PROCESSES.table} DROP COLUMN host")
+    con.execute(f'ALTER TABLE {PROCESSES.table} DROP COLUMN "index"')
+    con.execute(f"INSERT INTO {PROCESSES.table} (_time, dest) VALUES (TIMESTAMP '2024-01-01 00:00:00', 'old')")
+    con.close()
+    row = {"_time": datetime(2024, 1, 2), "dest": "new", "host": "h", "index": "main", "source": "s"}
+    with Store(path) as store:
+        store.append(PROCESSES.table, pa.Table.from_pylist([row], schema=node_schema(PROCESSES)))
+        got = store.query(f'SELECT dest, host, "index" FROM {PROCESSES.table} ORDER BY _time').to_pylist()
+    assert got == [{"dest": "old", "host": None, "index": None}, {"dest": "new", "host": "h", "index": "main"}]

@@ -113,6 +113,7 @@ def watch(
     until: datetime | None = None,
     on_start: Callable[[WatchSession], None] | None = None,
     on_step: Callable[[StepReport], None] | None = None,
+    on_tick: Callable[[TickReport], None] | None = None,
 ) -> int:
     """Follow the paths and run due ticks until `should_stop()` or `until`; returns the steps taken.
 
@@ -124,4 +125,4 @@ def watch(
         watcher = Watcher(options.paths, Follower(store, options.fmt), scheduler, sinks, start)
         if on_start:
             on_start(WatchSession(content, scheduler.invalid, len(scheduler.detections), waiting))
-        return watcher.run(clock(), should_stop, interval, until, on_step)
+        return watcher.run(clock(), should_stop, interval, until, on_step, on_tick=on_tick)

@@ -49,6 +49,11 @@ EXTRA_SEARCHES = {
         "EventCode=1 | join type=left max=0 ProcessGuid [search EventCode=3 | table ProcessGuid DestinationPort] "
         "| stats count(eval(isnotnull(DestinationPort))) as connected count by Image | sort - count | head 20"
     ),
+    # non-ASCII case folding (issue 19): Java's LOWER gives İ two letters and Σ a final form; DuckDB's not
+    "unicode case folding": (
+        '`sysmon` EventCode=1 (İSTANBUL OR CommandLine="*σίσυφος*" OR CommandLine="*STRAẞE*") '
+        "| stats count by CommandLine | sort CommandLine"
+    ),
 }
 
 
@@ -67,6 +72,10 @@ def lake(tmp_path_factory: pytest.TempPathFactory, shipped_sample_path: Path) ->
                 dns_event("A.NGROK.IO", results="type:  5 b.ngrok.io;::ffff:1.2.3.4;::ffff:1.2.3.4;"),
                 dns_event("nothing.example", results=""),
                 dns_event("korgn.x.lennut.com", results="-"),
+                *(
+                    process_event(command, image="C:\\Temp\\t.exe")
+                    for command in ("t İstanbul", "t ISTANBUL", "t ıstanbul", "t ΣΊΣΥΦΟΣ", "t Σίσυφος", "t straße")
+                ),
             ]
         )
         + "\n"

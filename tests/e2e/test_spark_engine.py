@@ -72,9 +72,11 @@ def lake(tmp_path_factory: pytest.TempPathFactory, shipped_sample_path: Path) ->
                 dns_event("A.NGROK.IO", results="type:  5 b.ngrok.io;::ffff:1.2.3.4;::ffff:1.2.3.4;"),
                 dns_event("nothing.example", results=""),
                 dns_event("korgn.x.lennut.com", results="-"),
-                *(
-                    process_event(command, image="C:\\Temp\\t.exe")
-                    for command in ("t İstanbul", "t ISTANBUL", "t ıstanbul", "t ΣΊΣΥΦΟΣ", "t Σίσυφος", "t straße")
+                *(  # a host of their own, a second apart: earliest()/latest() of other groups have no new ties
+                    process_event(command, image="C:\\Temp\\t.exe", computer="wks-u", time=f"2026-11-20T11:00:0{n}Z")
+                    for n, command in enumerate(
+                        ("t İstanbul", "t ISTANBUL", "t ıstanbul", "t ΣΊΣΥΦΟΣ", "t Σίσυφος", "t straße")
+                    )
                 ),
             ]
         )
@@ -130,6 +132,10 @@ def test_spark_and_duckdb_find_the_same(lake: Path, spark_session: Any) -> None:
         assert spark_rows == duck_rows, duck_run.detection.name
         if not duck_run.detection.name.startswith("extra"):
             shipped_findings += len(duck_rows)
+        if duck_run.detection.name == "extra unicode case folding":  # the near miss ıstanbul stays out
+            assert sorted(row["CommandLine"] for row in spark_rows) == sorted(
+                ["t İstanbul", "t ISTANBUL", "t ΣΊΣΥΦΟΣ", "t Σίσυφος", "t straße"]
+            )
     assert shipped_findings > 10
 
 

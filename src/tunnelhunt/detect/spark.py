@@ -111,13 +111,11 @@ def _lower_letter_by_letter(node: exp.Expression) -> exp.Expression:
     """Spark's LOWER is Java's: `İ` becomes two letters (i and a combining dot) and `Σ` ends a word as
     `ς`. DuckDB's lowers each letter alone, as `semantics.fold` does a search value; turning those two
     into their one-letter lowercase first makes Spark's the same."""
-    if isinstance(node, exp.Lower) and not node.args.get("_letterwise"):
-        letters = exp.Anonymous(
-            this="TRANSLATE", expressions=[node.this.copy(), exp.Literal.string("İΣ"), exp.Literal.string("iσ")]
-        )
-        lowered = exp.Lower(this=letters)
-        lowered.set("_letterwise", True)
-        return lowered
+    if isinstance(node, exp.Lower):
+        # changed in place, not replaced: `transform` goes on into the same node's (new) children, so a
+        # time format or a LOWER inside is still rewritten for Spark
+        letters = [node.this, exp.Literal.string("İΣ"), exp.Literal.string("iσ")]
+        node.set("this", exp.Anonymous(this="TRANSLATE", expressions=letters))
     return node
 
 

@@ -152,9 +152,10 @@ def test_sigterm_during_a_long_backfill_stops_between_ticks_and_a_restart_resume
     (tmp_path / "logs" / "sysmon.log").write_text("\n".join(minute_of_events(START + timedelta(minutes=20))) + "\n")
     since = START - timedelta(days=7)  # 168 hourly ticks of every detection: minutes of work
     process = _backfill(tmp_path, "hunt.duckdb", since, END)
-    wait_for_stderr(process, f"tick {since + timedelta(hours=1):%Y-%m-%d %H:%M} UTC")  # the backfill is under way
+    wait_for_stderr(process, f"tick {since + timedelta(hours=1):%Y-%m-%d %H:%M} UTC", 300)  # under way
     process.send_signal(signal.SIGTERM)
-    _, err = process.communicate(timeout=20)  # before: the whole backfill ran first (12 minutes and more)
+    # one tick takes seconds; before, the whole backfill ran first (a week: 12 minutes and more)
+    _, err = process.communicate(timeout=60)
     assert process.returncode == 0, err.decode()
     assert "stopped cleanly on SIGTERM" in err.decode()
     ticks, _, _ = _schedule(tmp_path / "hunt.duckdb")
@@ -165,6 +166,6 @@ def test_sigterm_during_a_long_backfill_stops_between_ticks_and_a_restart_resume
     resumed = _backfill(tmp_path, "hunt.duckdb", since, END, "--until", until.isoformat())
     reference = _backfill(tmp_path, "reference.duckdb", since, END, "--until", until.isoformat())
     for run in (resumed, reference):
-        _, err = run.communicate(timeout=120)
+        _, err = run.communicate(timeout=300)
         assert run.returncode == 0, err.decode()
     assert _schedule(tmp_path / "hunt.duckdb") == _schedule(tmp_path / "reference.duckdb")

@@ -19,6 +19,7 @@ POINTS = {
     "ingest-before-commit": "a batch's rows and checkpoint are written, the transaction not committed",
     "tick-before-commit": "a tick's results, risk events and findings are written, not committed",
     "sink-after-write": "a file sink wrote its rows, its cursor is not yet recorded",
+    "hunt-after-output": "hunt wrote its --out/--risk files, the pass's state is not committed",
 }
 
 _seen: dict[str, int] = {}

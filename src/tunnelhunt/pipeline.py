@@ -11,7 +11,7 @@ a risk event `sha256(result id, risk object field, risk object)`, so repeating a
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -131,12 +131,19 @@ def hunt_pass(
     rules: RuleConfig | None = None,
     window: TimeWindow | None = None,
     sigma: SigmaContent | None = None,
+    before_commit: Callable[[PassReport], None] | None = None,
 ) -> PassReport:
     """Every detection over one window (all time for a hunt), then the analytics, risk and rules.
 
     `engine` runs the compiled searches (the store itself, DuckDB over a lake, or Spark); `state` is the
     DuckDB store that keeps the analytics' state and the RBA tables. Sigma rules run over the same
     engine and their hits join the same risk events and rules.
+
+    `before_commit` gets the report while the pass's writes are still uncommitted: a caller writes its
+    output there, and if that raises, nothing is committed. The analytics' first-seen state and the
+    incident rules' throttling remember what a pass saw, so state committed before its output is
+    durable would lose that output for good (issue 19, item 9); output first means a crash in between
+    gives the output again on the next pass (at least once), never not at all.
     """
     rba = RbaStore(state)
     report = PassReport(at)
@@ -154,4 +161,6 @@ def hunt_pass(
         for run, recorded in behaviours(rba, state, runs, window, at):
             report.add(run, recorded)
         report.findings = raise_findings(rba, at, rules or RuleConfig())
+        if before_commit is not None:
+            before_commit(report)
     return report

@@ -229,3 +229,30 @@ def test_a_file_name_that_is_not_utf8_is_read_and_named_visibly(tmp_path: Path) 
     (file,) = report.files
     assert (file.error, file.ingested) == (None, written)
     assert file.path.endswith("caf\\xe9.json")
+
+
+def test_a_detection_at_a_compiler_limit_fails_alone_and_an_absurd_time_is_one_line(tmp_path: Path) -> None:
+    """Issue 19 item 8 end to end: each such detection is reported on its own (exit 5) while the others
+    run, and `run --at` with a time out of range is a one-line error."""
+    folder = tmp_path / "detections"
+    folder.mkdir()
+    tstats = "| tstats count from datamodel=Endpoint.Processes"
+    searches = {
+        "deep": f"{tstats} where {'(' * 300}Processes.process_name=x{')' * 300} by Processes.dest",
+        "overflow": f'{tstats} by Processes.dest | eval t=relative_time(now(), "-9999999d")',
+        "rename": f'{tstats} by Processes.dest | rename Processes.dest as ""',
+    }
+    for name, search in searches.items():
+        detection = {"name": f"bad {name}", "id": f"bad-{name}", "version": 1, "type": "Hunting", "search": search}
+        (folder / f"{name}.yml").write_text(json.dumps(detection))  # JSON is YAML
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    F.write_windows_json(logs / "events.json")
+    run = run_tunnelhunt("hunt", str(logs), "--detections", str(folder), "--output", "jsonl", cwd=tmp_path)
+    assert run.code == ExitCode.DETECTION_FAILED, run.stderr
+    assert all(f"not run bad {name}: does not compile" in run.stderr for name in searches)
+    assert "ngrok" in run.stdout and "Traceback" not in run.stderr
+    for at in ("+99999y", "99999999999999999999"):
+        late = run_tunnelhunt("run", "--at", at, "--db", str(tmp_path / "r.duckdb"), str(logs), cwd=tmp_path)
+        assert late.code == ExitCode.ERROR
+        assert "out of range" in late.stderr and len(late.stderr.strip().splitlines()) == 1

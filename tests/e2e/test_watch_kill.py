@@ -126,3 +126,46 @@ def test_sigterm_stops_cleanly(tmp_path: Path) -> None:
     assert "stopped cleanly on SIGTERM" in err.decode()
     with Store(tmp_path / "hunt.duckdb") as store:  # the database is closed and consistent
         assert store.count("network_resolution_dns") == 2
+
+
+def _backfill(tmp_path: Path, db: str, since: datetime, clock: datetime, *extra: str) -> subprocess.Popen[bytes]:
+    command = [
+        sys.executable, "-m", "tunnelhunt.cli.app", "watch", str(tmp_path / "logs"), "--db", str(tmp_path / db),
+        "--since", since.isoformat(), "--clock-start", clock.isoformat(), "--interval", "0.05", *extra,
+    ]  # fmt: skip
+    env = {k: v for k, v in os.environ.items() if k != "TUNNELHUNT_CRASHPOINT"}
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+
+
+def _schedule(db: Path) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]], list[tuple[object, ...]]]:
+    with Store(db) as store:
+        rba = RbaStore(store)
+        return (
+            sorted(tuple(r.values()) for r in rba.rows("SELECT detection_id, last_tick FROM schedule_state")),
+            sorted(tuple(r.values()) for r in rba.rows("SELECT detection_id, earliest, latest FROM searched_windows")),
+            sorted(tuple(r.values()) for r in rba.rows("SELECT result_id FROM detection_results")),
+        )
+
+
+def test_sigterm_during_a_long_backfill_stops_between_ticks_and_a_restart_resumes(tmp_path: Path) -> None:
+    (tmp_path / "logs").mkdir()
+    (tmp_path / "logs" / "sysmon.log").write_text("\n".join(minute_of_events(START + timedelta(minutes=20))) + "\n")
+    since = START - timedelta(days=7)  # 168 hourly ticks of every detection: minutes of work
+    process = _backfill(tmp_path, "hunt.duckdb", since, END)
+    wait_for_stderr(process, f"tick {since + timedelta(hours=1):%Y-%m-%d %H:%M} UTC", 300)  # under way
+    process.send_signal(signal.SIGTERM)
+    # one tick takes seconds; before, the whole backfill ran first (a week: 12 minutes and more)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 0, err.decode()
+    assert "stopped cleanly on SIGTERM" in err.decode()
+    ticks, _, _ = _schedule(tmp_path / "hunt.duckdb")
+    last = max(tick for _, tick in ticks)  # type: ignore[type-var]
+    assert since < last < END - timedelta(days=6)  # type: ignore[operator]  # stopped early in the backfill
+
+    until = last + timedelta(hours=2)  # type: ignore[operator]
+    resumed = _backfill(tmp_path, "hunt.duckdb", since, END, "--until", until.isoformat())
+    reference = _backfill(tmp_path, "reference.duckdb", since, END, "--until", until.isoformat())
+    for run in (resumed, reference):
+        _, err = run.communicate(timeout=300)
+        assert run.returncode == 0, err.decode()
+    assert _schedule(tmp_path / "hunt.duckdb") == _schedule(tmp_path / "reference.duckdb")

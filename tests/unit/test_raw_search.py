@@ -164,3 +164,23 @@ def test_aggregates_of_eval_expressions(store: Store) -> None:
 def test_sort_is_stable_ties_keep_their_previous_order(store: Store) -> None:
     rows = run(store, "index=main | stats count by ProcessGuid | sort - count")
     assert [r["ProcessGuid"] for r in rows] == ["{A}", "{B}", "{C}", "{Z}"]  # {A} 3 events, the rest tie at 1
+
+
+def test_non_ascii_fields_and_terms_match_case_insensitively_letter_by_letter() -> None:
+    """`search process="İstanbul"` found nothing, not even İstanbul itself (issue 19): Python lowered
+    the value to two letters where the engine lowers one."""
+    schema = events_schema()
+    values = ["İstanbul.exe", "ISTANBUL.EXE", "ıstanbul.exe", "ΣΊΣΥΦΟΣ", "σίσυφος", "straße", "strasse"]
+    rows = [
+        {name: None for name in schema.names}
+        | event(f"run {value}", process=value)
+        | {"_time": START, "_source": "t.log", "_offset": index}
+        for index, value in enumerate(values)
+    ]
+    with Store() as store:
+        store.append(EVENTS_TABLE, pa.Table.from_pylist(rows, schema=schema))
+        assert column(store, 'search process="İstanbul.exe" | table process', "process") == values[:2]
+        assert column(store, "search İSTANBUL | table process", "process") == values[:2]  # a bare term
+        assert column(store, 'search process="σίσυφος" | table process', "process") == values[3:5]
+        assert column(store, "search ΣΊΣΥΦΟΣ | table process", "process") == values[3:5]
+        assert column(store, 'search process="STRAẞE" | table process', "process") == values[5:6]

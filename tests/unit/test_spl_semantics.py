@@ -236,3 +236,39 @@ def test_long_wildcard_list_compiles_to_one_regex_that_renders_for_spark() -> No
     assert duck.count("REGEXP_MATCHES") == 1 and "LIKE" not in duck
     assert spark.count(" RLIKE ") == 1 and "\\\\A" in spark
     assert semantics.wildcards_regex(("a.b*", "*x|y")) == r"(?s)\A(?:a\.b.*|.*x\|y)\z"
+
+
+# --- non-ASCII case folding (issue 19): a letter lowered alone, the same on DuckDB and Spark ------------
+
+_FOLD_PROBES = [
+    "İstanbul", "ISTANBUL", "istanbul", "ıstanbul",  # the dotless ı is another letter: a near miss
+    "ΣΊΣΥΦΟΣ", "σίσυφος", "Σίσυφοσ", "ΣΙΣΥΦΟΣ",  # no accent: another word
+    "straße", "STRAẞE", "strasse", "STRASSE",  # ß is one letter, not ss
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("where", "expected"),
+    [
+        ('Processes.process="İstanbul"', {"İstanbul", "ISTANBUL", "istanbul"}),
+        ('Processes.process="istanbul"', {"İstanbul", "ISTANBUL", "istanbul"}),
+        ('Processes.process="İST*"', {"İstanbul", "ISTANBUL", "istanbul"}),
+        ('Processes.process="ΣΊΣΥΦΟΣ"', {"ΣΊΣΥΦΟΣ", "σίσυφος", "Σίσυφοσ"}),
+        ('Processes.process="σίσυφος"', {"ΣΊΣΥΦΟΣ", "σίσυφος", "Σίσυφοσ"}),
+        ('Processes.process IN ("σίσυφος", "x")', {"ΣΊΣΥΦΟΣ", "σίσυφος", "Σίσυφοσ"}),
+        ('Processes.process="*ΦΟς"', {"ΣΊΣΥΦΟΣ", "σίσυφος", "Σίσυφοσ", "ΣΙΣΥΦΟΣ"}),
+        ('Processes.process="STRAẞE"', {"straße", "STRAẞE"}),
+        ('Processes.process="strasse"', {"strasse", "STRASSE"}),
+    ],
+)
+def test_non_ascii_values_compare_letter_by_letter_case_insensitively(where: str, expected: set[str]) -> None:
+    search = f"| tstats count from datamodel=Endpoint.Processes where {where} by Processes.process"
+    rows = run(search, PROCESSES, [{"process": p} for p in _FOLD_PROBES])
+    assert {r["Processes.process"] for r in rows} == expected
+
+
+def test_spark_lowers_letter_by_letter_as_duckdb_does() -> None:
+    from tunnelhunt.detect.spark import spark_sql
+
+    compiled = compile_search('| tstats count from datamodel=Endpoint.Processes where Processes.process="İstanbul"')
+    assert "LOWER(TRANSLATE(`process`, 'İΣ', 'iσ')) = 'istanbul'" in spark_sql(compiled)

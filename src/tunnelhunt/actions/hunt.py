@@ -3,11 +3,15 @@
 The pass is `pipeline.hunt_pass`, the same sequence a scheduled tick runs, so `hunt --db FILE` leaves the
 results, risk events and findings in the database for `risk` and `findings`, and hunting the same files
 again adds nothing.
+
+Output before state: a caller's `publish` writes the hunt's output while the pass is uncommitted, so an
+output that cannot be written (or a crash after it) leaves the store as it was and the next hunt gives
+the same output again (issue 19, item 9).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -28,7 +32,9 @@ from tunnelhunt.actions.common import (
 )
 from tunnelhunt.actions.report import ReportData, gather
 from tunnelhunt.content.loader import ContentSet
+from tunnelhunt.crashpoint import crashpoint
 from tunnelhunt.detect.runner import DetectionRun, QueryEngine
+from tunnelhunt.errors import TunnelhuntError
 from tunnelhunt.ingest.report import IngestReport, ProgressCallback, QuarantineSink
 from tunnelhunt.ingest.run import ingest
 from tunnelhunt.normalize.custom import CustomMapping
@@ -94,6 +100,14 @@ class HuntResult:
         return [entry for entry in every if entry.score >= min_score]
 
 
+class OutputError(TunnelhuntError):
+    """The hunt's output could not be written; nothing of the pass was committed."""
+
+
+#: Writes a hunt's output (files, a response) before the pass commits; raising OSError commits nothing.
+Publish = Callable[[HuntResult], None]
+
+
 def check(options: HuntOptions) -> None:
     """Refuse option combinations that cannot work, before anything is read."""
     if options.engine not in ENGINES:
@@ -118,8 +132,11 @@ def hunt(
     on_progress: ProgressCallback | None = None,
     on_quarantine: QuarantineSink | None = None,
     now: datetime | None = None,
+    publish: Publish | None = None,
 ) -> HuntResult:
-    """Ingest `options.paths` (if any) and run every detection and analytic once over everything."""
+    """Ingest `options.paths` (if any) and run every detection and analytic once over everything.
+
+    `publish` gets the result before the pass's state commits (see the module's docstring)."""
     check(options)
     mappings = load_mappings(options.mappings)
     check_format(options.fmt, mappings)
@@ -147,7 +164,21 @@ def hunt(
             from tunnelhunt.detect.spark import SparkEngine
 
             engine = stack.enter_context(SparkEngine(options.lake, options.spark_master))  # type: ignore[arg-type]
-        passed = pipeline.hunt_pass(engine, state, content, at, rules, options.window, sigma)
+
+        def before_commit(passed: pipeline.PassReport) -> None:
+            if publish is None:
+                return
+            try:
+                publish(HuntResult(content, sigma, report, passed, [], options.window))
+            except OSError as exc:
+                where = f"{exc.filename}: " if exc.filename else ""
+                raise OutputError(
+                    f"cannot write the output: {where}{exc.strerror or exc}; no result, risk event or finding "
+                    "of this hunt was recorded, so the next hunt gives them again"
+                ) from exc
+            crashpoint("hunt-after-output")
+
+        passed = pipeline.hunt_pass(engine, state, content, at, rules, options.window, sigma, before_commit)
         deliveries = deliver_all(sinks, RbaStore(state))
         gathered = None
         if options.report:

@@ -137,6 +137,7 @@ def watch(
     on_start: Callable[[WatchSession], None] | None = None,
     on_step: Callable[[StepReport], None] | None = None,
     store: Store | None = None,
+    on_tick: Callable[[TickReport], None] | None = None,
 ) -> int:
     """Follow the paths and run due ticks until `should_stop()` or `until`; returns the steps taken.
 
@@ -149,4 +150,4 @@ def watch(
         watcher = Watcher(options.paths, Follower(setup.store, options.fmt), scheduler, setup.sinks, start)
         if on_start:
             on_start(WatchSession(setup.content, setup.sigma, scheduler.invalid, len(scheduler.detections), waiting))
-        return watcher.run(clock(), should_stop, interval, until, on_step)
+        return watcher.run(clock(), should_stop, interval, until, on_step, on_tick=on_tick)

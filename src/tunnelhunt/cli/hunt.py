@@ -127,9 +127,19 @@ def hunt(
         include=include or [], exclude=exclude or [], workers=workers, window=window,
         sinks=sink or [], sink_options=hunting.sink_options(db, spool, hec_token, hec_index), report=html is not None,
     )  # fmt: skip
+    written: dict[str, int] = {}
+
+    def publish(found: HuntResult) -> None:
+        """The files this hunt writes, before its state commits: the store never records a hunt whose
+        --out or --risk could not be written."""
+        if out is not None:
+            written["out"] = write_rows(result_rows(found.entries(min_score)), out, kind)
+        if risk:
+            write_rows(found.passed.risk_events, risk, "jsonl")
+
     try:
         with progress_display(stderr) as on_progress, quarantine_writer(quarantine) as on_quarantine:
-            result = run_hunt(options, on_progress, on_quarantine)
+            result = run_hunt(options, on_progress, on_quarantine, publish=publish)
     except TunnelhuntError as exc:
         raise fail(str(exc)) from None
     hunting.report_content_errors(result.content, result.sigma)
@@ -144,8 +154,7 @@ def hunt(
     items = result.entries(min_score)
     rows = result_rows(items)
     if out is not None:
-        written = write_rows(rows, out, kind)
-        where = f"{written} result(s) written to {safe_markup(out)} ({kind})"
+        where = f"{written['out']} result(s) written to {safe_markup(out)} ({kind})"
     elif kind == "csv":
         write_csv(rows, sys.stdout)
     elif kind == "jsonl":
@@ -162,8 +171,6 @@ def hunt(
             hunt_summary(items, result.passed.risk_events, len(runs), console)
     hunting.report_deliveries(result.deliveries)
     events = result.passed.risk_events
-    if risk:
-        write_rows(events, risk, "jsonl")
     stderr.print(
         f"{len(rows)} result(s)" + (f" scoring {min_score:g} or more" if min_score else "")
         + f", {len(events)} risk event(s) from {len(runs)} detection(s); {finding_counts(result.passed.findings)}"

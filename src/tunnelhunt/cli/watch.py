@@ -17,6 +17,7 @@ from tunnelhunt.errors import TunnelhuntError
 
 if TYPE_CHECKING:  # what the command runs is imported when it runs
     from tunnelhunt.actions.schedule import WatchSession
+    from tunnelhunt.schedule.scheduler import TickReport
     from tunnelhunt.schedule.watch import Clock, StepReport
 
 
@@ -74,10 +75,13 @@ def watch(
             stderr.print(f"[yellow]warning:[/yellow] {safe_markup(path)} does not exist yet: followed once it appears")
         stderr.print(f"watching {len(paths)} path(s); {session.detections} detection(s); db {db}")
 
+    def on_tick(tick: TickReport) -> None:  # as each commits: a backfill shows its progress
+        hunting.report_tick(tick)
+        if any(r.error for r in tick.runs + tick.analytics):
+            conditions.add(ExitCode.DETECTION_FAILED)
+
     def on_step(report: StepReport) -> None:
         _print_step(report)
-        if any(r.error for tick in report.ticks for r in tick.runs + tick.analytics):
-            conditions.add(ExitCode.DETECTION_FAILED)
         last["deliveries"] = hunting.delivery_conditions(report.deliveries)
 
     def clock() -> Clock:  # a replay's clock starts with the watching, not during set-up
@@ -85,7 +89,17 @@ def watch(
 
     previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
-        run_watch(options, clock, lambda: stopping["signal"] is not None, interval, first, stop_at, on_start, on_step)
+        run_watch(
+            options,
+            clock,
+            lambda: stopping["signal"] is not None,
+            interval,
+            first,
+            stop_at,
+            on_start,
+            on_step,
+            on_tick=on_tick,
+        )
     except TunnelhuntError as exc:
         raise fail(str(exc)) from None
     finally:
@@ -102,8 +116,6 @@ def _print_step(report: StepReport) -> None:
         stderr.print(
             f"{_fmt(report.now)} ingested {ingested:,} event(s), {report.ingest.total('quarantined'):,} quarantined"
         )
-    for tick in report.ticks:
-        hunting.report_tick(tick)
     hunting.report_deliveries(report.deliveries)
 
 

@@ -107,8 +107,20 @@ def _fix_runtime_regex(node: exp.Expression) -> exp.Expression:
     return node
 
 
+def _lower_letter_by_letter(node: exp.Expression) -> exp.Expression:
+    """Spark's LOWER is Java's: `İ` becomes two letters (i and a combining dot) and `Σ` ends a word as
+    `ς`. DuckDB's lowers each letter alone, as `semantics.fold` does a search value; turning those two
+    into their one-letter lowercase first makes Spark's the same."""
+    if isinstance(node, exp.Lower):
+        # changed in place, not replaced: `transform` goes on into the same node's (new) children, so a
+        # time format or a LOWER inside is still rewritten for Spark
+        letters = [node.this, exp.Literal.string("İΣ"), exp.Literal.string("iσ")]
+        node.set("this", exp.Anonymous(this="TRANSLATE", expressions=letters))
+    return node
+
+
 def _for_spark(node: exp.Expression) -> exp.Expression:
-    return _try_cast_stays_safe(_fix_runtime_regex(_fix_time_formats(node)))
+    return _lower_letter_by_letter(_try_cast_stays_safe(_fix_runtime_regex(_fix_time_formats(node))))
 
 
 def _try_cast_stays_safe(node: exp.Expression) -> exp.Expression:

@@ -17,7 +17,7 @@ Sigma rules due at a tick that search the same span run together, sharing scans 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
@@ -251,9 +251,27 @@ class Scheduler:
                 by_tick.setdefault(tick, []).append(detection)
         return sorted(by_tick.items(), key=lambda item: item[0])
 
-    def catch_up(self, now: datetime, start: datetime | None = None) -> list[TickReport]:
-        """Run every tick due since the last one recorded (or since `start`), oldest first."""
-        return [self.run_at(tick, detections) for tick, detections in self.pending(now, start)]
+    def catch_up(
+        self,
+        now: datetime,
+        start: datetime | None = None,
+        should_stop: Callable[[], bool] | None = None,
+        on_tick: Callable[[TickReport], None] | None = None,
+    ) -> list[TickReport]:
+        """Run every tick due since the last one recorded (or since `start`), oldest first.
+
+        `should_stop` is asked before each tick: a backfill of weeks is thousands of ticks (four seconds
+        each for the shipped content), and a stop waits for the running one only. Each tick commits with
+        its last-tick mark, so the next catch-up resumes at the first tick not run. `on_tick` hears of
+        each tick as it commits, so a long backfill shows its progress."""
+        reports = []
+        for tick, detections in self.pending(now, start):
+            if should_stop is not None and should_stop():
+                break
+            reports.append(self.run_at(tick, detections))
+            if on_tick is not None:
+                on_tick(reports[-1])
+        return reports
 
 
 def _analytic_tick(run: DetectionRun, recorded: pipeline.Recorded, tick: datetime, window: TimeWindow) -> DetectionTick:

@@ -57,9 +57,15 @@ class Watcher:
         self.sinks = sinks
         self.start = start
 
-    def step(self, now: datetime) -> StepReport:
+    def step(
+        self,
+        now: datetime,
+        should_stop: Callable[[], bool] | None = None,
+        on_tick: Callable[[TickReport], None] | None = None,
+    ) -> StepReport:
+        """Ingest, run the due ticks (stopping between two when `should_stop()`), deliver what committed."""
         report = StepReport(now, self.follower.poll(self.paths))
-        report.ticks = self.scheduler.catch_up(now, self.start)
+        report.ticks = self.scheduler.catch_up(now, self.start, should_stop, on_tick)
         report.deliveries = deliver_all(self.sinks, self.scheduler.rba)
         return report
 
@@ -71,6 +77,7 @@ class Watcher:
         until: datetime | None = None,
         on_step: Callable[[StepReport], None] | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        on_tick: Callable[[TickReport], None] | None = None,
     ) -> int:
         """Step every `interval` seconds until `should_stop()` or the clock passes `until`; returns steps."""
         steps = 0
@@ -78,7 +85,7 @@ class Watcher:
             now = clock()
             if until is not None and now > until:
                 now = until
-            report = self.step(now)
+            report = self.step(now, should_stop, on_tick)
             steps += 1
             if on_step:
                 on_step(report)

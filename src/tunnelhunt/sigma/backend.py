@@ -50,7 +50,7 @@ from sqlglot import exp
 
 from tunnelhunt.spl import regex as spl_regex
 from tunnelhunt.spl.errors import UnsupportedError
-from tunnelhunt.spl.semantics import LIKE_ESCAPE, false_if_null, ipv4_in_network
+from tunnelhunt.spl.semantics import LIKE_ESCAPE, false_if_null, fold, folded, ipv4_in_network
 from tunnelhunt.store.events import field_sql
 
 _DOUBLE = exp.DataType.build("DOUBLE")
@@ -109,7 +109,7 @@ def string_match(subject: exp.Expr, value: SigmaString, cased: bool) -> exp.Expr
     """`subject` equals / matches the wildcard string `value` (case-insensitive unless `cased`)."""
     pattern, wildcard = like_pattern(value)
     if not cased:
-        subject, pattern = exp.Lower(this=subject), pattern.lower()
+        subject, pattern = folded(subject, pattern), fold(pattern)  # SPL's fold: the same in both engines
     if not wildcard:
         plain = pattern.replace(LIKE_ESCAPE + LIKE_ESCAPE, "\0").replace(LIKE_ESCAPE, "").replace("\0", LIKE_ESCAPE)
         return exp.EQ(this=subject, expression=exp.Literal.string(plain))
@@ -169,8 +169,8 @@ class SqlglotBackend(Backend):
     def convert_condition_as_in_expression(self, cond: ConditionOR | ConditionAND, state: ConversionState) -> Any:
         first = cond.args[0]
         assert isinstance(first, ConditionFieldEqualsValueExpression)
-        values = sorted({str(arg.value.to_plain()).lower() for arg in cond.args})  # type: ignore[union-attr]
-        subject = exp.Lower(this=field_sql(first.field))
+        values = sorted({fold(str(arg.value.to_plain())) for arg in cond.args})  # type: ignore[union-attr]
+        subject = folded(field_sql(first.field), *values)
         return exp.In(this=subject, expressions=[exp.Literal.string(v) for v in values])
 
     # --- field = value ------------------------------------------------------------------------------

@@ -1,10 +1,12 @@
-"""JSON lines and CSV writers for findings and risk events."""
+"""JSON lines and CSV writers for findings and risk events, and the one way an output file is replaced."""
 
 from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterable
+import os
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any
@@ -65,7 +67,31 @@ def write_csv(rows: list[dict[str, Any]], stream: IO[str]) -> int:
     return len(rows)
 
 
+@contextmanager
+def atomic_file(path: Path, mode: str = "w") -> Iterator[IO[Any]]:
+    """A file that appears whole or not at all: written under a temporary name beside `path`, fsynced,
+    renamed over it, the folder fsynced. If writing fails, `path` keeps what it held before. This is
+    what lets a caller commit its state only once its output is durable (`hunt --out`, the spool)."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        text = "b" not in mode
+        with temporary.open(mode, encoding="utf-8" if text else None, newline="" if text else None) as stream:
+            yield stream
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
+
+
 def write_rows(rows: list[dict[str, Any]], path: Path, fmt: str) -> int:
+    """Replace `path` with the rows as JSON lines or CSV, atomically and durably (see `atomic_file`)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8", newline="") as stream:
+    with atomic_file(path) as stream:
         return write_jsonl(rows, stream) if fmt == "jsonl" else write_csv(rows, stream)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tunnelhunt.sinks.files import json_default
+from tunnelhunt.sinks.files import atomic_file, json_default
 
 _BATCH = re.compile(r"^(?P<kind>[a-z_]+)-(?P<first>\d{12})-(?P<last>\d{12})\.jsonl$")
 
@@ -34,17 +34,8 @@ class Batch:
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
-    temporary = path.with_name(path.name + ".tmp")
-    with temporary.open("wb") as stream:
+    with atomic_file(path, "wb") as stream:
         stream.write(data)
-        stream.flush()
-        os.fsync(stream.fileno())
-    os.replace(temporary, path)
-    directory = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
 
 
 class Spool:

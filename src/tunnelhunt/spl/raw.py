@@ -43,11 +43,11 @@ def map_entry(map_column: exp.Expr, name: str) -> exp.Expr:
 
 def term_match(term: str) -> exp.Expr:
     """A bare search term over `_raw`, by whole tokens (see the module docstring)."""
-    pattern = semantics.wildcard_to_regex(term.lower())
+    pattern = semantics.wildcard_to_regex(semantics.fold(term))
     regex = f"(?s)(^|[^a-z0-9]){pattern}([^a-z0-9]|$)"
-    lowered = exp.Lower(this=col("_raw"))
+    lowered = semantics.folded(col("_raw"), term)
     match = exp.RegexpLike(this=lowered, expression=exp.Literal.string(regex))
-    literal = max(term.lower().split("*"), key=len)
+    literal = max(semantics.fold(term).split("*"), key=len)
     if not literal:
         return match
     # A plain substring test first: a few times cheaper than the regex, and most events fail it.

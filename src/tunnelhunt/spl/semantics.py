@@ -1,6 +1,7 @@
 """Splunk's matching rules, each as one small function the compiler calls.
 
-- Field values compare case-insensitively; `*` is a wildcard over the whole value.
+- Field values compare case-insensitively (`fold`, `folded`: letter by letter, the same in DuckDB and
+  Spark); `*` is a wildcard over the whole value.
 - A comparison on a missing (NULL) field is false, so `NOT field=x` is true for events without it.
 - A multivalue field matches when any of its values matches.
 - A value written as an IPv4 CIDR (`10.0.0.0/8`) matches the addresses inside it.
@@ -50,6 +51,30 @@ def cidr_network(value: str) -> ipaddress.IPv4Network | None:
         return None
 
 
+#: Folded alike: the final sigma is a σ (Spark's Java lowercasing writes `ς` at a word's end, DuckDB `σ`).
+_FOLD_SAME = {"ς": "σ"}
+
+
+def fold(value: str) -> str:
+    """A search value as field values are compared to it, case-insensitively: each letter lowered alone
+    by Unicode's simple mapping (what DuckDB's LOWER does), so a letter stays one letter (`İ` → `i`,
+    `ẞ` → `ß`, never `ß` → `ss`), and `ς` as `σ`. Python's `str.lower` would turn `İ` into two letters
+    and `İstanbul` would not even match itself (issue 19). docs/spl-semantics.md says why."""
+    # a letter's full lowercase is longer than one letter only for U+0130 (İ → i + U+0307): its
+    # simple mapping is the first letter
+    return "".join(_FOLD_SAME.get(low := char.lower()[:1], low) for char in value)
+
+
+def folded(subject: exp.Expr, *values: str) -> exp.Expr:
+    """`subject` lowered for comparison with `fold(value)` of each of `values`: LOWER (Spark's is made
+    letter by letter in detect/spark.py), and `ς` as `σ` only when a value holds a σ (a column rewrite
+    costs; a value without σ cannot tell the two apart)."""
+    lowered: exp.Expr = exp.Lower(this=subject.copy())
+    if any("σ" in fold(value) for value in values):
+        lowered = exp.Replace(this=lowered, expression=exp.Literal.string("ς"), replacement=exp.Literal.string("σ"))
+    return lowered
+
+
 def wildcard_to_like(value: str) -> str:
     """Turn a Splunk wildcard value into a LIKE pattern: `*` → `%`, literal `%`, `_`, `!` escaped."""
     out = []
@@ -68,10 +93,10 @@ def _value_predicate(subject: exp.Expr, value: str) -> exp.Expr:
     network = cidr_network(value)
     if network is not None:
         return ipv4_in_network(subject, network)
-    lowered = exp.Lower(this=subject.copy())
+    lowered = folded(subject, value)
     if "*" in value:
-        return wildcard_match(lowered, value.lower())
-    return exp.EQ(this=lowered, expression=exp.Literal.string(value.lower()))
+        return wildcard_match(lowered, fold(value))
+    return exp.EQ(this=lowered, expression=exp.Literal.string(fold(value)))
 
 
 #: A value `*text`, `text*` or `*text*` (text without wildcards) is a suffix, prefix or substring test.
@@ -174,16 +199,16 @@ def wildcards_regex(values: tuple[str, ...]) -> str:
     `(?s)` lets `.` cross newlines as LIKE's `%` does; `\\A`/`\\z` anchor the whole text in RE2 and in
     Java alike (Java's `$` would also match before a final newline).
     """
-    body = "|".join(wildcard_to_regex(value.lower()) for value in values)
+    body = "|".join(wildcard_to_regex(fold(value)) for value in values)
     return f"(?s)\\A(?:{body})\\z"
 
 
 def _list_predicates(subject: exp.Expr, values: tuple[str, ...]) -> list[exp.Expr]:
     """The predicates whose OR is `subject IN (values)`, for one (non-array) value."""
     networks = {v: network for v in values if (network := cidr_network(v)) is not None}
-    wildcards = tuple(dict.fromkeys(v.lower() for v in values if "*" in v and v not in networks))
-    plain = tuple(dict.fromkeys(v.lower() for v in values if "*" not in v and v not in networks))
-    lowered = exp.Lower(this=subject.copy())
+    wildcards = tuple(dict.fromkeys(fold(v) for v in values if "*" in v and v not in networks))
+    plain = tuple(dict.fromkeys(fold(v) for v in values if "*" not in v and v not in networks))
+    lowered = folded(subject, *plain)
     predicates: list[exp.Expr] = []
     if len(plain) == 1:
         predicates.append(exp.EQ(this=lowered, expression=exp.Literal.string(plain[0])))
@@ -191,7 +216,7 @@ def _list_predicates(subject: exp.Expr, values: tuple[str, ...]) -> list[exp.Exp
         predicates.append(exp.In(this=lowered, expressions=[exp.Literal.string(v) for v in plain]))
     if len(wildcards) >= WILDCARD_REGEX_MIN:
         pattern = exp.Literal.string(wildcards_regex(wildcards))
-        predicates.append(exp.RegexpLike(this=lowered.copy(), expression=pattern))
+        predicates.append(exp.RegexpLike(this=folded(subject, *wildcards), expression=pattern))
     else:
         predicates.extend(_value_predicate(subject, value) for value in wildcards)
     predicates.extend(ipv4_in_network(subject, network) for network in networks.values())

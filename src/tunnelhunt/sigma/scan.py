@@ -47,6 +47,7 @@ from tunnelhunt.sigma.results import run_sigma_rule, sigma_detection
 from tunnelhunt.sigma.rules import SigmaRuleKind
 from tunnelhunt.spl.compiler import CompiledSearch, TimeWindow
 from tunnelhunt.spl.values import Column, Kind
+from tunnelhunt.store.duckdb_store import Store
 from tunnelhunt.store.events import EVENTS_TABLE
 
 #: Rules per query: one scan serves this many rules. DuckDB plans a batch in time that grows faster than its size
@@ -92,8 +93,10 @@ def plan(
 def batch_query(scan: exp.Expr, predicates: Sequence[exp.Expr], window: TimeWindow | None) -> CompiledSearch:
     """One scan of the events `scan` selects, a flag column per predicate, only events some predicate matches."""
     outputs = event_columns()
+    # the predicates are not copied (copying them cost more than planning the query): a predicate node is
+    # re-parented into each query that uses it, which rendering does not depend on
     flags = [
-        exp.alias_(exp.Coalesce(this=p.copy(), expressions=[exp.false()]), _FLAG.format(i), quoted=True)
+        exp.Alias(this=exp.Coalesce(this=p, expressions=[exp.false()]), alias=exp.to_identifier(_FLAG.format(i), True))
         for i, p in enumerate(predicates)
     ]
     inner = (
@@ -108,9 +111,10 @@ def batch_query(scan: exp.Expr, predicates: Sequence[exp.Expr], window: TimeWind
     return CompiledSearch(query=query, node=None, columns=columns)
 
 
-def rule_rows(rule: SigmaRule, table: pa.Table, index: int, count: int) -> pa.Table:
-    """The rows of one rule in a batch's result: its flagged events, its identity columns first, sorted."""
-    rows = table.filter(table.column(_FLAG.format(index))).drop_columns([_FLAG.format(i) for i in range(count)])
+def rule_rows(rule: SigmaRule, events: pa.Table, flag: pa.ChunkedArray) -> pa.Table:
+    """The rows of one rule in a batch's result (`events`, the flag columns dropped): the events its `flag`
+    marks, its identity columns first, sorted."""
+    rows = events.filter(flag) if pc.any(flag).as_py() else events.slice(0, 0)
     identity = []
     for name, value, kind in rule_columns(rule):
         if kind is Kind.MV:
@@ -133,7 +137,8 @@ def run_batch(
 ) -> list[DetectionRun]:
     """Run a batch in one query; on failure split it, down to single rules run (and failing) alone."""
     try:
-        table = engine.run(batch_query(group.scan, [p for _, p in members], window))
+        run = engine.run_few if isinstance(engine, Store) else engine.run
+        table = run(batch_query(group.scan, [p for _, p in members], window))
     except _QUERY_ERRORS:
         if len(members) == 1:
             return [run_sigma_rule(engine, members[0][0], window, compiler)]
@@ -141,9 +146,11 @@ def run_batch(
         return run_batch(engine, group, members[:half], window, compiler) + run_batch(
             engine, group, members[half:], window, compiler
         )
+    flags = [_FLAG.format(i) for i in range(len(members))]
+    events = table.drop_columns(flags)
     return [
-        DetectionRun(sigma_detection(rule), findings=rule_rows(rule, table, i, len(members)))
-        for i, (rule, _) in enumerate(members)
+        DetectionRun(sigma_detection(rule), findings=rule_rows(rule, events, table.column(flag)))
+        for (rule, _), flag in zip(members, flags, strict=True)
     ]
 
 

@@ -220,12 +220,14 @@ class Store:
 
         `con.sql` binds the statement (and tokenises it for parameter markers) to describe a lazy relation, then
         plans it again to run it; `con.execute` plans once. Its Arrow output copies the rows once more, which only
-        matters for large results, hence not the default."""
+        matters for large results, hence not the default. The query's tree is rendered in place, not copied
+        first (copying a tree of thousands of predicates costs as much as rendering it): it must not be reused
+        for another dialect."""
         if compiled.lookups:
             return self.run(compiled)
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", "Arrow output on a DB-API result", UserWarning)
-            return self.con.execute(compiled.sql("duckdb")).to_arrow_table()
+            return self.con.execute(compiled.sql("duckdb", copy=False)).to_arrow_table()
 
     def close(self) -> None:
         self.con.close()

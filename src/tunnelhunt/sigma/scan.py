@@ -54,6 +54,7 @@ from tunnelhunt.store.events import EVENTS_TABLE
 #: (602 Windows rules: 17.2 CPU s in batches of 300, 14.7 in batches of 60).
 BATCH = 100
 _FLAG = "_sigma_{}"
+_LOWER = "_sigma_lower_{}"
 _ORDER = [("_time", "ascending"), ("_source", "ascending"), ("_offset", "ascending")]
 _QUERY_ERRORS = (duckdb.Error, OSError, pa.ArrowException, QueryError)
 
@@ -64,6 +65,33 @@ class ScanGroup:
 
     scan: exp.Expr
     rules: list[tuple[SigmaRule, exp.Expr]] = field(default_factory=list)
+    #: `LOWER(field)` of the group's predicates, computed once per event: column name → the field it lowers
+    lowered: dict[str, exp.Expr] = field(default_factory=dict)
+
+    def lower_once(self, predicate: exp.Expr) -> exp.Expr:
+        """The predicate with each `LOWER(field)` read from a column of `lowered` (in place, once per rule).
+
+        Thousands of rules lower the same few fields (`Image`, `CommandLine`): computed and planned once per
+        field instead of once per comparison. The value is the same, so the matches are."""
+        names = {subject.sql(): name for name, subject in self.lowered.items()}
+
+        def replace(node: exp.Expr) -> exp.Expr:
+            if not isinstance(node, exp.Lower) or not _is_field(node.this):
+                return node
+            key = node.this.sql()
+            if key not in names:
+                names[key] = _LOWER.format(len(self.lowered))
+                self.lowered[names[key]] = node.this.copy()
+            return exp.column(names[key], quoted=True)
+
+        return predicate.transform(replace, copy=False)
+
+
+def _is_field(node: exp.Expr) -> bool:
+    """An events column or a `fields['name']` lookup (what the backend lowers)."""
+    if isinstance(node, exp.Column):
+        return True
+    return isinstance(node, exp.Bracket) and isinstance(node.this, exp.Column) and node.this.name == "fields"
 
 
 def plan(
@@ -86,23 +114,35 @@ def plan(
             scan = exp.or_(*[filters[n].copy() for n in names], copy=False) if key[1] else exp.true()
             groups[key] = ScanGroup(scan)
         predicates = [predicate for _, predicate in mapped]
-        groups[key].rules.append((rule, exp.or_(*predicates, copy=False) if len(predicates) > 1 else predicates[0]))
+        predicate = exp.or_(*predicates, copy=False) if len(predicates) > 1 else predicates[0]
+        groups[key].rules.append((rule, groups[key].lower_once(predicate)))
     return list(groups.values()), failed
 
 
-def batch_query(scan: exp.Expr, predicates: Sequence[exp.Expr], window: TimeWindow | None) -> CompiledSearch:
-    """One scan of the events `scan` selects, a flag column per predicate, only events some predicate matches."""
+def batch_query(
+    scan: exp.Expr,
+    predicates: Sequence[exp.Expr],
+    window: TimeWindow | None,
+    lowered: dict[str, exp.Expr] | None = None,
+) -> CompiledSearch:
+    """One scan of the events `scan` selects, a flag column per predicate, only events some predicate matches;
+    the `lowered` columns the predicates read are computed first, once per event."""
     outputs = event_columns()
+    lowered = lowered or {}
+    used = {c.name for p in predicates for c in p.find_all(exp.Column) if c.name in lowered}
+    events = (
+        exp.select(exp.Star(), *[exp.alias_(exp.Lower(this=lowered[n].copy()), n, quoted=True) for n in sorted(used)])
+        .from_(exp.to_table(EVENTS_TABLE), copy=False)
+        .where(exp.and_(scan.copy(), *window_predicate(window), copy=False), copy=False)
+    )
     # the predicates are not copied (copying them cost more than planning the query): a predicate node is
     # re-parented into each query that uses it, which rendering does not depend on
     flags = [
         exp.Alias(this=exp.Coalesce(this=p, expressions=[exp.false()]), alias=exp.to_identifier(_FLAG.format(i), True))
         for i, p in enumerate(predicates)
     ]
-    inner = (
-        exp.select(*[exp.alias_(e, name, quoted=True) for name, e, _ in outputs], *flags, copy=False)
-        .from_(exp.to_table(EVENTS_TABLE), copy=False)
-        .where(exp.and_(scan.copy(), *window_predicate(window), copy=False), copy=False)
+    inner = exp.select(*[exp.alias_(e, name, quoted=True) for name, e, _ in outputs], *flags, copy=False).from_(
+        events.subquery(EVENTS_TABLE, copy=False), copy=False
     )
     any_flag = exp.or_(*[exp.column(_FLAG.format(i), quoted=True) for i in range(len(predicates))], copy=False)
     query = exp.select("*").from_(inner.subquery("scan", copy=False), copy=False).where(any_flag, copy=False)
@@ -138,7 +178,7 @@ def run_batch(
     """Run a batch in one query; on failure split it, down to single rules run (and failing) alone."""
     try:
         run = engine.run_few if isinstance(engine, Store) else engine.run
-        table = run(batch_query(group.scan, [p for _, p in members], window))
+        table = run(batch_query(group.scan, [p for _, p in members], window, group.lowered))
     except _QUERY_ERRORS:
         if len(members) == 1:
             return [run_sigma_rule(engine, members[0][0], window, compiler)]

@@ -101,6 +101,18 @@ def test_the_scan_filter_is_the_logsources_event_conditions_only() -> None:
     assert [len(g.rules) for g in groups] == [3, 1, 1] and failed == []
 
 
+def test_a_field_is_lowered_once_per_group_and_cased_comparisons_stay_cased(con: duckdb.DuckDBPyConnection) -> None:
+    cased = make("cased", PROC, "{CommandLine|cased|contains: WHOAMI}")  # near miss: the event says whoami
+    upper = make("upper", PROC, "{CommandLine|contains: WHOAMI}")
+    rules = [RULES[0], RULES[1], cased, upper]
+    groups, _ = plan(rules, default_compiler())
+    # one column per field, however many comparisons lower it (the mapping's Channel test is one of them)
+    assert [s.sql() for s in groups[0].lowered.values()] == ['"Channel"', '"CommandLine"']
+    runs = run_sigma(Engine(con), rules)
+    assert [len(r.rows) for r in runs] == [1, 0, 0, 1]
+    assert [r.rows for r in runs] == one_by_one(con, rules)
+
+
 class RefusingEngine(CountingEngine):
     """Refuses any query holding the word `boom` (as an engine refuses a pattern it cannot compile)."""
 

@@ -6,10 +6,14 @@ rules that is thousands of scans. Here the rules are grouped by what their logso
 one query:
 
     SELECT * FROM (SELECT <event columns>, COALESCE(<rule 1>, FALSE) AS "_sigma_0", ...
-                   FROM events WHERE <logsource filter> AND <window>) AS scan
+                   FROM (SELECT *, LOWER(<field>) AS "_sigma_lower_0", ...
+                         FROM events WHERE <logsource filter> AND <window>) AS events) AS scan
     WHERE "_sigma_0" OR "_sigma_1" OR ...
 
 so the filter is evaluated once per event and each rule's condition only on the events of its logsource.
+Case-insensitive comparisons read each field lowered once per event (`ScanGroup.lower_once`): SigmaHQ's
+process-creation rules hold ~20 `LOWER(CommandLine)`/`LOWER(Image)` each, and computing and planning
+those per comparison was most of a batch's cost (and its planner memory).
 Each rule's rows are then taken from the result by its flag, given the rule's identity columns and sorted
 as `compiler.SigmaCompiler.compile` sorts them: the same (rule, event) rows as running the rules one by one.
 Why that holds: a rule's predicate under a mapping is the mapping's event conditions AND the detection,
@@ -47,12 +51,14 @@ from tunnelhunt.sigma.results import run_sigma_rule, sigma_detection
 from tunnelhunt.sigma.rules import SigmaRuleKind
 from tunnelhunt.spl.compiler import CompiledSearch, TimeWindow
 from tunnelhunt.spl.values import Column, Kind
+from tunnelhunt.store.duckdb_store import Store
 from tunnelhunt.store.events import EVENTS_TABLE
 
 #: Rules per query: one scan serves this many rules. DuckDB plans a batch in time that grows faster than its size
 #: (602 Windows rules: 17.2 CPU s in batches of 300, 14.7 in batches of 60).
 BATCH = 100
 _FLAG = "_sigma_{}"
+_LOWER = "_sigma_lower_{}"
 _ORDER = [("_time", "ascending"), ("_source", "ascending"), ("_offset", "ascending")]
 _QUERY_ERRORS = (duckdb.Error, OSError, pa.ArrowException, QueryError)
 
@@ -63,6 +69,33 @@ class ScanGroup:
 
     scan: exp.Expr
     rules: list[tuple[SigmaRule, exp.Expr]] = field(default_factory=list)
+    #: `LOWER(field)` of the group's predicates, computed once per event: column name → the field it lowers
+    lowered: dict[str, exp.Expr] = field(default_factory=dict)
+
+    def lower_once(self, predicate: exp.Expr) -> exp.Expr:
+        """The predicate with each `LOWER(field)` read from a column of `lowered` (in place, once per rule).
+
+        Thousands of rules lower the same few fields (`Image`, `CommandLine`): computed and planned once per
+        field instead of once per comparison. The value is the same, so the matches are."""
+        names = {subject.sql(): name for name, subject in self.lowered.items()}
+
+        def replace(node: exp.Expr) -> exp.Expr:
+            if not isinstance(node, exp.Lower) or not _is_field(node.this):
+                return node
+            key = node.this.sql()
+            if key not in names:
+                names[key] = _LOWER.format(len(self.lowered))
+                self.lowered[names[key]] = node.this.copy()
+            return exp.column(names[key], quoted=True)
+
+        return predicate.transform(replace, copy=False)
+
+
+def _is_field(node: exp.Expr) -> bool:
+    """An events column or a `fields['name']` lookup (what the backend lowers)."""
+    if isinstance(node, exp.Column):
+        return True
+    return isinstance(node, exp.Bracket) and isinstance(node.this, exp.Column) and node.this.name == "fields"
 
 
 def plan(
@@ -85,21 +118,35 @@ def plan(
             scan = exp.or_(*[filters[n].copy() for n in names], copy=False) if key[1] else exp.true()
             groups[key] = ScanGroup(scan)
         predicates = [predicate for _, predicate in mapped]
-        groups[key].rules.append((rule, exp.or_(*predicates, copy=False) if len(predicates) > 1 else predicates[0]))
+        predicate = exp.or_(*predicates, copy=False) if len(predicates) > 1 else predicates[0]
+        groups[key].rules.append((rule, groups[key].lower_once(predicate)))
     return list(groups.values()), failed
 
 
-def batch_query(scan: exp.Expr, predicates: Sequence[exp.Expr], window: TimeWindow | None) -> CompiledSearch:
-    """One scan of the events `scan` selects, a flag column per predicate, only events some predicate matches."""
+def batch_query(
+    scan: exp.Expr,
+    predicates: Sequence[exp.Expr],
+    window: TimeWindow | None,
+    lowered: dict[str, exp.Expr] | None = None,
+) -> CompiledSearch:
+    """One scan of the events `scan` selects, a flag column per predicate, only events some predicate matches;
+    the `lowered` columns the predicates read are computed first, once per event."""
     outputs = event_columns()
-    flags = [
-        exp.alias_(exp.Coalesce(this=p.copy(), expressions=[exp.false()]), _FLAG.format(i), quoted=True)
-        for i, p in enumerate(predicates)
-    ]
-    inner = (
-        exp.select(*[exp.alias_(e, name, quoted=True) for name, e, _ in outputs], *flags, copy=False)
+    lowered = lowered or {}
+    used = {c.name for p in predicates for c in p.find_all(exp.Column) if c.name in lowered}
+    events = (
+        exp.select(exp.Star(), *[exp.alias_(exp.Lower(this=lowered[n].copy()), n, quoted=True) for n in sorted(used)])
         .from_(exp.to_table(EVENTS_TABLE), copy=False)
         .where(exp.and_(scan.copy(), *window_predicate(window), copy=False), copy=False)
+    )
+    # the predicates are not copied (copying them cost more than planning the query): a predicate node is
+    # re-parented into each query that uses it, which rendering does not depend on
+    flags = [
+        exp.Alias(this=exp.Coalesce(this=p, expressions=[exp.false()]), alias=exp.to_identifier(_FLAG.format(i), True))
+        for i, p in enumerate(predicates)
+    ]
+    inner = exp.select(*[exp.alias_(e, name, quoted=True) for name, e, _ in outputs], *flags, copy=False).from_(
+        events.subquery(EVENTS_TABLE, copy=False), copy=False
     )
     any_flag = exp.or_(*[exp.column(_FLAG.format(i), quoted=True) for i in range(len(predicates))], copy=False)
     query = exp.select("*").from_(inner.subquery("scan", copy=False), copy=False).where(any_flag, copy=False)
@@ -108,9 +155,10 @@ def batch_query(scan: exp.Expr, predicates: Sequence[exp.Expr], window: TimeWind
     return CompiledSearch(query=query, node=None, columns=columns)
 
 
-def rule_rows(rule: SigmaRule, table: pa.Table, index: int, count: int) -> pa.Table:
-    """The rows of one rule in a batch's result: its flagged events, its identity columns first, sorted."""
-    rows = table.filter(table.column(_FLAG.format(index))).drop_columns([_FLAG.format(i) for i in range(count)])
+def rule_rows(rule: SigmaRule, events: pa.Table, flag: pa.ChunkedArray) -> pa.Table:
+    """The rows of one rule in a batch's result (`events`, the flag columns dropped): the events its `flag`
+    marks, its identity columns first, sorted."""
+    rows = events.filter(flag) if pc.any(flag).as_py() else events.slice(0, 0)
     identity = []
     for name, value, kind in rule_columns(rule):
         if kind is Kind.MV:
@@ -133,7 +181,8 @@ def run_batch(
 ) -> list[DetectionRun]:
     """Run a batch in one query; on failure split it, down to single rules run (and failing) alone."""
     try:
-        table = engine.run(batch_query(group.scan, [p for _, p in members], window))
+        run = engine.run_few if isinstance(engine, Store) else engine.run
+        table = run(batch_query(group.scan, [p for _, p in members], window, group.lowered))
     except _QUERY_ERRORS:
         if len(members) == 1:
             return [run_sigma_rule(engine, members[0][0], window, compiler)]
@@ -141,9 +190,11 @@ def run_batch(
         return run_batch(engine, group, members[:half], window, compiler) + run_batch(
             engine, group, members[half:], window, compiler
         )
+    flags = [_FLAG.format(i) for i in range(len(members))]
+    events = table.drop_columns(flags)
     return [
-        DetectionRun(sigma_detection(rule), findings=rule_rows(rule, table, i, len(members)))
-        for i, (rule, _) in enumerate(members)
+        DetectionRun(sigma_detection(rule), findings=rule_rows(rule, events, table.column(flag)))
+        for (rule, _), flag in zip(members, flags, strict=True)
     ]
 
 

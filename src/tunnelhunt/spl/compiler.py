@@ -72,8 +72,9 @@ class CompiledSearch:
     def output_fields(self) -> list[str]:
         return [column.name for column in self.columns]
 
-    def sql(self, dialect: str = "duckdb", pretty: bool = False) -> str:
-        return self.query.sql(dialect=dialect, pretty=pretty)
+    def sql(self, dialect: str = "duckdb", pretty: bool = False, copy: bool = True) -> str:
+        """The query in `dialect`; `copy=False` renders the tree in place (faster, but rendering may rewrite it)."""
+        return self.query.sql(dialect=dialect, pretty=pretty, copy=copy)
 
 
 def _timestamp(value: datetime) -> exp.Expr:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import shutil
 import tempfile
+import warnings
 import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -223,6 +224,20 @@ class Store:
             if lookup.path is not None:
                 self.load_csv(lookup.table, lookup.path, lookup.columns, ROW_COLUMN)
         return self.query(compiled.sql("duckdb"))
+
+    def run_few(self, compiled: CompiledSearch) -> pa.Table:
+        """`run` for a query whose rows are few and whose planning dominates (Sigma's shared scans).
+
+        `con.sql` binds the statement (and tokenises it for parameter markers) to describe a lazy relation, then
+        plans it again to run it; `con.execute` plans once. Its Arrow output copies the rows once more, which only
+        matters for large results, hence not the default. The query's tree is rendered in place, not copied
+        first (copying a tree of thousands of predicates costs as much as rendering it): it must not be reused
+        for another dialect."""
+        if compiled.lookups:
+            return self.run(compiled)
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "Arrow output on a DB-API result", UserWarning)
+            return self.con.execute(compiled.sql("duckdb", copy=False)).to_arrow_table()
 
     def close(self) -> None:
         self.con.close()

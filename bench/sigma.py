@@ -166,6 +166,9 @@ def measure_sigma(shared: Path | None, work: Path, zircolite: Path | None, copie
     """The Sigma row: tunnelhunt's figures, and Zircolite's beside them when its folder is given."""
     if shared is None:
         return {"skipped": "no shared datasets folder"}
+    # Zircolite runs from its own folder: every path handed to it must be absolute.
+    shared, work = shared.resolve(), work.resolve()
+    zircolite = zircolite.resolve() if zircolite is not None else None
     rules = shared / RULES
     corpus, size = build_corpus(shared, work, copies)
     out = work / "sigma-tunnelhunt.json"

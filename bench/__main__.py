@@ -337,7 +337,7 @@ def main(argv: list[str] | None = None) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n")
     _print(results)
-    print_issue_table(results)
+    print_issue_table(results, quick=quick)
     console.print(f"written to {args.out}")
     return 0
 

@@ -138,9 +138,14 @@ def issue_rows(results: dict[str, Any], reference: dict[str, Any]) -> list[tuple
     return rows
 
 
-def print_issue_table(results: dict[str, Any], reference_path: Path = REFERENCE) -> None:
+def print_issue_table(results: dict[str, Any], reference_path: Path = REFERENCE, quick: bool = False) -> None:
+    """The reference figures were measured on the full-size inputs: a `--quick` run's are not comparable
+    (its small inputs are mostly start-up), and the title says so."""
     reference = json.loads(reference_path.read_text()) if reference_path.exists() else {}
-    table = Table(title="issue 20: reference (bench/reference-2core.json) and this run", title_justify="left")
+    title = "issue 20: reference (bench/reference-2core.json) and this run"
+    if quick:
+        title += " (--quick: small inputs, not comparable with the reference)"
+    table = Table(title=title, title_justify="left")
     for column in ("work", "reference", "now", "target"):
         table.add_column(column, justify="left" if column in ("work", "target") else "right")
     for row in issue_rows(results, reference):

@@ -53,12 +53,17 @@ def _clauses(filters: QueueFilters) -> tuple[str, list[Any]]:
     return (f" WHERE {where}" if chosen else ""), [value for _, value in chosen]
 
 
+def _tables(store: Store) -> tuple[RbaStore, ReviewStore]:
+    """The risk and review tables (each created when missing): built once per call, not per query."""
+    return RbaStore(store), ReviewStore(store)
+
+
 def queue(store: Store, filters: QueueFilters) -> list[dict[str, Any]]:
     """The findings matching `filters`, newest first, with their review state."""
-    ReviewStore(store)
+    rba, _ = _tables(store)
     where, params = _clauses(filters)
     order = "f.seq" if filters.after_seq is not None else "f._time DESC, f.seq DESC"
-    return RbaStore(store).rows(f"{_QUEUE}{where} ORDER BY {order} LIMIT {int(filters.limit)}", params)
+    return rba.rows(f"{_QUEUE}{where} ORDER BY {order} LIMIT {int(filters.limit)}", params)
 
 
 def choices(store: Store) -> dict[str, list[str]]:
@@ -75,8 +80,10 @@ class UnknownFinding(OptionError):
 
 def finding(store: Store, finding_id: str) -> dict[str, Any]:
     """One finding with its review state and audit log (newest change first)."""
-    ReviewStore(store)
-    rba = RbaStore(store)
+    return _finding(_tables(store)[0], finding_id)
+
+
+def _finding(rba: RbaStore, finding_id: str) -> dict[str, Any]:
     rows = rba.rows(f"{_QUEUE} WHERE f.finding_id = ?", [finding_id])
     if not rows:
         raise UnknownFinding(f"no finding {finding_id!r}")
@@ -95,17 +102,18 @@ def review(store: Store, finding_id: str, actor: str, changes: dict[str, str | N
     status = changes.get("status")
     if status is not None and status not in STATUSES:
         raise OptionError(f"status must be one of {', '.join(STATUSES)}, not {status!r}")
-    finding(store, finding_id)  # exists
+    rba, reviews = _tables(store)
+    _finding(rba, finding_id)  # exists
     cleaned = {k: (v.strip() or None) if isinstance(v, str) else v for k, v in changes.items()}
     if "status" in cleaned and cleaned["status"] is None:
         cleaned.pop("status")
-    ReviewStore(store).change(finding_id, actor, cleaned)
-    return finding(store, finding_id)
+    reviews.change(finding_id, actor, cleaned)
+    return _finding(rba, finding_id)
 
 
 def entity(store: Store, name: str, limit: int = 500) -> dict[str, Any]:
     """One entity: its risk, its risk events (with their result's time), detections and findings."""
-    rba = RbaStore(store)
+    rba, _ = _tables(store)
     summary = risk_by_object(rba, risk_object=name, limit=10)
     events = risk_events_with_time(rba, limit, name)
     detections: dict[str, dict[str, Any]] = {}
@@ -119,15 +127,10 @@ def entity(store: Store, name: str, limit: int = 500) -> dict[str, Any]:
         "summary": summary,
         "risk_events": events,
         "detections": sorted(detections.values(), key=lambda d: -d["risk_score"]),
-        "findings": _entity_findings(store, name),
+        "findings": rba.rows(
+            f"{_QUEUE} WHERE lower(f.risk_object) = lower(?) ORDER BY f._time DESC, f.seq DESC", [name]
+        ),
     }
-
-
-def _entity_findings(store: Store, name: str) -> list[dict[str, Any]]:
-    ReviewStore(store)
-    return RbaStore(store).rows(
-        f"{_QUEUE} WHERE lower(f.risk_object) = lower(?) ORDER BY f._time DESC, f.seq DESC", [name]
-    )
 
 
 def latest_seq(store: Store) -> int:

@@ -301,6 +301,13 @@ class EventLog:
         self.t22 = _template(22, system)
         self.t13 = _template(13, {**system, "EventType": "SetValue"})
 
+    def _head(self, stamp: bytes, utc: bytes, proc: Proc) -> tuple[object, ...]:
+        """What every template but EID 1's starts with (time, record number, thread, UtcTime, the
+        process's guid and pid); each event takes the next record number."""
+        self.record += 1
+        record = self.record
+        return (stamp, record, self.threads[record & 3], utc, proc.guid, proc.pid)
+
     def create(self, stamp: bytes, utc: bytes, proc: Proc, parent: Proc) -> bytes:
         """EID 1 ProcessCreate; Security/@UserID carries the new process's user SID."""
         self.record += 1
@@ -337,30 +344,12 @@ class EventLog:
 
     def terminate(self, stamp: bytes, utc: bytes, proc: Proc) -> bytes:
         """EID 5 ProcessTerminate."""
-        self.record += 1
-        record = self.record
-        return self.t5 % (
-            stamp,
-            record,
-            self.threads[record & 3],
-            utc,
-            proc.guid,
-            proc.pid,
-            proc.image.path_e,
-            proc.account.name_e,
-        )
+        return self.t5 % (*self._head(stamp, utc, proc), proc.image.path_e, proc.account.name_e)
 
     def network(self, stamp: bytes, utc: bytes, proc: Proc, target: tuple[bytes, bytes, int, bytes]) -> bytes:
         """EID 3 NetworkConnect, outbound TCP from an ephemeral port."""
-        self.record += 1
-        record = self.record
         return self.t3 % (
-            stamp,
-            record,
-            self.threads[record & 3],
-            utc,
-            proc.guid,
-            proc.pid,
+            *self._head(stamp, utc, proc),
             proc.image.path_e,
             proc.account.name_e,
             49152 + int(self.rnd() * 16000),
@@ -371,15 +360,8 @@ class EventLog:
         self, stamp: bytes, utc: bytes, proc: Proc, source: tuple[bytes, bytes], target: tuple[bytes, bytes, int, bytes]
     ) -> bytes:
         """EID 3 NetworkConnect from a given (SourceIp, SourceHostname), e.g. a loopback address."""
-        self.record += 1
-        record = self.record
         return self.t3_from % (
-            stamp,
-            record,
-            self.threads[record & 3],
-            utc,
-            proc.guid,
-            proc.pid,
+            *self._head(stamp, utc, proc),
             proc.image.path_e,
             proc.account.name_e,
             *source,
@@ -389,32 +371,12 @@ class EventLog:
 
     def registry(self, stamp: bytes, utc: bytes, proc: Proc, target_e: bytes, details_e: bytes) -> bytes:
         """EID 13 RegistryEvent (Value Set): escaped TargetObject and Details."""
-        self.record += 1
-        record = self.record
-        return self.t13 % (
-            stamp,
-            record,
-            self.threads[record & 3],
-            utc,
-            proc.guid,
-            proc.pid,
-            proc.image.path_e,
-            target_e,
-            details_e,
-            proc.account.name_e,
-        )
+        return self.t13 % (*self._head(stamp, utc, proc), proc.image.path_e, target_e, details_e, proc.account.name_e)
 
     def image_load(self, stamp: bytes, utc: bytes, proc: Proc, dll: Image) -> bytes:
         """EID 7 ImageLoaded of a signed Windows DLL."""
-        self.record += 1
-        record = self.record
         return self.t7 % (
-            stamp,
-            record,
-            self.threads[record & 3],
-            utc,
-            proc.guid,
-            proc.pid,
+            *self._head(stamp, utc, proc),
             proc.image.path_e,
             dll.path_e,
             dll.fv_e,
@@ -428,33 +390,8 @@ class EventLog:
 
     def file(self, stamp: bytes, utc: bytes, proc: Proc, target_e: bytes) -> bytes:
         """EID 11 FileCreate; CreationUtcTime is the event time."""
-        self.record += 1
-        record = self.record
-        return self.t11 % (
-            stamp,
-            record,
-            self.threads[record & 3],
-            utc,
-            proc.guid,
-            proc.pid,
-            proc.image.path_e,
-            target_e,
-            utc,
-            proc.account.name_e,
-        )
+        return self.t11 % (*self._head(stamp, utc, proc), proc.image.path_e, target_e, utc, proc.account.name_e)
 
     def dns(self, stamp: bytes, utc: bytes, proc: Proc, query: tuple[bytes, bytes, bytes]) -> bytes:
         """EID 22 DnsQuery: (escaped QueryName, QueryStatus, escaped QueryResults)."""
-        self.record += 1
-        record = self.record
-        return self.t22 % (
-            stamp,
-            record,
-            self.threads[record & 3],
-            utc,
-            proc.guid,
-            proc.pid,
-            *query,
-            proc.image.path_e,
-            proc.account.name_e,
-        )
+        return self.t22 % (*self._head(stamp, utc, proc), *query, proc.image.path_e, proc.account.name_e)

@@ -9,6 +9,7 @@ from typing import Any
 
 import pyarrow as pa
 import pytest
+import yaml
 
 from tests.helpers import store_with
 from tunnelhunt.cim import DNS
@@ -82,6 +83,22 @@ def test_sql_and_python_classification_agree() -> None:
     by_sql = {r["query"]: (r["zone"], r["role"]) for r in sql_rows}
     by_python = {n: (g.zone, g.role) for n in names if (g := CATALOGUE.classify(n)) is not None}
     assert by_sql == by_python and "www.google.com" not in by_sql and "x.bore.pub" not in by_sql
+
+
+def test_a_users_catalogue_reaches_sql_as_literals(tmp_path: Path) -> None:
+    """Patterns with a quote, `%`, `_` and the escape character match only themselves in SQL, as in Python."""
+    mine = tmp_path / "services.yml"
+    patterns = ["it's.evil.io", "a%b.io", "a_b.io", "a!b.io", "*.x') OR 1=1 --.io"]
+    groups = [{"role": "agent", "zone": "z.io", "patterns": [p]} for p in patterns]
+    mine.write_text(yaml.safe_dump({"services": [{"service": "s", "groups": groups}]}))
+    catalogue = load_catalogue(mine)
+    names = ["IT'S.evil.io", "a%b.io", "axb.io", "a_b.io", "aXb.io", "a!b.io", "ab.io", "q.x') or 1=1 --.io", "x.io"]
+    with store_with(DNS, [{"src": "h", "query": n} for n in names]) as store:
+        state = DnsSeenState(store, catalogue)
+        rows = state.query(f"WITH l AS ({state.lookups_sql()}) SELECT query FROM l").to_pylist()
+    by_sql = sorted(r["query"] for r in rows)
+    assert by_sql == sorted(n for n in names if catalogue.classify(n) is not None)
+    assert by_sql == sorted(["IT'S.evil.io", "a%b.io", "a_b.io", "a!b.io", "q.x') or 1=1 --.io"])
 
 
 def test_first_seen_per_host_and_fleet_survive_in_a_database_file(tmp_path: Path) -> None:

@@ -16,10 +16,11 @@ from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from sqlglot import exp
 
 from tunnelhunt.content.files import ContentError
 from tunnelhunt.content.loader import SHIPPED
-from tunnelhunt.spl.semantics import LIKE_ESCAPE, wildcard_to_like
+from tunnelhunt.spl.semantics import fold, wildcard_match
 
 Role = Literal["agent", "endpoint", "support"]
 CATALOGUE_PATH = SHIPPED / "intel" / "tunnel_services.yml"
@@ -55,10 +56,6 @@ class DomainGroup:
     patterns: tuple[str, ...]
 
 
-def _sql_text(text: str) -> str:
-    return text.replace("'", "''")
-
-
 def _wildcard_regex(pattern: str) -> re.Pattern[str]:
     return re.compile(".*".join(re.escape(piece) for piece in pattern.split("*")), re.IGNORECASE | re.DOTALL)
 
@@ -80,15 +77,16 @@ class ServiceCatalogue:
         return None
 
     def sql_group(self, column: str) -> str:
-        """SQL giving the index of the group `column` (a name) belongs to, NULL when none."""
-        whens = []
+        """DuckDB SQL giving the index of the group `column` (a name) belongs to, NULL when none.
+
+        Built as a sqlglot tree with the same wildcard rule as SPL (`spl.semantics.wildcard_match`): a
+        catalogue may come from a user, so its patterns reach SQL as literals, never as formatted text."""
+        name = exp.Lower(this=exp.column(column, quoted=True))
+        case = exp.Case()
         for group in self.groups:
-            likes = " OR ".join(
-                f"lower({column}) LIKE '{_sql_text(wildcard_to_like(p.lower()))}' ESCAPE '{LIKE_ESCAPE}'"
-                for p in group.patterns
-            )
-            whens.append(f"WHEN {likes} THEN {group.index}")
-        return f"CASE {' '.join(whens)} END"
+            matches = [wildcard_match(name.copy(), fold(p)) for p in group.patterns]
+            case = case.when(exp.or_(*matches, copy=False), exp.Literal.number(group.index), copy=False)
+        return case.sql("duckdb")
 
     def service_of_command(self, command_line: str | None) -> str | None:
         """The service whose client a command line names (by its markers), if exactly one does."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Sequence
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 
 import duckdb
@@ -22,6 +23,17 @@ from tunnelhunt.store.duckdb_store import Store
 
 class OptionError(TunnelhuntError):
     """Options that cannot work together, or a value no command accepts."""
+
+
+def resolve_time(text: str, tz: tzinfo = UTC, now: datetime | None = None) -> datetime:
+    """A time option as every command and page reads it: absolute (ISO 8601, Splunk's %m/%d/%Y:%H:%M:%S,
+    epoch) or a Splunk modifier such as `-1h@h`, resolved at `now` in `tz`; a wrong one is an OptionError."""
+    from tunnelhunt.spl import timemodifiers
+
+    try:
+        return timemodifiers.resolve(text.strip(), now or datetime.now(UTC), tz)
+    except timemodifiers.TimeModifierError as exc:
+        raise OptionError(str(exc)) from None
 
 
 class StoreError(TunnelhuntError):

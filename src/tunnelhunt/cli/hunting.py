@@ -57,11 +57,11 @@ def zone(name: str) -> tzinfo:
 
 def parse_time(text: str, tz: tzinfo, now: datetime | None = None) -> datetime:
     """An absolute time (ISO 8601, Splunk's %m/%d/%Y:%H:%M:%S, epoch) or a modifier such as `-1h@h`."""
-    from tunnelhunt.spl import timemodifiers
+    from tunnelhunt.actions.common import OptionError, resolve_time
 
     try:
-        return timemodifiers.resolve(text, now or datetime.now(UTC), tz)
-    except timemodifiers.TimeModifierError as exc:
+        return resolve_time(text, tz, now)
+    except OptionError as exc:
         raise fail(str(exc)) from None
 
 

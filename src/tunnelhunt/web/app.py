@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, TypeVar
 
 from starlette.applications import Starlette
@@ -22,13 +22,13 @@ from starlette.routing import Route
 
 from tunnelhunt import __version__
 from tunnelhunt.actions import incidents
+from tunnelhunt.actions.common import OptionError, resolve_time
 from tunnelhunt.actions.events import READABLE, NotFound, ResultEvents, events_in
 from tunnelhunt.actions.search import SearchOptions, search_on
 from tunnelhunt.content.loader import ContentSet
 from tunnelhunt.errors import TunnelhuntError
 from tunnelhunt.report import charts
 from tunnelhunt.report.templating import environment
-from tunnelhunt.spl import timemodifiers
 from tunnelhunt.store.duckdb_store import Store
 from tunnelhunt.web.auth import COOKIE, CSRF_HEADER, Guard, same_origin
 
@@ -147,8 +147,8 @@ def _time(text: str | None) -> datetime | None:
     if not text:
         return None
     try:
-        return timemodifiers.resolve(text.strip(), datetime.now(UTC), UTC)
-    except timemodifiers.TimeModifierError as exc:
+        return resolve_time(text)
+    except OptionError as exc:
         raise BadRequest(str(exc)) from None
 
 

@@ -27,11 +27,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from sigma.exceptions import SigmaTransformationError
-from sigma.processing.conditions import LogsourceCondition, RuleProcessingCondition
+from sigma.processing.conditions import IncludeFieldCondition, LogsourceCondition, RuleProcessingCondition
 from sigma.processing.pipeline import ProcessingItem, ProcessingPipeline
 from sigma.processing.transformations import (
     AddConditionTransformation,
     FieldMappingTransformation,
+    MapStringTransformation,
     SetStateTransformation,
 )
 from sigma.processing.transformations.base import DetectionItemTransformation
@@ -63,15 +64,20 @@ class EventSource:
 
 @dataclass
 class RequireMappedFields(DetectionItemTransformation):
-    """Refuse a rule that compares a field the source does not have (keywords and the probe pass)."""
+    """Refuse a rule that compares a field the source does not have (`known`, when given) or one of `refused`.
+
+    Keywords, the probe and the conditions this family's selecting items added (`selected_by`) pass."""
 
     source: str = ""
+    selected_by: str = ""
     known: frozenset[str] = frozenset()
     refused: frozenset[str] = frozenset()
 
     def apply_detection_item(self, detection_item: SigmaDetectionItem) -> SigmaDetection | SigmaDetectionItem | None:
         name = detection_item.field
         if name is None or name == PROBE_FIELD:
+            return None
+        if any(applied.startswith(self.selected_by) for applied in detection_item.applied_processing_items):
             return None
         if name in self.refused or (self.known and name not in self.known):
             raise SigmaTransformationError(f"{self.source} has no field {name}")
@@ -104,6 +110,14 @@ ZEEK_SETS = (
     "client_addresses", "tunnel_parents", "certificate_chain_fuids", "client_cert_chain_fuids",
     "cert_chain_fuids", "client_cert_chain", "cert_chain",
 )  # fmt: skip
+
+
+#: Zeek's booleans: `T`/`F` in TSV, `true`/`false` in Zeek JSON (SigmaHQ's Zeek rules write `'true'`).
+ZEEK_BOOLEANS = (
+    "AA", "TC", "RD", "RA", "rejected", "local_orig", "local_resp", "resumed", "established", "auth_success",
+    "is_orig", "is_webmail", "success", "tls", "anonymous",
+)  # fmt: skip
+ZEEK_BOOLEAN_TEXT: dict[str, str | list[str]] = {"true": ["true", "T"], "false": ["false", "F"]}
 
 
 def zeek_events(path: str) -> dict[str, object]:
@@ -364,7 +378,6 @@ def _category_items(family: str, source: EventSource) -> list[ProcessingItem]:
     def conditions() -> list[RuleProcessingCondition]:  # a condition belongs to one item's pipeline
         return [LogsourceCondition(category=category) for category in sorted(source.categories)]
 
-    known = frozenset(source.fields) | {name.split("|", 1)[0] for name in source.events}
     return [
         ProcessingItem(
             identifier=_identifier(family, source, "select"),
@@ -374,7 +387,7 @@ def _category_items(family: str, source: EventSource) -> list[ProcessingItem]:
         ),
         ProcessingItem(
             identifier=_identifier(family, source, "fields"),
-            transformation=RequireMappedFields(source=source.name, known=known),
+            transformation=RequireMappedFields(source.name, select_prefix(family), known=frozenset(source.fields)),
             rule_conditions=conditions(),
             rule_condition_linking=any,
         ),
@@ -424,8 +437,14 @@ def _zeek_product_items() -> list[ProcessingItem]:
         ],
         ProcessingItem(
             identifier="tunnelhunt_zeek_fields_product",
-            transformation=RequireMappedFields(source="Zeek", refused=DEFAULT_FIELD_NAMES),
+            transformation=RequireMappedFields("Zeek", select_prefix("zeek"), refused=DEFAULT_FIELD_NAMES),
             rule_conditions=[LogsourceCondition(product="zeek")],
+        ),
+        ProcessingItem(
+            identifier="tunnelhunt_zeek_booleans_product",
+            transformation=MapStringTransformation(ZEEK_BOOLEAN_TEXT),
+            rule_conditions=[LogsourceCondition(product="zeek")],
+            field_name_conditions=[IncludeFieldCondition(fields=list(ZEEK_BOOLEANS))],
         ),
         ProcessingItem(
             identifier="tunnelhunt_zeek_names_product",

@@ -20,34 +20,11 @@ pytestmark = pytest.mark.shared  # SigmaHQ's rules
 ZEEK_HEADER = (
     "#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\t{path}\n#fields\t{fields}\n"
 )
-DNS_FIELDS = (
-    "ts",
-    "uid",
-    "id.orig_h",
-    "id.orig_p",
-    "id.resp_h",
-    "id.resp_p",
-    "proto",
-    "query",
-    "qtype_name",
-    "answers",
-    "rejected",
-)
-HTTP_FIELDS = (
-    "ts",
-    "uid",
-    "id.orig_h",
-    "id.orig_p",
-    "id.resp_h",
-    "id.resp_p",
-    "method",
-    "host",
-    "uri",
-    "user_agent",
-    "status_code",
-    "resp_mime_types",
-)
-CONN_FIELDS = ("ts", "uid", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p", "proto", "service")
+#: Every Zeek log starts with the connection's identity.
+ZEEK_ID = ("ts", "uid", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p")
+DNS_FIELDS = (*ZEEK_ID, "proto", "query", "qtype_name", "answers", "rejected")
+HTTP_FIELDS = (*ZEEK_ID, "method", "host", "uri", "user_agent", "status_code", "resp_mime_types")
+CONN_FIELDS = (*ZEEK_ID, "proto", "service")
 TIME = "2023-11-14T22:13:20.000000+0000"
 
 

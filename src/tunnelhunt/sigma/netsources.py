@@ -88,6 +88,11 @@ def _list(*names: str) -> list[str]:
     return list(names)
 
 
+def _endpoints(src_ip: str, src_port: str, dst_ip: str, dst_port: str) -> FieldMap:
+    """The firewall taxonomy's endpoint names over a source's own."""
+    return {"src_ip": src_ip, "src_port": src_port, "dst_ip": dst_ip, "dst_port": dst_port}
+
+
 def _sourcetypes(*names: str) -> list[str]:
     return list(names)
 
@@ -131,12 +136,7 @@ def zeek_field(name: str) -> str | list[str]:
 
 ZEEK_MULTIVALUE = {**{name: "," for name in ZEEK_SETS}, **{f"{name}{{}}": "\n" for name in ZEEK_SETS}}
 
-_ZEEK_ENDPOINTS: FieldMap = {
-    "src_ip": "id.orig_h",
-    "src_port": "id.orig_p",
-    "dst_ip": "id.resp_h",
-    "dst_port": "id.resp_p",
-}
+_ZEEK_ENDPOINTS = _endpoints("id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p")
 #: Sysmon's network-connection names (SigmaHQ's `network_connection` taxonomy).
 _SYSMON_CONNECTION = {
     "SourceIp": "src_ip",
@@ -197,7 +197,7 @@ ZEEK_OWN_NAMES: FieldMap = {
 
 # --- Suricata EVE -------------------------------------------------------------------------------------
 
-_EVE_ENDPOINTS: FieldMap = {"src_ip": "src_ip", "src_port": "src_port", "dst_ip": "dest_ip", "dst_port": "dest_port"}
+_EVE_ENDPOINTS = _endpoints("src_ip", "src_port", "dest_ip", "dest_port")
 #: `grouped` answers (EVE v2) are keyed by record type.
 _RRTYPES = ("A", "AAAA", "CNAME", "MX", "NS", "PTR", "SOA", "SRV", "TXT")
 _EVE_GROUPED = [f"dns.grouped.{rrtype}{{}}" for rrtype in _RRTYPES]
@@ -249,12 +249,7 @@ SURICATA = (
 # --- ECS ----------------------------------------------------------------------------------------------
 
 _ECS_SOURCETYPES = _sourcetypes("ecs", "ecs:csv")
-_ECS_ENDPOINTS: FieldMap = {
-    "src_ip": "source.ip",
-    "src_port": "source.port",
-    "dst_ip": "destination.ip",
-    "dst_port": "destination.port",
-}
+_ECS_ENDPOINTS = _endpoints("source.ip", "source.port", "destination.ip", "destination.port")
 
 ECS = (
     EventSource(
@@ -302,12 +297,7 @@ ECS = (
 # --- OCSF ---------------------------------------------------------------------------------------------
 
 _OCSF_SOURCETYPES = _sourcetypes("ocsf", "ocsf:csv")
-_OCSF_ENDPOINTS: FieldMap = {
-    "src_ip": "src_endpoint.ip",
-    "src_port": "src_endpoint.port",
-    "dst_ip": "dst_endpoint.ip",
-    "dst_port": "dst_endpoint.port",
-}
+_OCSF_ENDPOINTS = _endpoints("src_endpoint.ip", "src_endpoint.port", "dst_endpoint.ip", "dst_endpoint.port")
 
 
 def ocsf_class(class_uid: int) -> dict[str, object]:

@@ -18,7 +18,7 @@ from typing import Any
 
 from sigma.conditions import ConditionAND, ConditionFieldEqualsValueExpression, ConditionOR
 from sigma.conversion.state import ConversionState
-from sigma.types import SigmaExists, SigmaNull
+from sigma.types import SigmaExists, SigmaExpansion, SigmaNull
 from sqlglot import exp
 
 from tunnelhunt.sigma.backend import SqlglotBackend
@@ -57,8 +57,9 @@ class MultivalueBackend(SqlglotBackend):
     def convert_condition_field_eq_val(self, cond: ConditionFieldEqualsValueExpression, state: ConversionState) -> Any:
         converted = super().convert_condition_field_eq_val(cond, state)
         joined_by = separator(state, cond.field)
-        if joined_by is None or isinstance(cond.value, SigmaNull | SigmaExists):
-            return converted  # presence is the same for the list as for its text
+        if joined_by is None or isinstance(cond.value, SigmaNull | SigmaExists | SigmaExpansion):
+            return converted  # presence is the same for the list as for its text; an expansion's values come
+            # back through this method one by one
         return any_element(field_sql(cond.field), joined_by, converted)
 
     def convert_condition_as_in_expression(self, cond: ConditionOR | ConditionAND, state: ConversionState) -> Any:

@@ -6,6 +6,7 @@ tests skip; under CI=true they fail, so CI always compares the two engines.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +58,24 @@ EXTRA_SEARCHES = {
 }
 
 
+#: Zeek dns.log rows (ts, query, answers): sets compare element by element (`sigma/multivalue.py`).
+ZEEK_DNS_HEADER = "#separator \\x09\n#set_separator\t,\n#path\tdns\n#fields\tts\tquery\tanswers\n"
+ZEEK_DNS_ROWS = (
+    ("1763636400.0", "a.example", "1.2.3.4,127.0.0.1"),  # an element is 127.0.0.1
+    ("1763636401.0", "b.example", "127.0.0.10,1.2.3.4"),  # near miss: the text holds 127.0.0.1, no element is it
+    ("1763636402.0", "c.example", "x.EVIL,1.2.3.4"),  # an element ends with .evil
+    ("1763636403.0", "d.example", "x.evil.com"),  # near miss
+)
+ZEEK_SIGMA = """
+title: {title}
+logsource: {logsource}
+detection:
+  selection:
+    {selection}
+  condition: selection
+"""
+
+
 @pytest.fixture(scope="module")
 def lake(tmp_path_factory: pytest.TempPathFactory, shipped_sample_path: Path) -> Path:
     root = tmp_path_factory.mktemp("spark")
@@ -82,10 +101,20 @@ def lake(tmp_path_factory: pytest.TempPathFactory, shipped_sample_path: Path) ->
         )
         + "\n"
     )
+    zeek_tsv, zeek_json = root / "dns.log", root / "zeek.json"
+    zeek_tsv.write_text(
+        ZEEK_DNS_HEADER + "".join(f"{ts}\t{query}\t{answers}\n" for ts, query, answers in ZEEK_DNS_ROWS)
+    )
+    zeek_json.write_text(
+        "".join(
+            json.dumps({"_path": "dns", "ts": float(ts), "query": q, "answers": a.split(",")}) + "\n"
+            for ts, q, a in ZEEK_DNS_ROWS
+        )
+    )
     lake_root = root / "lake"
     with LakeWriter(lake_root, flush_rows=500) as writer:
         protocols = [shipped_sample_path.with_name(n) for n in ("tunnel_tools_sysmon.log", "tunnel_rdp_security.log")]
-        report = ingest([generated.path, crafted, shipped_sample_path, *protocols], writer)
+        report = ingest([generated.path, crafted, shipped_sample_path, *protocols, zeek_tsv, zeek_json], writer)
     assert report.total("quarantined") == 0
     return lake_root
 
@@ -187,3 +216,37 @@ def test_spark_holds_the_same_raw_events_as_duckdb(lake: Path, spark_session: An
         assert canonical(spark.query(ordered).to_pylist()) == lake_rows
         assert spark.query(search.sql("spark")).to_pylist() == duck_found
     assert len(lake_rows) > 3000 and len(duck_found) > 10
+
+
+def test_sigma_list_fields_match_alike_on_spark(lake: Path, spark_session: Any) -> None:
+    """Sigma rules over Zeek sets (TSV comma-joined, JSON arrays): any element matches, on both engines."""
+    from sigma.rule import SigmaRule
+
+    from tunnelhunt.detect.spark import SparkEngine
+    from tunnelhunt.sigma.scan import run_sigma
+
+    rules = [
+        SigmaRule.from_yaml(ZEEK_SIGMA.format(title=t, logsource=ls, selection=sel))
+        for t, ls, sel in (
+            ("sinkholed", "{product: zeek, service: dns}", "answers: '127.0.0.1'"),
+            ("evil answer", "{category: dns}", "answer|endswith: '.evil'"),
+        )
+    ]
+
+    def found(engine: Any) -> dict[str, list[tuple[str, str]]]:
+        runs = run_sigma(engine, rules)
+        assert all(run.error is None for run in runs), [run.error for run in runs]
+        return {
+            run.detection.name: sorted((Path(r["_source"]).name, r["query"]) for r in run.findings.to_pylist())
+            for run in runs
+            if run.findings is not None
+        }
+
+    with LakeStore(lake) as duck:
+        expected = found(duck)
+    with SparkEngine(lake, session=spark_session) as spark:
+        assert found(spark) == expected
+    assert expected == {
+        "sinkholed": [("dns.log", "a.example"), ("zeek.json", "a.example")],
+        "evil answer": [("dns.log", "c.example"), ("zeek.json", "c.example")],
+    }

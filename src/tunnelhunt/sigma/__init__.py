@@ -18,7 +18,8 @@ Public API:
 Extending:
 - a logsource: append a `logsources.LogsourceMapping` (a pySigma `ProcessingPipeline` adding the event
   conditions and field renames, and the identifiers of the items that select events) to
-  `logsources.MAPPINGS`, or pass `CompileOptions(mappings=...)`;
+  `logsources.MAPPINGS`, or pass `CompileOptions(mappings=...)`; a generic category over a Zeek, Suricata,
+  ECS or OCSF log is an `EventSource` in `netsources.py` (list-valued fields: `multivalue.py`);
 - `|expand` placeholders: `CompileOptions(placeholders={"name": ["value", ...]})`;
 - a modifier: pySigma owns modifiers (`sigma.modifiers.modifier_mapping`); one that yields a new value
   type needs a `convert_condition_*` method on `backend.SqlglotBackend` returning a sqlglot predicate.

@@ -23,6 +23,8 @@ from sqlglot import exp
 from tunnelhunt.errors import TunnelhuntError
 from tunnelhunt.sigma.backend import SqlglotBackend
 from tunnelhunt.sigma.logsources import MAPPINGS, LogsourceMapping, hot_columns_pipeline
+from tunnelhunt.sigma.multivalue import MultivalueBackend
+from tunnelhunt.sigma.netsources import PROBE_FIELD
 from tunnelhunt.spl.compiler import CompiledSearch, TimeWindow
 from tunnelhunt.spl.values import Column, Kind
 from tunnelhunt.store.events import EVENT_COLUMNS, EVENTS_TABLE, field_sql
@@ -71,7 +73,7 @@ class SigmaCompiler:
         self._backends: list[tuple[LogsourceMapping, SqlglotBackend]] = []
         for mapping in self.options.mappings:
             pipeline = _placeholders(self.options.placeholders) + mapping.pipeline() + hot_columns_pipeline()
-            backend = SqlglotBackend(pipeline)
+            backend = MultivalueBackend(pipeline)
             backend.init_processing_pipeline()
             self._backends.append((mapping, backend))
         self._filters: dict[str, dict[str, exp.Expr]] = {}
@@ -147,7 +149,7 @@ class SigmaCompiler:
         return CompiledSearch(query=query, node=None, columns=[Column(name, kind) for name, _, kind in outputs])
 
 
-_PROBE_FIELD = "TunnelhuntLogsourceProbe"
+_PROBE_FIELD = PROBE_FIELD
 _PROBE_VALUE = "tunnelhunt-logsource-probe-0c1f6b"
 
 

@@ -23,6 +23,15 @@ from sigma.processing.conditions import LogsourceCondition
 from sigma.processing.pipeline import ProcessingItem, ProcessingPipeline
 from sigma.processing.transformations import AddConditionTransformation, FieldMappingTransformation
 
+from tunnelhunt.sigma.netsources import (
+    CATEGORIES,
+    ecs_pipeline,
+    ocsf_pipeline,
+    select_prefix,
+    suricata_pipeline,
+    zeek_pipeline,
+)
+
 #: Sigma's `EventID` is the events table's hot `EventCode` column (same value, as text).
 HOT_FIELDS: dict[str | None, str | list[str]] = {"EventID": "EventCode"}
 
@@ -42,10 +51,11 @@ class LogsourceMapping:
     name: str
     pipeline: Callable[[], ProcessingPipeline]
     selects: tuple[str, ...]
-    #: Only rules of these logsource categories can map (None: any), so others skip the conversion.
-    categories: frozenset[str] | None = None
-    #: Only rules of these logsource products can map (None: any).
-    products: frozenset[str] | None = None
+    #: Only rules of these logsource categories can map (None: any), so others skip the conversion; a None
+    #: member admits rules without a category.
+    categories: frozenset[str | None] | None = None
+    #: Only rules of these logsource products can map (None: any); a None member admits rules without one.
+    products: frozenset[str | None] | None = None
 
     def may_apply(self, category: str | None, product: str | None = None) -> bool:
         return (self.categories is None or category in self.categories) and (
@@ -154,8 +164,12 @@ def linux_sysmon_pipeline() -> ProcessingPipeline:
     return ProcessingPipeline(name="Sysmon for Linux", priority=10, items=items)
 
 
+#: Generic categories (`dns`, `proxy`, `webserver`, `network_connection`, `firewall`) of rules that name no
+#: product, over each format that logs them (`netsources.py`).
+_GENERIC: frozenset[str | None] = frozenset({None})
+
 #: Windows: Sysmon categories and every service channel; then the Security audit counterparts (4688, 4657);
-#: Linux: the Sysmon for Linux categories.
+#: Linux: the Sysmon for Linux categories; Zeek (also `product: zeek` by service), Suricata EVE, ECS, OCSF.
 MAPPINGS: list[LogsourceMapping] = [
     LogsourceMapping("windows", _sysmon_and_channels, ("windows_logsource_",)),
     LogsourceMapping(
@@ -171,4 +185,8 @@ MAPPINGS: list[LogsourceMapping] = [
         frozenset(LINUX_SYSMON_EVENTS),
         frozenset({"linux"}),
     ),
+    LogsourceMapping("zeek", zeek_pipeline, (select_prefix("zeek"),), products=frozenset({None, "zeek"})),
+    LogsourceMapping("suricata", suricata_pipeline, (select_prefix("suricata"),), frozenset(CATEGORIES), _GENERIC),
+    LogsourceMapping("ecs", ecs_pipeline, (select_prefix("ecs"),), frozenset(CATEGORIES), _GENERIC),
+    LogsourceMapping("ocsf", ocsf_pipeline, (select_prefix("ocsf"),), frozenset(CATEGORIES), _GENERIC),
 ]

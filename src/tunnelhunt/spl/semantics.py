@@ -175,7 +175,7 @@ def compare(column: exp.Expr, op: str, value: str, multivalue: bool) -> exp.Expr
 #: An IN list with at least this many wildcard values is matched by one regex over the lowered value
 #: (one DFA pass per row) instead of one LIKE per value. Short lists stay LIKEs: DuckDB evaluates those
 #: once per dictionary entry of a compressed column, which a regex does not get.
-WILDCARD_REGEX_MIN = 24
+WILDCARD_REGEX_MIN = 8
 #: Characters with a meaning in RE2 and Java regex; every other character stands for itself.
 _REGEX_SPECIAL = frozenset("\\.^$|?*+()[]{}")
 

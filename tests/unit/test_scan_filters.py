@@ -31,6 +31,14 @@ def test_not_over_two_columns_implies_nothing() -> None:
     assert implied_on(predicate, "a") is None and scan_filters(predicate) == []
 
 
+def test_parts_that_can_fail_are_not_copied_out() -> None:
+    # evaluated alone, CAST would fail on rows where b <> 2 rules it out of the filter
+    predicate = sqlglot.parse_one("(b = 2 AND CAST(a AS INT) > 5) OR a = 'x'", read="duckdb")
+    assert implied_on(predicate, "a") is None
+    safe = sqlglot.parse_one("(b = 2 AND TRY_CAST(a AS INT) > 5) OR a = 'x'", read="duckdb")
+    assert _sql(implied_on(safe, "a")) == "TRY_CAST(a AS INT) > 5 OR a = 'x'"
+
+
 def test_one_column_conjuncts_and_lambdas_add_nothing() -> None:
     assert scan_filters(sqlglot.parse_one("a = 1 AND b = 2", read="duckdb")) == []
     lam = sqlglot.parse_one("COALESCE(ARRAY_LENGTH(LIST_FILTER(a, x -> x = 1)) > 0, FALSE) OR b = 2", read="duckdb")

@@ -17,7 +17,19 @@ from sqlglot import exp
 def _columns(node: exp.Expr) -> frozenset[str]:
     """The columns `node` reads, a lambda's own parameters (`x` in `LIST_FILTER(f, x -> ...)`) aside."""
     params = {p.name for lam in node.find_all(exp.Lambda) for p in lam.expressions}
-    return frozenset(c.name for c in node.find_all(exp.Column) if not c.table and c.name not in params)
+    return frozenset(c.name for c in node.find_all(exp.Column) if c.name not in params)
+
+
+#: Parts that can fail on some value (a CAST, a division, a regex built per row): the filter may never
+#: evaluate them on a row its other parts already rule out, so they are not copied out on their own.
+_MAY_FAIL = (exp.Div, exp.IntDiv, exp.Mod, exp.RegexpLike, exp.Anonymous, exp.Subquery)
+
+
+def _may_fail(node: exp.Expr) -> bool:
+    return any(
+        isinstance(part, _MAY_FAIL) or (isinstance(part, exp.Cast) and not isinstance(part, exp.TryCast))
+        for part in node.walk()
+    )
 
 
 def _is_false(node: exp.Expr) -> bool:
@@ -55,7 +67,7 @@ def implied_on(node: exp.Expr, column: str) -> exp.Expr | None:
             return None if left is None or right is None else exp.or_(left, right, copy=False)
         known = [part for part in (left, right) if part is not None]
         return exp.and_(*known, copy=False) if known else None
-    return node.copy() if _columns(node) == {column} else None
+    return node.copy() if _columns(node) == {column} and not _may_fail(node) else None
 
 
 def scan_filters(predicate: exp.Expr) -> list[exp.Expr]:

@@ -233,9 +233,40 @@ def test_long_wildcard_list_compiles_to_one_regex_that_renders_for_spark() -> No
 
     predicate = semantics.in_list(exp.column("process"), _LONG_LIST, multivalue=False)
     duck, spark = predicate.sql("duckdb"), predicate.sql("spark")
-    assert duck.count("REGEXP_MATCHES") == 1 and "LIKE" not in duck
-    assert spark.count(" RLIKE ") == 1 and "\\\\A" in spark
+    assert duck.count("REGEXP_EXTRACT('#' ||") == 1 and "LIKE" not in duck and "REGEXP_MATCHES" not in duck
+    assert spark.count("REGEXP_EXTRACT('#' ||") == 1 and "\\\\A#" in spark
     assert semantics.wildcards_regex(("a.b*", "*x|y")) == r"(?s)\A(?:a\.b.*|.*x\|y)\z"
+    assert semantics.wildcards_regex(("a.b*",), "#") == r"(?s)\A#(?:a\.b.*)\z"
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        (("**", "x*"), {0, 1, 2, 3, 4}),  # `**` matches any value, the empty one too (not a missing one)
+        (("*#*", "x*"), {1, 2}),  # the mark put before the value is not part of it: "" and "y" stay out
+        (("#*", "x*"), {1, 2}),
+        (("*", "x*"), {0, 1, 2, 3, 4}),  # a lone `*` is "the field exists"
+    ],
+)
+def test_long_wildcard_list_treats_empty_and_missing_values_as_likes_do(
+    values: tuple[str, ...], expected: set[int]
+) -> None:
+    from tunnelhunt.spl import semantics
+
+    rows = [{"_offset": i, "process": p} for i, p in enumerate(["", "xy", "#y", "y", "\n"])]
+    rows.append({"_offset": 5, "process": None})
+    store = store_with(PROCESSES, rows)
+    found = []
+    for regex_min in (1, 10_000):
+        original = semantics.WILDCARD_REGEX_MIN
+        semantics.WILDCARD_REGEX_MIN = regex_min
+        try:
+            predicate = semantics.in_list(exp.column("process"), values, multivalue=False)
+        finally:
+            semantics.WILDCARD_REGEX_MIN = original
+        sql = f"SELECT _offset FROM {PROCESSES.table} WHERE {predicate.sql('duckdb')} ORDER BY _offset"
+        found.append({row["_offset"] for row in store.query(sql).to_pylist()})
+    assert found == [expected, expected]
 
 
 # --- non-ASCII case folding (issue 19): a letter lowered alone, the same on DuckDB and Spark ------------

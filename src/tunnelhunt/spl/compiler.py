@@ -14,7 +14,7 @@ from datetime import UTC, datetime, tzinfo
 from sqlglot import exp
 
 from tunnelhunt.cim import PROVENANCE_FIELDS, SQL_TYPES, Node, UnknownNodeError, find_node
-from tunnelhunt.spl import aggregates, ast, functions, raw, regex, semantics, timemodifiers
+from tunnelhunt.spl import aggregates, ast, functions, raw, regex, scan_filters, semantics, timemodifiers
 from tunnelhunt.spl.builder import Builder, OrderKey
 from tunnelhunt.spl.errors import SplError, SplSyntaxError, UnsupportedError
 from tunnelhunt.spl.evaluate import Evaluator
@@ -185,7 +185,9 @@ class Compiler:
         base = exp.select(alias(time_value, "_time")).from_(table(node.table), copy=False)
         conditions: list[exp.Expr] = []
         if where is not None:
-            conditions.append(self._predicate(where, resolve))
+            predicate = self._predicate(where, resolve)
+            conditions.append(predicate)
+            conditions.extend(scan_filters.scan_filters(predicate))
         conditions.extend(self._window_conditions())
         if conditions:
             base = base.where(exp.and_(*conditions), copy=False)

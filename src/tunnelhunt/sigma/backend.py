@@ -5,7 +5,8 @@ the resulting condition tree into one boolean sqlglot expression, so every value
 literal and the same predicate renders for DuckDB and Spark. Semantics follow the Sigma specification:
 
 - strings match case-insensitively (`LOWER(field)` against the lowered value); `|cased` does not;
-  `*` and `?` are wildcards (LIKE `%`/`_` with `!` as escape, so `%` and `_` in values stay literal);
+  `*` and `?` are wildcards (`=`, STARTS_WITH, ENDS_WITH, CONTAINS when the shape allows, else LIKE
+  `%`/`_` with `!` as escape, so `%` and `_` in values stay literal);
 - `|re` is case-sensitive unless its `i` flag is set; `m`/`s` become inline flags; it searches (unanchored);
 - a comparison on a missing field is false, and `not` of it is true (`NOT COALESCE(x, FALSE)`);
 - `|cidr` is an exact IPv4 range test; IPv6 networks are matched on their textual prefixes (pySigma's expansion);
@@ -50,7 +51,7 @@ from sqlglot import exp
 
 from tunnelhunt.spl import regex as spl_regex
 from tunnelhunt.spl.errors import UnsupportedError
-from tunnelhunt.spl.semantics import LIKE_ESCAPE, false_if_null, fold, folded, ipv4_in_network
+from tunnelhunt.spl.semantics import Wildcard, false_if_null, fold, folded, ipv4_in_network, pattern_match
 from tunnelhunt.store.events import field_sql
 
 _DOUBLE = exp.DataType.build("DOUBLE")
@@ -87,34 +88,30 @@ def _value(value: SigmaType, kind: type[_T]) -> _T:
     return value
 
 
-def like_pattern(value: SigmaString) -> tuple[str, bool]:
-    """The LIKE pattern of a Sigma string and whether it holds a wildcard; placeholders must be resolved."""
-    out: list[str] = []
-    wildcard = False
+def pattern_parts(value: SigmaString) -> list[str | Wildcard]:
+    """A Sigma string as literal text and wildcards (`*` any run, `?` one character; escaped ones are text);
+    placeholders must be resolved."""
+    parts: list[str | Wildcard] = []
     for part in value.iter_parts():
         if isinstance(part, str):
-            out.extend(LIKE_ESCAPE + c if c in ("%", "_", LIKE_ESCAPE) else c for c in part)
+            parts.append(part)
         elif part is SpecialChars.WILDCARD_MULTI:
-            out.append("%")
-            wildcard = True
+            parts.append(Wildcard.ANY)
         elif part is SpecialChars.WILDCARD_SINGLE:
-            out.append("_")
-            wildcard = True
+            parts.append(Wildcard.ONE)
         elif isinstance(part, Placeholder):
             raise SigmaValueError(f"placeholder %{part.name}% has no values (give them with placeholders=...)")
-    return "".join(out), wildcard
+    return parts
 
 
 def string_match(subject: exp.Expr, value: SigmaString, cased: bool) -> exp.Expr:
-    """`subject` equals / matches the wildcard string `value` (case-insensitive unless `cased`)."""
-    pattern, wildcard = like_pattern(value)
-    if not cased:
-        subject, pattern = folded(subject, pattern), fold(pattern)  # SPL's fold: the same in both engines
-    if not wildcard:
-        plain = pattern.replace(LIKE_ESCAPE + LIKE_ESCAPE, "\0").replace(LIKE_ESCAPE, "").replace("\0", LIKE_ESCAPE)
-        return exp.EQ(this=subject, expression=exp.Literal.string(plain))
-    like = exp.Like(this=subject, expression=exp.Literal.string(pattern))
-    return exp.Escape(this=like, expression=exp.Literal.string(LIKE_ESCAPE))
+    """`subject` equals / matches the wildcard string `value` (case-insensitive unless `cased`), in the
+    cheapest form with the same matches (`semantics.pattern_match`: `=`, STARTS_WITH, ... or LIKE)."""
+    parts = pattern_parts(value)
+    if not cased:  # SPL's fold: the same in both engines
+        subject = folded(subject, *[part for part in parts if isinstance(part, str)])
+        parts = [fold(part) if isinstance(part, str) else part for part in parts]
+    return pattern_match(subject, parts)
 
 
 def regex_match(subject: exp.Expr, value: SigmaRegularExpression) -> exp.Expr:

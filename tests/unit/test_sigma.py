@@ -17,6 +17,7 @@ from sigma.types import SigmaString, SpecialChars
 
 from tests.support.raw_events import create_events, event_fields_of, field_rows
 from tunnelhunt.rba.risk import risk_events
+from tunnelhunt.sigma.backend import REGEX_LIST_MIN
 from tunnelhunt.sigma.compiler import CompileOptions, SigmaCompileError, compile_rule
 from tunnelhunt.sigma.correlation import compile_correlation
 from tunnelhunt.sigma.results import sigma_detection
@@ -309,3 +310,39 @@ def test_string_forms_match_exactly_the_sigma_pattern(
         assert " LIKE " not in sql  # no wildcard inside the text: `=` or a prefix, suffix or substring test
     if not any(char in value for char in "%_!\\"):
         assert "ESCAPE" not in sql
+
+
+_LISTS = [
+    ["50%_!", "a_b", "x!y", "c:\\tools\\*.exe"],  # LIKE metacharacters and an escaped wildcard stay literal
+    ["a*b", "*ngrok*", "İstanbul", "straẞe", "*ΣΊΣΥΦΟΣ*"],  # inner wildcards, non-ASCII case
+    ["(x)+[y]{2}", "^$|.", "\\\\", ""],  # regex metacharacters, a backslash, the empty string
+    ["a?c", "ac", "abc", "aXc"],  # a `?` keeps the list out of the regex: each value on its own
+]
+
+
+@pytest.mark.parametrize("modifiers", ["", "|contains", "|startswith", "|endswith", "|contains|cased"])
+@pytest.mark.parametrize("values", _LISTS, ids=range(len(_LISTS)))
+def test_value_lists_match_exactly_any_of_their_patterns(
+    con: duckdb.DuckDBPyConnection, values: list[str], modifiers: str
+) -> None:
+    detection = {"sel": {f"CommandLine{modifiers}": values}, "condition": "sel"}
+    sigma_rule = SigmaRule.from_dict(
+        {"title": "t", "logsource": {"category": "process_creation", "product": "windows"}, "detection": detection}
+    )
+    texts = [*_TEXTS, "(x)+[y]{2}", "x(x)+[y]{2}y", "(x)+[y]{2}{2}", "^$|.", "^$|x", "(X)+[Y]{2}"]
+    create_events(con, field_rows([proc(CommandLine=text) for text in texts]))
+    sql = compile_rule(sigma_rule).sql("duckdb")
+    got = [row["_offset"] for row in con.sql(sql).to_arrow_table().to_pylist()]
+    oracles = [_oracle(value, modifiers) for value in values]
+    expected = [
+        n for n, t in enumerate(texts) if any(o.fullmatch(t if "cased" in modifiers else fold(t)) for o in oracles)
+    ]
+    assert got == expected
+    # many case-insensitive `*` patterns on the field are one regex (the same matches, asserted above)
+    listable = [
+        v
+        for v in values
+        if SpecialChars.WILDCARD_SINGLE not in SigmaString(v).iter_parts()
+        and (modifiers or SpecialChars.WILDCARD_MULTI in SigmaString(v).iter_parts())
+    ]
+    assert ("REGEXP" in sql) == (len(listable) >= REGEX_LIST_MIN and "cased" not in modifiers)

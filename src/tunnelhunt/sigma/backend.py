@@ -51,7 +51,15 @@ from sqlglot import exp
 
 from tunnelhunt.spl import regex as spl_regex
 from tunnelhunt.spl.errors import UnsupportedError
-from tunnelhunt.spl.semantics import Wildcard, false_if_null, fold, folded, ipv4_in_network, pattern_match
+from tunnelhunt.spl.semantics import (
+    Wildcard,
+    false_if_null,
+    fold,
+    folded,
+    ipv4_in_network,
+    pattern_match,
+    patterns_regex,
+)
 from tunnelhunt.store.events import field_sql
 
 _DOUBLE = exp.DataType.build("DOUBLE")
@@ -114,6 +122,27 @@ def string_match(subject: exp.Expr, value: SigmaString, cased: bool) -> exp.Expr
     return pattern_match(subject, parts)
 
 
+#: An OR of at least this many case-insensitive wildcard strings on one field (`Image|endswith: [...]`,
+#: `CommandLine|contains: [...]`) is one regex over the lowered field: one RE2 pass per event and one
+#: expression to plan, instead of one STARTS_WITH/ENDS_WITH/CONTAINS each.
+REGEX_LIST_MIN = 4
+
+
+def _regex_listable(value: object) -> bool:
+    """A case-insensitive Sigma string with a `*` wildcard and no `?` or placeholder."""
+    if type(value) is not SigmaString or value.contains_placeholder():
+        return False
+    parts = list(value.iter_parts())
+    return SpecialChars.WILDCARD_MULTI in parts and SpecialChars.WILDCARD_SINGLE not in parts
+
+
+def strings_regex(subject: exp.Expr, values: list[SigmaString]) -> exp.Expr:
+    """`subject` matches any of the case-insensitive wildcard strings `values` (`_regex_listable`)."""
+    patterns = [[fold(p) if isinstance(p, str) else p for p in pattern_parts(value)] for value in values]
+    texts = [part for pattern in patterns for part in pattern if isinstance(part, str)]
+    return exp.RegexpLike(this=folded(subject, *texts), expression=exp.Literal.string(patterns_regex(patterns)))
+
+
 def regex_match(subject: exp.Expr, value: SigmaRegularExpression) -> exp.Expr:
     """An unanchored search for the Sigma regular expression, its flags written inline."""
     pattern = str(value.regexp)
@@ -138,7 +167,22 @@ class SqlglotBackend(Backend):
 
     # --- boolean structure ---------------------------------------------------------------------------
     def convert_condition_or(self, cond: ConditionOR, state: ConversionState) -> Any:
-        return exp.or_(*[self.convert_condition(arg, state) for arg in cond.args], copy=False)
+        """The OR of the arguments; a field's many case-insensitive wildcard strings become one regex."""
+        lists: dict[str, list[SigmaString]] = {}
+        others = []
+        for arg in cond.args:
+            value = getattr(arg, "value", None)
+            if isinstance(arg, ConditionFieldEqualsValueExpression) and _regex_listable(value):
+                lists.setdefault(arg.field, []).append(value)
+            else:
+                others.append(arg)
+        converted = [self.convert_condition(arg, state) for arg in others]
+        for name, values in lists.items():
+            if len(values) >= REGEX_LIST_MIN:
+                converted.append(strings_regex(field_sql(name), values))
+            else:
+                converted += [string_match(field_sql(name), value, cased=False) for value in values]
+        return exp.or_(*converted, copy=False)
 
     def convert_condition_and(self, cond: ConditionAND, state: ConversionState) -> Any:
         return exp.and_(*[self.convert_condition(arg, state) for arg in cond.args], copy=False)
@@ -166,7 +210,8 @@ class SqlglotBackend(Backend):
     def convert_condition_as_in_expression(self, cond: ConditionOR | ConditionAND, state: ConversionState) -> Any:
         first = cond.args[0]
         assert isinstance(first, ConditionFieldEqualsValueExpression)
-        values = sorted({fold(str(arg.value.to_plain())) for arg in cond.args})  # type: ignore[union-attr]
+        # the text of the parts, not `to_plain()`: that writes an escaped wildcard back with its backslash
+        values = sorted({fold("".join(map(str, arg.value.iter_parts()))) for arg in cond.args})  # type: ignore[union-attr]
         subject = folded(field_sql(first.field), *values)
         return exp.In(this=subject, expressions=[exp.Literal.string(v) for v in values])
 

@@ -141,10 +141,8 @@ def batch_query(
     )
     # the predicates are not copied (copying them cost more than planning the query): a predicate node is
     # re-parented into each query that uses it, which rendering does not depend on
-    flags = [
-        exp.Alias(this=exp.Coalesce(this=p, expressions=[exp.false()]), alias=exp.to_identifier(_FLAG.format(i), True))
-        for i, p in enumerate(predicates)
-    ]
+    # a flag is NULL where its predicate is (a missing field): no match, as in a WHERE
+    flags = [exp.Alias(this=p, alias=exp.to_identifier(_FLAG.format(i), True)) for i, p in enumerate(predicates)]
     inner = exp.select(*[exp.alias_(e, name, quoted=True) for name, e, _ in outputs], *flags, copy=False).from_(
         events.subquery(EVENTS_TABLE, copy=False), copy=False
     )
@@ -157,8 +155,8 @@ def batch_query(
 
 def rule_rows(rule: SigmaRule, events: pa.Table, flag: pa.ChunkedArray) -> pa.Table:
     """The rows of one rule in a batch's result (`events`, the flag columns dropped): the events its `flag`
-    marks, its identity columns first, sorted."""
-    rows = events.filter(flag) if pc.any(flag).as_py() else events.slice(0, 0)
+    marks (NULL is no match), its identity columns first, sorted."""
+    rows = events.filter(flag)
     identity = []
     for name, value, kind in rule_columns(rule):
         if kind is Kind.MV:
@@ -170,6 +168,24 @@ def rule_rows(rule: SigmaRule, events: pa.Table, flag: pa.ChunkedArray) -> pa.Ta
     names = [name for name, _ in identity] + rows.column_names
     result = pa.table([array for _, array in identity] + rows.columns, names=names)
     return result.take(pc.sort_indices(result, sort_keys=_ORDER)) if result.num_rows > 1 else result
+
+
+def _batch_rows(members: list[tuple[SigmaRule, exp.Expr]], table: pa.Table) -> list[pa.Table]:
+    """Each member's rows in a batch's result. Most rules match nothing: they share one empty table
+    (the same columns for every rule), built once, not a table of ~130 columns per rule."""
+    flags = [_FLAG.format(i) for i in range(len(members))]
+    events = table.drop_columns(flags)
+    empty: pa.Table | None = None
+    out = []
+    for (rule, _), flag in zip(members, flags, strict=True):
+        column = table.column(flag)
+        if pc.any(column).as_py():
+            out.append(rule_rows(rule, events, column))
+            continue
+        if empty is None:
+            empty = rule_rows(rule, events.slice(0, 0), column.slice(0, 0))
+        out.append(empty)
+    return out
 
 
 def run_batch(
@@ -190,11 +206,9 @@ def run_batch(
         return run_batch(engine, group, members[:half], window, compiler) + run_batch(
             engine, group, members[half:], window, compiler
         )
-    flags = [_FLAG.format(i) for i in range(len(members))]
-    events = table.drop_columns(flags)
     return [
-        DetectionRun(sigma_detection(rule), findings=rule_rows(rule, events, table.column(flag)))
-        for (rule, _), flag in zip(members, flags, strict=True)
+        DetectionRun(sigma_detection(rule), findings=rows)
+        for (rule, _), rows in zip(members, _batch_rows(members, table), strict=True)
     ]
 
 

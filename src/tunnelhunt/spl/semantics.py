@@ -219,17 +219,31 @@ WILDCARD_REGEX_MIN = 24
 _REGEX_SPECIAL = frozenset("\\.^$|?*+()[]{}")
 
 
+def _regex_literal(text: str) -> str:
+    return "".join("\\" + char if char in _REGEX_SPECIAL else char for char in text)
+
+
 def wildcard_to_regex(value: str) -> str:
     """A Splunk wildcard value as a regex body: `*` → `.*`, every other character literal."""
-    out = []
-    for char in value:
-        if char == "*":
-            out.append(".*")
-        elif char in _REGEX_SPECIAL:
-            out.append("\\" + char)
-        else:
-            out.append(char)
-    return "".join(out)
+    return ".*".join(_regex_literal(piece) for piece in value.split("*"))
+
+
+def patterns_regex(patterns: Sequence[Pattern]) -> str:
+    """One regex that finds a whole (folded) value when any of `patterns` (texts and `*`, no `?`) matches it.
+
+    Each alternative is anchored (`\\A`, `\\z`: the same in RE2 and Java) only at an end without `*`, so
+    a substring test stays a search, not a `.*` scan; `(?s)` lets `.` cross newlines as LIKE's `%` does."""
+    alternatives = []
+    for pattern in patterns:
+        parts = _simplified(pattern)
+        if Wildcard.ONE in parts:
+            raise ValueError("a `?` wildcard has no regex here: LIKE's `_` and a regex `.` differ on Spark")
+        start = "" if parts[:1] == [Wildcard.ANY] else "\\A"
+        end = "" if parts[-1:] == [Wildcard.ANY] else "\\z"
+        core = parts[bool(not start) : len(parts) - bool(not end)]
+        body = "".join(".*" if part is Wildcard.ANY else _regex_literal(str(part)) for part in core)
+        alternatives.append(start + body + end)
+    return f"(?s)(?:{'|'.join(alternatives)})"
 
 
 def wildcards_regex(values: tuple[str, ...]) -> str:

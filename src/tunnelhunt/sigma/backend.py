@@ -17,7 +17,7 @@ literal and the same predicate renders for DuckDB and Spark. Semantics follow th
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, TypeGuard, TypeVar
 
 from sigma.conditions import (
     ConditionAND,
@@ -128,7 +128,7 @@ def string_match(subject: exp.Expr, value: SigmaString, cased: bool) -> exp.Expr
 REGEX_LIST_MIN = 4
 
 
-def _regex_listable(value: object) -> bool:
+def _regex_listable(value: object) -> TypeGuard[SigmaString]:
     """A case-insensitive Sigma string with a `*` wildcard and no `?` or placeholder."""
     if type(value) is not SigmaString or value.contains_placeholder():
         return False

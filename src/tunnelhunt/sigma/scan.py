@@ -5,12 +5,14 @@ rules that is thousands of scans. Here the rules are grouped by what their logso
 `LogsourceMapping` filters: `Channel`, `EventCode`, ...), and each group (in batches of `BATCH` rules) is
 one query:
 
-    SELECT * FROM (SELECT <event columns>, COALESCE(<rule 1>, FALSE) AS "_sigma_0", ...
+    SELECT <event columns>, "_sigma_0", ... FROM (SELECT *, <rule 1> AS "_sigma_0", ...
                    FROM (SELECT *, LOWER(<field>) AS "_sigma_lower_0", ...
                          FROM events WHERE <logsource filter> AND <window>) AS events) AS scan
     WHERE "_sigma_0" OR "_sigma_1" OR ...
 
-so the filter is evaluated once per event and each rule's condition only on the events of its logsource.
+so the filter is evaluated once per event, each rule's condition only on the events of its logsource, and
+the result's columns only for the events some rule flags. On DuckDB (`Store.run_few`) the outer `WHERE`
+is not pushed below the flags: that copied every rule's predicate into a filter, planned and run twice.
 Case-insensitive comparisons read each field lowered once per event (`ScanGroup.lower_once`): SigmaHQ's
 process-creation rules hold ~20 `LOWER(CommandLine)`/`LOWER(Image)` each, and computing and planning
 those per comparison was most of a batch's cost (and its planner memory).
@@ -143,11 +145,14 @@ def batch_query(
     # re-parented into each query that uses it, which rendering does not depend on
     # a flag is NULL where its predicate is (a missing field): no match, as in a WHERE
     flags = [exp.Alias(this=p, alias=exp.to_identifier(_FLAG.format(i), True)) for i, p in enumerate(predicates)]
-    inner = exp.select(*[exp.alias_(e, name, quoted=True) for name, e, _ in outputs], *flags, copy=False).from_(
-        events.subquery(EVENTS_TABLE, copy=False), copy=False
+    inner = exp.select(exp.Star(), *flags, copy=False).from_(events.subquery(EVENTS_TABLE, copy=False), copy=False)
+    # the result's columns only for the flagged events (the filter is not pushed below the flags, run_few)
+    names = [exp.column(_FLAG.format(i), quoted=True) for i in range(len(predicates))]
+    query = (
+        exp.select(*[exp.alias_(e, name, quoted=True) for name, e, _ in outputs], *names, copy=False)
+        .from_(inner.subquery("scan", copy=False), copy=False)
+        .where(exp.or_(*[n.copy() for n in names], copy=False), copy=False)
     )
-    any_flag = exp.or_(*[exp.column(_FLAG.format(i), quoted=True) for i in range(len(predicates))], copy=False)
-    query = exp.select("*").from_(inner.subquery("scan", copy=False), copy=False).where(any_flag, copy=False)
     columns = [Column(name, kind) for name, _, kind in outputs]
     columns += [Column(_FLAG.format(i), Kind.BOOL) for i in range(len(predicates))]
     return CompiledSearch(query=query, node=None, columns=columns)

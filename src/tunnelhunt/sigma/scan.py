@@ -74,30 +74,42 @@ class ScanGroup:
     #: `LOWER(field)` of the group's predicates, computed once per event: column name → the field it lowers
     lowered: dict[str, exp.Expr] = field(default_factory=dict)
 
+    #: `_field_key` of each lowered field → its column name
+    _names: dict[tuple[str, str], str] = field(default_factory=dict)
+
     def lower_once(self, predicate: exp.Expr) -> exp.Expr:
         """The predicate with each `LOWER(field)` read from a column of `lowered` (in place, once per rule).
 
         Thousands of rules lower the same few fields (`Image`, `CommandLine`): computed and planned once per
         field instead of once per comparison. The value is the same, so the matches are."""
-        names = {subject.sql(): name for name, subject in self.lowered.items()}
 
         def replace(node: exp.Expr) -> exp.Expr:
-            if not isinstance(node, exp.Lower) or not _is_field(node.this):
+            key = _field_key(node.this) if isinstance(node, exp.Lower) else None
+            if key is None:
                 return node
-            key = node.this.sql()
-            if key not in names:
-                names[key] = _LOWER.format(len(self.lowered))
-                self.lowered[names[key]] = node.this.copy()
-            return exp.column(names[key], quoted=True)
+            if key not in self._names:
+                self._names[key] = _LOWER.format(len(self.lowered))
+                self.lowered[self._names[key]] = node.this.copy()
+            return exp.column(self._names[key], quoted=True)
 
         return predicate.transform(replace, copy=False)
 
 
-def _is_field(node: exp.Expr) -> bool:
-    """An events column or a `fields['name']` lookup (what the backend lowers)."""
-    if isinstance(node, exp.Column):
-        return True
-    return isinstance(node, exp.Bracket) and isinstance(node.this, exp.Column) and node.this.name == "fields"
+def _field_key(node: exp.Expr) -> tuple[str, str] | None:
+    """An events column or a `fields['name']` lookup (what the backend lowers), as a key; else None.
+
+    Not the node's SQL: rendering every lowered operand was a fifth of a ruleset's matching time."""
+    if isinstance(node, exp.Column) and not node.table:
+        return ("column", node.name)
+    if (
+        isinstance(node, exp.Bracket)
+        and isinstance(node.this, exp.Column)
+        and node.this.name == "fields"
+        and len(node.expressions) == 1
+        and isinstance(node.expressions[0], exp.Literal)
+    ):
+        return ("fields", node.expressions[0].this)
+    return None
 
 
 def plan(

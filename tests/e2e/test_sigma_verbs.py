@@ -146,7 +146,7 @@ def test_compile_prints_the_sql_of_each_sigma_rule(tmp_path: Path) -> None:
     assert code == ExitCode.OK, err
     assert f"-- {PLINK} ({folder / 'good.yml'})" in out
     assert f"-- Plink Forward To 3390 ({folder / 'near.yml'})" in out
-    assert out.count("FROM events") == 2 and "'%:3390%'" in out and "'%:3389%'" in out
+    assert out.count("FROM events") == 2 and "':3390')" in out and "':3389')" in out and "CONTAINS(" in out
     assert "2 of 2 detection(s) and Sigma rule(s) compile and run" in err
 
 

@@ -250,3 +250,67 @@ def test_sigma_list_fields_match_alike_on_spark(lake: Path, spark_session: Any) 
         "sinkholed": [("dns.log", "a.example"), ("zeek.json", "a.example")],
         "evil answer": [("dns.log", "c.example"), ("zeek.json", "c.example")],
     }
+
+
+#: Sigma rules over the crafted process events, one per string form (`sigma.backend.string_match`):
+#: =, STARTS_WITH, ENDS_WITH, CONTAINS, LIKE with and without ESCAPE, IN lists, regex lists, `?`, escaped wildcards,
+#: `%`, `_`, `!`, backslashes and non-ASCII case; each names the CommandLines it must find.
+SIGMA_FORMS = {
+    "equals": ("CommandLine: 'ngrok.exe VERSION'", ["ngrok.exe version"]),
+    "in list": ("CommandLine: ['X', 't straße', 'nope']", ["x", "t straße"]),
+    "startswith": ("CommandLine|startswith: 'ngrok.'", ["NGROK.EXE HTTP 80", "ngrok.exe version"]),
+    "endswith backslash": ("Image|endswith: '\\ngrok.exe'", ["NGROK.EXE HTTP 80", "ngrok.exe version"]),
+    "contains": ("CommandLine|contains: 'EXE H'", ["NGROK.EXE HTTP 80"]),
+    "inner star": ("Image: 'c:\\temp\\\\n*.exe'", ["NGROK.EXE HTTP 80", "ngrok.exe version"]),
+    "question mark": ("CommandLine: 't ?stanbul'", ["t İstanbul", "t ISTANBUL", "t ıstanbul"]),
+    "escaped star": ("CommandLine|contains: 'ngrok\\*'", []),
+    "percent underscore bang": ("CommandLine|contains: ['%', '_', '!']", []),
+    "cased": ("CommandLine|contains|cased: 'ISTANBUL'", ["t ISTANBUL"]),
+    "unicode": (
+        "CommandLine|contains: ['İSTANBUL', 'σίσυφος', 'STRAẞE']",
+        ["t İstanbul", "t ISTANBUL", "t ΣΊΣΥΦΟΣ", "t Σίσυφος", "t straße"],
+    ),
+    "regex list": (
+        "CommandLine|contains: ['ngrok.exe v', 'İSTANBUL', 'σίσυφος', 'a.b', 'x(y']",
+        ["ngrok.exe version", "t İstanbul", "t ISTANBUL", "t ΣΊΣΥΦΟΣ", "t Σίσυφος"],
+    ),
+    "regex endswith list": (
+        "Image|endswith: ['\\ngrok.exe', '.bak', 'x[y]', '^$']",
+        ["NGROK.EXE HTTP 80", "ngrok.exe version", "x"],
+    ),
+    "unicode question mark": ("CommandLine: 't σίσυφο?'", ["t ΣΊΣΥΦΟΣ", "t Σίσυφος"]),
+}
+
+
+def _sigma_rules() -> list[Any]:
+    from sigma.collection import SigmaCollection
+
+    documents = [
+        f"title: {name}\nid: 00000000-0000-4000-8000-{index:012d}\nlogsource: {{category: process_creation, "
+        f"product: windows}}\ndetection:\n  sel:\n    {detection}\n  condition: sel\n"
+        for index, (name, (detection, _)) in enumerate(SIGMA_FORMS.items())
+    ]
+    return list(SigmaCollection.from_yaml("---\n".join(documents)).rules)
+
+
+def test_sigma_string_forms_find_the_same_on_spark(lake: Path, spark_session: Any) -> None:
+    """Sigma's shared scans on Spark find what they find on DuckDB, form by form, and what the rule says."""
+    from tunnelhunt.detect.spark import SparkEngine
+    from tunnelhunt.sigma.scan import run_sigma
+
+    def found(runs: list[DetectionRun]) -> dict[str, list[tuple[str, int, str]]]:
+        out = {}
+        for run in runs:
+            assert run.error is None, run.error
+            out[run.detection.name] = sorted((r["_source"], r["_offset"], r["CommandLine"]) for r in run.rows)
+        return out
+
+    rules = _sigma_rules()
+    with LakeStore(lake) as duck:
+        expected = found(run_sigma(duck, rules))
+    with SparkEngine(lake, session=spark_session) as spark:
+        got = found(run_sigma(spark, rules))
+    assert got == expected
+    for name, (_, commands) in SIGMA_FORMS.items():  # the crafted events: the generated ones vary with the seed
+        crafted = [command for source, _, command in expected[name] if source.endswith("crafted.log")]
+        assert sorted(crafted) == sorted(commands), name

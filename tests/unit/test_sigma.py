@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import textwrap
 from collections.abc import Iterator
 from datetime import datetime
@@ -12,14 +13,17 @@ import pytest
 from sigma.collection import SigmaCollection
 from sigma.correlations import SigmaCorrelationRule
 from sigma.rule import SigmaRule
+from sigma.types import SigmaString, SpecialChars
 
 from tests.support.raw_events import create_events, event_fields_of, field_rows
 from tunnelhunt.rba.risk import risk_events
+from tunnelhunt.sigma.backend import REGEX_LIST_MIN
 from tunnelhunt.sigma.compiler import CompileOptions, SigmaCompileError, compile_rule
 from tunnelhunt.sigma.correlation import compile_correlation
 from tunnelhunt.sigma.results import sigma_detection
 from tunnelhunt.sigma.scan import run_sigma
 from tunnelhunt.spl.compiler import CompiledSearch, TimeWindow
+from tunnelhunt.spl.semantics import fold
 from tunnelhunt.store.events import field_sql
 
 SYSMON = "Microsoft-Windows-Sysmon/Operational"
@@ -161,7 +165,9 @@ def test_time_window_and_spark_rendering(con: duckdb.DuckDBPyConnection) -> None
     window = TimeWindow(datetime(2026, 1, 1, 0, 0, 1), datetime(2026, 1, 1, 0, 0, 2))
     assert matches(con, events, "sel: {CommandLine: a}\ncondition: sel", window=window) == [1]
     spark = compile_rule(rule("sel: {CommandLine|endswith: '\\a'}\ncondition: sel")).sql("spark")
-    assert "LIKE '%\\\\a' ESCAPE '!'" in spark and field_sql("CommandLine").sql("spark") in spark
+    assert "ENDSWITH(LOWER(" in spark and "'\\\\a')" in spark and field_sql("CommandLine").sql("spark") in spark
+    spark = compile_rule(rule("sel: {CommandLine: '*\\a?'}\ncondition: sel")).sql("spark")
+    assert "LIKE '%\\\\a_' ESCAPE '!'" in spark
 
 
 CORRELATION = """
@@ -248,3 +254,95 @@ def test_hits_become_detection_runs_with_risk_per_entity(con: duckdb.DuckDBPyCon
         "logsource: {category: process_creation, product: windows}\ndetection:\n" + textwrap.indent(text, "  ")
     )[0]
     assert risk_events(sigma_detection(informational), run.rows) == []
+
+
+# --- string forms: `=`, STARTS_WITH, ENDS_WITH, CONTAINS or LIKE, always the matches of the Sigma pattern -----
+
+#: Sigma values (`\` escapes a wildcard or a backslash) crossed with the string modifiers.
+_VALUES = [
+    "50%_!", "a_b", "x!y", "c:\\tools\\*.exe", "c:\\tools\\\\*.exe", "a?c", "a\\?c", "a*b", "*ngrok*",
+    "İstanbul", "straẞe", "*ΣΊΣΥΦΟΣ*", "!*%", "\\\\", "",
+]  # fmt: skip
+_MODIFIERS = ["", "|contains", "|startswith", "|endswith", "|cased", "|contains|cased"]
+_TEXTS = [
+    "50%_!", "50x_!", "50%y!", "x50%_!y", "a_b", "axb", "x!y", "xy", "x!!y", "c:\\tools*.exe", "c:\\tools\\x.exe",
+    "c:\\tools\\\\x.exe", "C:\\TOOLS\\X.EXE", "abc", "aXc", "ac", "a?c", "abbc", "ab", "a*b", "axyzb", "run NGROK http",
+    "ngrok", "ngro", "İSTANBUL", "istanbul", "ıstanbul", "x İstanbul y", "STRAẞE", "straße", "strasse",
+    "t σίσυφος t", "ΣΊΣΥΦΟΣ", "σισυφος", "!x%", "!%", "\\", "\\\\", "", "%", "_",
+]  # fmt: skip
+
+
+def _oracle(value: str, modifiers: str) -> re.Pattern[str]:
+    """What the Sigma spec says `value` matches: its parts as a regular expression over the whole text."""
+    out = []
+    for part in SigmaString(value).iter_parts():
+        if isinstance(part, str):
+            out.append(re.escape(part if "cased" in modifiers else fold(part)))
+        else:
+            out.append(".*" if part is SpecialChars.WILDCARD_MULTI else ".")
+    core = "".join(out)
+    if "contains" in modifiers or "startswith" in modifiers:
+        core += ".*"
+    if "contains" in modifiers or "endswith" in modifiers:
+        core = ".*" + core
+    return re.compile(core, re.DOTALL)
+
+
+@pytest.mark.parametrize("modifiers", _MODIFIERS)
+@pytest.mark.parametrize("value", _VALUES)
+def test_string_forms_match_exactly_the_sigma_pattern(
+    con: duckdb.DuckDBPyConnection, value: str, modifiers: str
+) -> None:
+    detection = {"sel": {f"CommandLine{modifiers}": value}, "condition": "sel"}
+    sigma_rule = SigmaRule.from_dict(
+        {"title": "t", "logsource": {"category": "process_creation", "product": "windows"}, "detection": detection}
+    )
+    create_events(con, field_rows([proc(CommandLine=text) for text in _TEXTS]))
+    compiled = compile_rule(sigma_rule)
+    got = [row["_offset"] for row in con.sql(compiled.sql("duckdb")).to_arrow_table().to_pylist()]
+    oracle = _oracle(value, modifiers)
+    expected = [n for n, t in enumerate(_TEXTS) if oracle.fullmatch(t if "cased" in modifiers else fold(t))]
+    assert got == expected
+    sql = compiled.sql("duckdb")
+    parts = list(SigmaString(value).iter_parts())
+    inner = [p for p in parts[1:-1] if not isinstance(p, str)]
+    if value and SpecialChars.WILDCARD_SINGLE not in parts and not inner:
+        assert " LIKE " not in sql  # no wildcard inside the text: `=` or a prefix, suffix or substring test
+    if not any(char in value for char in "%_!\\"):
+        assert "ESCAPE" not in sql
+
+
+_LISTS = [
+    ["50%_!", "a_b", "x!y", "c:\\tools\\*.exe"],  # LIKE metacharacters and an escaped wildcard stay literal
+    ["a*b", "*ngrok*", "İstanbul", "straẞe", "*ΣΊΣΥΦΟΣ*"],  # inner wildcards, non-ASCII case
+    ["(x)+[y]{2}", "^$|.", "\\\\", ""],  # regex metacharacters, a backslash, the empty string
+    ["a?c", "ac", "abc", "aXc"],  # a `?` keeps the list out of the regex: each value on its own
+]
+
+
+@pytest.mark.parametrize("modifiers", ["", "|contains", "|startswith", "|endswith", "|contains|cased"])
+@pytest.mark.parametrize("values", _LISTS, ids=range(len(_LISTS)))
+def test_value_lists_match_exactly_any_of_their_patterns(
+    con: duckdb.DuckDBPyConnection, values: list[str], modifiers: str
+) -> None:
+    detection = {"sel": {f"CommandLine{modifiers}": values}, "condition": "sel"}
+    sigma_rule = SigmaRule.from_dict(
+        {"title": "t", "logsource": {"category": "process_creation", "product": "windows"}, "detection": detection}
+    )
+    texts = [*_TEXTS, "(x)+[y]{2}", "x(x)+[y]{2}y", "(x)+[y]{2}{2}", "^$|.", "^$|x", "(X)+[Y]{2}"]
+    create_events(con, field_rows([proc(CommandLine=text) for text in texts]))
+    sql = compile_rule(sigma_rule).sql("duckdb")
+    got = [row["_offset"] for row in con.sql(sql).to_arrow_table().to_pylist()]
+    oracles = [_oracle(value, modifiers) for value in values]
+    expected = [
+        n for n, t in enumerate(texts) if any(o.fullmatch(t if "cased" in modifiers else fold(t)) for o in oracles)
+    ]
+    assert got == expected
+    # many case-insensitive `*` patterns on the field are one regex (the same matches, asserted above)
+    listable = [
+        v
+        for v in values
+        if SpecialChars.WILDCARD_SINGLE not in SigmaString(v).iter_parts()
+        and (modifiers or SpecialChars.WILDCARD_MULTI in SigmaString(v).iter_parts())
+    ]
+    assert ("REGEXP" in sql) == (len(listable) >= REGEX_LIST_MIN and "cased" not in modifiers)

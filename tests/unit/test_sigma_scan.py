@@ -9,12 +9,14 @@ import duckdb
 import pyarrow as pa
 import pytest
 from sigma.rule import SigmaLogSource, SigmaRule
+from sqlglot import exp
 
 from tests.support.raw_events import create_events, field_rows
 from tests.unit.test_sigma import SYSMON, Engine, parse, proc
 from tunnelhunt.sigma.compiler import compile_rule, default_compiler
 from tunnelhunt.sigma.scan import plan, run_sigma
 from tunnelhunt.spl.compiler import CompiledSearch, TimeWindow
+from tunnelhunt.store.duckdb_store import FEW_DISABLED_OPTIMIZERS, Store
 
 
 def make(title: str, logsource: str, detection: str) -> SigmaRule:
@@ -143,3 +145,15 @@ def test_the_window_bounds_every_rule_of_a_scan(con: duckdb.DuckDBPyConnection) 
     runs = run_sigma(Engine(con), RULES, window)
     assert [[row["_offset"] for row in run.rows] for run in runs] == [[], [], [1], [2], [5]]
     assert all(run.rows == [] for run in run_sigma(Engine(con), RULES, TimeWindow(datetime(2100, 1, 1), None)))
+
+
+def test_a_store_runs_the_scans_without_the_costly_optimizers_and_restores_its_setting() -> None:
+    with Store() as store:
+        create_events(store.con, field_rows(EVENTS))
+        store.con.execute("SET disabled_optimizers = 'top_n'")  # a setting of its own, kept
+        runs = run_sigma(store, RULES)
+        assert [r.rows for r in runs] == one_by_one(store.con, RULES)  # the same rows, planned differently
+        setting = CompiledSearch(query=exp.select("current_setting('disabled_optimizers') AS s"), node=None, columns=[])
+        [during] = store.run_few(setting).column("s").to_pylist()
+        assert sorted(during.split(",")) == sorted(["top_n", *FEW_DISABLED_OPTIMIZERS])
+        assert store.con.execute("SELECT current_setting('disabled_optimizers')").fetchall() == [("top_n",)]

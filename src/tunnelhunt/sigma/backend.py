@@ -5,7 +5,8 @@ the resulting condition tree into one boolean sqlglot expression, so every value
 literal and the same predicate renders for DuckDB and Spark. Semantics follow the Sigma specification:
 
 - strings match case-insensitively (`LOWER(field)` against the lowered value); `|cased` does not;
-  `*` and `?` are wildcards (LIKE `%`/`_` with `!` as escape, so `%` and `_` in values stay literal);
+  `*` and `?` are wildcards (`=`, STARTS_WITH, ENDS_WITH, CONTAINS when the shape allows, else LIKE
+  `%`/`_` with `!` as escape, so `%` and `_` in values stay literal);
 - `|re` is case-sensitive unless its `i` flag is set; `m`/`s` become inline flags; it searches (unanchored);
 - a comparison on a missing field is false, and `not` of it is true (`NOT COALESCE(x, FALSE)`);
 - `|cidr` is an exact IPv4 range test; IPv6 networks are matched on their textual prefixes (pySigma's expansion);
@@ -16,7 +17,7 @@ literal and the same predicate renders for DuckDB and Spark. Semantics follow th
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, TypeGuard, TypeVar
 
 from sigma.conditions import (
     ConditionAND,
@@ -50,7 +51,15 @@ from sqlglot import exp
 
 from tunnelhunt.spl import regex as spl_regex
 from tunnelhunt.spl.errors import UnsupportedError
-from tunnelhunt.spl.semantics import LIKE_ESCAPE, false_if_null, fold, folded, ipv4_in_network
+from tunnelhunt.spl.semantics import (
+    Wildcard,
+    false_if_null,
+    fold,
+    folded,
+    ipv4_in_network,
+    pattern_match,
+    patterns_regex,
+)
 from tunnelhunt.store.events import field_sql
 
 _DOUBLE = exp.DataType.build("DOUBLE")
@@ -87,34 +96,51 @@ def _value(value: SigmaType, kind: type[_T]) -> _T:
     return value
 
 
-def like_pattern(value: SigmaString) -> tuple[str, bool]:
-    """The LIKE pattern of a Sigma string and whether it holds a wildcard; placeholders must be resolved."""
-    out: list[str] = []
-    wildcard = False
+def pattern_parts(value: SigmaString) -> list[str | Wildcard]:
+    """A Sigma string as literal text and wildcards (`*` any run, `?` one character; escaped ones are text);
+    placeholders must be resolved."""
+    parts: list[str | Wildcard] = []
     for part in value.iter_parts():
         if isinstance(part, str):
-            out.extend(LIKE_ESCAPE + c if c in ("%", "_", LIKE_ESCAPE) else c for c in part)
+            parts.append(part)
         elif part is SpecialChars.WILDCARD_MULTI:
-            out.append("%")
-            wildcard = True
+            parts.append(Wildcard.ANY)
         elif part is SpecialChars.WILDCARD_SINGLE:
-            out.append("_")
-            wildcard = True
+            parts.append(Wildcard.ONE)
         elif isinstance(part, Placeholder):
             raise SigmaValueError(f"placeholder %{part.name}% has no values (give them with placeholders=...)")
-    return "".join(out), wildcard
+    return parts
 
 
 def string_match(subject: exp.Expr, value: SigmaString, cased: bool) -> exp.Expr:
-    """`subject` equals / matches the wildcard string `value` (case-insensitive unless `cased`)."""
-    pattern, wildcard = like_pattern(value)
-    if not cased:
-        subject, pattern = folded(subject, pattern), fold(pattern)  # SPL's fold: the same in both engines
-    if not wildcard:
-        plain = pattern.replace(LIKE_ESCAPE + LIKE_ESCAPE, "\0").replace(LIKE_ESCAPE, "").replace("\0", LIKE_ESCAPE)
-        return exp.EQ(this=subject, expression=exp.Literal.string(plain))
-    like = exp.Like(this=subject, expression=exp.Literal.string(pattern))
-    return exp.Escape(this=like, expression=exp.Literal.string(LIKE_ESCAPE))
+    """`subject` equals / matches the wildcard string `value` (case-insensitive unless `cased`), in the
+    cheapest form with the same matches (`semantics.pattern_match`: `=`, STARTS_WITH, ... or LIKE)."""
+    parts = pattern_parts(value)
+    if not cased:  # SPL's fold: the same in both engines
+        subject = folded(subject, *[part for part in parts if isinstance(part, str)])
+        parts = [fold(part) if isinstance(part, str) else part for part in parts]
+    return pattern_match(subject, parts)
+
+
+#: An OR of at least this many case-insensitive wildcard strings on one field (`Image|endswith: [...]`,
+#: `CommandLine|contains: [...]`) is one regex over the lowered field: one RE2 pass per event and one
+#: expression to plan, instead of one STARTS_WITH/ENDS_WITH/CONTAINS each.
+REGEX_LIST_MIN = 4
+
+
+def _regex_listable(value: object) -> TypeGuard[SigmaString]:
+    """A case-insensitive Sigma string with a `*` wildcard and no `?` or placeholder."""
+    if type(value) is not SigmaString or value.contains_placeholder():
+        return False
+    parts = list(value.iter_parts())
+    return SpecialChars.WILDCARD_MULTI in parts and SpecialChars.WILDCARD_SINGLE not in parts
+
+
+def strings_regex(subject: exp.Expr, values: list[SigmaString]) -> exp.Expr:
+    """`subject` matches any of the case-insensitive wildcard strings `values` (`_regex_listable`)."""
+    patterns = [[fold(p) if isinstance(p, str) else p for p in pattern_parts(value)] for value in values]
+    texts = [part for pattern in patterns for part in pattern if isinstance(part, str)]
+    return exp.RegexpLike(this=folded(subject, *texts), expression=exp.Literal.string(patterns_regex(patterns)))
 
 
 def regex_match(subject: exp.Expr, value: SigmaRegularExpression) -> exp.Expr:
@@ -141,7 +167,22 @@ class SqlglotBackend(Backend):
 
     # --- boolean structure ---------------------------------------------------------------------------
     def convert_condition_or(self, cond: ConditionOR, state: ConversionState) -> Any:
-        return exp.or_(*[self.convert_condition(arg, state) for arg in cond.args], copy=False)
+        """The OR of the arguments; a field's many case-insensitive wildcard strings become one regex."""
+        lists: dict[str, list[SigmaString]] = {}
+        others = []
+        for arg in cond.args:
+            value = getattr(arg, "value", None)
+            if isinstance(arg, ConditionFieldEqualsValueExpression) and _regex_listable(value):
+                lists.setdefault(arg.field, []).append(value)
+            else:
+                others.append(arg)
+        converted = [self.convert_condition(arg, state) for arg in others]
+        for name, values in lists.items():
+            if len(values) >= REGEX_LIST_MIN:
+                converted.append(strings_regex(field_sql(name), values))
+            else:
+                converted += [string_match(field_sql(name), value, cased=False) for value in values]
+        return exp.or_(*converted, copy=False)
 
     def convert_condition_and(self, cond: ConditionAND, state: ConversionState) -> Any:
         return exp.and_(*[self.convert_condition(arg, state) for arg in cond.args], copy=False)
@@ -169,7 +210,8 @@ class SqlglotBackend(Backend):
     def convert_condition_as_in_expression(self, cond: ConditionOR | ConditionAND, state: ConversionState) -> Any:
         first = cond.args[0]
         assert isinstance(first, ConditionFieldEqualsValueExpression)
-        values = sorted({fold(str(arg.value.to_plain())) for arg in cond.args})  # type: ignore[union-attr]
+        # the text of the parts, not `to_plain()`: that writes an escaped wildcard back with its backslash
+        values = sorted({fold("".join(map(str, arg.value.iter_parts()))) for arg in cond.args})  # type: ignore[union-attr]
         subject = folded(field_sql(first.field), *values)
         return exp.In(this=subject, expressions=[exp.Literal.string(v) for v in values])
 

@@ -9,8 +9,10 @@
 
 from __future__ import annotations
 
+import enum
 import ipaddress
 import re
+from collections.abc import Sequence
 
 from sqlglot import exp
 
@@ -77,15 +79,7 @@ def folded(subject: exp.Expr, *values: str) -> exp.Expr:
 
 def wildcard_to_like(value: str) -> str:
     """Turn a Splunk wildcard value into a LIKE pattern: `*` → `%`, literal `%`, `_`, `!` escaped."""
-    out = []
-    for char in value:
-        if char == "*":
-            out.append("%")
-        elif char in ("%", "_", LIKE_ESCAPE):
-            out.append(LIKE_ESCAPE + char)
-        else:
-            out.append(char)
-    return "".join(out)
+    return "%".join(_like_literal(piece) for piece in value.split("*"))
 
 
 def _value_predicate(subject: exp.Expr, value: str) -> exp.Expr:
@@ -99,29 +93,74 @@ def _value_predicate(subject: exp.Expr, value: str) -> exp.Expr:
     return exp.EQ(this=lowered, expression=exp.Literal.string(fold(value)))
 
 
-#: A value `*text`, `text*` or `*text*` (text without wildcards) is a suffix, prefix or substring test.
+class Wildcard(enum.Enum):
+    """A wildcard among a pattern's parts: any run of characters (`*`), or exactly one (Sigma's `?`)."""
+
+    ANY = "%"
+    ONE = "_"
+
+
+#: A pattern: literal text (in the case to compare) and wildcards, in order.
+Pattern = Sequence[str | Wildcard]
+
+#: `*text`, `text*` or `*text*` (text without wildcards) is a suffix, prefix or substring test.
 _AFFIX = {(True, False): exp.EndsWith, (False, True): exp.StartsWith, (True, True): exp.Contains}
+#: Characters a LIKE pattern must escape to keep literal: `%`, `_`, the escape itself, and a backslash
+#: (Spark's default escape; DuckDB has none).
+_LIKE_SPECIAL = ("%", "_", LIKE_ESCAPE, "\\")
+
+
+def _simplified(parts: Pattern) -> list[str | Wildcard]:
+    """The same pattern with adjacent texts joined, empty texts dropped and runs of `*` made one."""
+    out: list[str | Wildcard] = []
+    for part in parts:
+        if isinstance(part, str):
+            if not part:
+                continue
+            if out and isinstance(out[-1], str):
+                out[-1] += part
+                continue
+        elif part is Wildcard.ANY and out and out[-1] is Wildcard.ANY:
+            continue
+        out.append(part)
+    return out
+
+
+def pattern_match(text: exp.Expr, parts: Pattern) -> exp.Expr:
+    """`text` matches the whole pattern `parts` (both already in the case to compare); NULL for NULL.
+
+    The cheapest form with the same matches: text without wildcards is `=`; `*text`, `text*` and
+    `*text*` are ENDS_WITH, STARTS_WITH and CONTAINS, which DuckDB runs on a column's dictionary,
+    while `LIKE ... ESCAPE` it evaluates row by row (2.0 s instead of 0.04 s over 4 M stored DNS names:
+    why the DNS detections slowed down 14-160x once wildcards were escaped). Other shapes are LIKE;
+    the escape is named only when the text holds a character it must make literal (`_LIKE_SPECIAL`),
+    as plain LIKE is fast too. Spark runs the same forms (STARTSWITH, ENDSWITH, CONTAINS, LIKE).
+    """
+    parts = _simplified(parts)
+    texts = [part for part in parts if isinstance(part, str)]
+    if len(texts) == len(parts):
+        return exp.EQ(this=text, expression=exp.Literal.string("".join(texts)))
+    if len(texts) == 1 and Wildcard.ONE not in parts:
+        builder = _AFFIX[(parts[0] is Wildcard.ANY, parts[-1] is Wildcard.ANY)]
+        return builder(this=text, expression=exp.Literal.string(texts[0]))
+    pattern = "".join(part.value if isinstance(part, Wildcard) else _like_literal(part) for part in parts)
+    like = exp.Like(this=text, expression=exp.Literal.string(pattern))
+    if not any(char in value for value in texts for char in _LIKE_SPECIAL):
+        return like
+    return exp.Escape(this=like, expression=exp.Literal.string(LIKE_ESCAPE))
+
+
+def _like_literal(value: str) -> str:
+    return "".join(LIKE_ESCAPE + char if char in ("%", "_", LIKE_ESCAPE) else char for char in value)
 
 
 def wildcard_match(text: exp.Expr, value: str) -> exp.Expr:
-    """`text` matches the Splunk wildcard `value` (both already in the case to compare).
-
-    A leading and/or trailing `*` around plain text is ENDS_WITH, STARTS_WITH or CONTAINS: the same
-    matches (and NULL for NULL) as the LIKE pattern, but DuckDB runs those on a column's dictionary,
-    while `LIKE ... ESCAPE` it evaluates row by row (2.0 s instead of 0.04 s over 4 M stored DNS names:
-    why the DNS detections slowed down 14-160x once wildcards were escaped). Other shapes are LIKE;
-    the escape is named only when the value holds a character it must make literal (`%`, `_`, the
-    escape itself, or a backslash, Spark's default escape; DuckDB has none), as plain LIKE is fast too.
-    """
-    core = value.strip("*")
-    if core and "*" not in core:
-        builder = _AFFIX.get((value.startswith("*"), value.endswith("*")))
-        if builder is not None:
-            return builder(this=text, expression=exp.Literal.string(core))
-    like = exp.Like(this=text, expression=exp.Literal.string(wildcard_to_like(value)))
-    if not any(char in value for char in ("%", "_", LIKE_ESCAPE, "\\")):
-        return like
-    return exp.Escape(this=like, expression=exp.Literal.string(LIKE_ESCAPE))
+    """`text` matches the Splunk wildcard `value` (both already in the case to compare): `pattern_match`
+    with every `*` a wildcard."""
+    parts: list[str | Wildcard] = []
+    for index, piece in enumerate(value.split("*")):
+        parts += [Wildcard.ANY, piece] if index else [piece]
+    return pattern_match(text, parts)
 
 
 def _any_element(column: exp.Expr, build: exp.Expr) -> exp.Expr:
@@ -180,17 +219,31 @@ WILDCARD_REGEX_MIN = 8
 _REGEX_SPECIAL = frozenset("\\.^$|?*+()[]{}")
 
 
+def _regex_literal(text: str) -> str:
+    return "".join("\\" + char if char in _REGEX_SPECIAL else char for char in text)
+
+
 def wildcard_to_regex(value: str) -> str:
     """A Splunk wildcard value as a regex body: `*` → `.*`, every other character literal."""
-    out = []
-    for char in value:
-        if char == "*":
-            out.append(".*")
-        elif char in _REGEX_SPECIAL:
-            out.append("\\" + char)
-        else:
-            out.append(char)
-    return "".join(out)
+    return ".*".join(_regex_literal(piece) for piece in value.split("*"))
+
+
+def patterns_regex(patterns: Sequence[Pattern]) -> str:
+    """One regex that finds a whole (folded) value when any of `patterns` (texts and `*`, no `?`) matches it.
+
+    Each alternative is anchored (`\\A`, `\\z`: the same in RE2 and Java) only at an end without `*`, so
+    a substring test stays a search, not a `.*` scan; `(?s)` lets `.` cross newlines as LIKE's `%` does."""
+    alternatives = []
+    for pattern in patterns:
+        parts = _simplified(pattern)
+        if Wildcard.ONE in parts:
+            raise ValueError("a `?` wildcard has no regex here: LIKE's `_` and a regex `.` differ on Spark")
+        start = "" if parts[:1] == [Wildcard.ANY] else "\\A"
+        end = "" if parts[-1:] == [Wildcard.ANY] else "\\z"
+        core = parts[bool(not start) : len(parts) - bool(not end)]
+        body = "".join(".*" if part is Wildcard.ANY else _regex_literal(str(part)) for part in core)
+        alternatives.append(start + body + end)
+    return f"(?s)(?:{'|'.join(alternatives)})"
 
 
 def wildcards_regex(values: tuple[str, ...], mark: str = "") -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import shutil
 import tempfile
+import threading
 import warnings
 import weakref
 from collections.abc import Callable, Iterator
@@ -56,6 +57,13 @@ def create_table_sql(node: Node) -> str:
     )
     return f"CREATE TABLE IF NOT EXISTS {node.table} ({columns})"
 
+
+#: Optimizers a Sigma batch (`run_few`) plans without. Filter pushdown copies the batch's outer
+#: `WHERE flag_0 OR flag_1 ...` below its projection, so every rule's predicate is planned and evaluated twice,
+#: and common-subexpression elimination then spends more time searching those thousands of expressions than
+#: it saves. Together they were ~60% of the Sigma bench's DuckDB CPU time (docs/sigma.md). Neither changes results.
+FEW_DISABLED_OPTIMIZERS = ("common_subexpressions", "filter_pushdown")
+_OPTIMIZER_SETTING = threading.Lock()
 
 #: DuckDB's own memory cap. Beyond it, table data spills to disk (a temporary directory for an
 #: in-memory store), so a hunt over 5 GB of logs stays as small as one over 1 GB.
@@ -232,12 +240,28 @@ class Store:
         plans it again to run it; `con.execute` plans once. Its Arrow output copies the rows once more, which only
         matters for large results, hence not the default. The query's tree is rendered in place, not copied
         first (copying a tree of thousands of predicates costs as much as rendering it): it must not be reused
-        for another dialect."""
+        for another dialect. It runs without the optimizers of `FEW_DISABLED_OPTIMIZERS`."""
         if compiled.lookups:
             return self.run(compiled)
-        with warnings.catch_warnings():
+        sql = compiled.sql("duckdb", copy=False)
+        with warnings.catch_warnings(), self._optimizers_disabled(FEW_DISABLED_OPTIMIZERS):
             warnings.filterwarnings("ignore", "Arrow output on a DB-API result", UserWarning)
-            return self.con.execute(compiled.sql("duckdb", copy=False)).to_arrow_table()
+            return self.con.execute(sql).to_arrow_table()
+
+    @contextmanager
+    def _optimizers_disabled(self, names: tuple[str, ...]) -> Iterator[None]:
+        """DuckDB's optimizers `names` off for the block. The setting is global to the database (DuckDB has
+        no per-connection one), so another cursor's query in the meantime also plans without them: the same
+        results, planned differently. Under one lock, so the value restored is always the one found."""
+        with _OPTIMIZER_SETTING:
+            before = self.con.execute("SELECT current_setting('disabled_optimizers')").fetchone()
+            found = str(before[0]) if before and before[0] else ""
+            wanted = sorted({*filter(None, found.split(",")), *names})
+            self.con.execute("SET disabled_optimizers = ?", [",".join(wanted)])
+            try:
+                yield
+            finally:
+                self.con.execute("SET disabled_optimizers = ?", [found])
 
     def close(self) -> None:
         self.con.close()

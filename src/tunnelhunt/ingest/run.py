@@ -57,8 +57,8 @@ QUARANTINE_SAMPLE = 1000
 #: (see `_Transaction`).
 COMMIT_ROWS = 122_880
 COMMIT_INPUTS = 4096
-#: Arrow bytes buffered before they are inserted into the open transaction.
-BUFFER_BYTES = 64 << 20
+#: Rows of a table buffered before they are inserted into the open transaction.
+BUFFER_ROWS = 32_768
 #: Consecutive batches of one input are stored together up to this many records per transaction:
 #: DuckDB writes a small transaction's rows to its write-ahead log and then again at the checkpoint,
 #: which made storing raw events (100 k Sysmon events, 140 MB of text) cost 5.3 s of CPU in
@@ -407,7 +407,7 @@ class _Transaction:
     recompressing, at a cost that grows with the table and its columns: committing the raw events of
     the 70 k-record EVTX corpus in transactions of 20 k records cost 2.5 s of CPU against 0.002 s for one
     transaction. So units are appended as they come and committed after `COMMIT_ROWS` records. Their
-    tables are buffered (one insert per table per `BUFFER_BYTES`, as an insert costs about a millisecond
+    tables are buffered (one insert per table per `BUFFER_ROWS` rows, as an insert costs about a millisecond
     whatever its size) and then dropped, so what waits for the commit is DuckDB's (spillable) storage,
     not Arrow tables in this process.
     """
@@ -417,7 +417,7 @@ class _Transaction:
         self.staged: list[_Staged] = []
         self.records = 0
         self._tables: dict[str, list[pa.Table]] = {}
-        self._bytes = 0
+        self._rows = 0
         self._quarantined: list[QuarantinedRecord] = []
         self._advances: dict[str, tuple[FileIdentity | None, FileIdentity, str | None, str, Position]] = {}
         self._stack = ExitStack()
@@ -431,7 +431,7 @@ class _Transaction:
             for name, table in batch.tables.items():
                 if table.num_rows:
                     self._tables.setdefault(name, []).append(table)
-                    self._bytes += table.nbytes
+                    self._rows += table.num_rows
             batch.tables = {}
             self._quarantined.extend(batch.quarantined)
             self.records += batch.records
@@ -440,7 +440,7 @@ class _Transaction:
                 first = self._advances.get(key, (plan.previous,))[0]
                 self._advances[key] = (first, plan.identity, plan.reader.format_name, batch.offset_kind, batch.end)
                 plan.previous = plan.identity
-        if self._bytes >= BUFFER_BYTES:
+        if self._rows >= BUFFER_ROWS:
             self._write()
 
     def full(self) -> bool:
@@ -448,7 +448,7 @@ class _Transaction:
 
     def _write(self) -> None:
         """The buffered tables into the store, one insert per table, in arrival order."""
-        tables, self._tables, self._bytes = self._tables, {}, 0
+        tables, self._tables, self._rows = self._tables, {}, 0
         for name, parts in tables.items():
             table = pa.concat_tables(parts)  # one chunk: DuckDB scans many small chunks slowly
             self.store.append(name, table.combine_chunks() if len(parts) > 1 else table)

@@ -388,14 +388,22 @@ class RawEventBuilder:
         hot: dict[str, pa.Array] = {}
         inputs: dict[str, pa.Array] = {}
         in_map = pa.array([name not in _NOT_IN_MAP for name in present], pa.bool_())
+        # the leaves grouped by name once (a stable sort), each wanted name then a slice of them: one
+        # comparison over every leaf per wanted name cost a tenth of an EVTX ingest
+        order = pc.sort_indices(names.indices)
+        per_name = pc.value_counts(names.indices)
+        sizes = dict(zip(per_name.field("values").to_pylist(), per_name.field("counts").to_pylist(), strict=True))
+        start = 0
         for index, name in enumerate(present):
-            if name in wanted:
-                chosen = pc.equal(names.indices, index)
-                column = _pivot(rows.filter(chosen), values.filter(chosen), count)
+            size = sizes.get(index, 0)
+            if name in wanted and size:
+                chosen = order.slice(start, size)
+                column = _pivot(pc.take(rows, chosen), pc.take(values, chosen), count)
                 if name in _HOT:
                     hot[name] = column
                 if name in profile.inputs:
                     inputs[name] = column
+            start += size
         keep = pc.take(in_map, names.indices)
         fields = map_from_long(rows.filter(keep), names.filter(keep), values.filter(keep), count)
         return hot, inputs, fields

@@ -58,7 +58,7 @@ QUARANTINE_SAMPLE = 1000
 COMMIT_ROWS = 122_880
 COMMIT_INPUTS = 4096
 #: Rows of a table buffered before they are inserted into the open transaction.
-BUFFER_ROWS = 32_768
+BUFFER_ROWS = 8_192
 #: Consecutive batches of one input are stored together up to this many records per transaction:
 #: DuckDB writes a small transaction's rows to its write-ahead log and then again at the checkpoint,
 #: which made storing raw events (100 k Sysmon events, 140 MB of text) cost 5.3 s of CPU in
@@ -450,8 +450,11 @@ class _Transaction:
         """The buffered tables into the store, one insert per table, in arrival order."""
         tables, self._tables, self._rows = self._tables, {}, 0
         for name, parts in tables.items():
+            if len(parts) == 1:
+                self.store.append(name, parts[0])
+                continue
             table = pa.concat_tables(parts)  # one chunk: DuckDB scans many small chunks slowly
-            self.store.append(name, table.combine_chunks() if len(parts) > 1 else table)
+            self.store.append(name, table.combine_chunks())
         self.store.record_quarantine(self._quarantined)
         self._quarantined = []
 

@@ -6,6 +6,7 @@ import gzip
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -158,6 +159,33 @@ def test_a_failure_inside_the_batch_transaction_leaves_neither_rows_nor_checkpoi
         monkeypatch.undo()
         assert ingest_into(store, path).total("ingested") == 10
         assert count(store, TABLE) == 10
+
+
+def test_a_failed_transaction_of_several_inputs_stores_each_again_so_only_the_failing_one_stops(
+    tmp_path: Path, db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Inputs share one transaction; when it fails, each is read again and stored alone."""
+    good, bad = tmp_path / "a.json", tmp_path / "b.json"
+    good.write_text(_zeek_json_lines(0, 10))
+    bad.write_text(_zeek_json_lines(10, 25))
+    with Store(db) as store:
+        advance_many = store.checkpoints.advance_many
+
+        def fails_for_b(items: list[Any]) -> None:  # so the transaction holding both fails
+            if any(identity.source.endswith("b.json") for _previous, identity, *_rest in items):
+                raise OSError("disk full")
+            advance_many(items)
+
+        monkeypatch.setattr(store.checkpoints, "advance_many", fails_for_b)
+        report = ingest_into(store, tmp_path)
+        by_name = {Path(f.path).name: f for f in report.files}
+        assert by_name["a.json"].error is None and by_name["a.json"].ingested == 10
+        assert by_name["b.json"].error and "disk full" in by_name["b.json"].error
+        assert by_name["b.json"].ingested == 0
+        assert count(store, TABLE) == 10
+        monkeypatch.undo()
+        assert ingest_into(store, tmp_path).total("ingested") == 15  # b from its start, a not again
+        assert count(store, TABLE) == 25
 
 
 def test_copies_of_a_file_under_two_names_are_both_read(tmp_path: Path, db: Path) -> None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import ExitStack, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -167,62 +167,74 @@ class _Run:
         return _Planned(item, reader, file_report, identity, previous, start)
 
     def stage(self, plan: _Planned, result: UnitResult) -> None:
-        """Add a unit's batches to the open transaction (begun if none is), its checkpoint with them;
-        commit once it holds `COMMIT_ROWS` records or `COMMIT_INPUTS` units (see `_Transaction`)."""
+        """Add a unit's batches to the open transaction (begun when none is), its checkpoint with them,
+        committing whenever it holds `COMMIT_ROWS` records or `COMMIT_INPUTS` units (see `_Transaction`),
+        so a large unit is committed in parts, as it was read."""
         if plan.failed:
             return  # an earlier range of this input failed: as in one pass, reading stopped there
         began = time.monotonic()
+        unit, start = result.unit, result.unit.start
         try:
-            if self._open is None:
-                self._open = _Transaction(self.store)
-            self._open.add(plan, result, self.options.incremental)
+            for batch in result.batches:
+                if self._open is None:
+                    self._open = _Transaction(self.store)
+                self._open.add(plan, unit, start, batch, self.options.incremental)
+                start = batch.end if batch.end is not None else start
+                if self._open.full():
+                    self._commit_open()
             if result.error:
+                if self._open is None:
+                    self._open = _Transaction(self.store)
+                self._open.part(plan, unit, start).error = result.error
                 plan.failed = True
-            full = self._open.full()
         except (duckdb.Error, OSError) as exc:
-            self._abandon(exc)
-            return
+            self._abandon(exc, (plan, unit, start))
         finally:
             plan.seconds += time.monotonic() - began
-        if full:
-            self.flush()
 
     def flush(self) -> None:
-        """Commit the open transaction and account for what it held; on failure, store its units again
-        one by one (read afresh: their tables were handed to the store) so only a failing input stops."""
-        opened, self._open = self._open, None
+        """Commit the open transaction, if any (a failure stores its units again, see `_abandon`)."""
+        try:
+            self._commit_open()
+        except (duckdb.Error, OSError) as exc:
+            self._abandon(exc, None)
+
+    def _commit_open(self) -> None:
+        """Commit the open transaction and account for what it held; raises when the commit fails."""
+        opened = self._open
         if opened is None:
             return
         began = time.monotonic()
-        try:
-            opened.commit()
-        except (duckdb.Error, OSError) as exc:
-            self._open = opened
-            self._abandon(exc)
-            return
+        opened.commit()
+        self._open = None
         share = (time.monotonic() - began) / max(1, len(opened.staged))
         for staged in opened.staged:
             plan = staged.plan
-            for batch, added in zip(staged.result.batches, staged.added, strict=True):
+            for batch, added in zip(staged.batches, staged.added, strict=True):
                 self._count(batch, added, plan.report)
-            if staged.result.error:
-                plan.report.error = staged.result.error
+            if staged.error:
+                plan.report.error = staged.error
             plan.seconds += share
             plan.report.seconds = round(plan.seconds, 3)
 
-    def _abandon(self, exc: BaseException) -> None:
-        """Roll the open transaction back and store each of its units alone, read again from its start."""
+    def _abandon(self, exc: BaseException, current: tuple[_Planned, WorkUnit, Position] | None) -> None:
+        """Roll the open transaction back and store each unit part it held alone, read again from where
+        that part began (their tables were handed to the store); `current`, the unit being staged, is
+        read again from where it stands when no part of it was staged. Only a failing input stops."""
         opened, self._open = self._open, None
-        if opened is None:
-            return
-        opened.rollback(exc)
-        for staged in opened.staged:  # nothing of the transaction was kept: back to where each input was
-            staged.plan.previous = staged.previous
-            staged.plan.failed = False
-        for staged in opened.staged:
-            unit = staged.result.unit
-            for result in process_group([unit], (self.readers, self.normalizer)):
-                self.commit(staged.plan, result)
+        parts: list[tuple[_Planned, WorkUnit, Position, FileIdentity | None]] = []
+        if opened is not None:
+            opened.rollback(exc)
+            parts = [(s.plan, s.unit, s.start, s.previous) for s in opened.staged]
+        if current is not None and not any(unit is current[1] for _, unit, _, _ in parts):
+            parts.append((*current, current[0].previous))
+        for plan, _, _, previous in parts:  # nothing of the transaction was kept: back to where each input was
+            plan.previous = previous
+            plan.failed = False
+        for plan, unit, start, _ in parts:
+            again = WorkUnit(unit.index, unit.source, unit.format, start, unit.end, unit.final)
+            for result in process_group([again], (self.readers, self.normalizer)):
+                self.commit(plan, result)
 
     def commit(self, plan: _Planned, result: UnitResult) -> None:
         """Store a unit's batches in order, up to `TX_RECORDS` records per transaction with the
@@ -383,7 +395,7 @@ def _chunks(batches: list[BatchResult]) -> Iterator[list[BatchResult]]:
 
 
 def _store_results(run: _Run, plans: list[_Planned], results: Iterable[UnitResult]) -> None:
-    """Store results as they come, in few large transactions (`_Run.stage`), the last one at the end."""
+    """Store results as they come, in few large transactions (`_Run.stage`), the last at the end."""
     for result in results:
         run.stage(plans[result.unit.index], result)
     run.flush()
@@ -391,13 +403,16 @@ def _store_results(run: _Run, plans: list[_Planned], results: Iterable[UnitResul
 
 @dataclass
 class _Staged:
-    """A unit in the open transaction: its result (tables handed to the store), the rows each batch
-    added, and the checkpoint identity its input resumed from before it."""
+    """A unit's batches in the open transaction, from `start` on (their tables handed to the store), the
+    rows each added, the reader's error after them, and the identity the input resumed from before."""
 
     plan: _Planned
-    result: UnitResult
-    added: list[dict[str, int]]
+    unit: WorkUnit
+    start: Position
     previous: FileIdentity | None
+    batches: list[BatchResult] = field(default_factory=list)
+    added: list[dict[str, int]] = field(default_factory=list)
+    error: str | None = None
 
 
 class _Transaction:
@@ -406,10 +421,10 @@ class _Transaction:
     DuckDB commits a transaction into a table whose last row group is partly filled by copying and
     recompressing, at a cost that grows with the table and its columns: committing the raw events of
     the 70 k-record EVTX corpus in transactions of 20 k records cost 2.5 s of CPU against 0.002 s for one
-    transaction. So units are appended as they come and committed after `COMMIT_ROWS` records. Their
-    tables are buffered (one insert per table per `BUFFER_ROWS` rows, as an insert costs about a millisecond
-    whatever its size) and then dropped, so what waits for the commit is DuckDB's (spillable) storage,
-    not Arrow tables in this process.
+    transaction. So batches are appended as they come and committed after `COMMIT_ROWS` records. Their
+    tables are buffered (one insert per table per `BUFFER_ROWS` rows, as an insert costs about a
+    millisecond whatever its size) and then dropped, so what waits for the commit is DuckDB's
+    (spillable) storage, not Arrow tables in this process.
     """
 
     def __init__(self, store: Store | LakeWriter) -> None:
@@ -423,23 +438,28 @@ class _Transaction:
         self._stack = ExitStack()
         self._stack.enter_context(store.transaction())
 
-    def add(self, plan: _Planned, result: UnitResult, incremental: bool) -> None:
-        staged = _Staged(plan, result, [], plan.previous)
-        self.staged.append(staged)
-        for batch in result.batches:
-            staged.added.append({name: table.num_rows for name, table in batch.tables.items()})
-            for name, table in batch.tables.items():
-                if table.num_rows:
-                    self._tables.setdefault(name, []).append(table)
-                    self._rows += table.num_rows
-            batch.tables = {}
-            self._quarantined.extend(batch.quarantined)
-            self.records += batch.records
-            if incremental and batch.end is not None:
-                key = plan.identity.source
-                first = self._advances.get(key, (plan.previous,))[0]
-                self._advances[key] = (first, plan.identity, plan.reader.format_name, batch.offset_kind, batch.end)
-                plan.previous = plan.identity
+    def part(self, plan: _Planned, unit: WorkUnit, start: Position) -> _Staged:
+        """The staged part of `unit` (begun at `start` when the unit has none yet)."""
+        if not self.staged or self.staged[-1].unit is not unit:
+            self.staged.append(_Staged(plan, unit, start, plan.previous))
+        return self.staged[-1]
+
+    def add(self, plan: _Planned, unit: WorkUnit, start: Position, batch: BatchResult, incremental: bool) -> None:
+        staged = self.part(plan, unit, start)
+        staged.batches.append(batch)
+        staged.added.append({name: table.num_rows for name, table in batch.tables.items()})
+        for name, table in batch.tables.items():
+            if table.num_rows:
+                self._tables.setdefault(name, []).append(table)
+                self._rows += table.num_rows
+        batch.tables = {}
+        self._quarantined.extend(batch.quarantined)
+        self.records += batch.records
+        if incremental and batch.end is not None:
+            key = plan.identity.source
+            first = self._advances.get(key, (plan.previous,))[0]
+            self._advances[key] = (first, plan.identity, plan.reader.format_name, batch.offset_kind, batch.end)
+            plan.previous = plan.identity
         if self._rows >= BUFFER_ROWS:
             self._write()
 

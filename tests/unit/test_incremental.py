@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import functools
 import gzip
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.support import formats as F
 from tests.support.evtx_writer import windows_event, write_evtx
 from tests.support.ingesting import count, ingest_into, rows
+from tunnelhunt.ingest.run import ingest
+from tunnelhunt.readers.lines import line_blocks
 from tunnelhunt.store.checkpoints import FINGERPRINT_BYTES
 from tunnelhunt.store.duckdb_store import Store
 
@@ -158,6 +162,62 @@ def test_a_failure_inside_the_batch_transaction_leaves_neither_rows_nor_checkpoi
         monkeypatch.undo()
         assert ingest_into(store, path).total("ingested") == 10
         assert count(store, TABLE) == 10
+
+
+def test_a_failed_transaction_of_several_inputs_stores_each_again_so_only_the_failing_one_stops(
+    tmp_path: Path, db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Inputs share one transaction; when it fails, each is read again and stored alone."""
+    good, bad = tmp_path / "a.json", tmp_path / "b.json"
+    good.write_text(_zeek_json_lines(0, 10))
+    bad.write_text(_zeek_json_lines(10, 25))
+    with Store(db) as store:
+        advance_many = store.checkpoints.advance_many
+
+        def fails_for_b(items: list[Any]) -> None:  # so the transaction holding both fails
+            if any(identity.source.endswith("b.json") for _previous, identity, *_rest in items):
+                raise OSError("disk full")
+            advance_many(items)
+
+        monkeypatch.setattr(store.checkpoints, "advance_many", fails_for_b)
+        report = ingest_into(store, tmp_path)
+        by_name = {Path(f.path).name: f for f in report.files}
+        assert by_name["a.json"].error is None and by_name["a.json"].ingested == 10
+        assert by_name["b.json"].error and "disk full" in by_name["b.json"].error
+        assert by_name["b.json"].ingested == 0
+        assert count(store, TABLE) == 10
+        monkeypatch.undo()
+        assert ingest_into(store, tmp_path).total("ingested") == 15  # b from its start, a not again
+        assert count(store, TABLE) == 25
+
+
+def test_a_large_input_is_committed_in_parts_and_a_failed_part_is_read_again_from_where_it_began(
+    tmp_path: Path, db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "dns.json"
+    path.write_text(_zeek_json_lines(0, 60))
+    small_blocks = functools.partial(line_blocks, block_bytes=2000)  # batches of about 13 lines
+    monkeypatch.setattr("tunnelhunt.readers.jsonl.line_blocks", small_blocks)
+    monkeypatch.setattr("tunnelhunt.ingest.run.COMMIT_ROWS", 20)  # a transaction of two batches
+    with Store(db) as store:
+        advance_many = store.checkpoints.advance_many
+        calls: list[int] = []
+
+        def second_fails(items: list[Any]) -> None:
+            calls.append(len(items))
+            if len(calls) == 2:
+                raise OSError("disk full")
+            advance_many(items)
+
+        monkeypatch.setattr(store.checkpoints, "advance_many", second_fails)
+        seen: list[int] = []
+        report = ingest([path], store, on_progress=lambda progress: seen.append(progress.read))
+        assert report.files[0].error is None and report.total("ingested") == 60, report.files[0]
+        assert len(calls) >= 3  # committed in parts: the first, the failed second, and the rest
+        assert seen[0] < 60  # the first part was counted before the input was read to its end
+        assert [r["_offset"] for r in rows(store, TABLE)] == list(range(1, 61))  # each line once
+        monkeypatch.undo()
+        assert ingest_into(store, path).total("read") == 0
 
 
 def test_copies_of_a_file_under_two_names_are_both_read(tmp_path: Path, db: Path) -> None:

@@ -1,5 +1,5 @@
-"""The two roads to a JSON record's leaves give the same rows: the Python walk used for JSON the parser
-wrote (EVTX) and DuckDB's `json_tree` (issue 20). A value whose text the two would write differently
+"""The two roads to a JSON record's leaves give the same rows: the Python walk used for JSON object records
+(EVTX, JSON lines) and DuckDB's `json_tree` (issue 20). A value whose text the two would write differently
 sends the batch to `json_tree`; either way the rows are the same."""
 
 from __future__ import annotations
@@ -45,13 +45,33 @@ REFUSED = {
     "minus zero": '{"Event": {"EventData": {"Zero": -0}}}',
     "a repeated key": '{"Event": {"EventData": {"A": "1", "A": "2"}}}',
     "a lone surrogate": '{"Event": {"EventData": {"S": "\\ud800"}}}',
+    "a key with a backslash": '{"Event": {"EventData": {"A\\\\B": "1"}}}',
 }
+#: JSON lines, named as Splunk's JSON extraction names them (`a.b`, `answers{}.rdata`).
+DOTTED = [
+    json.dumps({"a": "x\u0000y", "b": {"c": [1, {"d": True}], "e": None}, "arr": [[1, 2], [3]], "f": "\u202e"}),
+    json.dumps({"answers": [{"rdata": "1.2.3.4"}, {"rdata": "5.6.7.8"}], "x": -5, "y": 9223372036854775807}),
+    json.dumps({"dot.k": 4, "": 5, "br[0]": 6, "tab\tk": "é", 'q"k': "😀", "x": {"$": 9}}),
+]
 
 
 def test_walked_records_give_the_rows_json_tree_gives() -> None:
     tree, walked = _both(WALKED)
     assert walked is not None and walked.num_rows > 20
     assert walked.equals(tree.cast(walked.schema))
+
+
+def test_walked_json_lines_give_the_rows_json_tree_gives() -> None:
+    tree, walked = _both(DOTTED, "json")
+    assert walked is not None and walked.num_rows == 13  # the empty key names no field
+    assert walked.equals(tree.cast(walked.schema))
+    assert "answers{}.rdata" in walked.column("name").to_pylist()
+
+
+def test_a_json_line_with_a_backslash_key_is_left_to_json_tree() -> None:
+    tree, walked = _both([*DOTTED, json.dumps({"dom\\user": "x"})], "json")
+    assert walked is None
+    assert "dom\\\\user" in tree.column("name").to_pylist()  # json_tree's name: the backslash doubled
 
 
 @pytest.mark.parametrize("case", REFUSED)

@@ -26,3 +26,16 @@ def test_an_older_store_gets_the_new_columns(tmp_path: Path) -> None:
         store.append(PROCESSES.table, pa.Table.from_pylist([row], schema=node_schema(PROCESSES)))
         got = store.query(f'SELECT dest, host, "index" FROM {PROCESSES.table} ORDER BY _time').to_pylist()
     assert got == [{"dest": "old", "host": None, "index": None}, {"dest": "new", "host": "h", "index": "main"}]
+
+
+def test_an_appended_batch_is_not_held_until_the_transaction_ends() -> None:
+    """An ingest transaction takes ~122 k events: the Arrow batches already inserted must be freed."""
+    pool = pa.system_memory_pool()
+    with Store() as store, store.transaction():
+        for batch in range(3):
+            images = pa.array([f"C:\\{batch}\\{i}\\" + "x" * 500 for i in range(5000)], pa.string(), memory_pool=pool)
+            times = pa.array([datetime(2024, 1, 2)] * 5000, pa.timestamp("us"), memory_pool=pool)
+            store.append(PROCESSES.table, pa.table({"_time": times, "process_path": images}))
+            del images, times
+        assert pool.bytes_allocated() < 1 << 20  # three batches of 2.5 MB were inserted and dropped
+        assert store.count(PROCESSES.table) == 15_000

@@ -133,7 +133,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Store:
                 "93.184.216.34",
                 "80",
                 "GET",
-                "a.example",
+                "b.example.org",
                 "/",
                 "Netscape Navigator",
                 "200",
@@ -307,9 +307,19 @@ def test_a_field_a_source_lacks_is_refused_there_and_runs_elsewhere(store: Store
     nowhere = custom("{category: proxy}", "  selection:\n    cs-cookie: 'a'\n  condition: selection\n")
     with pytest.raises(SigmaCompileError, match="zeek http.log has no field cs-cookie"):
         compiler.mapped(nowhere)
-    # Zeek's http `host` shares its name with the events table's host column: refused, never compared to it
-    with pytest.raises(SigmaCompileError, match="Zeek has no field host"):
-        compiler.mapped(custom("{product: zeek, service: http}", "  s:\n    host: 'a.example'\n  condition: s\n"))
+    with pytest.raises(SigmaCompileError, match="Zeek has no field _raw"):
+        compiler.mapped(custom("{product: zeek, service: http}", "  s:\n    _raw: 'a'\n  condition: s\n"))
+
+
+def test_zeeks_http_host_header_is_its_own_field_not_the_events_host(store: Store) -> None:
+    """http.log's `host` (the Host header) is stored as `extracted_host`; the events' host stays the sensor."""
+    own = custom("{product: zeek, service: http}", "  s:\n    host: 'a.example'\n  condition: s\n")
+    assert hits(store, own) == [("http.log", 7)]
+    proxy = custom("{category: proxy}", "  s:\n    cs-host|endswith: '.example.org'\n  condition: s\n")
+    assert ("http.log", 8) in hits(store, proxy) and ("http.log", 7) not in hits(store, proxy)
+    rows = store.query("SELECT host, fields['extracted_host'] AS header FROM events WHERE _offset = 8 AND "
+                       "_source LIKE '%http.log'").to_pylist()  # fmt: skip
+    assert [row["header"] for row in rows] == ["b.example.org"] and rows[0]["host"] != "b.example.org"
 
 
 def test_multivalue_comparison_renders_for_spark() -> None:

@@ -31,14 +31,22 @@ import pyarrow.compute as pc
 from tunnelhunt.normalize.mapping import SourceMapping, quote_identifier
 from tunnelhunt.normalize.raw_profiles import RawProfile, profile_for
 from tunnelhunt.readers.base import QuarantinedRecord, RawBatch
-from tunnelhunt.store.events import DEFAULT_COLUMNS, FIELDS_COLUMN, HOT_ALIASES, HOT_FIELDS, events_schema
+from tunnelhunt.store.events import (
+    DEFAULT_COLUMNS,
+    EXTRACTED_DEFAULTS,
+    FIELDS_COLUMN,
+    HOT_ALIASES,
+    HOT_FIELDS,
+    events_schema,
+)
 
 _SCHEMA = events_schema()
 _SCHEMA_NAMES = frozenset(_SCHEMA.names)
 _NULL_TEXT = pa.scalar(None, pa.string())
 _HOT = frozenset(HOT_FIELDS)
+_RENAMED = EXTRACTED_DEFAULTS
 #: Names that never go to the map: columns of the table (a field of that name is the column).
-_NOT_IN_MAP = frozenset(name for name, _ in DEFAULT_COLUMNS) | _HOT
+_NOT_IN_MAP = (frozenset(name for name, _ in DEFAULT_COLUMNS) | _HOT) - _RENAMED.keys()
 _MAP_TYPE = pa.map_(pa.string(), pa.string())
 _SEGMENT = re.compile(r'\."((?:[^"\\]|\\.)*)"|\.([^."\[]+)|\[(\d+)\]')
 
@@ -405,8 +413,13 @@ class RawEventBuilder:
                     inputs[name] = column
             start += size
         keep = pc.take(in_map, names.indices)
-        fields = map_from_long(rows.filter(keep), names.filter(keep), values.filter(keep), count)
-        return hot, inputs, fields
+        rows, names, values = rows.filter(keep), names.filter(keep), values.filter(keep)
+        if _RENAMED.keys() & set(present):
+            renamed = [_RENAMED.get(name, name) for name in present]
+            names = pa.DictionaryArray.from_arrays(names.indices, pa.array(renamed, pa.string()))
+            if len(set(renamed)) < len(renamed):  # a record may also hold `extracted_host` itself
+                rows, names, values = _merge_repeats(rows, names, values)
+        return hot, inputs, map_from_long(rows, names, values, count)
 
     def _name(self, fullkey: str, profile: RawProfile) -> str | None:
         key = (fullkey, profile.json_naming)
@@ -415,6 +428,20 @@ class RawEventBuilder:
                 self._names.clear()  # keys come from the data: keep the cache bounded
             self._names[key] = json_field_name(fullkey, profile.json_naming)
         return self._names[key]
+
+
+def _merge_repeats(rows: pa.Array, names: pa.Array, values: pa.Array) -> tuple[pa.Array, pa.Array, pa.Array]:
+    """Leaves sorted by row with each name once per row: the values of a repeated name joined by newlines (as
+    repeated JSON leaves are), in first-seen order. Only for the rare batch a renamed field collides in."""
+    merged: dict[tuple[int, str], list[str]] = {}
+    for row, name, value in zip(rows.to_pylist(), names.to_pylist(), values.to_pylist(), strict=True):
+        merged.setdefault((row, name), []).append(value)
+    keys = list(merged)
+    return (
+        pa.array([row for row, _ in keys], pa.int64()),
+        pa.array([name for _, name in keys], pa.string()),
+        pa.array(["\n".join(v for v in texts if v is not None) for texts in merged.values()], pa.string()),
+    )
 
 
 def _from_columns(table: pa.Table, profile: RawProfile) -> tuple[dict[str, pa.Array], dict[str, pa.Array], pa.Array]:
@@ -429,8 +456,14 @@ def _from_columns(table: pa.Table, profile: RawProfile) -> tuple[dict[str, pa.Ar
     inputs = {name: table.column(name).combine_chunks() for name in profile.inputs if name in table.column_names}
     inputs.update({name: by_name[name] for name in profile.inputs if name in by_name})
     hot = {name: column for name, column in by_name.items() if name in _HOT}
-    rest = [name for name in by_name if name not in _NOT_IN_MAP]
-    fields = map_from_wide([by_name[name] for name in rest], rest, count)
+    stored: dict[str, pa.Array] = {}
+    for name in (name for name in by_name if name not in _NOT_IN_MAP):
+        target, column = _RENAMED.get(name, name), by_name[name]
+        if target in stored:  # `host` renamed beside the record's own `extracted_host`: both values kept
+            pair = [stored[target].cast(pa.large_string()), column.cast(pa.large_string())]
+            column = pc.binary_join_element_wise(*pair, pa.scalar("\n", pa.large_string()), null_handling="skip")
+        stored[target] = column
+    fields = map_from_wide(list(stored.values()), list(stored), count)
     return hot, inputs, fields
 
 

@@ -38,13 +38,16 @@ from sigma.processing.transformations import (
 from sigma.processing.transformations.base import DetectionItemTransformation
 from sigma.rule import SigmaDetection, SigmaDetectionItem
 
+from tunnelhunt.store.events import EXTRACTED_DEFAULTS
+
 #: Pipeline state key: event field name → the separator its list elements are joined with.
 MULTIVALUE_STATE = "tunnelhunt_multivalue"
 #: Field of the rule `SigmaCompiler.logsource_filters` converts to find a logsource's event conditions.
 PROBE_FIELD = "TunnelhuntLogsourceProbe"
 #: Events columns Splunk fills itself (the sensor's host, the file, ...): a record's own field of that name
-#: is not where the column is, so a rule naming one of them is refused rather than compared to the column.
-DEFAULT_FIELD_NAMES = frozenset({"host", "source", "sourcetype", "index", "_time", "_raw"})
+#: is stored as `extracted_<name>` (`store.events.EXTRACTED_DEFAULTS`) and a rule naming it reads that; a
+#: rule naming `_time` or `_raw` is refused rather than compared to the column.
+DEFAULT_FIELD_NAMES = frozenset({"_time", "_raw"})
 
 FieldMap = Mapping[str, str | list[str]]
 
@@ -156,8 +159,10 @@ def _connection(endpoints: FieldMap, protocol: str, extra: FieldMap | None = Non
 
 
 #: The W3C names SigmaHQ's proxy and webserver rules use, over Zeek's http.log (`host`, the request's Host
-#: header, collides with the events table's `host` column and is not stored as a field: not mapped).
+#: header, is stored as `extracted_host`: the events table's `host` column is the sensor).
 ZEEK_HTTP: FieldMap = {
+    "cs-host": EXTRACTED_DEFAULTS["host"],
+    "r-dns": EXTRACTED_DEFAULTS["host"],
     "c-uri": "uri",
     "cs-uri": "uri",
     "cs-uri-stem": "uri",
@@ -189,6 +194,9 @@ ZEEK = (
 #: `product: zeek` rules name Zeek's own fields; SigmaHQ's Zeek http rules also use a few proxy names.
 ZEEK_OWN_NAMES: FieldMap = {
     **{name: zeek_field(name) for name in ZEEK_SETS},
+    # http.log's Host header and files.log's `source` (`sourcetype`, which selects the log, stays the column)
+    "host": EXTRACTED_DEFAULTS["host"],
+    "source": EXTRACTED_DEFAULTS["source"],
     "c-uri": "uri",
     "c-useragent": "user_agent",
     "cs-method": "method",

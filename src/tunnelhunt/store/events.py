@@ -151,6 +151,11 @@ HOT_ALIASES = (
 HOT_FIELDS = HOT_EXTRACTED + HOT_ALIASES
 
 #: Every column a field name can resolve to (the map is not one of them).
+#: A record's own field named like one of Splunk's default fields (Zeek http.log's `host` header, files.log's
+#: `source`) is stored in the map under `extracted_<name>`: the column of that name holds the default field,
+#: and the record's value must not disappear. (Splunk renames such fields of structured data alike.)
+EXTRACTED_DEFAULTS: dict[str, str] = {name: f"extracted_{name}" for name in ("host", "source", "sourcetype", "index")}
+
 EVENT_COLUMNS: tuple[str, ...] = tuple(name for name, _ in DEFAULT_COLUMNS) + HOT_FIELDS
 _COLUMN_SET = frozenset(EVENT_COLUMNS)
 

@@ -153,9 +153,11 @@ def hunt_pass(
             for detection in content.detections
         ]
         if sigma is not None and sigma.runnable():
+            from tunnelhunt.content.cache import no_collection
             from tunnelhunt.sigma import run_sigma  # pySigma only when there are Sigma rules
 
-            runs.extend(run_sigma(engine, sigma.runnable(), window))
+            with no_collection():  # converted rules build a million sqlglot nodes: see `no_collection`
+                runs.extend(run_sigma(engine, sigma.runnable(), window, sigma.compiler()))
         for run in runs:
             report.add(run, record(rba, run, window, at))
         for run, recorded in behaviours(rba, state, runs, window, at):

@@ -31,6 +31,7 @@ from tunnelhunt.actions.common import (
     open_store,
 )
 from tunnelhunt.actions.report import ReportData, gather
+from tunnelhunt.content.cache import open_cache
 from tunnelhunt.content.loader import ContentSet
 from tunnelhunt.crashpoint import crashpoint
 from tunnelhunt.detect.runner import DetectionRun, QueryEngine
@@ -72,6 +73,10 @@ class HuntOptions:
     sink_options: SinkOptions | None = None
     #: gather the HTML report's data (`--html`) while the store is open
     report: bool = False
+    #: keep compiled detections and converted Sigma rules between runs (`--no-cache` turns it off), in
+    #: `cache_dir` (`--cache-dir`) or the user's cache directory
+    cache: bool = True
+    cache_dir: Path | None = None
 
 
 @dataclass
@@ -141,7 +146,8 @@ def hunt(
     mappings = load_mappings(options.mappings)
     check_format(options.fmt, mappings)
     content = load(options.detections, options.macros, allow_empty=bool(options.sigma))
-    sigma = load_sigma([*options.sigma, *content.sigma])
+    cache = open_cache(options.cache_dir, options.cache)
+    sigma = load_sigma([*options.sigma, *content.sigma], cache)
     rules = load_rules(options.rules)
     sink_options = options.sink_options or SinkOptions(default_spool(options.db))
     sinks = [build_sink(spec, sink_options) for spec in options.sinks]

@@ -20,7 +20,8 @@ from tunnelhunt.content.cache import (
     open_cache,
 )
 from tunnelhunt.sigma.compiler import SigmaCompileError, SigmaCompiler
-from tunnelhunt.sigma.rules import load_content, rule_key
+from tunnelhunt.sigma.keys import rule_key
+from tunnelhunt.sigma.rules import load_content
 
 
 def test_entries_round_trip_and_a_corrupt_one_is_ignored_then_rewritten(tmp_path: Path) -> None:

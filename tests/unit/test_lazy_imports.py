@@ -76,3 +76,16 @@ def test_a_hunt_without_sigma_rules_spark_or_a_lake_never_imports_them(tmp_path:
     modules = set(json.loads(run.stdout.splitlines()[-1]))
     assert "ngrok" in run.stdout and "tunnelhunt.pipeline" in modules  # the hunt ran and found its events
     assert _offending(modules, ["pyspark", "sigma", "jinja2", "pyarrow.dataset", "tunnelhunt.generate.sysmon"]) == []
+
+
+def test_duckdb_types_written_out_are_the_ones_sqlglot_renders() -> None:
+    """`cim.sql_type` writes DuckDB's type names out so the store needs no sqlglot: they must not drift."""
+    from sqlglot import exp
+
+    from tunnelhunt.cim import SQL_TYPES, column_type, sql_type
+    from tunnelhunt.store.events import create_events_sql
+
+    for kind in SQL_TYPES:
+        for multivalue in (False, True):
+            assert sql_type(kind, multivalue, "duckdb") == column_type(kind, multivalue).sql("duckdb")
+    assert f'"fields" {exp.DataType.build("MAP(VARCHAR, VARCHAR)").sql("duckdb")}' in create_events_sql()

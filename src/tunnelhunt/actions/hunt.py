@@ -42,7 +42,7 @@ from tunnelhunt.normalize.custom import CustomMapping
 from tunnelhunt.schedule.delivery import Delivery, deliver_all
 from tunnelhunt.sigma import SigmaContent
 from tunnelhunt.sinks.spec import SinkOptions, build_sink
-from tunnelhunt.spl.compiler import TimeWindow
+from tunnelhunt.spl.window import TimeWindow
 from tunnelhunt.store.duckdb_store import Store
 from tunnelhunt.store.rba_store import RbaStore
 

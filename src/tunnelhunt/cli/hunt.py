@@ -111,7 +111,7 @@ def hunt(
         results_table,
         timeline_table,
     )
-    from tunnelhunt.spl.compiler import TimeWindow
+    from tunnelhunt.spl.window import TimeWindow
 
     kind = output_format(output, out)
     window = None

@@ -30,8 +30,8 @@ from tunnelhunt.content.cache import (
 )
 from tunnelhunt.errors import TunnelhuntError
 from tunnelhunt.sigma.backend import SqlglotBackend
+from tunnelhunt.sigma.keys import rule_key
 from tunnelhunt.sigma.logsources import MAPPINGS, LogsourceMapping, hot_columns_pipeline
-from tunnelhunt.sigma.rules import rule_key
 from tunnelhunt.spl.compiler import CompiledSearch, TimeWindow
 from tunnelhunt.spl.values import Column, Kind
 from tunnelhunt.store.events import EVENT_COLUMNS, EVENTS_TABLE, field_sql

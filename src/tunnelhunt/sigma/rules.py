@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 import yaml
 
 from tunnelhunt.content.cache import ContentCache, digest, no_collection
+from tunnelhunt.sigma.keys import set_rule_key
 
 if TYPE_CHECKING:  # pySigma is imported when rules are loaded: a hunt without Sigma rules never needs it
     from sigma.correlations import SigmaCorrelationRule
@@ -24,8 +25,6 @@ SigmaRuleKind: TypeAlias = "SigmaRule | SigmaCorrelationRule"
 
 #: libyaml's safe loader when PyYAML was built with it, else the pure-Python one (the same documents).
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-#: The attribute of a loaded rule holding its cache key.
-_KEY = "_tunnelhunt_key"
 
 _ID = re.compile(r"^id:\s*['\"]?([0-9a-fA-F-]{36})", re.MULTILINE)
 
@@ -129,7 +128,7 @@ def _load_content(paths: Iterable[Path]) -> SigmaContent:
             filter_texts.append(data)
     filters_key = digest(*filter_texts)
     for rule, key in keyed:
-        setattr(rule, _KEY, digest(key, filters_key))
+        set_rule_key(rule, digest(key, filters_key))
     collection = SigmaCollection.merge(collections, resolve_references=False)
     try:
         collection.resolve_rule_references()
@@ -145,12 +144,6 @@ def _load_content(paths: Iterable[Path]) -> SigmaContent:
         elif isinstance(rule, SigmaRule):
             content.rules.append(rule)
     return content
-
-
-def rule_key(rule: SigmaRuleKind) -> str | None:
-    """What a loaded rule's conversion depends on in its content (None for a rule built in memory)."""
-    key = getattr(rule, _KEY, None)
-    return key if isinstance(key, str) else None
 
 
 def rule_ids(root: Path) -> dict[str, Path]:

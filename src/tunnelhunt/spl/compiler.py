@@ -13,7 +13,7 @@ from datetime import UTC, datetime, tzinfo
 
 from sqlglot import exp
 
-from tunnelhunt.cim import PROVENANCE_FIELDS, SQL_TYPES, Node, UnknownNodeError, find_node
+from tunnelhunt.cim import PROVENANCE_FIELDS, Node, UnknownNodeError, find_node
 from tunnelhunt.spl import aggregates, ast, functions, raw, regex, semantics, timemodifiers
 from tunnelhunt.spl.builder import Builder, OrderKey
 from tunnelhunt.spl.errors import SplError, SplSyntaxError, UnsupportedError
@@ -37,25 +37,14 @@ from tunnelhunt.spl.values import (
     to_text,
     to_time,
 )
+from tunnelhunt.spl.window import TimeWindow as TimeWindow  # re-exported: where callers found it
 
 #: Fields every event has besides its data-model fields (Splunk's default fields we keep).
 _DEFAULT_FIELDS = {name for name, _ in PROVENANCE_FIELDS}
 #: The hidden row number that keeps a sort order once `table`/`fields` drop the sorted field.
 SEQUENCE = "__sequence"
-#: The compiler's value kind of each stored field type (`cim.SQL_TYPES`).
-_CIM_KINDS = {
-    exp.DataType.Type.VARCHAR: Kind.STR,
-    exp.DataType.Type.BIGINT: Kind.INT,
-    exp.DataType.Type.TIMESTAMP: Kind.TIME,
-}
-
-
-@dataclass(frozen=True)
-class TimeWindow:
-    """A search window `[earliest, latest)` in UTC; None means unbounded."""
-
-    earliest: datetime | None = None
-    latest: datetime | None = None
+#: The compiler's value kind of each stored field type (`cim.FieldType`).
+_CIM_KINDS = {"string": Kind.STR, "int": Kind.INT, "timestamp": Kind.TIME}
 
 
 @dataclass
@@ -219,7 +208,7 @@ class Compiler:
             if name.startswith(prefix):
                 cim = node.field(name[len(prefix) :])
                 if cim is not None:
-                    kind = Kind.MV if cim.multivalue else _CIM_KINDS[SQL_TYPES[cim.type]]
+                    kind = Kind.MV if cim.multivalue else _CIM_KINDS[cim.type]
                     return col(cim.name), Column(name, kind)
             elif name in _DEFAULT_FIELDS:
                 return col(name), Column(name, Kind.TIME if name == "_time" else Kind.STR)

@@ -218,7 +218,7 @@ class Store:
 
     def run(self, compiled: CompiledSearch) -> pa.Table:
         """Load the lookups a compiled search uses, then run it in DuckDB's dialect."""
-        from tunnelhunt.spl.lookups import ROW_COLUMN
+        from tunnelhunt.spl.lookup_table import ROW_COLUMN
 
         for lookup in compiled.lookups:
             if lookup.path is not None:

@@ -19,6 +19,7 @@ from typing import Any
 from tunnelhunt.content.behaviours import BehaviourAnalytic
 from tunnelhunt.content.loader import ContentSet
 from tunnelhunt.detect.behaviour import hunt_behaviours
+from tunnelhunt.detect.precompiled import lookups_key
 from tunnelhunt.detect.runner import DetectionRun, QueryEngine, run_detection
 from tunnelhunt.rba.risk import canonical, risk_events, stable_id
 from tunnelhunt.rba.rules import RuleConfig, evaluate
@@ -148,8 +149,9 @@ def hunt_pass(
     rba = RbaStore(state)
     report = PassReport(at)
     with rba.transaction():
+        lookup_key = lookups_key(content.lookups) if content.cache is not None else None
         runs = [
-            run_detection(engine, detection, content.macros, window, content.lookups)
+            run_detection(engine, detection, content.macros, window, content.lookups, content.cache, lookup_key)
             for detection in content.detections
         ]
         if sigma is not None and sigma.runnable():

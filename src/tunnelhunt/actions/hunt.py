@@ -16,7 +16,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tunnelhunt import pipeline
 from tunnelhunt.actions import results
@@ -30,7 +30,6 @@ from tunnelhunt.actions.common import (
     load_sigma,
     open_store,
 )
-from tunnelhunt.actions.report import ReportData, gather
 from tunnelhunt.content.cache import open_cache
 from tunnelhunt.content.loader import ContentSet
 from tunnelhunt.crashpoint import crashpoint
@@ -45,6 +44,9 @@ from tunnelhunt.sinks.spec import SinkOptions, build_sink
 from tunnelhunt.spl.window import TimeWindow
 from tunnelhunt.store.duckdb_store import Store
 from tunnelhunt.store.rba_store import RbaStore
+
+if TYPE_CHECKING:
+    from tunnelhunt.actions.report import ReportData
 
 ENGINES = ("duckdb", "spark")
 
@@ -147,6 +149,7 @@ def hunt(
     check_format(options.fmt, mappings)
     content = load(options.detections, options.macros, allow_empty=bool(options.sigma))
     cache = open_cache(options.cache_dir, options.cache)
+    content.cache = cache if options.engine == "duckdb" else None  # the cache keeps DuckDB's SQL only
     sigma = load_sigma([*options.sigma, *content.sigma], cache)
     rules = load_rules(options.rules)
     sink_options = options.sink_options or SinkOptions(default_spool(options.db))
@@ -169,7 +172,7 @@ def hunt(
         if options.engine == "spark":
             from tunnelhunt.detect.spark import SparkEngine
 
-            engine = stack.enter_context(SparkEngine(options.lake, options.spark_master))  # type: ignore[arg-type]
+            engine = stack.enter_context(SparkEngine(options.lake, options.spark_master))  # type: ignore[arg-type,assignment]  # runs compiled searches only: no cache with Spark
 
         def before_commit(passed: pipeline.PassReport) -> None:
             if publish is None:
@@ -188,6 +191,8 @@ def hunt(
         deliveries = deliver_all(sinks, RbaStore(state))
         gathered = None
         if options.report:
+            from tunnelhunt.actions.report import gather  # the drilldown compiler: only for a report
+
             where = str(options.db or options.lake or "hunt (in memory)")
             gathered = gather(state, content, where, report, passed.runs)
     return HuntResult(content, sigma, report, passed, deliveries, options.window, gathered)

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from tunnelhunt.content.files import ContentError
 from tunnelhunt.content.loader import SHIPPED
-from tunnelhunt.spl.semantics import LIKE_ESCAPE, wildcard_to_like
+from tunnelhunt.spl.like import LIKE_ESCAPE, wildcard_to_like
 
 Role = Literal["agent", "endpoint", "support"]
 CATALOGUE_PATH = SHIPPED / "intel" / "tunnel_services.yml"

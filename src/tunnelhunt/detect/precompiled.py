@@ -23,6 +23,7 @@ from tunnelhunt.content.lookups import LookupLibrary
 from tunnelhunt.spl.columns import Column, Kind
 from tunnelhunt.spl.errors import SplError
 from tunnelhunt.spl.lookup_table import LookupTable
+from tunnelhunt.spl.searches import SearchColumns
 from tunnelhunt.spl.window import TimeWindow
 
 if TYPE_CHECKING:
@@ -34,17 +35,13 @@ _PROBE_TIMES = (datetime(2001, 2, 3, 4, 5, 6, tzinfo=UTC), datetime(2019, 8, 7, 
 
 
 @dataclass
-class CachedSearch:
+class CachedSearch(SearchColumns):
     """A compiled search read from the cache: what running it on DuckDB and reading its results need."""
 
     duckdb_sql: str
     columns: list[Column]
     warnings: list[str] = field(default_factory=list)
     lookups: list[LookupTable] = field(default_factory=list)
-
-    @property
-    def output_fields(self) -> list[str]:
-        return [column.name for column in self.columns]
 
     def sql(self, dialect: str = "duckdb", pretty: bool = False, copy: bool = True) -> str:
         """The DuckDB query (the only rendering kept: the cache is used with the DuckDB engine)."""

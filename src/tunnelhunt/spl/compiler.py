@@ -20,6 +20,7 @@ from tunnelhunt.spl.errors import SplError, SplSyntaxError, UnsupportedError
 from tunnelhunt.spl.evaluate import Evaluator
 from tunnelhunt.spl.lookups import LookupResolver, LookupTable, match_condition, matched_values, no_lookups
 from tunnelhunt.spl.parser import parse
+from tunnelhunt.spl.searches import SearchColumns
 from tunnelhunt.spl.values import (
     DOUBLE,
     Column,
@@ -48,7 +49,7 @@ _CIM_KINDS = {"string": Kind.STR, "int": Kind.INT, "timestamp": Kind.TIME}
 
 
 @dataclass
-class CompiledSearch:
+class CompiledSearch(SearchColumns):
     """The compiled query and what a caller needs to know about its result."""
 
     query: exp.Select
@@ -56,10 +57,6 @@ class CompiledSearch:
     columns: list[Column]
     warnings: list[str] = field(default_factory=list)
     lookups: list[LookupTable] = field(default_factory=list)
-
-    @property
-    def output_fields(self) -> list[str]:
-        return [column.name for column in self.columns]
 
     def sql(self, dialect: str = "duckdb", pretty: bool = False, copy: bool = True) -> str:
         """The query in `dialect`; `copy=False` renders the tree in place (faster, but rendering may rewrite it)."""

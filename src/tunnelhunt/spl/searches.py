@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from tunnelhunt.spl.columns import Column
 from tunnelhunt.spl.lookup_table import LookupTable
 
 
@@ -13,3 +14,13 @@ class RunnableSearch(Protocol):
     def lookups(self) -> list[LookupTable]: ...
 
     def sql(self, dialect: str = "duckdb", pretty: bool = False, copy: bool = True) -> str: ...
+
+
+class SearchColumns:
+    """What both forms of a compiled search say of their output (each declares `columns` as a field)."""
+
+    columns: list[Column]
+
+    @property
+    def output_fields(self) -> list[str]:
+        return [column.name for column in self.columns]

@@ -71,7 +71,11 @@ def test_a_hunt_without_sigma_rules_spark_or_a_lake_never_imports_them(tmp_path:
     )
     root = SRC.parent
     run = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env={"PYTHONPATH": f"{SRC}:{root}"}, check=False
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": f"{SRC}:{root}", "TUNNELHUNT_CACHE_DIR": str(tmp_path / "cache")},
+        check=False,
     )
     modules = set(json.loads(run.stdout.splitlines()[-1]))
     assert "ngrok" in run.stdout and "tunnelhunt.pipeline" in modules  # the hunt ran and found its events

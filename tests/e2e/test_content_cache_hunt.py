@@ -20,6 +20,7 @@ from tunnelhunt.content.models import Detection
 from tunnelhunt.detect.precompiled import KIND, CachedSearch
 from tunnelhunt.detect.runner import compile_cached
 from tunnelhunt.spl.errors import SplError
+from tunnelhunt.spl.window import TimeWindow
 
 AT = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
@@ -162,3 +163,15 @@ def test_a_cached_search_holds_the_sql_columns_and_lookups_of_the_compiled_one(t
     assert warm.lookups == fresh.lookups and warm.lookups
     with pytest.raises(ValueError):
         warm.sql("spark")
+
+
+def test_a_hunt_over_a_window_compiles_its_detections_without_the_cache(tmp_path: Path) -> None:
+    """The window is in the SQL: a relative one would leave entries on every run that no run finds again."""
+    log = tmp_path / "windows.json"
+    F.write_windows_json(log)
+    cache = tmp_path / "cache"
+    window = TimeWindow(datetime(2026, 11, 1, tzinfo=UTC), None)
+    with_window = hunt(HuntOptions(paths=[log], cache_dir=cache, window=window), now=AT)
+    assert with_window.passed.risk_events and not (cache / KIND).exists()
+    hunt(HuntOptions(paths=[log], cache_dir=cache), now=AT)
+    assert list((cache / KIND).rglob("*.json"))

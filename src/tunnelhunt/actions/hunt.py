@@ -149,7 +149,9 @@ def hunt(
     check_format(options.fmt, mappings)
     content = load(options.detections, options.macros, allow_empty=bool(options.sigma))
     cache = open_cache(options.cache_dir, options.cache)
-    content.cache = cache if options.engine == "duckdb" else None  # the cache keeps DuckDB's SQL only
+    # the cache keeps DuckDB's SQL only; a window is in the SQL, and a relative one (--earliest -7d) would
+    # add entries on every run that no later run finds
+    content.cache = cache if options.engine == "duckdb" and options.window is None else None
     sigma = load_sigma([*options.sigma, *content.sigma], cache)
     rules = load_rules(options.rules)
     sink_options = options.sink_options or SinkOptions(default_spool(options.db))

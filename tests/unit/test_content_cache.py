@@ -55,7 +55,17 @@ def test_where_the_cache_lives(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     assert default_cache_dir() == tmp_path / "home" / ".cache" / "tunnelhunt"
     assert open_cache(tmp_path, enabled=False) is None
-    assert open_cache(tmp_path) == ContentCache(tmp_path)
+    assert open_cache(tmp_path / "new") == ContentCache(tmp_path / "new")
+    assert (tmp_path / "new").stat().st_mode & 0o777 == 0o700
+
+
+def test_a_directory_others_can_write_is_not_used(tmp_path: Path) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o777)
+    assert open_cache(shared) is None
+    shared.chmod(0o755)
+    assert open_cache(shared) == ContentCache(shared)
 
 
 def test_digest_tells_parts_apart() -> None:

@@ -105,10 +105,22 @@ class ContentCache:
 
 
 def open_cache(directory: Path | None = None, enabled: bool = True) -> ContentCache | None:
-    """The cache a run uses: None with `--no-cache`, else `directory` or the default one."""
+    """The cache a run uses: None with `--no-cache`, else `directory` or the default one, when it is private.
+
+    A cached search is SQL the run executes: a directory someone else can write (not the user's, or
+    writable by its group or everyone) is not used, as ssh refuses such a key folder. One is created
+    readable by the user only."""
     if not enabled:
         return None
-    return ContentCache(directory or default_cache_dir())
+    root = directory or default_cache_dir()
+    try:
+        root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        info = root.stat()
+    except OSError:
+        return None
+    if info.st_uid != os.getuid() or info.st_mode & 0o022:
+        return None
+    return ContentCache(root)
 
 
 def dump_expression(expression: Any) -> dict[str, Any] | None:

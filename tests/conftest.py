@@ -34,3 +34,10 @@ def shared_dataset(relative: str) -> Path:
 def shipped_sample() -> Path:
     """The small Sysmon sample shipped with the seed detections' tests."""
     return PROJECT / "src" / "tunnelhunt" / "content" / "data" / "ngrok_windows_sysmon.log"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _compiled_content_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Runs (in this process and in the command lines tests start) keep compiled content in a folder of
+    the test session's, never in the user's cache directory."""
+    os.environ["TUNNELHUNT_CACHE_DIR"] = str(tmp_path_factory.mktemp("content-cache"))

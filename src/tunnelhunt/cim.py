@@ -7,38 +7,40 @@ registry, so a field is named, typed and marked multivalue in exactly one place.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 import pyarrow as pa
-from sqlglot import exp
+
+if TYPE_CHECKING:
+    from sqlglot import exp
 
 FieldType = Literal["string", "int", "timestamp"]
-#: Each logical field type as a sqlglot type: DuckDB and Spark DDL are rendered from it, Arrow follows it.
-SQL_TYPES: dict[str, Any] = {  # values: sqlglot DataType.Type members
-    "string": exp.DataType.Type.VARCHAR,
-    "int": exp.DataType.Type.BIGINT,
-    "timestamp": exp.DataType.Type.TIMESTAMP,
-}
-_ARROW = {
-    exp.DataType.Type.VARCHAR: pa.string(),
-    exp.DataType.Type.BIGINT: pa.int64(),
-    exp.DataType.Type.TIMESTAMP: pa.timestamp("us"),
-}
+#: Each logical field type as a sqlglot type name: DuckDB and Spark DDL are rendered from it.
+SQL_TYPES: dict[str, str] = {"string": "VARCHAR", "int": "BIGINT", "timestamp": "TIMESTAMP"}
+_ARROW = {"string": pa.string(), "int": pa.int64(), "timestamp": pa.timestamp("us")}
+#: DuckDB's names of the same types, written out: the store creates its tables on every run, and rendering
+#: them imported sqlglot (a fifth of a second) into every command. `sql_type` renders every other dialect,
+#: and a test pins these to sqlglot's own rendering.
+_DUCKDB_TYPES = {"string": "TEXT", "int": "BIGINT", "timestamp": "TIMESTAMP"}
 
 
 def column_type(kind: str, multivalue: bool = False) -> exp.DataType:
     """The sqlglot type of a field (a multivalue field is an array of its type)."""
+    from sqlglot import exp
+
     scalar = exp.DataType.build(SQL_TYPES[kind])
     return exp.DataType(this=exp.DataType.Type.ARRAY, expressions=[scalar], nested=True) if multivalue else scalar
 
 
 def sql_type(kind: str, multivalue: bool, dialect: str) -> str:
     """A field's column type in a dialect's DDL (`VARCHAR[]` in DuckDB, `ARRAY<STRING>` in Spark)."""
+    if dialect == "duckdb":
+        return _DUCKDB_TYPES[kind] + ("[]" if multivalue else "")
     return column_type(kind, multivalue).sql(dialect)
 
 
 def arrow_type(kind: str, multivalue: bool = False) -> pa.DataType:
-    scalar = _ARROW[SQL_TYPES[kind]]
+    scalar = _ARROW[kind]
     return pa.list_(scalar) if multivalue else scalar
 
 

@@ -19,11 +19,12 @@ from typing import Any
 from tunnelhunt.content.behaviours import BehaviourAnalytic
 from tunnelhunt.content.loader import ContentSet
 from tunnelhunt.detect.behaviour import hunt_behaviours
+from tunnelhunt.detect.precompiled import lookups_key
 from tunnelhunt.detect.runner import DetectionRun, QueryEngine, run_detection
 from tunnelhunt.rba.risk import canonical, risk_events, stable_id
 from tunnelhunt.rba.rules import RuleConfig, evaluate
 from tunnelhunt.sigma import SigmaContent
-from tunnelhunt.spl.compiler import TimeWindow
+from tunnelhunt.spl.window import TimeWindow
 from tunnelhunt.store.duckdb_store import Store
 from tunnelhunt.store.rba_store import RbaStore
 
@@ -148,14 +149,17 @@ def hunt_pass(
     rba = RbaStore(state)
     report = PassReport(at)
     with rba.transaction():
+        lookup_key = lookups_key(content.lookups) if content.cache is not None else None
         runs = [
-            run_detection(engine, detection, content.macros, window, content.lookups)
+            run_detection(engine, detection, content.macros, window, content.lookups, content.cache, lookup_key)
             for detection in content.detections
         ]
         if sigma is not None and sigma.runnable():
+            from tunnelhunt.content.cache import no_collection
             from tunnelhunt.sigma import run_sigma  # pySigma only when there are Sigma rules
 
-            runs.extend(run_sigma(engine, sigma.runnable(), window))
+            with no_collection():  # converted rules build a million sqlglot nodes: see `no_collection`
+                runs.extend(run_sigma(engine, sigma.runnable(), window, sigma.compiler()))
         for run in runs:
             report.add(run, record(rba, run, window, at))
         for run, recorded in behaviours(rba, state, runs, window, at):

@@ -71,8 +71,53 @@ def test_a_hunt_without_sigma_rules_spark_or_a_lake_never_imports_them(tmp_path:
     )
     root = SRC.parent
     run = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env={"PYTHONPATH": f"{SRC}:{root}"}, check=False
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": f"{SRC}:{root}", "TUNNELHUNT_CACHE_DIR": str(tmp_path / "cache")},
+        check=False,
     )
     modules = set(json.loads(run.stdout.splitlines()[-1]))
     assert "ngrok" in run.stdout and "tunnelhunt.pipeline" in modules  # the hunt ran and found its events
     assert _offending(modules, ["pyspark", "sigma", "jinja2", "pyarrow.dataset", "tunnelhunt.generate.sysmon"]) == []
+
+
+def test_duckdb_types_written_out_are_the_ones_sqlglot_renders() -> None:
+    """`cim.sql_type` writes DuckDB's type names out so the store needs no sqlglot: they must not drift."""
+    from sqlglot import exp
+
+    from tunnelhunt.cim import SQL_TYPES, column_type, sql_type
+    from tunnelhunt.store.events import create_events_sql
+
+    for kind in SQL_TYPES:
+        for multivalue in (False, True):
+            assert sql_type(kind, multivalue, "duckdb") == column_type(kind, multivalue).sql("duckdb")
+    assert f'"fields" {exp.DataType.build("MAP(VARCHAR, VARCHAR)").sql("duckdb")}' in create_events_sql()
+
+
+def test_a_hunt_with_a_warm_cache_imports_no_spl_compiler_and_no_sqlglot(tmp_path: Path) -> None:
+    """Issue 20: the shipped detections compiled once are read from the cache, not compiled again."""
+    from tests.support import formats as F
+
+    log = tmp_path / "a.json"
+    F.write_windows_json(log)
+    root = SRC.parent
+    env = {"PYTHONPATH": f"{SRC}:{root}", "TUNNELHUNT_CACHE_DIR": str(tmp_path / "cache")}
+
+    def hunt(out: Path) -> set[str]:
+        code = (
+            "import atexit, json, sys\n"
+            "atexit.register(lambda: print(json.dumps(sorted(sys.modules))))\n"
+            f"sys.argv = ['tunnelhunt', 'hunt', {str(log)!r}, '-o', 'jsonl', '--out', {str(out)!r}]\n"
+            "from tunnelhunt.cli.app import main\nmain()"
+        )
+        run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False)
+        return set(json.loads(run.stdout.splitlines()[-1]))
+
+    compiled = ["sqlglot", "tunnelhunt.spl.compiler", "tunnelhunt.spl.parser", "tunnelhunt.spl.functions"]
+    cold = hunt(tmp_path / "cold.jsonl")
+    assert _offending(cold, compiled) != []  # the check would see the compiler
+    warm = hunt(tmp_path / "warm.jsonl")
+    assert "tunnelhunt.pipeline" in warm and _offending(warm, compiled) == []
+    found = (tmp_path / "warm.jsonl").read_text()
+    assert "ngrok" in found and found == (tmp_path / "cold.jsonl").read_text()

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import duckdb
 
+from tunnelhunt.content.cache import ContentCache
 from tunnelhunt.content.files import ContentError, yaml_files
 from tunnelhunt.content.loader import ContentSet, load_content, load_macro
 from tunnelhunt.errors import Location, TunnelhuntError
@@ -112,10 +113,13 @@ def check_filter_macros(content: ContentSet, macros: Sequence[Path]) -> None:
             raise OptionError(f"{path}: macro {name!r} is the filter of no detection{hint}")
 
 
-def load_sigma(paths: Sequence[Path]) -> SigmaContent:
-    """Sigma rule files and folders (given with --sigma, or found among the detections)."""
+def load_sigma(paths: Sequence[Path], cache: ContentCache | None = None) -> SigmaContent:
+    """Sigma rule files and folders (given with --sigma, or found among the detections); their conversions
+    kept in `cache` when one is given."""
     check_exist(paths)
-    return load_sigma_content(paths) if paths else SigmaContent()
+    content = load_sigma_content(paths) if paths else SigmaContent()
+    content.cache = cache
+    return content
 
 
 def load_mappings(paths: Sequence[Path]) -> list[CustomMapping]:

@@ -21,8 +21,8 @@ from tunnelhunt.content.behaviours import load_behaviours
 from tunnelhunt.content.loader import ContentSet
 from tunnelhunt.detect.runner import expand_detection
 from tunnelhunt.rba.queries import UnknownId, results_behind
-from tunnelhunt.spl.compiler import TimeWindow
 from tunnelhunt.spl.drilldown import events_behind
+from tunnelhunt.spl.window import TimeWindow
 from tunnelhunt.store.duckdb_store import Store
 from tunnelhunt.store.rba_store import RbaStore
 

@@ -16,7 +16,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tunnelhunt import pipeline
 from tunnelhunt.actions import results
@@ -30,7 +30,7 @@ from tunnelhunt.actions.common import (
     load_sigma,
     open_store,
 )
-from tunnelhunt.actions.report import ReportData, gather
+from tunnelhunt.content.cache import open_cache
 from tunnelhunt.content.loader import ContentSet
 from tunnelhunt.crashpoint import crashpoint
 from tunnelhunt.detect.runner import DetectionRun, QueryEngine
@@ -41,9 +41,12 @@ from tunnelhunt.normalize.custom import CustomMapping
 from tunnelhunt.schedule.delivery import Delivery, deliver_all
 from tunnelhunt.sigma import SigmaContent
 from tunnelhunt.sinks.spec import SinkOptions, build_sink
-from tunnelhunt.spl.compiler import TimeWindow
+from tunnelhunt.spl.window import TimeWindow
 from tunnelhunt.store.duckdb_store import Store
 from tunnelhunt.store.rba_store import RbaStore
+
+if TYPE_CHECKING:
+    from tunnelhunt.actions.report import ReportData
 
 ENGINES = ("duckdb", "spark")
 
@@ -72,6 +75,10 @@ class HuntOptions:
     sink_options: SinkOptions | None = None
     #: gather the HTML report's data (`--html`) while the store is open
     report: bool = False
+    #: keep compiled detections and converted Sigma rules between runs (`--no-cache` turns it off), in
+    #: `cache_dir` (`--cache-dir`) or the user's cache directory
+    cache: bool = True
+    cache_dir: Path | None = None
 
 
 @dataclass
@@ -141,7 +148,11 @@ def hunt(
     mappings = load_mappings(options.mappings)
     check_format(options.fmt, mappings)
     content = load(options.detections, options.macros, allow_empty=bool(options.sigma))
-    sigma = load_sigma([*options.sigma, *content.sigma])
+    cache = open_cache(options.cache_dir, options.cache)
+    # the cache keeps DuckDB's SQL only; a window is in the SQL, and a relative one (--earliest -7d) would
+    # add entries on every run that no later run finds
+    content.cache = cache if options.engine == "duckdb" and options.window is None else None
+    sigma = load_sigma([*options.sigma, *content.sigma], cache)
     rules = load_rules(options.rules)
     sink_options = options.sink_options or SinkOptions(default_spool(options.db))
     sinks = [build_sink(spec, sink_options) for spec in options.sinks]
@@ -163,7 +174,7 @@ def hunt(
         if options.engine == "spark":
             from tunnelhunt.detect.spark import SparkEngine
 
-            engine = stack.enter_context(SparkEngine(options.lake, options.spark_master))  # type: ignore[arg-type]
+            engine = stack.enter_context(SparkEngine(options.lake, options.spark_master))  # type: ignore[arg-type,assignment]  # runs compiled searches only: no cache with Spark
 
         def before_commit(passed: pipeline.PassReport) -> None:
             if publish is None:
@@ -182,6 +193,8 @@ def hunt(
         deliveries = deliver_all(sinks, RbaStore(state))
         gathered = None
         if options.report:
+            from tunnelhunt.actions.report import gather  # the drilldown compiler: only for a report
+
             where = str(options.db or options.lake or "hunt (in memory)")
             gathered = gather(state, content, where, report, passed.runs)
     return HuntResult(content, sigma, report, passed, deliveries, options.window, gathered)

@@ -13,7 +13,7 @@ from typing import Any
 
 from tunnelhunt import pipeline
 from tunnelhunt.detect.runner import DetectionRun
-from tunnelhunt.spl.compiler import TimeWindow
+from tunnelhunt.spl.window import TimeWindow
 
 #: The fields that name the host a result is about, most specific first (CIM `dest`/`src`, raw `host`).
 HOST_FIELDS = ("dest", "src", "host", "dvc", "dest_host", "src_host", "Computer", "hostname")

@@ -95,6 +95,8 @@ def hunt(
     html: Annotated[
         Path | None, typer.Option("--html", help="Write the hunt's report as one self-contained HTML file.")
     ] = None,
+    cache_dir: hunting.CacheDirOption = None,
+    no_cache: hunting.NoCacheOption = False,
 ) -> None:
     """Ingest logs, run every detection and analytic over them; summarise the results, risk and findings.
 
@@ -111,7 +113,7 @@ def hunt(
         results_table,
         timeline_table,
     )
-    from tunnelhunt.spl.compiler import TimeWindow
+    from tunnelhunt.spl.window import TimeWindow
 
     kind = output_format(output, out)
     window = None
@@ -126,6 +128,7 @@ def hunt(
         rules=rules, db=db, lake=lake, engine=engine, spark_master=spark_master, fmt=fmt,
         include=include or [], exclude=exclude or [], workers=workers, window=window,
         sinks=sink or [], sink_options=hunting.sink_options(db, spool, hec_token, hec_index), report=html is not None,
+        cache=not no_cache, cache_dir=cache_dir,
     )  # fmt: skip
     written: dict[str, int] = {}
 

@@ -43,6 +43,16 @@ RetriesOption = Annotated[
 SpoolOption = Annotated[
     Path | None, typer.Option("--spool", help="Directory for undelivered network events (default: DB.spool).")
 ]
+CacheDirOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--cache-dir", envvar="TUNNELHUNT_CACHE_DIR",
+        help="Keep compiled detections and converted Sigma rules here (default: ~/.cache/tunnelhunt).",
+    ),
+]  # fmt: skip
+NoCacheOption = Annotated[
+    bool, typer.Option("--no-cache", help="Compile every detection and Sigma rule again; keep nothing.")
+]
 TzOption = Annotated[str, typer.Option("--tz", help="Time zone for cron schedules and @ snapping.")]
 ObjectOption = Annotated[str | None, typer.Option("--object", help="Only this entity.")]
 LimitOption = Annotated[int, typer.Option("--limit", min=1, help="Show at most this many rows.")]

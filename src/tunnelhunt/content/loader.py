@@ -14,6 +14,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from tunnelhunt.content.cache import ContentCache
 from tunnelhunt.content.files import ContentError, read_yaml, yaml_files
 from tunnelhunt.content.lookups import LookupLibrary, load_lookups
 from tunnelhunt.content.models import Detection, Macro
@@ -112,6 +113,8 @@ class ContentSet:
     duplicates: list[tuple[str, Path, Path]] = field(default_factory=list)
     #: Sigma rule files found among the detections (the Sigma stage compiles them)
     sigma: list[Path] = field(default_factory=list)
+    #: where compiled detections are kept between runs (None: compiled on every run); DuckDB only
+    cache: ContentCache | None = None
 
 
 def detection_files(root: Path) -> list[Path]:

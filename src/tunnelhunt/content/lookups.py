@@ -15,7 +15,7 @@ from pydantic import ValidationError
 
 from tunnelhunt.content.files import ContentError, read_yaml
 from tunnelhunt.content.models import Lookup
-from tunnelhunt.spl.lookups import DEFAULT_MAX_MATCHES, MAX_MATCHES_LIMIT, LookupTable
+from tunnelhunt.spl.lookup_table import DEFAULT_MAX_MATCHES, MAX_MATCHES_LIMIT, LookupTable
 
 #: Header lines longer than this are not a CSV header we can trust (bounded reads of user files).
 MAX_HEADER_BYTES = 64 * 1024

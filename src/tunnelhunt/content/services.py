@@ -16,11 +16,9 @@ from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from sqlglot import exp
 
 from tunnelhunt.content.files import ContentError
 from tunnelhunt.content.loader import SHIPPED
-from tunnelhunt.spl.semantics import fold, wildcard_match
 
 Role = Literal["agent", "endpoint", "support"]
 CATALOGUE_PATH = SHIPPED / "intel" / "tunnel_services.yml"
@@ -81,6 +79,10 @@ class ServiceCatalogue:
 
         Built as a sqlglot tree with the same wildcard rule as SPL (`spl.semantics.wildcard_match`): a
         catalogue may come from a user, so its patterns reach SQL as literals, never as formatted text."""
+        from sqlglot import exp  # only the DNS analytics build it: a hunt without them imports no sqlglot
+
+        from tunnelhunt.spl.semantics import fold, wildcard_match
+
         name = exp.Lower(this=exp.column(column, quoted=True))
         case = exp.Case()
         for group in self.groups:

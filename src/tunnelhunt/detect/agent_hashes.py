@@ -17,7 +17,7 @@ import pyarrow as pa
 from tunnelhunt.cim import PROCESSES
 from tunnelhunt.detect.dns_state import window_sql
 from tunnelhunt.detect.runner import DetectionRun
-from tunnelhunt.spl.compiler import TimeWindow
+from tunnelhunt.spl.window import TimeWindow
 from tunnelhunt.store.duckdb_store import Store
 
 TABLE = "state_tunnel_agent_hashes"

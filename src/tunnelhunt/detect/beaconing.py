@@ -35,7 +35,7 @@ import pyarrow as pa
 
 from tunnelhunt.cim import ALL_TRAFFIC, DNS
 from tunnelhunt.detect.zones import query_with_zones
-from tunnelhunt.spl.compiler import TimeWindow
+from tunnelhunt.spl.window import TimeWindow
 from tunnelhunt.store.duckdb_store import Store
 
 DEFAULTS: dict[str, Any] = {

@@ -22,7 +22,7 @@ from tunnelhunt.detect.beaconing import beacons
 from tunnelhunt.detect.dns_state import DnsSeenState, SeenUpdate
 from tunnelhunt.detect.dns_tunnelling import tunnelling_zones
 from tunnelhunt.detect.runner import DetectionRun
-from tunnelhunt.spl.compiler import TimeWindow
+from tunnelhunt.spl.window import TimeWindow
 from tunnelhunt.store.duckdb_store import Store
 
 #: The time format of `security_content_ctime`, used for the analytics' time fields too.

@@ -20,7 +20,7 @@ import pyarrow as pa
 
 from tunnelhunt.cim import DNS
 from tunnelhunt.content.services import ServiceCatalogue
-from tunnelhunt.spl.compiler import TimeWindow
+from tunnelhunt.spl.window import TimeWindow
 from tunnelhunt.store.duckdb_store import Store
 
 HOST_TABLE = "state_tunnel_dns_host"

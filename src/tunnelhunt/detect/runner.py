@@ -5,18 +5,24 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import duckdb
 import pyarrow as pa
 
+from tunnelhunt.content.cache import ContentCache
 from tunnelhunt.content.loader import MacroLibrary
 from tunnelhunt.content.lookups import LookupLibrary
 from tunnelhunt.content.models import Detection
+from tunnelhunt.detect.precompiled import CachedSearch, cached_compile, lookups_key
 from tunnelhunt.errors import TunnelhuntError
-from tunnelhunt.spl.compiler import CompiledSearch, TimeWindow, compile_search
 from tunnelhunt.spl.errors import SplError
 from tunnelhunt.spl.macros import expand_macros
+from tunnelhunt.spl.searches import RunnableSearch
+from tunnelhunt.spl.window import TimeWindow
+
+if TYPE_CHECKING:  # the compiler is imported when a search is compiled: a warm cache compiles nothing
+    from tunnelhunt.spl.compiler import CompiledSearch
 
 
 class QueryError(TunnelhuntError, RuntimeError):
@@ -26,7 +32,7 @@ class QueryError(TunnelhuntError, RuntimeError):
 class QueryEngine(Protocol):
     """What detections run on: the DuckDB store (memory, file or lake views) or Spark over the lake."""
 
-    def run(self, compiled: CompiledSearch) -> pa.Table:
+    def run(self, compiled: RunnableSearch) -> pa.Table:
         """Load the lookups the search uses, render it in the engine's dialect and run it."""
         ...
 
@@ -36,7 +42,8 @@ class DetectionRun:
     """One detection's outcome: its findings, or why it could not run."""
 
     detection: Detection
-    compiled: CompiledSearch | None = None
+    #: a `CachedSearch` when it came from the compiled-content cache (DuckDB only)
+    compiled: CompiledSearch | CachedSearch | None = None
     findings: pa.Table | None = None
     error: str | None = None
     warnings: list[str] = field(default_factory=list)
@@ -59,11 +66,33 @@ def compile_detection(
     now: datetime | None = None,
 ) -> CompiledSearch:
     """Expand macros and compile; raises SplError."""
+    from tunnelhunt.spl.compiler import compile_search
+
     library = lookups or LookupLibrary()
     return compile_search(expand_detection(detection, macros), window, library.resolve, now)
 
 
-def execute(store: QueryEngine, compiled: CompiledSearch) -> pa.Table:
+def compile_cached(
+    detection: Detection,
+    macros: MacroLibrary,
+    window: TimeWindow | None,
+    lookups: LookupLibrary | None,
+    cache: ContentCache | None,
+    lookup_key: str | None = None,
+) -> CompiledSearch | CachedSearch:
+    """`compile_detection`, through `cache` when there is one (see `precompiled`); raises SplError.
+    `lookup_key` (`precompiled.lookups_key(lookups)`) saves hashing the lookups once per detection."""
+    if cache is None:
+        return compile_detection(detection, macros, window, lookups)
+    library = lookups or LookupLibrary()
+    found = cached_compile(
+        expand_detection(detection, macros), window, lookup_key or lookups_key(library), cache,
+        lambda now: compile_detection(detection, macros, window, library, now),
+    )  # fmt: skip
+    return found if found is not None else compile_detection(detection, macros, window, library)
+
+
+def execute(store: QueryEngine, compiled: CompiledSearch | CachedSearch) -> pa.Table:
     """Run a compiled search on an engine; raises duckdb.Error or QueryError."""
     return store.run(compiled)
 
@@ -74,10 +103,12 @@ def run_detection(
     macros: MacroLibrary,
     window: TimeWindow | None = None,
     lookups: LookupLibrary | None = None,
+    cache: ContentCache | None = None,
+    lookup_key: str | None = None,
 ) -> DetectionRun:
     run = DetectionRun(detection)
     try:
-        run.compiled = compile_detection(detection, macros, window, lookups)
+        run.compiled = compile_cached(detection, macros, window, lookups, cache, lookup_key)
     except SplError as exc:
         run.error = f"does not compile: {exc}"
         return run

@@ -208,7 +208,7 @@ class SparkEngine:
 
     def _register_lookup(self, table: str, path: Path, columns: tuple[str, ...]) -> None:
         """A lookup CSV read exactly as the DuckDB store reads it, then handed to Spark as a view."""
-        from tunnelhunt.spl.lookups import ROW_COLUMN
+        from tunnelhunt.spl.lookup_table import ROW_COLUMN
 
         with Store() as scratch:
             scratch.load_csv(table, path, columns, ROW_COLUMN)

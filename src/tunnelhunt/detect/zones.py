@@ -19,7 +19,7 @@ import pyarrow as pa
 
 from tunnelhunt.cim import DNS
 from tunnelhunt.detect.dns_state import window_sql
-from tunnelhunt.spl.compiler import TimeWindow
+from tunnelhunt.spl.window import TimeWindow
 from tunnelhunt.store.duckdb_store import Store
 
 if TYPE_CHECKING:

@@ -38,7 +38,7 @@ from tunnelhunt.sigma.results import run_sigma_rule
 from tunnelhunt.sigma.rules import SigmaRuleKind
 from tunnelhunt.sigma.scan import run_sigma
 from tunnelhunt.spl import timemodifiers
-from tunnelhunt.spl.compiler import TimeWindow
+from tunnelhunt.spl.window import TimeWindow
 from tunnelhunt.store.duckdb_store import Store
 from tunnelhunt.store.rba_store import RbaStore
 

@@ -20,8 +20,17 @@ from sigma.processing.transformations import ValueListPlaceholderTransformation
 from sigma.rule import SigmaLogSource, SigmaRule
 from sqlglot import exp
 
+from tunnelhunt.content.cache import (
+    ContentCache,
+    code_fingerprint,
+    digest,
+    dump_expression,
+    load_expression,
+    no_collection,
+)
 from tunnelhunt.errors import TunnelhuntError
 from tunnelhunt.sigma.backend import SqlglotBackend
+from tunnelhunt.sigma.keys import rule_key
 from tunnelhunt.sigma.logsources import MAPPINGS, LogsourceMapping, hot_columns_pipeline
 from tunnelhunt.sigma.multivalue import MultivalueBackend
 from tunnelhunt.sigma.netsources import PROBE_FIELD
@@ -66,10 +75,19 @@ def _placeholders(values: dict[str, list[str]]) -> ProcessingPipeline:
 
 
 class SigmaCompiler:
-    """Converts rules under every logsource mapping; one pySigma backend per mapping, reused across rules."""
+    """Converts rules under every logsource mapping; one pySigma backend per mapping, reused across rules.
 
-    def __init__(self, options: CompileOptions | None = None) -> None:
+    With a `cache`, what `mapped` and `logsource_filters` give for a loaded rule is kept there (a rule that
+    does not convert is kept with its message, raised again as it was); only with the shipped mappings,
+    whose definition is in tunnelhunt's sources and so in the key."""
+
+    def __init__(self, options: CompileOptions | None = None, cache: ContentCache | None = None) -> None:
         self.options = options or CompileOptions()
+        shipped = len(self.options.mappings) == len(MAPPINGS) and all(
+            a is b for a, b in zip(self.options.mappings, MAPPINGS, strict=False)
+        )
+        self.cache = cache if shipped else None
+        self._fingerprint = ""
         self._backends: list[tuple[LogsourceMapping, SqlglotBackend]] = []
         for mapping in self.options.mappings:
             pipeline = _placeholders(self.options.placeholders) + mapping.pipeline() + hot_columns_pipeline()
@@ -78,11 +96,39 @@ class SigmaCompiler:
             self._backends.append((mapping, backend))
         self._filters: dict[str, dict[str, exp.Expr]] = {}
 
+    def _entry_key(self, *parts: str) -> str:
+        if not self._fingerprint:
+            libraries = ("pysigma", "sqlglot", "pysigma-pipeline-windows", "pysigma-pipeline-sysmon")
+            placeholders = repr(sorted(self.options.placeholders.items()))
+            self._fingerprint = digest(code_fingerprint(*libraries), placeholders)
+        return digest(self._fingerprint, *parts)
+
     def mapped(self, rule: SigmaRule) -> list[tuple[str, exp.Expr]]:
         """The rule's detection under each mapping that selects events for it: (mapping name, predicate).
 
         Raises SigmaCompileError when no mapping selects events for the rule or no mapping converts it.
         """
+        content = rule_key(rule)
+        if self.cache is None or content is None:
+            return self._convert(rule)
+        key = self._entry_key("rule", content, str(getattr(rule, "_output", True)))
+        with no_collection():
+            cached = _predicates(self.cache.get("sigma", key))
+        if isinstance(cached, str):
+            raise SigmaCompileError(cached)
+        if cached:
+            return cached
+        try:
+            predicates = self._convert(rule)
+        except SigmaCompileError as exc:
+            self.cache.put("sigma", key, {"error": str(exc)})
+            raise
+        dumped = [[name, dump_expression(p)] for name, p in predicates]
+        if all(data is not None for _, data in dumped):
+            self.cache.put("sigma", key, {"predicates": dumped})
+        return predicates
+
+    def _convert(self, rule: SigmaRule) -> list[tuple[str, exp.Expr]]:
         predicates: list[tuple[str, exp.Expr]] = []
         errors: list[str] = []
         for mapping, backend in self._backends:
@@ -121,6 +167,10 @@ class SigmaCompiler:
         filter, so scanning only the filtered events finds the same matches (see `sigma.scan`).
         """
         key = logsource_key(logsource)
+        if key not in self._filters and self.cache is not None:
+            cached = _predicates(self.cache.get("sigma", self._entry_key("logsource", key)))
+            if isinstance(cached, list):
+                self._filters[key] = dict(cached)
         if key not in self._filters:
             probe = SigmaRule.from_dict(
                 {
@@ -134,6 +184,10 @@ class SigmaCompiler:
             except SigmaCompileError:
                 mapped = []
             self._filters[key] = {name: f for name, predicate in mapped if (f := _without_probe(predicate))}
+            if self.cache is not None:
+                entry = [[name, dump_expression(f)] for name, f in self._filters[key].items()]
+                if all(data is not None for _, data in entry):
+                    self.cache.put("sigma", self._entry_key("logsource", key), {"predicates": entry})
         return self._filters[key]
 
     def compile(self, rule: SigmaRule, window: TimeWindow | None = None) -> CompiledSearch:
@@ -147,6 +201,27 @@ class SigmaCompiler:
             .order_by(*[exp.Ordered(this=field_sql(n)) for n in ("_time", "_source", "_offset")])
         )
         return CompiledSearch(query=query, node=None, columns=[Column(name, kind) for name, _, kind in outputs])
+
+
+def _predicates(entry: object) -> list[tuple[str, exp.Expr]] | str | None:
+    """A cache entry of `mapped`: its predicates, or the message of the error it raised; None when the
+    entry is missing or not of that shape."""
+    if not isinstance(entry, dict):
+        return None
+    if isinstance(entry.get("error"), str):
+        return str(entry["error"])
+    pairs = entry.get("predicates")
+    if not isinstance(pairs, list):
+        return None
+    predicates: list[tuple[str, exp.Expr]] = []
+    for pair in pairs:
+        if not (isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], str)):
+            return None
+        predicate = load_expression(pair[1])
+        if predicate is None:
+            return None
+        predicates.append((pair[0], predicate))
+    return predicates
 
 
 _PROBE_FIELD = PROBE_FIELD

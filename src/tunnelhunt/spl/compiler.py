@@ -13,13 +13,14 @@ from datetime import UTC, datetime, tzinfo
 
 from sqlglot import exp
 
-from tunnelhunt.cim import PROVENANCE_FIELDS, SQL_TYPES, Node, UnknownNodeError, find_node
+from tunnelhunt.cim import PROVENANCE_FIELDS, Node, UnknownNodeError, find_node
 from tunnelhunt.spl import aggregates, ast, functions, raw, regex, scan_filters, semantics, timemodifiers
 from tunnelhunt.spl.builder import Builder, OrderKey
 from tunnelhunt.spl.errors import SplError, SplSyntaxError, UnsupportedError
 from tunnelhunt.spl.evaluate import Evaluator
 from tunnelhunt.spl.lookups import LookupResolver, LookupTable, match_condition, matched_values, no_lookups
 from tunnelhunt.spl.parser import parse
+from tunnelhunt.spl.searches import SearchColumns
 from tunnelhunt.spl.values import (
     DOUBLE,
     Column,
@@ -37,29 +38,18 @@ from tunnelhunt.spl.values import (
     to_text,
     to_time,
 )
+from tunnelhunt.spl.window import TimeWindow as TimeWindow  # re-exported: where callers found it
 
 #: Fields every event has besides its data-model fields (Splunk's default fields we keep).
 _DEFAULT_FIELDS = {name for name, _ in PROVENANCE_FIELDS}
 #: The hidden row number that keeps a sort order once `table`/`fields` drop the sorted field.
 SEQUENCE = "__sequence"
-#: The compiler's value kind of each stored field type (`cim.SQL_TYPES`).
-_CIM_KINDS = {
-    exp.DataType.Type.VARCHAR: Kind.STR,
-    exp.DataType.Type.BIGINT: Kind.INT,
-    exp.DataType.Type.TIMESTAMP: Kind.TIME,
-}
-
-
-@dataclass(frozen=True)
-class TimeWindow:
-    """A search window `[earliest, latest)` in UTC; None means unbounded."""
-
-    earliest: datetime | None = None
-    latest: datetime | None = None
+#: The compiler's value kind of each stored field type (`cim.FieldType`).
+_CIM_KINDS = {"string": Kind.STR, "int": Kind.INT, "timestamp": Kind.TIME}
 
 
 @dataclass
-class CompiledSearch:
+class CompiledSearch(SearchColumns):
     """The compiled query and what a caller needs to know about its result."""
 
     query: exp.Select
@@ -67,10 +57,6 @@ class CompiledSearch:
     columns: list[Column]
     warnings: list[str] = field(default_factory=list)
     lookups: list[LookupTable] = field(default_factory=list)
-
-    @property
-    def output_fields(self) -> list[str]:
-        return [column.name for column in self.columns]
 
     def sql(self, dialect: str = "duckdb", pretty: bool = False, copy: bool = True) -> str:
         """The query in `dialect`; `copy=False` renders the tree in place (faster, but rendering may rewrite it)."""
@@ -221,7 +207,7 @@ class Compiler:
             if name.startswith(prefix):
                 cim = node.field(name[len(prefix) :])
                 if cim is not None:
-                    kind = Kind.MV if cim.multivalue else _CIM_KINDS[SQL_TYPES[cim.type]]
+                    kind = Kind.MV if cim.multivalue else _CIM_KINDS[cim.type]
                     return col(cim.name), Column(name, kind)
             elif name in _DEFAULT_FIELDS:
                 return col(name), Column(name, Kind.TIME if name == "_time" else Kind.STR)

@@ -16,8 +16,10 @@ from collections.abc import Sequence
 
 from sqlglot import exp
 
+from tunnelhunt.spl.like import LIKE_ESCAPE as LIKE_ESCAPE  # re-exported: the compilers read it here
+from tunnelhunt.spl.like import wildcard_to_like as wildcard_to_like
+
 #: LIKE escape character: `!` behaves the same in DuckDB and Spark (a backslash would not).
-LIKE_ESCAPE = "!"
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 _CIDR = re.compile(r"^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}/\d{1,2}$")
 _IPV4 = r"^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$"
@@ -75,11 +77,6 @@ def folded(subject: exp.Expr, *values: str) -> exp.Expr:
     if any("σ" in fold(value) for value in values):
         lowered = exp.Replace(this=lowered, expression=exp.Literal.string("ς"), replacement=exp.Literal.string("σ"))
     return lowered
-
-
-def wildcard_to_like(value: str) -> str:
-    """Turn a Splunk wildcard value into a LIKE pattern: `*` → `%`, literal `%`, `_`, `!` escaped."""
-    return "%".join(_like_literal(piece) for piece in value.split("*"))
 
 
 def _value_predicate(subject: exp.Expr, value: str) -> exp.Expr:

@@ -10,41 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, tzinfo
-from enum import StrEnum
 
 from sqlglot import exp
 
+from tunnelhunt.spl.columns import Column as Column  # re-exported: the compilers import it from here
+from tunnelhunt.spl.columns import Kind
 from tunnelhunt.spl.errors import UnsupportedError
-
-
-class Kind(StrEnum):
-    STR = "string"
-    INT = "int"
-    NUM = "number"
-    TIME = "time"
-    MV = "multivalue"
-    BOOL = "boolean"
-    NULL = "null"
-
-    @property
-    def numeric(self) -> bool:
-        return self in (Kind.INT, Kind.NUM)
-
-
-@dataclass(frozen=True)
-class Column:
-    """A field of the results at some point of the pipeline."""
-
-    name: str
-    kind: Kind = Kind.STR
-
-    @property
-    def multivalue(self) -> bool:
-        return self.kind is Kind.MV
-
-    @property
-    def is_time(self) -> bool:
-        return self.kind is Kind.TIME
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ def _header_only(path: Path) -> bool:
 
 if TYPE_CHECKING:
     from tunnelhunt.spl.compiler import CompiledSearch
+    from tunnelhunt.spl.searches import RunnableSearch
 
 #: Records that could not be ingested, kept beside the events (same transaction as their batch).
 QUARANTINE_TABLE = "ingest_quarantine"
@@ -224,9 +225,9 @@ class Store:
     def query(self, sql: str) -> pa.Table:
         return self.con.sql(sql).to_arrow_table()
 
-    def run(self, compiled: CompiledSearch) -> pa.Table:
+    def run(self, compiled: RunnableSearch) -> pa.Table:
         """Load the lookups a compiled search uses, then run it in DuckDB's dialect."""
-        from tunnelhunt.spl.lookups import ROW_COLUMN
+        from tunnelhunt.spl.lookup_table import ROW_COLUMN
 
         for lookup in compiled.lookups:
             if lookup.path is not None:

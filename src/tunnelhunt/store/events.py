@@ -17,10 +17,14 @@ why Sysmon's `User` lives in the map while the add-on alias `user` is a column.
 
 from __future__ import annotations
 
-import pyarrow as pa
-from sqlglot import exp
+from typing import TYPE_CHECKING
 
-from tunnelhunt.cim import column_type
+import pyarrow as pa
+
+from tunnelhunt.cim import sql_type
+
+if TYPE_CHECKING:
+    from sqlglot import exp
 
 EVENTS_TABLE = "events"
 FIELDS_COLUMN = "fields"
@@ -179,19 +183,24 @@ def is_column(name: str) -> bool:
 
 def field_sql(name: str) -> exp.Expression:
     """A field of the events table as a sqlglot expression: its column, else `fields['name']`."""
+    from sqlglot import exp  # only the compilers build expressions: a hunt with compiled searches needs none
+
     if name in _COLUMN_SET:
         return exp.column(name, quoted=True)
     return exp.Bracket(this=exp.column(FIELDS_COLUMN, quoted=True), expressions=[exp.Literal.string(name)])
 
 
-#: Column types per engine: (DuckDB, Spark) for the map, timestamps, integers and text.
-def _column_type(field: pa.Field) -> exp.DataType:
-    """An events column's type as sqlglot's, rendered per engine (the same logical types as `cim.py`)."""
+def _column_type(field: pa.Field, dialect: str) -> str:
+    """An events column's type in a dialect's DDL (the same logical types as `cim.py`)."""
     if field.name == FIELDS_COLUMN:
-        return exp.DataType.build("MAP(VARCHAR, VARCHAR)")
+        if dialect == "duckdb":  # written out as `cim.sql_type` writes DuckDB's types (and pinned the same way)
+            return "MAP(TEXT, TEXT)"
+        from sqlglot import exp
+
+        return exp.DataType.build("MAP(VARCHAR, VARCHAR)").sql(dialect)
     if pa.types.is_timestamp(field.type):
-        return column_type("timestamp")
-    return column_type("int" if pa.types.is_integer(field.type) else "string")
+        return sql_type("timestamp", False, dialect)
+    return sql_type("int" if pa.types.is_integer(field.type) else "string", False, dialect)
 
 
 def create_events_sql() -> str:
@@ -199,10 +208,10 @@ def create_events_sql() -> str:
     columns = []
     for field in events_schema():
         compression = " USING COMPRESSION zstd" if field.name == "_raw" else ""
-        columns.append(f'"{field.name}" {_column_type(field).sql("duckdb")}{compression}')
+        columns.append(f'"{field.name}" {_column_type(field, "duckdb")}{compression}')
     return f"CREATE TABLE IF NOT EXISTS {EVENTS_TABLE} ({', '.join(columns)})"
 
 
 def spark_ddl() -> str:
     """The events table as a Spark schema string."""
-    return ", ".join(f"`{field.name}` {_column_type(field).sql('spark')}" for field in events_schema())
+    return ", ".join(f"`{field.name}` {_column_type(field, 'spark')}" for field in events_schema())

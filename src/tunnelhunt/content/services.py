@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from tunnelhunt.content.files import ContentError
 from tunnelhunt.content.loader import SHIPPED
+from tunnelhunt.spl.like import LIKE_ESCAPE, wildcard_to_like
 
 Role = Literal["agent", "endpoint", "support"]
 CATALOGUE_PATH = SHIPPED / "intel" / "tunnel_services.yml"
@@ -54,6 +55,10 @@ class DomainGroup:
     patterns: tuple[str, ...]
 
 
+def _sql_text(text: str) -> str:
+    return text.replace("'", "''")
+
+
 def _wildcard_regex(pattern: str) -> re.Pattern[str]:
     return re.compile(".*".join(re.escape(piece) for piece in pattern.split("*")), re.IGNORECASE | re.DOTALL)
 
@@ -75,20 +80,15 @@ class ServiceCatalogue:
         return None
 
     def sql_group(self, column: str) -> str:
-        """DuckDB SQL giving the index of the group `column` (a name) belongs to, NULL when none.
-
-        Built as a sqlglot tree with the same wildcard rule as SPL (`spl.semantics.wildcard_match`): a
-        catalogue may come from a user, so its patterns reach SQL as literals, never as formatted text."""
-        from sqlglot import exp  # only the DNS analytics build it: a hunt without them imports no sqlglot
-
-        from tunnelhunt.spl.semantics import fold, wildcard_match
-
-        name = exp.Lower(this=exp.column(column, quoted=True))
-        case = exp.Case()
+        """SQL giving the index of the group `column` (a name) belongs to, NULL when none."""
+        whens = []
         for group in self.groups:
-            matches = [wildcard_match(name.copy(), fold(p)) for p in group.patterns]
-            case = case.when(exp.or_(*matches, copy=False), exp.Literal.number(group.index), copy=False)
-        return case.sql("duckdb")
+            likes = " OR ".join(
+                f"lower({column}) LIKE '{_sql_text(wildcard_to_like(p.lower()))}' ESCAPE '{LIKE_ESCAPE}'"
+                for p in group.patterns
+            )
+            whens.append(f"WHEN {likes} THEN {group.index}")
+        return f"CASE {' '.join(whens)} END"
 
     def service_of_command(self, command_line: str | None) -> str | None:
         """The service whose client a command line names (by its markers), if exactly one does."""

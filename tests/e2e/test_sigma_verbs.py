@@ -86,6 +86,24 @@ def test_run_schedules_sigma_rules_over_their_window_exactly_once(tmp_path: Path
 
 
 @pytest.mark.shared
+def test_run_keeps_converted_sigma_rules_in_the_content_cache_and_finds_the_same_from_it(tmp_path: Path) -> None:
+    folder = rules(tmp_path / "sigma", good=GOOD, near=NEAR_MISS)
+    samples, cache = shared_dataset("EVTX-ATTACK-SAMPLES/Command and Control"), tmp_path / "cache"
+    at = ("--at", "2019-02-16T11:00:00Z", samples, "--sigma", folder)
+    code, _, off = invoke("run", *at, "--db", tmp_path / "off.duckdb", "--no-cache", "--cache-dir", cache)
+    assert code == ExitCode.OK, off
+    assert not cache.exists() or not any(cache.rglob("*.json"))  # --no-cache keeps nothing
+    outputs = []
+    for name in ("cold", "warm"):
+        code, _, err = invoke("run", *at, "--db", tmp_path / f"{name}.duckdb", "--cache-dir", cache)
+        assert code == ExitCode.OK, err
+        outputs.append([line for line in err.splitlines() if "→" in line])
+        assert any(cache.rglob("*.json"))  # the conversions were kept
+    assert outputs[0] == outputs[1] == [line for line in off.splitlines() if "→" in line]
+    assert any(f"{PLINK}: [2019-02-16 09:50, 10:50) → 1 result(s)" in line for line in outputs[1])
+
+
+@pytest.mark.shared
 def test_watch_runs_sigma_rules_found_in_a_detections_folder(tmp_path: Path) -> None:
     folder = rules(tmp_path / "detections", good=GOOD)
     samples, db = shared_dataset("EVTX-ATTACK-SAMPLES/Command and Control"), tmp_path / "w.duckdb"

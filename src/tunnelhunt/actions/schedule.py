@@ -22,6 +22,7 @@ from tunnelhunt.actions.common import (
     load_sigma,
     open_store,
 )
+from tunnelhunt.content.cache import open_cache
 from tunnelhunt.content.loader import ContentSet
 from tunnelhunt.ingest.report import IngestReport
 from tunnelhunt.schedule.delivery import Delivery, deliver_all
@@ -49,6 +50,9 @@ class ScheduleOptions:
     fmt: str | None = None
     #: Sigma rule files and folders (`--sigma`); Sigma YAML among the detections runs too
     sigma: list[Path] = field(default_factory=list)
+    #: keep converted Sigma rules in the content cache (`cache_dir`, else the default one)
+    cache: bool = True
+    cache_dir: Path | None = None
 
     def build_sinks(self) -> list[Sink]:
         options = self.sink_options or SinkOptions(default_spool(self.db))
@@ -82,7 +86,7 @@ class Scheduling:
 def _scheduling(options: ScheduleOptions, store: Store | None = None) -> Iterator[Scheduling]:
     """`store` is one opened already (`serve --watch`: a cursor of the served database), closed at the end."""
     content = load(options.detections, options.macros, allow_empty=bool(options.sigma))
-    sigma = load_sigma([*options.sigma, *content.sigma])
+    sigma = load_sigma([*options.sigma, *content.sigma], open_cache(options.cache_dir, options.cache))
     rules = load_rules(options.rules)
     sinks = options.build_sinks()
     with store if store is not None else open_store(options.db) as store:

@@ -89,13 +89,15 @@ def schedule_options(
     tz: tzinfo,
     fmt: str | None,
     sigma: list[Path] | None = None,
+    cache_dir: Path | None = None,
+    no_cache: bool = False,
 ) -> ScheduleOptions:
     """The options `run` and `watch` share, as the action takes them."""
     from tunnelhunt.actions.schedule import ScheduleOptions
 
     return ScheduleOptions(
         db, paths or [], detections or [], macros or [], rules, sinks or [],
-        sink_options(db, spool, hec_token, hec_index, retries), tz, fmt, sigma or [],
+        sink_options(db, spool, hec_token, hec_index, retries), tz, fmt, sigma or [], not no_cache, cache_dir,
     )  # fmt: skip
 
 

@@ -31,6 +31,8 @@ def run(
     retries: hunting.RetriesOption = 4,
     tz: hunting.TzOption = "UTC",
     fmt: Annotated[str | None, typer.Option("--format", help="Force the input format.")] = None,
+    cache_dir: hunting.CacheDirOption = None,
+    no_cache: hunting.NoCacheOption = False,
 ) -> None:
     """Run the detections whose cron schedule fires at TIME, each over its own window, then the risk rules."""
     from tunnelhunt.actions.schedule import run_at
@@ -39,7 +41,21 @@ def run(
     zone = hunting.zone(tz)
     when = hunting.parse_time(at, zone)
     options = hunting.schedule_options(
-        db, paths, detections, macros, rules, sink, hec_token, hec_index, spool, retries, zone, fmt, sigma
+        db,
+        paths,
+        detections,
+        macros,
+        rules,
+        sink,
+        hec_token,
+        hec_index,
+        spool,
+        retries,
+        zone,
+        fmt,
+        sigma,
+        cache_dir,
+        no_cache,
     )
     try:
         result = run_at(options, when)

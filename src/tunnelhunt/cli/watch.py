@@ -40,6 +40,8 @@ def watch(
     retries: hunting.RetriesOption = 4,
     tz: hunting.TzOption = "UTC",
     fmt: Annotated[str | None, typer.Option("--format", help="Force the input format.")] = None,
+    cache_dir: hunting.CacheDirOption = None,
+    no_cache: hunting.NoCacheOption = False,
     clock_start: Annotated[
         str | None, typer.Option("--clock-start", help="Replay: start the clock at this time instead of now.")
     ] = None,
@@ -52,7 +54,21 @@ def watch(
 
     zone = hunting.zone(tz)
     options = hunting.schedule_options(
-        db, paths, detections, macros, rules, sink, hec_token, hec_index, spool, retries, zone, fmt, sigma
+        db,
+        paths,
+        detections,
+        macros,
+        rules,
+        sink,
+        hec_token,
+        hec_index,
+        spool,
+        retries,
+        zone,
+        fmt,
+        sigma,
+        cache_dir,
+        no_cache,
     )
     start_clock = hunting.parse_time(clock_start, zone) if clock_start else None
     reference = start_clock or wall_clock()

@@ -139,6 +139,8 @@ class Scheduler:
         self.sigma: dict[str, SigmaRuleKind] = {}
         for rule in sigma.runnable() if sigma else []:
             self.sigma[str(rule.id)] = rule
+        #: converts the Sigma rules (through the content cache when the content has one), once per scheduler
+        self.sigma_compiler = sigma.compiler() if sigma is not None and self.sigma else None
         for detection in [*detections, *(sigma_detection(rule) for rule in self.sigma.values())]:
             try:
                 check_schedule(detection)
@@ -218,7 +220,7 @@ class Scheduler:
                 by_span.setdefault(span, []).append((detection.id, rule))
         prepared = {}
         for (start, end), members in by_span.items():
-            runs = run_sigma(self.store, [rule for _, rule in members], TimeWindow(start, end))
+            runs = run_sigma(self.store, [rule for _, rule in members], TimeWindow(start, end), self.sigma_compiler)
             prepared.update({(ident, start, end): run for (ident, _), run in zip(members, runs, strict=True)})
         return prepared
 
@@ -229,7 +231,7 @@ class Scheduler:
             return prepared
         rule = self.sigma.get(detection.id)
         if rule is not None:
-            return run_sigma_rule(self.store, rule, window)
+            return run_sigma_rule(self.store, rule, window, self.sigma_compiler)
         return run_detection(self.store, detection, self.macros, window, self.lookups)
 
     def pending(self, now: datetime, start: datetime | None = None) -> list[tuple[datetime, list[Detection]]]:

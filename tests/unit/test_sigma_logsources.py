@@ -278,6 +278,15 @@ def test_zeek_sets_match_when_any_element_matches(store: Store) -> None:
     assert found == [("dns.log", 11), ("zeek.json", 2)]  # not the sinkholed (10, json 1), not the rejected (12)
 
 
+@pytest.mark.parametrize("values", [["'.3.4'"], ["'.3.4'", "'.n1'", "'.n2'", "'.n3'"]], ids=["one", "regex list"])
+def test_a_list_field_matches_an_element_that_is_not_the_last(store: Store, values: list[str]) -> None:
+    """`1.2.3.4,127.0.0.10` ends with `.10`, not `.3.4`: only an element-wise comparison finds `.3.4`, whether
+    the values are compared one by one or (four and more) as one regular expression."""
+    detection = f"  s:\n    answer|endswith: [{', '.join(values)}]\n  condition: s\n"
+    found = hits(store, custom("{category: dns}", detection))
+    assert ("dns.log", 11) in found and ("zeek.json", 1) in found
+
+
 def test_proxy_rule_runs_over_zeek_suricata_ecs_and_ocsf_http(store: Store) -> None:
     # `c-useragent: Netscape` is an exact match: `Netscape Navigator` and `Netscape 4` are near misses
     found = hits(store, rule("web/proxy_generic/proxy_ua_apt.yml"))

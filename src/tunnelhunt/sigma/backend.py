@@ -172,7 +172,11 @@ class SqlglotBackend(Backend):
         others = []
         for arg in cond.args:
             value = getattr(arg, "value", None)
-            if isinstance(arg, ConditionFieldEqualsValueExpression) and _regex_listable(value):
+            if (
+                isinstance(arg, ConditionFieldEqualsValueExpression)
+                and _regex_listable(value)
+                and self.listable_field(arg.field, state)
+            ):
                 lists.setdefault(arg.field, []).append(value)
             else:
                 others.append(arg)
@@ -183,6 +187,11 @@ class SqlglotBackend(Backend):
             else:
                 converted += [string_match(field_sql(name), value, cased=False) for value in values]
         return exp.or_(*converted, copy=False)
+
+    def listable_field(self, name: str | None, state: ConversionState) -> bool:
+        """Whether `convert_condition_or` may compare this field's strings directly (as one regex or one by
+        one) instead of through `convert_condition_field_eq_val` (a subclass that wraps comparisons says no)."""
+        return name is not None
 
     def convert_condition_and(self, cond: ConditionAND, state: ConversionState) -> Any:
         return exp.and_(*[self.convert_condition(arg, state) for arg in cond.args], copy=False)

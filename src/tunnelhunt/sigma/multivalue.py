@@ -62,6 +62,10 @@ class MultivalueBackend(SqlglotBackend):
             # back through this method one by one
         return any_element(field_sql(cond.field), joined_by, converted)
 
+    def listable_field(self, name: str | None, state: ConversionState) -> bool:
+        """A list field's strings go through `convert_condition_field_eq_val`, compared element by element."""
+        return super().listable_field(name, state) and separator(state, name) is None
+
     def convert_condition_as_in_expression(self, cond: ConditionOR | ConditionAND, state: ConversionState) -> Any:
         converted = super().convert_condition_as_in_expression(cond, state)
         first = cond.args[0]

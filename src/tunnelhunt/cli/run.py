@@ -41,22 +41,9 @@ def run(
     zone = hunting.zone(tz)
     when = hunting.parse_time(at, zone)
     options = hunting.schedule_options(
-        db,
-        paths,
-        detections,
-        macros,
-        rules,
-        sink,
-        hec_token,
-        hec_index,
-        spool,
-        retries,
-        zone,
-        fmt,
-        sigma,
-        cache_dir,
-        no_cache,
-    )
+        db, paths, detections, macros, rules, sink, hec_token, hec_index, spool, retries, zone, fmt, sigma,
+        cache_dir, no_cache,
+    )  # fmt: skip
     try:
         result = run_at(options, when)
     except TunnelhuntError as exc:

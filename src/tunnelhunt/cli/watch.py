@@ -54,22 +54,9 @@ def watch(
 
     zone = hunting.zone(tz)
     options = hunting.schedule_options(
-        db,
-        paths,
-        detections,
-        macros,
-        rules,
-        sink,
-        hec_token,
-        hec_index,
-        spool,
-        retries,
-        zone,
-        fmt,
-        sigma,
-        cache_dir,
-        no_cache,
-    )
+        db, paths, detections, macros, rules, sink, hec_token, hec_index, spool, retries, zone, fmt, sigma,
+        cache_dir, no_cache,
+    )  # fmt: skip
     start_clock = hunting.parse_time(clock_start, zone) if clock_start else None
     reference = start_clock or wall_clock()
     stop_at = hunting.parse_time(until, zone, reference) if until else None

@@ -7,14 +7,11 @@ from __future__ import annotations
 LIKE_ESCAPE = "!"
 
 
+def like_literal(text: str) -> str:
+    """`text` as literal LIKE pattern text: `%`, `_` and the escape itself escaped."""
+    return "".join(LIKE_ESCAPE + char if char in ("%", "_", LIKE_ESCAPE) else char for char in text)
+
+
 def wildcard_to_like(value: str) -> str:
     """Turn a Splunk wildcard value into a LIKE pattern: `*` → `%`, literal `%`, `_`, `!` escaped."""
-    out = []
-    for char in value:
-        if char == "*":
-            out.append("%")
-        elif char in ("%", "_", LIKE_ESCAPE):
-            out.append(LIKE_ESCAPE + char)
-        else:
-            out.append(char)
-    return "".join(out)
+    return "%".join(like_literal(piece) for piece in value.split("*"))

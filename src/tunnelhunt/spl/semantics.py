@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from sqlglot import exp
 
 from tunnelhunt.spl.like import LIKE_ESCAPE as LIKE_ESCAPE  # re-exported: the compilers read it here
+from tunnelhunt.spl.like import like_literal
 from tunnelhunt.spl.like import wildcard_to_like as wildcard_to_like
 
 #: LIKE escape character: `!` behaves the same in DuckDB and Spark (a backslash would not).
@@ -140,15 +141,11 @@ def pattern_match(text: exp.Expr, parts: Pattern) -> exp.Expr:
     if len(texts) == 1 and Wildcard.ONE not in parts:
         builder = _AFFIX[(parts[0] is Wildcard.ANY, parts[-1] is Wildcard.ANY)]
         return builder(this=text, expression=exp.Literal.string(texts[0]))
-    pattern = "".join(part.value if isinstance(part, Wildcard) else _like_literal(part) for part in parts)
+    pattern = "".join(part.value if isinstance(part, Wildcard) else like_literal(part) for part in parts)
     like = exp.Like(this=text, expression=exp.Literal.string(pattern))
     if not any(char in value for value in texts for char in _LIKE_SPECIAL):
         return like
     return exp.Escape(this=like, expression=exp.Literal.string(LIKE_ESCAPE))
-
-
-def _like_literal(value: str) -> str:
-    return "".join(LIKE_ESCAPE + char if char in ("%", "_", LIKE_ESCAPE) else char for char in value)
 
 
 def wildcard_match(text: exp.Expr, value: str) -> exp.Expr:

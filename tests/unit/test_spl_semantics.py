@@ -154,20 +154,24 @@ _TEXTS = ["x.ngrok.io", "ngrok.io", "NGROK http", "my-ngrok-agent", "ab", "a-b",
 
 @pytest.mark.parametrize("value", _SHAPES)
 def test_wildcard_shapes_match_exactly_what_an_escaped_like_matches(value: str) -> None:
-    from tunnelhunt.spl import semantics
+    """The sqlglot form (compilers) and the SQL text form (the service catalogue) both match what
+    an escaped LIKE does."""
+    from tunnelhunt.spl import like, semantics
 
     store = store_with(PROCESSES, [{"_offset": i, "process": t} for i, t in enumerate(_TEXTS)])
-    like = exp.Escape(
+    escaped = exp.Escape(
         this=exp.Like(this=exp.column("process"), expression=exp.Literal.string(semantics.wildcard_to_like(value))),
         expression=exp.Literal.string(semantics.LIKE_ESCAPE),
     )
     fast = semantics.wildcard_match(exp.column("process"), value)
 
-    def matched(predicate: exp.Expr) -> list[object]:
-        sql = f"SELECT _offset, ({predicate.sql('duckdb')}) AS m FROM {PROCESSES.table} ORDER BY _offset"
+    def matched(predicate: exp.Expr | str) -> list[object]:
+        text = predicate if isinstance(predicate, str) else predicate.sql("duckdb")
+        sql = f"SELECT _offset, ({text}) AS m FROM {PROCESSES.table} ORDER BY _offset"
         return [row["m"] for row in store.query(sql).to_pylist()]  # NULL stays NULL
 
-    assert matched(fast) == matched(like)
+    assert matched(fast) == matched(escaped)
+    assert matched(like.pattern_sql("process", like.wildcard_parts(value))) == matched(escaped)
     if value.strip("*") and "*" not in value.strip("*"):
         assert "LIKE" not in fast.sql("duckdb")  # a suffix, prefix or substring test, not a pattern
 

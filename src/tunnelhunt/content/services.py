@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from tunnelhunt.content.files import ContentError
 from tunnelhunt.content.loader import SHIPPED
-from tunnelhunt.spl.like import LIKE_ESCAPE, wildcard_to_like
+from tunnelhunt.spl.like import pattern_sql, wildcard_parts
 
 Role = Literal["agent", "endpoint", "support"]
 CATALOGUE_PATH = SHIPPED / "intel" / "tunnel_services.yml"
@@ -55,10 +55,6 @@ class DomainGroup:
     patterns: tuple[str, ...]
 
 
-def _sql_text(text: str) -> str:
-    return text.replace("'", "''")
-
-
 def _wildcard_regex(pattern: str) -> re.Pattern[str]:
     return re.compile(".*".join(re.escape(piece) for piece in pattern.split("*")), re.IGNORECASE | re.DOTALL)
 
@@ -83,10 +79,7 @@ class ServiceCatalogue:
         """SQL giving the index of the group `column` (a name) belongs to, NULL when none."""
         whens = []
         for group in self.groups:
-            likes = " OR ".join(
-                f"lower({column}) LIKE '{_sql_text(wildcard_to_like(p.lower()))}' ESCAPE '{LIKE_ESCAPE}'"
-                for p in group.patterns
-            )
+            likes = " OR ".join(pattern_sql(f"lower({column})", wildcard_parts(p.lower())) for p in group.patterns)
             whens.append(f"WHEN {likes} THEN {group.index}")
         return f"CASE {' '.join(whens)} END"
 

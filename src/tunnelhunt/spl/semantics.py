@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import enum
 import ipaddress
 import re
 from collections.abc import Sequence
@@ -17,10 +16,11 @@ from collections.abc import Sequence
 from sqlglot import exp
 
 from tunnelhunt.spl.like import LIKE_ESCAPE as LIKE_ESCAPE  # re-exported: the compilers read it here
-from tunnelhunt.spl.like import like_literal
+from tunnelhunt.spl.like import Pattern as Pattern
+from tunnelhunt.spl.like import Shape, pattern_shape, simplified, wildcard_parts
+from tunnelhunt.spl.like import Wildcard as Wildcard
 from tunnelhunt.spl.like import wildcard_to_like as wildcard_to_like
 
-#: LIKE escape character: `!` behaves the same in DuckDB and Spark (a backslash would not).
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 _CIDR = re.compile(r"^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}/\d{1,2}$")
 _IPV4 = r"^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$"
@@ -91,59 +91,29 @@ def _value_predicate(subject: exp.Expr, value: str) -> exp.Expr:
     return exp.EQ(this=lowered, expression=exp.Literal.string(fold(value)))
 
 
-class Wildcard(enum.Enum):
-    """A wildcard among a pattern's parts: any run of characters (`*`), or exactly one (Sigma's `?`)."""
-
-    ANY = "%"
-    ONE = "_"
-
-
-#: A pattern: literal text (in the case to compare) and wildcards, in order.
-Pattern = Sequence[str | Wildcard]
-
-#: `*text`, `text*` or `*text*` (text without wildcards) is a suffix, prefix or substring test.
-_AFFIX = {(True, False): exp.EndsWith, (False, True): exp.StartsWith, (True, True): exp.Contains}
-#: Characters a LIKE pattern must escape to keep literal: `%`, `_`, the escape itself, and a backslash
-#: (Spark's default escape; DuckDB has none).
-_LIKE_SPECIAL = ("%", "_", LIKE_ESCAPE, "\\")
-
-
-def _simplified(parts: Pattern) -> list[str | Wildcard]:
-    """The same pattern with adjacent texts joined, empty texts dropped and runs of `*` made one."""
-    out: list[str | Wildcard] = []
-    for part in parts:
-        if isinstance(part, str):
-            if not part:
-                continue
-            if out and isinstance(out[-1], str):
-                out[-1] += part
-                continue
-        elif part is Wildcard.ANY and out and out[-1] is Wildcard.ANY:
-            continue
-        out.append(part)
-    return out
+#: The sqlglot node of each shape but LIKE: `=`, and the suffix, prefix and substring tests.
+_BUILDERS: dict[Shape, type[exp.Expr]] = {
+    Shape.EQUALS: exp.EQ,
+    Shape.SUFFIX: exp.EndsWith,
+    Shape.PREFIX: exp.StartsWith,
+    Shape.CONTAINS: exp.Contains,
+}
 
 
 def pattern_match(text: exp.Expr, parts: Pattern) -> exp.Expr:
     """`text` matches the whole pattern `parts` (both already in the case to compare); NULL for NULL.
 
-    The cheapest form with the same matches: text without wildcards is `=`; `*text`, `text*` and
-    `*text*` are ENDS_WITH, STARTS_WITH and CONTAINS, which DuckDB runs on a column's dictionary,
-    while `LIKE ... ESCAPE` it evaluates row by row (2.0 s instead of 0.04 s over 4 M stored DNS names:
-    why the DNS detections slowed down 14-160x once wildcards were escaped). Other shapes are LIKE;
-    the escape is named only when the text holds a character it must make literal (`_LIKE_SPECIAL`),
-    as plain LIKE is fast too. Spark runs the same forms (STARTSWITH, ENDSWITH, CONTAINS, LIKE).
+    The cheapest form with the same matches (`like.pattern_shape`): text without wildcards is `=`;
+    `*text`, `text*` and `*text*` are ENDS_WITH, STARTS_WITH and CONTAINS, which DuckDB runs on a
+    column's dictionary; other shapes are LIKE, with the escape named only when the text needs it.
+    Spark runs the same forms (STARTSWITH, ENDSWITH, CONTAINS, LIKE).
     """
-    parts = _simplified(parts)
-    texts = [part for part in parts if isinstance(part, str)]
-    if len(texts) == len(parts):
-        return exp.EQ(this=text, expression=exp.Literal.string("".join(texts)))
-    if len(texts) == 1 and Wildcard.ONE not in parts:
-        builder = _AFFIX[(parts[0] is Wildcard.ANY, parts[-1] is Wildcard.ANY)]
-        return builder(this=text, expression=exp.Literal.string(texts[0]))
-    pattern = "".join(part.value if isinstance(part, Wildcard) else like_literal(part) for part in parts)
-    like = exp.Like(this=text, expression=exp.Literal.string(pattern))
-    if not any(char in value for value in texts for char in _LIKE_SPECIAL):
+    shape, operand = pattern_shape(parts)
+    literal = exp.Literal.string(operand)
+    if shape in _BUILDERS:
+        return _BUILDERS[shape](this=text, expression=literal)
+    like = exp.Like(this=text, expression=literal)
+    if shape is Shape.LIKE:
         return like
     return exp.Escape(this=like, expression=exp.Literal.string(LIKE_ESCAPE))
 
@@ -151,10 +121,7 @@ def pattern_match(text: exp.Expr, parts: Pattern) -> exp.Expr:
 def wildcard_match(text: exp.Expr, value: str) -> exp.Expr:
     """`text` matches the Splunk wildcard `value` (both already in the case to compare): `pattern_match`
     with every `*` a wildcard."""
-    parts: list[str | Wildcard] = []
-    for index, piece in enumerate(value.split("*")):
-        parts += [Wildcard.ANY, piece] if index else [piece]
-    return pattern_match(text, parts)
+    return pattern_match(text, wildcard_parts(value))
 
 
 def _any_element(column: exp.Expr, build: exp.Expr) -> exp.Expr:
@@ -229,7 +196,7 @@ def patterns_regex(patterns: Sequence[Pattern]) -> str:
     a substring test stays a search, not a `.*` scan; `(?s)` lets `.` cross newlines as LIKE's `%` does."""
     alternatives = []
     for pattern in patterns:
-        parts = _simplified(pattern)
+        parts = simplified(pattern)
         if Wildcard.ONE in parts:
             raise ValueError("a `?` wildcard has no regex here: LIKE's `_` and a regex `.` differ on Spark")
         start = "" if parts[:1] == [Wildcard.ANY] else "\\A"

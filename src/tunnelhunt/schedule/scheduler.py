@@ -26,6 +26,7 @@ from croniter import croniter
 
 from tunnelhunt import pipeline
 from tunnelhunt.content.behaviours import BehaviourAnalytic
+from tunnelhunt.content.cache import no_collection
 from tunnelhunt.content.loader import MacroLibrary
 from tunnelhunt.content.lookups import LookupLibrary
 from tunnelhunt.content.models import Detection
@@ -219,9 +220,11 @@ class Scheduler:
             for span in self.rba.unsearched(detection.id, window.earliest, window.latest):
                 by_span.setdefault(span, []).append((detection.id, rule))
         prepared = {}
-        for (start, end), members in by_span.items():
-            runs = run_sigma(self.store, [rule for _, rule in members], TimeWindow(start, end), self.sigma_compiler)
-            prepared.update({(ident, start, end): run for (ident, _), run in zip(members, runs, strict=True)})
+        with no_collection():  # converting rules builds a million sqlglot nodes, as in a hunt's pass
+            for (start, end), members in by_span.items():
+                rules = [rule for _, rule in members]
+                runs = run_sigma(self.store, rules, TimeWindow(start, end), self.sigma_compiler)
+                prepared.update({(ident, start, end): run for (ident, _), run in zip(members, runs, strict=True)})
         return prepared
 
     def _run(self, detection: Detection, window: TimeWindow) -> DetectionRun:
@@ -231,7 +234,8 @@ class Scheduler:
             return prepared
         rule = self.sigma.get(detection.id)
         if rule is not None:
-            return run_sigma_rule(self.store, rule, window, self.sigma_compiler)
+            with no_collection():
+                return run_sigma_rule(self.store, rule, window, self.sigma_compiler)
         return run_detection(self.store, detection, self.macros, window, self.lookups)
 
     def pending(self, now: datetime, start: datetime | None = None) -> list[tuple[datetime, list[Detection]]]:

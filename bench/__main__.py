@@ -6,7 +6,8 @@ whole process tree. Then the memory trend of `hunt` on larger Sysmon XML inputs,
 shipped detections take over a stored table of N events, and the raw-event store (`bench/raw.py`):
 ingest with and without it on the Sysmon XML input, and ten raw searches over N stored events.
 Start-up (`bench/speed.py`): the import seconds of `--help` and of a hunt of one small file. SigmaHQ's Windows
-rules over the shared EVTX corpus, tunnelhunt against Zircolite when `--zircolite DIR` is given (`bench/sigma.py`).
+rules over the shared EVTX corpus, tunnelhunt against Zircolite when `--zircolite DIR` is given (`bench/sigma.py`),
+and the EVTX corpus hunted end to end with SigmaHQ's ngrok rules against Zircolite (`bench/peer.py`).
 Last, the table of issue 20: each figure of `bench/reference-2core.json` beside this run's.
 """
 
@@ -27,6 +28,7 @@ from rich.table import Table
 
 from bench.floors import FLOORS
 from bench.measure import run_measured
+from bench.peer import describe_peer, measure_peer
 from bench.raw import measure_raw
 from bench.sigma import describe, measure_sigma
 from bench.speed import measure_startup, print_issue_table
@@ -285,8 +287,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--parts",
         nargs="*",
-        choices=("formats", "memory", "stored", "raw", "startup", "sigma"),
-        default=["formats", "memory", "stored", "raw", "startup", "sigma"],
+        choices=("formats", "memory", "stored", "raw", "startup", "sigma", "peer"),
+        default=["formats", "memory", "stored", "raw", "startup", "sigma", "peer"],
         help="which parts to run (default all)",
     )
     parser.add_argument("--zircolite", type=Path, help="a Zircolite checkout (with its .venv) for the Sigma row")
@@ -340,6 +342,13 @@ def main(argv: list[str] | None = None) -> int:
         copies = args.sigma_copies or (1 if quick else 4)
         results["sigma"] = measure_sigma(_shared_datasets(), work, args.zircolite, copies)
         for line in describe(results["sigma"]):
+            console.print(line, markup=False, highlight=False)
+    if "peer" in args.parts:
+        console.print("peer: hunt end to end over the EVTX corpus with SigmaHQ's ngrok rules, against Zircolite…")
+        evtx_paths = _evtx_input(work, evtx_mb)
+        corpus = [] if isinstance(evtx_paths, str) else evtx_paths
+        results["peer"] = measure_peer(_shared_datasets(), work, corpus, _hunt_command(), args.zircolite)
+        for line in describe_peer(results["peer"]):
             console.print(line, markup=False, highlight=False)
     results["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     results["total_seconds"] = round(time.time() - started, 1)

@@ -109,13 +109,15 @@ def zircolite_python(zircolite: Path) -> str:
     return str(venv) if venv.exists() else sys.executable
 
 
-def convert_for_zircolite(zircolite: Path, rules: Path, work: Path, sample: Path) -> tuple[Path, float]:
-    """Zircolite's own conversion of the YAML rules to its JSON ruleset (in `work`), and how long it took.
+def convert_for_zircolite(
+    zircolite: Path, rules: Path, work: Path, sample: Path, name: str = "zircolite-ruleset"
+) -> tuple[Path, float]:
+    """Zircolite's own conversion of the YAML rules to its JSON ruleset (in `work/name`), and how long it took.
 
     Zircolite converts only on its way to a detection run, and refuses a run without log files: it is
     given one small EVTX file `sample` (that run is counted in the conversion time). The ruleset is kept
     in `work` and reused (with the time its conversion took) while the rules and Zircolite are the same."""
-    folder = work / "zircolite-ruleset"
+    folder = work / name
     stamp = folder / "converted.json"
     key = {"rules": str(rules.resolve()), "zircolite": str(zircolite.resolve())}
     saved = sorted(folder.glob("ruleset-*.json"))
@@ -141,6 +143,15 @@ def convert_for_zircolite(zircolite: Path, rules: Path, work: Path, sample: Path
         raise RuntimeError(f"Zircolite saved no converted ruleset in {folder}")
     stamp.write_text(json.dumps({"key": key, "seconds": seconds}))
     return saved[0], seconds
+
+
+def run_zircolite(zircolite: Path, logs: Path, ruleset: Path, detected: Path, log: Path) -> tuple[RunResult, float]:
+    """One measured Zircolite run over the EVTX files of `logs` with a converted ruleset."""
+    detected.unlink(missing_ok=True)
+    command = [zircolite_python(zircolite), str(zircolite / "zircolite.py"), "--evtx", str(logs)]
+    command += ["--ruleset", str(ruleset), "--outfile", str(detected), "--quiet"]
+    command += ["--config", str(zircolite / "config" / "config.yaml"), "--logfile", str(log)]
+    return measured(command)
 
 
 def zircolite_triples(detected: Path) -> list[Triple]:
@@ -216,11 +227,7 @@ def measure_sigma(shared: Path | None, work: Path, zircolite: Path | None, copie
     sample = min(corpus.iterdir(), key=lambda p: p.stat().st_size)
     ruleset, convert_seconds = convert_for_zircolite(zircolite, rules, work, sample)
     detected = work / "zircolite-detected.json"
-    detected.unlink(missing_ok=True)
-    command = [zircolite_python(zircolite), str(zircolite / "zircolite.py"), "--evtx", str(corpus)]
-    command += ["--ruleset", str(ruleset), "--outfile", str(detected), "--quiet"]
-    command += ["--config", str(zircolite / "config" / "config.yaml"), "--logfile", str(work / "zircolite.log")]
-    theirs, their_cpu = measured(command)
+    theirs, their_cpu = run_zircolite(zircolite, corpus, ruleset, detected, work / "zircolite.log")
     their_triples = zircolite_triples(detected)
     events = side["events"]
     row["zircolite"] = {

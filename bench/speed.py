@@ -110,6 +110,13 @@ def issue_rows(results: dict[str, Any], reference: dict[str, Any]) -> list[tuple
             _fmt(_get(new, "floor_events_per_s")),
             _get(new, "floor_parser") or "",
         ))  # fmt: skip
+    ref_peer, new_peer = _get(reference, "peer"), _get(results, "peer")
+    rows.append((
+        "EVTX corpus end to end with SigmaHQ's ngrok rules: × Zircolite's throughput (CPU)",
+        f"{_fmt(_get(ref_peer, 'throughput_ratio'), '.2f')}",
+        f"{_fmt(_get(new_peer, 'throughput_ratio'), '.2f')} ({_fmt(_get(new_peer, 'cpu_ratio'), '.2f')})",
+        "≥ 10× the peer, same matches",
+    ))  # fmt: skip
     ref_evtx, new_evtx = _get(reference, "formats", "evtx"), _get(results, "formats", "evtx")
     rows.append((
         "EVTX corpus: peak memory, PSS of the tree (MB)",

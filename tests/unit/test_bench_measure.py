@@ -44,3 +44,26 @@ def test_raw_event_table_is_exact_and_every_raw_search_runs_on_it(tmp_path: Path
     assert set(timings) == set(SEARCHES)
     assert timings["join"].rows == 1  # the one ngrok process and its DNS lookup share a ProcessGuid
     assert timings["in_list"].rows == 2 and timings["sysmon_macro"].rows >= 1  # pastebin.com and the ngrok lookup
+
+
+def test_peer_row_counts_only_sigma_hits_as_triples(tmp_path: Path) -> None:
+    """ESCU results (no `rule_id`) are not compared with Zircolite; each Sigma hit is (rule, file, record)."""
+    import json
+
+    from bench.peer import tunnelhunt_triples
+    from bench.sigma import agreement
+
+    results = tmp_path / "r.jsonl"
+    rows = [
+        {"detection": "Windows Ngrok Reverse Proxy Usage", "_source": "/x/a.evtx", "_offset": 7},
+        {"detection": "ngrok", "rule_id": "r1", "_source": "/x/a.evtx", "_offset": 7},
+        {"detection": "ngrok", "rule_id": "r1", "_source": "/y/b.evtx", "_offset": 9},
+    ]
+    results.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    ours = tunnelhunt_triples(results)
+    assert ours == [("r1", "a.evtx", "7"), ("r1", "b.evtx", "9")]
+    assert agreement(ours, [("r1", "a.evtx", "7"), ("r2", "a.evtx", "7")]) == {
+        "common": 1,
+        "only_tunnelhunt": 1,
+        "only_zircolite": 1,
+    }

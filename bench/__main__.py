@@ -31,6 +31,7 @@ from bench.measure import run_measured
 from bench.peer import describe_peer, measure_peer
 from bench.raw import measure_raw
 from bench.sigma import describe, measure_sigma
+from bench.sigma_stored import describe_sigma_stored, measure_sigma_stored
 from bench.speed import measure_startup, print_issue_table
 from bench.stored import build_stored, time_detections
 from tunnelhunt.generate import generate_sysmon
@@ -292,6 +293,9 @@ def main(argv: list[str] | None = None) -> int:
         help="which parts to run (default all)",
     )
     parser.add_argument("--zircolite", type=Path, help="a Zircolite checkout (with its .venv) for the Sigma row")
+    parser.add_argument(
+        "--sigma-stored-events", type=int, help="stored events for the Sigma ruleset (default 1M, quick 200k; 0 skips)"
+    )
     parser.add_argument("--sigma-copies", type=int, help="copies of the shared EVTX corpus (default 4, quick 1)")
     args = parser.parse_args(argv)
     quick = args.quick
@@ -343,6 +347,13 @@ def main(argv: list[str] | None = None) -> int:
         results["sigma"] = measure_sigma(_shared_datasets(), work, args.zircolite, copies)
         for line in describe(results["sigma"]):
             console.print(line, markup=False, highlight=False)
+    sigma_stored = args.sigma_stored_events
+    if sigma_stored is None:
+        sigma_stored = 200_000 if quick else 1_000_000
+    if "sigma" in args.parts and sigma_stored:
+        console.print(f"sigma: SigmaHQ Windows rules over {sigma_stored:,} stored events…")
+        results["sigma_stored"] = measure_sigma_stored(_shared_datasets(), work.resolve(), sigma_stored)
+        console.print(describe_sigma_stored(results["sigma_stored"]), markup=False, highlight=False)
     if "peer" in args.parts:
         console.print("peer: hunt end to end over the EVTX corpus with SigmaHQ's ngrok rules, against Zircolite…")
         evtx_paths = _evtx_input(work, evtx_mb)

@@ -20,6 +20,7 @@ from tunnelhunt.spl.errors import SplError
 from tunnelhunt.spl.macros import expand_macros
 from tunnelhunt.spl.searches import RunnableSearch
 from tunnelhunt.spl.window import TimeWindow
+from tunnelhunt.store.duckdb_store import Store
 
 if TYPE_CHECKING:  # the compiler is imported when a search is compiled: a warm cache compiles nothing
     from tunnelhunt.spl.compiler import CompiledSearch
@@ -97,6 +98,32 @@ def execute(store: QueryEngine, compiled: CompiledSearch | CachedSearch) -> pa.T
     return store.run(compiled)
 
 
+def _compiled(
+    run: DetectionRun,
+    macros: MacroLibrary,
+    window: TimeWindow | None,
+    lookups: LookupLibrary | None,
+    cache: ContentCache | None,
+    lookup_key: str | None,
+) -> CompiledSearch | CachedSearch | None:
+    """Compile the run's detection, or record why it does not compile."""
+    try:
+        run.compiled = compile_cached(run.detection, macros, window, lookups, cache, lookup_key)
+    except SplError as exc:
+        run.error = f"does not compile: {exc}"
+        return None
+    run.warnings = list(run.compiled.warnings)
+    return run.compiled
+
+
+def _execute(store: QueryEngine, run: DetectionRun, search: RunnableSearch) -> DetectionRun:
+    try:
+        run.findings = execute(store, search)
+    except (duckdb.Error, OSError, pa.ArrowException, QueryError) as exc:
+        run.error = f"failed to run: {type(exc).__name__}: {exc}"
+    return run
+
+
 def run_detection(
     store: QueryEngine,
     detection: Detection,
@@ -107,17 +134,8 @@ def run_detection(
     lookup_key: str | None = None,
 ) -> DetectionRun:
     run = DetectionRun(detection)
-    try:
-        run.compiled = compile_cached(detection, macros, window, lookups, cache, lookup_key)
-    except SplError as exc:
-        run.error = f"does not compile: {exc}"
-        return run
-    run.warnings = list(run.compiled.warnings)
-    try:
-        run.findings = execute(store, run.compiled)
-    except (duckdb.Error, OSError, pa.ArrowException, QueryError) as exc:
-        run.error = f"failed to run: {type(exc).__name__}: {exc}"
-    return run
+    compiled = _compiled(run, macros, window, lookups, cache, lookup_key)
+    return run if compiled is None else _execute(store, run, compiled)
 
 
 def run_detections(
@@ -126,5 +144,22 @@ def run_detections(
     macros: MacroLibrary,
     window: TimeWindow | None = None,
     lookups: LookupLibrary | None = None,
+    cache: ContentCache | None = None,
+    lookup_key: str | None = None,
 ) -> list[DetectionRun]:
-    return [run_detection(store, detection, macros, window, lookups) for detection in detections]
+    """`run_detection` for each; on a DuckDB store, detections reading the same table share its scan
+    (`shared_scan`: the same findings, one pass over the table instead of one per detection)."""
+    runs = [DetectionRun(detection) for detection in detections]
+    compiled = [(run, _compiled(run, macros, window, lookups, cache, lookup_key)) for run in runs]
+    ready = [(run, search) for run, search in compiled if search is not None]
+    if not isinstance(store, Store):
+        for run, search in ready:
+            _execute(store, run, search)
+        return runs
+    from tunnelhunt.detect.shared_scan import prepare, shared_tables
+
+    shared = [(run, prepare(search)) for run, search in ready]
+    with shared_tables(store, [search for _, search in shared]):
+        for run, search in shared:
+            _execute(store, run, search)
+    return runs

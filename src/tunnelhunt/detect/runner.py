@@ -93,7 +93,7 @@ def compile_cached(
     return found if found is not None else compile_detection(detection, macros, window, library)
 
 
-def execute(store: QueryEngine, compiled: CompiledSearch | CachedSearch) -> pa.Table:
+def execute(store: QueryEngine, compiled: RunnableSearch) -> pa.Table:
     """Run a compiled search on an engine; raises duckdb.Error or QueryError."""
     return store.run(compiled)
 
@@ -159,7 +159,7 @@ def run_detections(
     from tunnelhunt.detect.shared_scan import prepare, shared_tables
 
     shared = [(run, prepare(search)) for run, search in ready]
-    with shared_tables(store, [search for _, search in shared]):
-        for run, search in shared:
-            _execute(store, run, search)
+    with shared_tables(store, [query for _, query in shared]):
+        for run, query in shared:
+            _execute(store, run, query)
     return runs

@@ -42,11 +42,11 @@ from tunnelhunt.store.duckdb_store import Store
 
 #: Columns a shared filter may read: each node table's single-valued ones. A list (a DNS answer) makes the
 #: distinct values as many as the rows; `_time` too, and it only appears in window conditions.
-_KEYABLE = {node.table: {name for name, _, multivalue in node.all_columns if not multivalue} - {"_time"} for node in NODES}
-#: Functions whose value is not a function of the row alone.
+_KEYABLE = {node.table: {name for name, _, mv in node.all_columns if not mv} - {"_time"} for node in NODES}
 _COLUMNS = {node.table: frozenset(name for name, _, _ in node.all_columns) for node in NODES}
-_VOLATILE = (exp.Rand, exp.Randn, exp.CurrentTimestamp, exp.CurrentDate, exp.CurrentTime, exp.CurrentDatetime)
-_VOLATILE += (exp.Uuid, exp.Subquery, exp.Exists, exp.Select)
+#: Functions whose value is not a function of the row alone.
+_VOLATILE: tuple[type[exp.Expr], ...] = (exp.Rand, exp.Randn, exp.CurrentTimestamp, exp.CurrentDate, exp.CurrentTime)
+_VOLATILE += (exp.CurrentDatetime, exp.Uuid, exp.Subquery, exp.Exists, exp.Select)
 _NAMES = itertools.count()
 
 

@@ -44,7 +44,7 @@ DNS_ROWS = [
 
 def _alone_and_shared(store, detections, window=None):
     alone = [run_detection(store, d, CONTENT.macros, window).rows for d in detections]
-    shared = [run.rows for run in run_detections(store, detections, CONTENT.macros, window)]
+    shared = [run.rows for run in run_detections(store, detections, CONTENT.macros, window, share_from_rows=0)]
     return alone, shared
 
 
@@ -77,6 +77,17 @@ def test_reads_point_at_the_shared_rows_only_inside_the_block() -> None:
             assert len(temporary) == 3
         left = store.query("SELECT count(*) AS n FROM duckdb_tables() WHERE temporary").column(0).to_pylist()
     assert left == [0]
+
+
+def test_small_stores_are_not_shared(monkeypatch) -> None:
+    def refuse(*args: object) -> None:
+        raise AssertionError("shared scan over a small store")
+
+    monkeypatch.setattr("tunnelhunt.detect.shared_scan.prepare", refuse)
+    with store_with(PROCESSES, PROCESS_ROWS) as store:
+        assert store.node_rows() == len(PROCESS_ROWS)
+        runs = run_detections(store, PROCESS_DETECTIONS, CONTENT.macros, share_from_rows=len(PROCESS_ROWS) + 1)
+    assert all(run.error is None for run in runs)
 
 
 def test_a_table_read_once_is_read_directly() -> None:

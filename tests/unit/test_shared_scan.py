@@ -67,6 +67,17 @@ def test_time_window_stays_in_each_query() -> None:
     assert sum(map(len, shared)) < sum(map(len, everything))
 
 
+def test_a_window_all_reads_have_bounds_both_passes() -> None:
+    window = TimeWindow(datetime(2026, 11, 20, 10, 0, 3), datetime(2026, 11, 20, 10, 0, 20))  # rows 3..19
+    searches = [prepare(compile_detection(d, CONTENT.macros, window)) for d in PROCESS_DETECTIONS]
+    with store_with(PROCESSES, PROCESS_ROWS) as store, shared_tables(store, searches):
+        (table,) = {read.table.name for search in searches for read in search.reads}
+        times = store.query(f"SELECT _time FROM {table}").column(0).to_pylist()
+        keys = store.query(f"SELECT count(*) FROM {table.replace('rows', 'keys')}").column(0).to_pylist()
+    assert times and all(window.earliest <= t < window.latest for t in times)
+    assert keys == [len({(r["process_name"], r["process"]) for r in PROCESS_ROWS[3:20]})]
+
+
 def test_reads_point_at_the_shared_rows_only_inside_the_block() -> None:
     searches = [prepare(compile_detection(d, CONTENT.macros)) for d in PROCESS_DETECTIONS]
     assert all(search.reads for search in searches)

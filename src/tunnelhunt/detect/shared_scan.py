@@ -60,6 +60,8 @@ class _Read:
     key: exp.Expr
     #: the table's columns the SELECT reads (None: all, for a `SELECT *`)
     needs: frozenset[str] | None
+    #: its conditions on `_time` alone (the window), by their SQL
+    window: dict[str, exp.Expr]
 
 
 @dataclass
@@ -75,21 +77,37 @@ class SharedSearch:
         return self.query.sql(dialect=dialect, pretty=pretty, copy=copy)
 
 
-def _key(select: exp.Select, keyable: set[str]) -> exp.Expr | None:
-    """The conjuncts of `select`'s WHERE that read keyable columns only and always give the same answer."""
-    where = select.args.get("where")
-    if where is None:
-        return None
-    kept = [
-        part
-        for part in conjuncts(where.this)
-        if (read := columns_read(part))
-        and read <= keyable
-        and not may_fail(part)
+def _row_local(part: exp.Expr, allowed: set[str]) -> bool:
+    """Whether `part` reads columns of `allowed` only, unqualified, and always gives the same answer."""
+    read = columns_read(part)
+    return (
+        bool(read)
+        and read <= allowed
+        and not may_fail(_constants_folded(part))
         and not any(isinstance(node, _VOLATILE) for node in part.walk())
         and all(not column.table for column in part.find_all(exp.Column))
-    ]
-    return exp.and_(*(part.copy() for part in kept), copy=False) if kept else None
+    )
+
+
+def _constants_folded(part: exp.Expr) -> exp.Expr:
+    """`part` with each CAST of a literal (a window's `CAST('2026-…' AS TIMESTAMP)`) as the literal: such a
+    cast gives one value or one error for every row, so it cannot fail on some rows only."""
+
+    def fold(node: exp.Expr) -> exp.Expr:
+        return node.this if isinstance(node, exp.Cast) and isinstance(node.this, exp.Literal) else node
+
+    return part.copy().transform(fold, copy=False)
+
+
+def _key(parts: list[exp.Expr], keyable: set[str]) -> exp.Expr | None:
+    """The conjuncts of a WHERE that read keyable columns only and always give the same answer."""
+    kept = [part.copy() for part in parts if _row_local(part, keyable)]
+    return exp.and_(*kept, copy=False) if kept else None
+
+
+def _window(parts: list[exp.Expr]) -> dict[str, exp.Expr]:
+    """The conjuncts of a WHERE on `_time` alone (a time window), by their SQL."""
+    return {part.sql("duckdb"): part.copy() for part in parts if _row_local(part, {"_time"})}
 
 
 def _reads(query: exp.Expr) -> list[_Read]:
@@ -102,12 +120,14 @@ def _reads(query: exp.Expr) -> list[_Read]:
         keyable = _KEYABLE.get(table.name)
         if keyable is None or table.args.get("db") or table.args.get("catalog"):
             continue
-        key = _key(select, keyable)
+        where = select.args.get("where")
+        parts = conjuncts(where.this) if where is not None else []
+        key = _key(parts, keyable)
         if key is not None:
             star = any(isinstance(part, exp.Star) for part in select.expressions)
             needs = None if star else frozenset(c.name for c in select.find_all(exp.Column)) & _COLUMNS[table.name]
             # `_time`, in every table, keeps the projection non-empty for a SELECT reading no column
-            found.append(_Read(table, key, needs | {"_time"} if needs is not None else None))
+            found.append(_Read(table, key, needs | {"_time"} if needs is not None else None, _window(parts)))
     return found
 
 
@@ -129,7 +149,14 @@ def _share(con: duckdb.DuckDBPyConnection, table: str, reads: list[_Read], dropp
     columns = sorted(set().union(*(columns_read(read.key) for read in reads)))
     names = [exp.column(_quoted(name)) for name in columns]
     dropped.extend((keys, hits, rows))
-    con.execute(f"CREATE TEMP TABLE {keys} AS " + exp.select(*names).distinct().from_(table).sql("duckdb"))
+    # a window every read has: each keeps only rows inside it, so both passes read only those (a watch
+    # pass over minutes of a large store reads minutes of it, as each query alone would)
+    common = set.intersection(*(set(read.window) for read in reads))
+    window = [reads[0].window[sql] for sql in sorted(common)]
+    scan = exp.select(*names).distinct().from_(table)
+    if window:
+        scan = scan.where(exp.and_(*window))
+    con.execute(f"CREATE TEMP TABLE {keys} AS " + scan.sql("duckdb"))
     condition = exp.or_(*(exp.paren(read.key, copy=True) for read in reads), copy=False)
     con.execute(f"CREATE TEMP TABLE {hits} AS " + exp.select(*names).from_(keys).where(condition).sql("duckdb"))
     column = _quoted(_most_distinct(con, keys, columns))
@@ -143,6 +170,8 @@ def _share(con: duckdb.DuckDBPyConnection, table: str, reads: list[_Read], dropp
     )
     select = exp.select(*wanted).from_(exp.to_table(table).as_("t"))
     select = select.join(values, on=matches, join_type="SEMI")
+    if window:
+        select = select.where(exp.and_(*(exp.paren(part.copy()) for part in window)))
     con.execute(f"CREATE TEMP TABLE {rows} AS " + select.sql("duckdb"))
     return rows
 

@@ -20,7 +20,7 @@ from tunnelhunt.content.behaviours import BehaviourAnalytic
 from tunnelhunt.content.loader import ContentSet
 from tunnelhunt.detect.behaviour import hunt_behaviours
 from tunnelhunt.detect.precompiled import lookups_key
-from tunnelhunt.detect.runner import DetectionRun, QueryEngine, run_detection
+from tunnelhunt.detect.runner import DetectionRun, QueryEngine, run_detections
 from tunnelhunt.rba.risk import canonical, risk_events, stable_id
 from tunnelhunt.rba.rules import RuleConfig, evaluate
 from tunnelhunt.sigma import SigmaContent
@@ -150,10 +150,9 @@ def hunt_pass(
     report = PassReport(at)
     with rba.transaction():
         lookup_key = lookups_key(content.lookups) if content.cache is not None else None
-        runs = [
-            run_detection(engine, detection, content.macros, window, content.lookups, content.cache, lookup_key)
-            for detection in content.detections
-        ]
+        runs = run_detections(
+            engine, content.detections, content.macros, window, content.lookups, content.cache, lookup_key
+        )
         if sigma is not None and sigma.runnable():
             from tunnelhunt.content.cache import no_collection
             from tunnelhunt.sigma import run_sigma  # pySigma only when there are Sigma rules

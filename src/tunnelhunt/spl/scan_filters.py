@@ -14,7 +14,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 
-def _columns(node: exp.Expr) -> frozenset[str]:
+def columns_read(node: exp.Expr) -> frozenset[str]:
     """The columns `node` reads, a lambda's own parameters (`x` in `LIST_FILTER(f, x -> ...)`) aside."""
     params = {p.name for lam in node.find_all(exp.Lambda) for p in lam.expressions}
     return frozenset(c.name for c in node.find_all(exp.Column) if c.name not in params)
@@ -25,7 +25,7 @@ def _columns(node: exp.Expr) -> frozenset[str]:
 _MAY_FAIL = (exp.Div, exp.IntDiv, exp.Mod, exp.RegexpLike, exp.Anonymous, exp.Subquery)
 
 
-def _may_fail(node: exp.Expr) -> bool:
+def may_fail(node: exp.Expr) -> bool:
     return any(
         isinstance(part, _MAY_FAIL) or (isinstance(part, exp.Cast) and not isinstance(part, exp.TryCast))
         for part in node.walk()
@@ -67,7 +67,7 @@ def implied_on(node: exp.Expr, column: str) -> exp.Expr | None:
             return None if left is None or right is None else exp.or_(left, right, copy=False)
         known = [part for part in (left, right) if part is not None]
         return exp.and_(*known, copy=False) if known else None
-    return node.copy() if _columns(node) == {column} and not _may_fail(node) else None
+    return node.copy() if columns_read(node) == {column} and not may_fail(node) else None
 
 
 def scan_filters(predicate: exp.Expr) -> list[exp.Expr]:
@@ -75,7 +75,7 @@ def scan_filters(predicate: exp.Expr) -> list[exp.Expr]:
     each of them (those with one): extra conjuncts that change no result and that a scan can apply."""
     found: list[exp.Expr] = []
     for part in conjuncts(predicate):
-        columns = _columns(part)
+        columns = columns_read(part)
         if len(columns) < 2:
             continue
         for column in sorted(columns):

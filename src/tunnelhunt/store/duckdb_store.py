@@ -222,6 +222,12 @@ class Store:
         row = self.con.execute(f"SELECT count(*) FROM {table_name}").fetchall()[0]
         return int(row[0]) if row else 0
 
+    def node_rows(self) -> int:
+        """Rows in all node tables together (table metadata, or Parquet footers for a lake's views)."""
+        total = " + ".join(f"(SELECT count(*) FROM {node.table})" for node in NODES)
+        row = self.con.execute(f"SELECT {total}").fetchall()[0]
+        return int(row[0]) if row else 0
+
     def query(self, sql: str) -> pa.Table:
         return self.con.sql(sql).to_arrow_table()
 

@@ -124,15 +124,21 @@ class Normalizer:
         self._events = RawEventBuilder(self._con) if raw else None
 
     def normalize(self, batch: RawBatch) -> NormalizedBatch:
-        result = self._normalize_nodes(batch)
+        mapping = self._registry.get(batch.sourcetype)
+        walked = None
+        if self._events is not None and batch.json_checked and "_json" in batch.table.column_names:
+            # one parse per record: the raw-event walk also picks the mapping's raw columns
+            walked = self._events.walk(batch, mapping) if batch.table.num_rows else None
+        result = self._normalize_nodes(batch, walked.columns if walked is not None else None)
         if self._events is not None and batch.table.num_rows:
             own = result.quarantined[len(batch.quarantined) :]  # quarantined here, so not stored as events
-            events = self._events.build(batch, self._registry.get(batch.sourcetype), own)
+            events = self._events.build(batch, mapping, own, walked)
             if events.num_rows:
                 result.tables[EVENTS_TABLE] = events
         return result
 
-    def _normalize_nodes(self, batch: RawBatch) -> NormalizedBatch:
+    def _normalize_nodes(self, batch: RawBatch, picked: pa.Table | None = None) -> NormalizedBatch:
+        """Rows per node; a JSON batch's raw columns from `picked` when the raw-event walk took them."""
         result = NormalizedBatch(quarantined=list(batch.quarantined))
         if batch.table.num_rows == 0:
             return result
@@ -143,7 +149,9 @@ class Normalizer:
             result.unmapped_by_source = {item["values"]: item["counts"] for item in sources}
             return result
         try:
-            if "_json" in batch.table.column_names:
+            if picked is not None:
+                self._stage(picked, mapping)
+            elif "_json" in batch.table.column_names:
                 result.quarantined.extend(self._stage_json(batch.table, mapping, batch.offset_kind, batch.json_checked))
             else:
                 self._stage_columns(batch.table, mapping)
@@ -172,8 +180,12 @@ class Normalizer:
 
     def _stage_columns(self, table: pa.Table, mapping: SourceMapping) -> None:
         """Tabular records: raw columns by name (or alternative names), node picked per record."""
+        self._stage(_from_columns(table, mapping), mapping)
+
+    def _stage(self, raw: pa.Table, mapping: SourceMapping) -> None:
+        """`mapped`: the raw columns (`_source`, `_offset`, then the mapping's) with each record's node."""
         _keys, _rest, selector = _plan(mapping)
-        self._con.register("incoming", _from_columns(table, mapping))
+        self._con.register("incoming", raw)
         try:
             self._con.execute(f"CREATE OR REPLACE TEMP TABLE mapped AS SELECT *, {selector} AS _node FROM incoming")
         finally:

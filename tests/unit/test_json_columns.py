@@ -14,7 +14,7 @@ import pyarrow as pa
 import pytest
 
 from tests.conftest import shared_dataset
-from tunnelhunt.normalize.json_columns import CONTAINER, ColumnPicks, column_plan, path_steps
+from tunnelhunt.normalize.json_columns import ColumnPicks, column_plan, path_steps
 from tunnelhunt.normalize.normalizer import NormalizedBatch, Normalizer
 from tunnelhunt.normalize.windows import WINDOWS_EVTX, WINDOWS_JSON
 from tunnelhunt.readers.base import RawBatch
@@ -185,21 +185,20 @@ def test_paths_the_walk_can_match_and_those_it_cannot() -> None:
 def test_a_container_covered_by_an_earlier_candidate_is_no_refusal() -> None:
     plan = column_plan(WINDOWS_EVTX)
     assert plan is not None
-    event_id = plan.columns.index("EventID")
-    first, second = plan.slots[event_id]
-    picks = ColumnPicks(plan)
-    picks.add(0, {first: "1", second: CONTAINER})
-    picks.add(1, {second: "4624"})
+    first, second = [s for s, c in enumerate(plan.column_of) if plan.columns[c] == "EventID"]  # "#text", then itself
+    picks = ColumnPicks(plan, rows=[0, 0, 1], slots=[first, second, second], values=["1", None, "4624"])
     columns = picks.columns(2)
     assert columns is not None and columns["EventID"].to_pylist() == ["1", "4624"]
-    picks.add(2, {second: CONTAINER})
-    assert picks.columns(3) is None
+    assert columns["Image"].to_pylist() == [None, None]
+    uncovered = ColumnPicks(plan, rows=[0, 0, 1], slots=[first, second, second], values=["1", None, None])
+    assert uncovered.columns(2) is None
 
 
 def test_flat_json_exports_have_a_plan_too() -> None:
     plan = column_plan(WINDOWS_JSON)
     assert plan is not None
-    assert plan.paths[plan.slots[plan.columns.index("TimeCreated")][1]] == ("SystemTime",)
+    times = [plan.paths[s] for s, c in enumerate(plan.column_of) if plan.columns[c] == "TimeCreated"]
+    assert times[:2] == [("TimeCreated",), ("SystemTime",)]
 
 
 @pytest.mark.shared

@@ -48,14 +48,37 @@ def path_steps(path: str) -> tuple[str | int, ...] | None:
     return tuple(steps) if at == len(path) and steps else None
 
 
+_RANGES: dict[int, pa.Array] = {}
+
+
+def arange(count: int) -> pa.Array:
+    """0 … count-1 as int64 (cached: every pivot of a batch needs the same one; built in Arrow, not from a
+    Python range, which took 70 ms for the grid of a batch's raw columns)."""
+    found = _RANGES.get(count)
+    if found is None:
+        if len(_RANGES) > 64:
+            _RANGES.clear()
+        ones = pa.repeat(pa.scalar(1, pa.int64()), count)
+        found = _RANGES[count] = pc.subtract(pc.cumulative_sum(ones), pa.scalar(1, pa.int64())) if count else ones
+    return found
+
+
+def pivot(rows: pa.Array, values: pa.Array, count: int) -> pa.Array:
+    """Values placed at their rows (rows unique, each below `count`), NULL elsewhere."""
+    if count == 0:
+        return values.slice(0, 0)
+    return pc.scatter(values, rows, max_index=count - 1)
+
+
 @dataclass(frozen=True)
 class ColumnPlan:
-    """The distinct candidate paths of a mapping's raw columns (slots), and each column's slots in
-    candidate order."""
+    """The candidate paths of a mapping's raw columns (slots), each slot read by one column: the column's
+    index and the candidate's rank (0 first) per slot."""
 
     columns: tuple[str, ...]
     paths: tuple[tuple[str | int, ...], ...]
-    slots: tuple[tuple[int, ...], ...]
+    column_of: tuple[int, ...]
+    rank_of: tuple[int, ...]
     slot_of: dict[tuple[str | int, ...], int] = field(compare=False, hash=False)
 
 
@@ -63,79 +86,62 @@ _PLANS: dict[int, tuple[SourceMapping, ColumnPlan | None]] = {}
 
 
 def column_plan(mapping: SourceMapping) -> ColumnPlan | None:
-    """The plan of a JSON mapping; None when some candidate path is not a plain path of keys and indices."""
+    """The plan of a JSON mapping; None when some candidate path is not a plain path of keys and indices,
+    or when two columns read the same path (rare: DuckDB extracts those)."""
     cached = _PLANS.get(id(mapping))
     if cached is not None and cached[0] is mapping:
         return cached[1]
-    paths: list[tuple[str | int, ...]] = []
-    slots: list[tuple[int, ...]] = []
+    slot_of: dict[tuple[str | int, ...], int] = {}
+    column_of: list[int] = []
+    rank_of: list[int] = []
     plan: ColumnPlan | None = None
-    for column in mapping.raw_columns:
-        found: list[int] = []
-        for text in mapping.candidates(column, json=True):
-            steps = path_steps(text)
-            if steps is None:
-                break
-            if steps not in paths:
-                paths.append(steps)
-            found.append(paths.index(steps))
-        else:
-            slots.append(tuple(found))
-            continue
-        break
+    for index, column in enumerate(mapping.raw_columns):
+        steps = [path_steps(text) for text in mapping.candidates(column, json=True)]
+        if any(s is None or (s in slot_of and column_of[slot_of[s]] != index) for s in steps):
+            break
+        for rank, step in enumerate(dict.fromkeys(steps)):
+            assert step is not None
+            slot_of[step] = len(column_of)
+            column_of.append(index)
+            rank_of.append(rank)
     else:
-        plan = ColumnPlan(mapping.raw_columns, tuple(paths), tuple(slots), {p: i for i, p in enumerate(paths)})
+        plan = ColumnPlan(mapping.raw_columns, tuple(slot_of), tuple(column_of), tuple(rank_of), slot_of)
     if len(_PLANS) > 256:
         _PLANS.clear()
     _PLANS[id(mapping)] = (mapping, plan)
     return plan
 
 
-#: What a record holds at a slot whose value is an object or array (DuckDB would give its JSON text).
-CONTAINER = object()
-
-
 @dataclass
 class ColumnPicks:
-    """The values found at each slot while walking a batch: (row, text) per slot, and the rows where a
-    slot held an object or array."""
+    """The values found at slot paths while walking a batch, one entry each: its row, its slot, and its
+    text (None: an object or array, which DuckDB would give as JSON text)."""
 
     plan: ColumnPlan
-    rows: dict[int, list[int]] = field(default_factory=dict)
-    values: dict[int, list[str]] = field(default_factory=dict)
-    containers: dict[int, list[int]] = field(default_factory=dict)
-
-    def add(self, row: int, picked: dict[int, object]) -> None:
-        """One record's slot values (`CONTAINER` for an object or array)."""
-        for slot, value in picked.items():
-            if value is CONTAINER:
-                self.containers.setdefault(slot, []).append(row)
-                continue
-            rows = self.rows.get(slot)
-            if rows is None:
-                self.rows[slot] = [row]
-                self.values[slot] = [value]  # type: ignore[list-item]
-            else:
-                rows.append(row)
-                self.values[slot].append(value)  # type: ignore[arg-type]
+    rows: list[int] = field(default_factory=list)
+    slots: list[int] = field(default_factory=list)
+    values: list[str | None] = field(default_factory=list)
 
     def columns(self, count: int) -> dict[str, pa.Array] | None:
         """Each raw column as `json_extract_string` with the mapping's candidates gives it (first non-NULL
         candidate), or None when a record's chosen value would be an object or array."""
-        everywhere = pa.array(range(count), pa.int64())
-        at_slot: dict[int, pa.Array] = {}
-        for slot, rows in self.rows.items():
-            placed = pc.index_in(everywhere, value_set=pa.array(rows, pa.int64()))
-            at_slot[slot] = pc.take(pa.array(self.values[slot], pa.string()), placed)
-        out: dict[str, pa.Array] = {}
-        for column, slots in zip(self.plan.columns, self.plan.slots, strict=True):
-            value: pa.Array | None = None
-            for slot in slots:
-                held = self.containers.get(slot)
-                if held and (value is None or pc.take(value, pa.array(held, pa.int64())).null_count):
-                    return None  # an object or array is this record's first value: DuckDB's JSON text
-                found = at_slot.get(slot)
-                if found is not None:
-                    value = found if value is None else pc.coalesce(value, found)
-            out[column] = value if value is not None else pa.nulls(count, pa.string())
-        return out
+        width = len(self.plan.columns)
+        rows = pa.array(self.rows, pa.int64())
+        slots = pa.array(self.slots, pa.int32())
+        values = pa.array(self.values, pa.string())
+        # each entry's place in a (column, row) grid; per place, the lowest candidate rank wins: one sort
+        # of place * ranks + rank, then the first entry of each place
+        ranks = max(self.plan.rank_of, default=0) + 1
+        place = pc.add(pc.multiply(pc.take(pa.array(self.plan.column_of, pa.int64()), slots), count), rows)
+        key = pc.add(pc.multiply(place, ranks), pc.take(pa.array(self.plan.rank_of, pa.int64()), slots))
+        order = pc.sort_indices(key)
+        placed = pc.take(place, order)
+        if len(placed) > 1:
+            first = pc.not_equal(placed.slice(1), placed.slice(0, len(placed) - 1))
+            keep = pa.concat_arrays([pa.array([True]), first])
+            order, placed = order.filter(keep), placed.filter(keep)
+        chosen = pc.take(values, order)
+        if chosen.null_count:
+            return None  # an object or array is a record's first value: DuckDB's JSON text, left to DuckDB
+        grid = pivot(placed, chosen, width * count)
+        return {column: grid.slice(i * count, count) for i, column in enumerate(self.plan.columns)}

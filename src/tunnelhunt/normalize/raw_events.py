@@ -30,7 +30,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from tunnelhunt.normalize.json_columns import CONTAINER, JSON_STEP, ColumnPicks, column_plan
+from tunnelhunt.normalize.json_columns import JSON_STEP, ColumnPicks, arange, column_plan, pivot
 from tunnelhunt.normalize.mapping import SourceMapping, quote_identifier
 from tunnelhunt.normalize.raw_profiles import RawProfile, profile_for
 from tunnelhunt.readers.base import QuarantinedRecord, RawBatch
@@ -141,11 +141,13 @@ def _walk(
     cache: _PathCache,
     parts: tuple[str | int, ...],
     found: dict[str, list[str]],
-    picked: dict[int, object],
+    slots: list[int],
+    picked: list[str | None],
     name: Callable[[tuple[str | int, ...]], tuple[str | None, int | None]],
 ) -> None:
     """Every non-null leaf under `node` as text, by field name, in document order (json_tree's ids); and
-    the value at each slot path in `picked` (`CONTAINER` for an object or array)."""
+    each value at a slot path (`json_columns.ColumnPlan`): its slot in `slots`, its text in `picked` (None
+    for an object or array)."""
     for key, value in node.items() if isinstance(node, dict) else enumerate(node):
         entry = cache.get(key)
         if entry is None:
@@ -154,36 +156,20 @@ def _walk(
             entry = cache[key] = (field, {}, path, slot)
         if isinstance(value, dict | list):
             if entry[3] is not None:
-                picked[entry[3]] = CONTAINER
-            _walk(value, entry[1], entry[2], found, picked, name)
+                slots.append(entry[3])
+                picked.append(None)
+            _walk(value, entry[1], entry[2], found, slots, picked, name)
         elif value is not None:
             text = value if isinstance(value, str) else "true" if value is True else "false"  # ints come as text
             if entry[3] is not None:
-                picked[entry[3]] = text
+                slots.append(entry[3])
+                picked.append(text)
             if entry[0] is not None:
                 texts = found.get(entry[0])
                 if texts is None:
                     found[entry[0]] = [text]
                 else:
                     texts.append(text)
-
-
-_RANGES: dict[int, pa.Array] = {}
-
-
-def _arange(count: int) -> pa.Array:
-    """0 … count-1 (cached: every pivot of a batch needs the same one)."""
-    found = _RANGES.get(count)
-    if found is None:
-        if len(_RANGES) > 64:
-            _RANGES.clear()
-        found = _RANGES[count] = pa.array(range(count), pa.int64())
-    return found
-
-
-def _pivot(rows: pa.Array, values: pa.Array, count: int) -> pa.Array:
-    """Values placed at their rows (rows unique), NULL elsewhere."""
-    return pc.take(values, pc.index_in(_arange(count), value_set=rows))
 
 
 def map_from_wide(columns: Sequence[pa.Array], names: Sequence[str], count: int) -> pa.Array:
@@ -194,7 +180,7 @@ def map_from_wide(columns: Sequence[pa.Array], names: Sequence[str], count: int)
     stacked = pa.concat_arrays([c.cast(pa.string()) for c in columns])
     valid = pc.is_valid(stacked)
     positions = pc.indices_nonzero(valid)
-    rows = pc.take(pa.concat_arrays([_arange(count)] * len(names)), positions)
+    rows = pc.take(pa.concat_arrays([arange(count)] * len(names)), positions)
     chosen = pc.take(positions, pc.sort_indices(rows))  # stable: a row's cells stay in column order
     which = pa.concat_arrays([pa.repeat(pa.scalar(i, pa.int32()), count) for i in range(len(names))])
     keys = pa.DictionaryArray.from_arrays(pc.take(which, chosen), pa.array(list(names), pa.string()))
@@ -208,7 +194,7 @@ def map_from_wide(columns: Sequence[pa.Array], names: Sequence[str], count: int)
 def map_from_long(rows: pa.Array, keys: pa.Array, values: pa.Array, count: int) -> pa.Array:
     """One map per row from (row, key, value) entries sorted by row, each key once per row."""
     counts = pc.value_counts(rows)
-    per_row = pc.fill_null(pc.take(counts.field("counts"), pc.index_in(_arange(count), counts.field("values"))), 0)
+    per_row = pc.fill_null(pc.take(counts.field("counts"), pc.index_in(arange(count), counts.field("values"))), 0)
     offsets = pa.concat_arrays([pa.array([0], pa.int32()), pc.cumulative_sum(per_row.cast(pa.int32()))])
     return pa.MapArray.from_arrays(offsets, keys.cast(pa.string()), values.cast(pa.string()))
 
@@ -232,7 +218,7 @@ def add_to_map(fields: pa.Array, columns: Sequence[pa.Array], names: Sequence[st
     for name, column in zip(names, columns, strict=True):
         if name in present:  # rows that have the key keep theirs
             column = pc.if_else(
-                pc.is_in(_arange(count), value_set=rows.filter(pc.equal(keys, name))), _NULL_TEXT, column
+                pc.is_in(arange(count), value_set=rows.filter(pc.equal(keys, name))), _NULL_TEXT, column
             )
         added.append(column)
     extra_rows, extra_keys, extra_values = _map_entries(map_from_wide(added, names, count))
@@ -322,7 +308,7 @@ class RawEventBuilder:
             f"{profile.channel} AS Channel",
         ]
         selects += [f"{sql} AS {quote_identifier(alias)}" for alias, sql in profile.aliases.items()]
-        columns["__row"] = _arange(count)
+        columns["__row"] = arange(count)
         self._con.register("raw_inputs", pa.table(columns))
         try:  # in batch order, said explicitly: a parallel scan of several Arrow chunks may interleave them
             return self._con.sql(f"SELECT {', '.join(selects)} FROM raw_inputs ORDER BY __row").to_arrow_table()
@@ -335,7 +321,7 @@ class RawEventBuilder:
         profile = profile_for(batch.sourcetype, mapping)
         table = batch.table
         incoming = table.select(["_source", "_offset", "_json"])
-        incoming = incoming.append_column("_row", _arange(incoming.num_rows))
+        incoming = incoming.append_column("_row", arange(incoming.num_rows))
         self._con.register("raw_json", incoming)
         try:
             if not batch.json_checked:  # lines that are not JSON objects are quarantined by the normaliser
@@ -349,7 +335,7 @@ class RawEventBuilder:
                 if not pc.all(keep).as_py():
                     table = table.filter(keep)
                     incoming = table.select(["_source", "_offset", "_json"])
-                    incoming = incoming.append_column("_row", _arange(incoming.num_rows))
+                    incoming = incoming.append_column("_row", arange(incoming.num_rows))
                     self._con.unregister("raw_json")
                     self._con.register("raw_json", incoming)
             plan = column_plan(mapping) if columns and mapping is not None else None
@@ -407,19 +393,20 @@ class RawEventBuilder:
             self._paths_added += 1
             return field_name(parts, profile.json_naming), slot_of.get(parts)
 
+        slots, picked, picked_rows = (picks.slots, picks.values, picks.rows) if picks is not None else ([], [], [])
         try:
             for row, text in enumerate(records.to_pylist()):
                 found: dict[str, list[str]] = {}
-                picked: dict[int, object] = {}
+                before = len(slots)
                 record = _DECODER.decode(text)
                 if isinstance(record, dict | list):
-                    _walk(record, cache, (), found, picked, naming)
+                    _walk(record, cache, (), found, slots, picked, naming)
                 for name, texts in found.items():
                     rows.append(row)
                     names.append(name)
                     values.append(texts[0] if len(texts) == 1 else "\n".join(texts))
-                if picked and picks is not None:
-                    picks.add(row, picked)
+                if len(slots) > before:
+                    picked_rows += [row] * (len(slots) - before)
             return pa.table(
                 {"_row": pa.array(rows, pa.int64()), "name": pa.array(names, pa.string()),
                  "v": pa.array(values, pa.string())}
@@ -449,7 +436,7 @@ class RawEventBuilder:
             size = sizes.get(index, 0)
             if name in wanted and size:
                 chosen = order.slice(start, size)
-                column = _pivot(pc.take(rows, chosen), pc.take(values, chosen), count)
+                column = pivot(pc.take(rows, chosen), pc.take(values, chosen), count)
                 if name in _HOT:
                     hot[name] = column
                 if name in profile.inputs:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import duckdb
 import pyarrow as pa
 import pytest
 
@@ -93,16 +94,16 @@ def test_event_id_as_number_as_text_and_as_an_object_with_attributes() -> None:
     assert [r["process_name"] for r in rows] == ["a.exe", "b.exe", "c.exe"]
 
 
-def test_an_event_id_object_without_text_is_left_to_duckdb() -> None:
-    """DuckDB reads the object as its JSON text (so no node takes the record): the walk does not guess it."""
+def test_an_event_id_object_without_text_is_its_json_text() -> None:
+    """DuckDB reads the object as its JSON text (so no node takes the record); DuckDB writes that cell."""
     records = [_event(1, {"Image": "a.exe"}), _event({"#attributes": {"Qualifiers": 16384}}, {"Image": "b.exe"})]
-    rows = _both_roads(records, picked=False)["endpoint_processes"]
+    rows = _both_roads(records)["endpoint_processes"]
     assert [r["process_name"] for r in rows] == ["a.exe"]
 
 
-def test_an_event_data_value_that_is_an_object_is_left_to_duckdb() -> None:
+def test_an_event_data_value_that_is_an_object_is_its_json_text() -> None:
     record = _event(1, {"Image": {"#attributes": {"Type": "x"}, "#text": "a.exe"}, "CommandLine": "a"})
-    [row] = _both_roads([record], picked=False)["endpoint_processes"]
+    [row] = _both_roads([record])["endpoint_processes"]
     assert row["process_path"] == '{"#attributes":{"Type":"x"},"#text":"a.exe"}'
 
 
@@ -166,7 +167,7 @@ def test_user_data_params_and_their_lowercase_spelling() -> None:
 
 def test_unnamed_data_and_array_values_name_no_mapped_column() -> None:
     record = _event(1, {"Data": ["x", "y"], "Image": "a.exe", "Hashes": ["SHA1=1", "MD5=2"]})
-    [row] = _both_roads([record], picked=False)["endpoint_processes"]
+    [row] = _both_roads([record])["endpoint_processes"]
     assert row["process_hash"] == '["SHA1=1","MD5=2"]'  # an array at a mapped path is DuckDB's JSON text
 
 
@@ -182,16 +183,18 @@ def test_paths_the_walk_can_match_and_those_it_cannot() -> None:
         assert path_steps(text) is None, text
 
 
-def test_a_container_covered_by_an_earlier_candidate_is_no_refusal() -> None:
+def test_an_object_only_where_an_earlier_candidate_has_no_value_is_read_by_duckdb() -> None:
     plan = column_plan(WINDOWS_EVTX)
     assert plan is not None
     first, second = [s for s, c in enumerate(plan.column_of) if plan.columns[c] == "EventID"]  # "#text", then itself
-    picks = ColumnPicks(plan, rows=[0, 0, 1], slots=[first, second, second], values=["1", None, "4624"])
-    columns = picks.columns(2)
-    assert columns is not None and columns["EventID"].to_pylist() == ["1", "4624"]
-    assert columns["Image"].to_pylist() == [None, None]
-    uncovered = ColumnPicks(plan, rows=[0, 0, 1], slots=[first, second, second], values=["1", None, None])
-    assert uncovered.columns(2) is None
+    records = [_event({"#text": 1}, {}), _event(4624, {}), _event({"#attributes": {"Q": 1}}, {})]
+    picks = ColumnPicks(
+        plan, rows=[0, 0, 1, 2], slots=[first, second, second, second], values=["1", None, "4624", None]
+    )
+    texts = pa.chunked_array([pa.array([json.dumps(r) for r in records], pa.string())])
+    columns = picks.columns(duckdb.connect(), texts)
+    assert columns["EventID"].to_pylist() == ["1", "4624", '{"#attributes":{"Q":1}}']
+    assert columns["Image"].to_pylist() == [None, None, None]
 
 
 def test_flat_json_exports_have_a_plan_too() -> None:
@@ -210,3 +213,80 @@ def test_every_shared_evtx_record_maps_the_same_on_both_roads() -> None:
     records: list[dict[str, Any] | str] = [r["data"] for p in paths for r in evtx.PyEvtxParser(str(p)).records_json()]
     nodes = _both_roads(records)
     assert sum(len(rows) for rows in nodes.values()) > 500
+
+
+def _lines(sourcetype: str, lines: list[str]) -> RawBatch:
+    table = pa.table(
+        {
+            "_source": pa.array(["t.jsonl"] * len(lines), pa.string()),
+            "_offset": pa.array(range(1, len(lines) + 1), pa.int64()),
+            "_json": pa.array(lines, pa.string()),
+        }
+    )
+    return RawBatch(sourcetype, table)
+
+
+def _both_roads_lines(sourcetype: str, lines: list[str], picked: bool = True) -> NormalizedBatch:
+    """JSON lines (not known to be objects) normalised with the walk's columns and with DuckDB's."""
+    normalizer = Normalizer()
+    assert normalizer._events is not None
+    walked_json = normalizer._events.walk(_lines(sourcetype, lines), normalizer._registry.get(sourcetype))
+    assert (walked_json.columns is not None) is picked
+    walked = normalizer.normalize(_lines(sourcetype, lines))
+    extracted = Normalizer(raw=False).normalize(_lines(sourcetype, lines))
+    assert _nodes(walked) == _nodes(extracted)
+    assert (walked.unmapped, walked.unmapped_by_source) == (extracted.unmapped, extracted.unmapped_by_source)
+    assert walked.quarantined == extracted.quarantined
+    return walked
+
+
+def test_flat_windows_json_lines_and_lines_that_are_no_objects() -> None:
+    process = {"Channel": "Microsoft-Windows-Sysmon/Operational", "EventID": 1, "Hostname": "pc2",
+               "@timestamp": "2026-11-20T10:00:00Z", "Image": "C:\\x\\ngrok.exe", "ProcessID": 12}  # fmt: skip
+    lines = [
+        json.dumps(process),
+        "not json",
+        "[1, 2]",
+        '"text"',
+        json.dumps({**process, "Computer": "pc3", "SourceName": "Microsoft-Windows-Sysmon", "Image": "", "x\u0000": 1}),
+        "null",
+        json.dumps({**process, "TimeCreated": None, "SystemTime": "2026-11-21T00:00:00Z"}),
+    ]
+    result = _both_roads_lines("WinEventLog:json", lines)
+    rows = result.tables["endpoint_processes"].to_pylist()
+    assert [(r["dest"], r["process_path"], r["process_id"]) for r in rows] == [
+        ("pc2", "C:\\x\\ngrok.exe", "12"),
+        ("pc3", "", "12"),  # Computer before Hostname; an empty value stays empty
+        ("pc2", "C:\\x\\ngrok.exe", "12"),
+    ]
+    assert str(rows[2]["_time"]) == "2026-11-21 00:00:00"  # a null TimeCreated: SystemTime is next
+    assert [(q.offset, q.reason) for q in result.quarantined] == [
+        (2, "invalid JSON"),
+        (3, "JSON array where an object was expected"),
+        (4, "JSON varchar where an object was expected"),
+        (6, "JSON null where an object was expected"),
+    ]
+    assert result.tables[EVENTS_TABLE].num_rows == 3
+
+
+def test_ecs_lines_nested_and_flat_dotted_names() -> None:
+    nested = {"@timestamp": "2026-11-20T10:00:00Z", "event": {"category": "process", "type": "start"},
+              "host": {"name": "h1"}, "process": {"name": "ngrok", "pid": 7, "command_line": "ngrok"}}  # fmt: skip
+    flat = {"@timestamp": "2026-11-20T10:00:01Z", "event.category": "process", "event.type": "start",
+            "host.name": "h2", "process.name": "ngrok", "process.pid": 8}  # fmt: skip
+    both = {**nested, "process.name": "flat-loses"}
+    result = _both_roads_lines("ecs", [json.dumps(nested), json.dumps(flat), json.dumps(both)])
+    rows = result.tables["endpoint_processes"].to_pylist()
+    assert [(r["dest"], r["process_name"], r["process_id"]) for r in rows] == [
+        ("h1", "ngrok", "7"),
+        ("h2", "ngrok", "8"),
+        ("h1", "ngrok", "7"),  # the nested name before the flat dotted key
+    ]
+
+
+def test_an_ecs_list_at_a_mapped_path_is_its_json_text() -> None:
+    """`event.category` as a JSON array: DuckDB gives its JSON text, which the mapping reads as a list."""
+    line = {"@timestamp": "2026-11-20T10:00:00Z", "event": {"category": ["process", "x\"y/é"], "type": ["start"]},
+            "host": {"name": "h1"}, "process": {"name": "ngrok"}}  # fmt: skip
+    result = _both_roads_lines("ecs", [json.dumps(line)])
+    assert result.tables["endpoint_processes"].num_rows == 1

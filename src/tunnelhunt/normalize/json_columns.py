@@ -6,9 +6,8 @@ parses every record once in Python anyway (`raw_events._python_leaves`), so it a
 values found at those paths (the path's *slot*) and hands the normaliser the columns as a table:
 each record is then parsed once, not three times (issue 20).
 
-The columns are the ones `json_extract_string` gives, or none at all: a value at a candidate path
-that is an object or array (which DuckDB writes back as JSON text) and that no earlier candidate
-covers makes the batch take the DuckDB road (`ColumnPicks.columns` returns None).
+The columns are the ones `json_extract_string` gives: where a record's chosen value is an object or an
+array (which DuckDB writes back as JSON text), DuckDB reads that one cell.
 """
 
 from __future__ import annotations
@@ -16,10 +15,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from tunnelhunt.normalize.mapping import SourceMapping
+from tunnelhunt.readers.base import EXCERPT_CHARS, OffsetKind, QuarantinedRecord
 
 #: A DuckDB JSON path step: a quoted key, a plain key, or an array index.
 JSON_STEP = re.compile(r'\."((?:[^"\\]|\\.)*)"|\.([^."\[]+)|\[(\d+)\]')
@@ -79,6 +80,8 @@ class ColumnPlan:
     paths: tuple[tuple[str | int, ...], ...]
     column_of: tuple[int, ...]
     rank_of: tuple[int, ...]
+    #: Each slot's path as DuckDB reads it (for the values that are objects or arrays).
+    texts: tuple[str, ...]
     slot_of: dict[tuple[str | int, ...], int] = field(compare=False, hash=False)
 
 
@@ -94,18 +97,22 @@ def column_plan(mapping: SourceMapping) -> ColumnPlan | None:
     slot_of: dict[tuple[str | int, ...], int] = {}
     column_of: list[int] = []
     rank_of: list[int] = []
+    texts: list[str] = []
     plan: ColumnPlan | None = None
     for index, column in enumerate(mapping.raw_columns):
-        steps = [path_steps(text) for text in mapping.candidates(column, json=True)]
-        if any(s is None or (s in slot_of and column_of[slot_of[s]] != index) for s in steps):
+        candidates: dict[tuple[str | int, ...] | None, str] = {}
+        for text in mapping.candidates(column, json=True):
+            candidates.setdefault(path_steps(text), text)
+        if any(s is None or (s in slot_of and column_of[slot_of[s]] != index) for s in candidates):
             break
-        for rank, step in enumerate(dict.fromkeys(steps)):
+        for rank, step in enumerate(candidates):
             assert step is not None
             slot_of[step] = len(column_of)
             column_of.append(index)
             rank_of.append(rank)
+            texts.append(candidates[step])
     else:
-        plan = ColumnPlan(mapping.raw_columns, tuple(slot_of), tuple(column_of), tuple(rank_of), slot_of)
+        plan = ColumnPlan(mapping.raw_columns, tuple(slot_of), tuple(column_of), tuple(rank_of), tuple(texts), slot_of)
     if len(_PLANS) > 256:
         _PLANS.clear()
     _PLANS[id(mapping)] = (mapping, plan)
@@ -122,9 +129,11 @@ class ColumnPicks:
     slots: list[int] = field(default_factory=list)
     values: list[str | None] = field(default_factory=list)
 
-    def columns(self, count: int) -> dict[str, pa.Array] | None:
-        """Each raw column as `json_extract_string` with the mapping's candidates gives it (first non-NULL
-        candidate), or None when a record's chosen value would be an object or array."""
+    def columns(self, con: duckdb.DuckDBPyConnection, records: pa.ChunkedArray) -> dict[str, pa.Array]:
+        """Each raw column as `json_extract_string` with the mapping's candidates gives it: the first candidate
+        with a value; where that value is an object or array, its JSON text as DuckDB writes it (DuckDB reads
+        those few cells: the walk does not imitate its JSON writer)."""
+        count = len(records)
         width = len(self.plan.columns)
         rows = pa.array(self.rows, pa.int64())
         slots = pa.array(self.slots, pa.int32())
@@ -142,6 +151,70 @@ class ColumnPicks:
             order, placed = order.filter(keep), placed.filter(keep)
         chosen = pc.take(values, order)
         if chosen.null_count:
-            return None  # an object or array is a record's first value: DuckDB's JSON text, left to DuckDB
+            holes = pc.is_null(chosen)
+            texts = _json_texts(con, records, order.filter(holes), rows, slots, self.plan.texts)
+            chosen = pc.coalesce(chosen, pivot(pc.indices_nonzero(holes).cast(pa.int64()), texts, len(chosen)))
         grid = pivot(placed, chosen, width * count)
         return {column: grid.slice(i * count, count) for i, column in enumerate(self.plan.columns)}
+
+
+def _json_texts(
+    con: duckdb.DuckDBPyConnection,
+    records: pa.ChunkedArray,
+    entries: pa.Array,
+    rows: pa.Array,
+    slots: pa.Array,
+    paths: tuple[str, ...],
+) -> pa.Array:
+    """`json_extract_string` of the given entries (an object or array each): their record at their path."""
+    cells = pa.table(
+        {
+            "_json": pc.take(records, pc.take(rows, entries)),
+            "_path": pc.take(pa.array(paths, pa.string()), pc.take(slots, entries)),
+            "_cell": arange(len(entries)),
+        }
+    )
+    con.register("json_cells", cells)
+    try:
+        found = con.sql("SELECT json_extract_string(_json, _path) FROM json_cells ORDER BY _cell").to_arrow_table()
+    finally:
+        con.unregister("json_cells")
+    return found.column(0).combine_chunks()
+
+
+def json_types(con: duckdb.DuckDBPyConnection, records: pa.ChunkedArray | pa.Array) -> pa.Array:
+    """DuckDB's JSON type of each text (`OBJECT`, `ARRAY`, ...; NULL when it is not JSON), in order."""
+    con.register("json_texts", pa.table({"_json": records, "_row": arange(len(records))}))
+    try:
+        return con.sql("SELECT try(json_type(_json)) FROM json_texts ORDER BY _row").to_arrow_table().column(0)
+    finally:
+        con.unregister("json_texts")
+
+
+def not_objects(table: pa.Table, types: pa.Array, offset_kind: OffsetKind) -> tuple[pa.Table, list[QuarantinedRecord]]:
+    """The records of a JSON-lines batch that are JSON objects, and the others quarantined (by offset)."""
+    keep = pc.fill_null(pc.equal(types, "OBJECT"), False)
+    if pc.all(keep).as_py():
+        return table, []
+    dropped = pc.invert(keep)
+    rejected = sorted(
+        zip(
+            table.column("_offset").filter(dropped).to_pylist(),
+            table.column("_source").filter(dropped).to_pylist(),
+            types.filter(dropped).to_pylist(),
+            table.column("_json").filter(dropped).to_pylist(),
+            strict=True,
+        ),
+        key=lambda item: item[0],
+    )
+    bad = [
+        QuarantinedRecord(
+            source,
+            offset,
+            offset_kind,
+            "invalid JSON" if kind is None else f"JSON {kind.lower()} where an object was expected",
+            (text or "")[:EXCERPT_CHARS].replace("\x00", "\\x00"),
+        )
+        for offset, source, kind, text in rejected
+    ]
+    return table.filter(keep), bad

@@ -16,10 +16,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from tunnelhunt.cim import PROVENANCE_FIELDS, Node, arrow_type
+from tunnelhunt.normalize.json_columns import json_types, not_objects
 from tunnelhunt.normalize.mapping import DEFAULT_INDEX, NodeMapping, SourceMapping, quote_identifier, sql_string
-from tunnelhunt.normalize.raw_events import RawEventBuilder
+from tunnelhunt.normalize.raw_events import RawEventBuilder, WalkedJson
 from tunnelhunt.normalize.registry import MappingRegistry
-from tunnelhunt.readers.base import EXCERPT_CHARS, OffsetKind, QuarantinedRecord, RawBatch, excerpt
+from tunnelhunt.readers.base import OffsetKind, QuarantinedRecord, RawBatch, excerpt
 from tunnelhunt.store.events import EVENTS_TABLE
 
 
@@ -126,10 +127,10 @@ class Normalizer:
     def normalize(self, batch: RawBatch) -> NormalizedBatch:
         mapping = self._registry.get(batch.sourcetype)
         walked = None
-        if self._events is not None and batch.json_checked and "_json" in batch.table.column_names:
+        if self._events is not None and batch.table.num_rows and "_json" in batch.table.column_names:
             # one parse per record: the raw-event walk also picks the mapping's raw columns
-            walked = self._events.walk(batch, mapping) if batch.table.num_rows else None
-        result = self._normalize_nodes(batch, walked.columns if walked is not None else None)
+            walked = self._events.walk(batch, mapping)
+        result = self._normalize_nodes(batch, walked)
         if self._events is not None and batch.table.num_rows:
             own = result.quarantined[len(batch.quarantined) :]  # quarantined here, so not stored as events
             events = self._events.build(batch, mapping, own, walked)
@@ -137,8 +138,8 @@ class Normalizer:
                 result.tables[EVENTS_TABLE] = events
         return result
 
-    def _normalize_nodes(self, batch: RawBatch, picked: pa.Table | None = None) -> NormalizedBatch:
-        """Rows per node; a JSON batch's raw columns from `picked` when the raw-event walk took them."""
+    def _normalize_nodes(self, batch: RawBatch, walked: WalkedJson | None = None) -> NormalizedBatch:
+        """Rows per node; a JSON batch's raw columns from the raw-event walk when it took them."""
         result = NormalizedBatch(quarantined=list(batch.quarantined))
         if batch.table.num_rows == 0:
             return result
@@ -149,8 +150,9 @@ class Normalizer:
             result.unmapped_by_source = {item["values"]: item["counts"] for item in sources}
             return result
         try:
-            if picked is not None:
-                self._stage(picked, mapping)
+            if walked is not None and walked.columns is not None:
+                result.quarantined.extend(walked.rejected)
+                self._stage(walked.columns, mapping)
             elif "_json" in batch.table.column_names:
                 result.quarantined.extend(self._stage_json(batch.table, mapping, batch.offset_kind, batch.json_checked))
             else:
@@ -199,29 +201,16 @@ class Normalizer:
         keys, rest, selector = _plan(mapping)
         key_extract, key_selects = _json_columns(mapping, keys)
         rest_extract, rest_selects = _json_columns(mapping, rest)
-        self._con.register("incoming", table.select(["_source", "_offset", "_json"]))
         bad: list[QuarantinedRecord] = []
+        if not checked:
+            table, bad = not_objects(table, json_types(self._con, table.column("_json")), offset_kind)
+        self._con.register("incoming", table.select(["_source", "_offset", "_json"]))
         try:
-            source = "incoming"
-            if not checked:
-                rejected = self._con.execute(
-                    f"SELECT _source, _offset, CASE WHEN _type IS NULL THEN 'invalid JSON'"
-                    f" ELSE 'JSON ' || lower(_type) || ' where an object was expected' END,"
-                    f" left(_json, {EXCERPT_CHARS})"
-                    " FROM (SELECT *, try(json_type(_json)) AS _type FROM incoming)"
-                    " WHERE _type IS DISTINCT FROM 'OBJECT' ORDER BY _offset"
-                ).fetchall()
-                bad = [
-                    QuarantinedRecord(name, offset, offset_kind, reason, _printable(text))
-                    for name, offset, reason, text in rejected
-                ]
-                if bad:
-                    source = "(SELECT * FROM incoming WHERE try(json_type(_json)) = 'OBJECT')"
             key_names = "".join(", " + quote_identifier(k) for k in keys)
             self._con.execute(
                 "CREATE OR REPLACE TEMP TABLE mapped AS"
                 f" WITH keyed AS (SELECT _source, _offset, _json{''.join(', ' + k for k in key_selects)}"
-                f" FROM (SELECT *, {key_extract} AS _v FROM {source})),"
+                f" FROM (SELECT *, {key_extract} AS _v FROM incoming)),"
                 f" picked AS (SELECT *, {selector} AS _node FROM keyed)"
                 f" SELECT _source, _offset, _node{key_names}{''.join(', ' + r for r in rest_selects)}"
                 f" FROM (SELECT *, CASE WHEN _node IS NOT NULL THEN {rest_extract} END AS _v FROM picked)"
@@ -259,10 +248,6 @@ class Normalizer:
                 bad.append(QuarantinedRecord(source, offset, offset_kind, "missing or invalid event time"))
             table = table.filter(valid)
         return table, bad
-
-
-def _printable(text: str | None) -> str:
-    return (text or "").replace("\x00", "\\x00")
 
 
 def _from_columns(table: pa.Table, mapping: SourceMapping) -> pa.Table:

@@ -30,7 +30,15 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from tunnelhunt.normalize.json_columns import JSON_STEP, ColumnPicks, arange, column_plan, pivot
+from tunnelhunt.normalize.json_columns import (
+    JSON_STEP,
+    ColumnPicks,
+    arange,
+    column_plan,
+    json_types,
+    not_objects,
+    pivot,
+)
 from tunnelhunt.normalize.mapping import SourceMapping, quote_identifier
 from tunnelhunt.normalize.raw_profiles import RawProfile, profile_for
 from tunnelhunt.readers.base import QuarantinedRecord, RawBatch
@@ -238,6 +246,8 @@ class WalkedJson:
     table: pa.Table
     leaves: pa.Table
     columns: pa.Table | None
+    #: JSON-lines records that are not JSON objects, quarantined (not in `table`).
+    rejected: list[QuarantinedRecord]
 
 
 class RawEventBuilder:
@@ -320,36 +330,24 @@ class RawEventBuilder:
         also the mapping's raw columns found on the way (`json_columns`), for the normaliser."""
         profile = profile_for(batch.sourcetype, mapping)
         table = batch.table
+        rejected: list[QuarantinedRecord] = []
+        if not batch.json_checked:  # lines that are not JSON objects are quarantined by the normaliser
+            table, rejected = not_objects(table, json_types(self._con, table.column("_json")), batch.offset_kind)
         incoming = table.select(["_source", "_offset", "_json"])
-        incoming = incoming.append_column("_row", arange(incoming.num_rows))
-        self._con.register("raw_json", incoming)
+        self._con.register("raw_json", incoming.append_column("_row", arange(incoming.num_rows)))
         try:
-            if not batch.json_checked:  # lines that are not JSON objects are quarantined by the normaliser
-                keep = (
-                    self._con.sql(
-                        "SELECT coalesce(try(json_type(_json)) = 'OBJECT', FALSE) FROM raw_json ORDER BY _row"
-                    )
-                    .to_arrow_table()
-                    .column(0)
-                )
-                if not pc.all(keep).as_py():
-                    table = table.filter(keep)
-                    incoming = table.select(["_source", "_offset", "_json"])
-                    incoming = incoming.append_column("_row", arange(incoming.num_rows))
-                    self._con.unregister("raw_json")
-                    self._con.register("raw_json", incoming)
             plan = column_plan(mapping) if columns and mapping is not None else None
             picks = ColumnPicks(plan) if plan is not None else None
             leaves = self._python_leaves(table.column("_json"), profile, picks)
             if leaves is None:
-                return WalkedJson(table, self._tree_leaves(profile), None)
+                return WalkedJson(table, self._tree_leaves(profile), None, rejected)
         finally:
             self._con.unregister("raw_json")
-        found = picks.columns(table.num_rows) if picks is not None else None
         raw = None
-        if found is not None:
+        if picks is not None:
+            found = picks.columns(self._con, table.column("_json"))
             raw = pa.table({"_source": table.column("_source"), "_offset": table.column("_offset"), **found})
-        return WalkedJson(table, leaves, raw)
+        return WalkedJson(table, leaves, raw, rejected)
 
     def _tree_leaves(self, profile: RawProfile) -> pa.Table:
         """(_row, name, v) of every named leaf of the records in `raw_json`, by DuckDB's `json_tree`."""

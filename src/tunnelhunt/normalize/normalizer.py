@@ -109,9 +109,11 @@ def _json_columns(mapping: SourceMapping, columns: tuple[str, ...]) -> tuple[str
 class Normalizer:
     """Runs mappings over Arrow batches with a private in-memory DuckDB connection (UTC session).
 
-    Two stages keep the work proportional to what is modelled: the columns node predicates read
-    are extracted for every record and pick its node; the other columns are extracted only for
-    records some node takes (most of a Windows log is event kinds no node models).
+    JSON records are parsed once, by the raw-event walk, which also picks the mapping's raw columns
+    (`json_columns.py`); with the raw store off, or for a batch the walk refuses, DuckDB extracts them
+    in two stages that keep the work proportional to what is modelled: the columns node predicates
+    read for every record, the others only for records some node takes (most of a Windows log is
+    event kinds no node models).
     """
 
     def __init__(self, registry: MappingRegistry | None = None, threads: int | None = None, raw: bool = True) -> None:

@@ -16,10 +16,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from tunnelhunt.cim import PROVENANCE_FIELDS, Node, arrow_type
+from tunnelhunt.normalize.json_columns import json_types, not_objects
 from tunnelhunt.normalize.mapping import DEFAULT_INDEX, NodeMapping, SourceMapping, quote_identifier, sql_string
-from tunnelhunt.normalize.raw_events import RawEventBuilder
+from tunnelhunt.normalize.raw_events import RawEventBuilder, WalkedJson
 from tunnelhunt.normalize.registry import MappingRegistry
-from tunnelhunt.readers.base import EXCERPT_CHARS, OffsetKind, QuarantinedRecord, RawBatch, excerpt
+from tunnelhunt.readers.base import OffsetKind, QuarantinedRecord, RawBatch, excerpt
 from tunnelhunt.store.events import EVENTS_TABLE
 
 
@@ -108,9 +109,11 @@ def _json_columns(mapping: SourceMapping, columns: tuple[str, ...]) -> tuple[str
 class Normalizer:
     """Runs mappings over Arrow batches with a private in-memory DuckDB connection (UTC session).
 
-    Two stages keep the work proportional to what is modelled: the columns node predicates read
-    are extracted for every record and pick its node; the other columns are extracted only for
-    records some node takes (most of a Windows log is event kinds no node models).
+    JSON records are parsed once, by the raw-event walk, which also picks the mapping's raw columns
+    (`json_columns.py`); with the raw store off, or for a batch the walk refuses, DuckDB extracts them
+    in two stages that keep the work proportional to what is modelled: the columns node predicates
+    read for every record, the others only for records some node takes (most of a Windows log is
+    event kinds no node models).
     """
 
     def __init__(self, registry: MappingRegistry | None = None, threads: int | None = None, raw: bool = True) -> None:
@@ -124,15 +127,21 @@ class Normalizer:
         self._events = RawEventBuilder(self._con) if raw else None
 
     def normalize(self, batch: RawBatch) -> NormalizedBatch:
-        result = self._normalize_nodes(batch)
+        mapping = self._registry.get(batch.sourcetype)
+        walked = None
+        if self._events is not None and batch.table.num_rows and "_json" in batch.table.column_names:
+            # one parse per record: the raw-event walk also picks the mapping's raw columns
+            walked = self._events.walk(batch, mapping)
+        result = self._normalize_nodes(batch, walked)
         if self._events is not None and batch.table.num_rows:
             own = result.quarantined[len(batch.quarantined) :]  # quarantined here, so not stored as events
-            events = self._events.build(batch, self._registry.get(batch.sourcetype), own)
+            events = self._events.build(batch, mapping, own, walked)
             if events.num_rows:
                 result.tables[EVENTS_TABLE] = events
         return result
 
-    def _normalize_nodes(self, batch: RawBatch) -> NormalizedBatch:
+    def _normalize_nodes(self, batch: RawBatch, walked: WalkedJson | None = None) -> NormalizedBatch:
+        """Rows per node; a JSON batch's raw columns from the raw-event walk when it took them."""
         result = NormalizedBatch(quarantined=list(batch.quarantined))
         if batch.table.num_rows == 0:
             return result
@@ -143,7 +152,10 @@ class Normalizer:
             result.unmapped_by_source = {item["values"]: item["counts"] for item in sources}
             return result
         try:
-            if "_json" in batch.table.column_names:
+            if walked is not None and walked.columns is not None:
+                result.quarantined.extend(walked.rejected)
+                self._stage(walked.columns, mapping)
+            elif "_json" in batch.table.column_names:
                 result.quarantined.extend(self._stage_json(batch.table, mapping, batch.offset_kind, batch.json_checked))
             else:
                 self._stage_columns(batch.table, mapping)
@@ -172,8 +184,12 @@ class Normalizer:
 
     def _stage_columns(self, table: pa.Table, mapping: SourceMapping) -> None:
         """Tabular records: raw columns by name (or alternative names), node picked per record."""
+        self._stage(_from_columns(table, mapping), mapping)
+
+    def _stage(self, raw: pa.Table, mapping: SourceMapping) -> None:
+        """`mapped`: the raw columns (`_source`, `_offset`, then the mapping's) with each record's node."""
         _keys, _rest, selector = _plan(mapping)
-        self._con.register("incoming", _from_columns(table, mapping))
+        self._con.register("incoming", raw)
         try:
             self._con.execute(f"CREATE OR REPLACE TEMP TABLE mapped AS SELECT *, {selector} AS _node FROM incoming")
         finally:
@@ -187,29 +203,16 @@ class Normalizer:
         keys, rest, selector = _plan(mapping)
         key_extract, key_selects = _json_columns(mapping, keys)
         rest_extract, rest_selects = _json_columns(mapping, rest)
-        self._con.register("incoming", table.select(["_source", "_offset", "_json"]))
         bad: list[QuarantinedRecord] = []
+        if not checked:
+            table, bad = not_objects(table, json_types(self._con, table.column("_json")), offset_kind)
+        self._con.register("incoming", table.select(["_source", "_offset", "_json"]))
         try:
-            source = "incoming"
-            if not checked:
-                rejected = self._con.execute(
-                    f"SELECT _source, _offset, CASE WHEN _type IS NULL THEN 'invalid JSON'"
-                    f" ELSE 'JSON ' || lower(_type) || ' where an object was expected' END,"
-                    f" left(_json, {EXCERPT_CHARS})"
-                    " FROM (SELECT *, try(json_type(_json)) AS _type FROM incoming)"
-                    " WHERE _type IS DISTINCT FROM 'OBJECT' ORDER BY _offset"
-                ).fetchall()
-                bad = [
-                    QuarantinedRecord(name, offset, offset_kind, reason, _printable(text))
-                    for name, offset, reason, text in rejected
-                ]
-                if bad:
-                    source = "(SELECT * FROM incoming WHERE try(json_type(_json)) = 'OBJECT')"
             key_names = "".join(", " + quote_identifier(k) for k in keys)
             self._con.execute(
                 "CREATE OR REPLACE TEMP TABLE mapped AS"
                 f" WITH keyed AS (SELECT _source, _offset, _json{''.join(', ' + k for k in key_selects)}"
-                f" FROM (SELECT *, {key_extract} AS _v FROM {source})),"
+                f" FROM (SELECT *, {key_extract} AS _v FROM incoming)),"
                 f" picked AS (SELECT *, {selector} AS _node FROM keyed)"
                 f" SELECT _source, _offset, _node{key_names}{''.join(', ' + r for r in rest_selects)}"
                 f" FROM (SELECT *, CASE WHEN _node IS NOT NULL THEN {rest_extract} END AS _v FROM picked)"
@@ -247,10 +250,6 @@ class Normalizer:
                 bad.append(QuarantinedRecord(source, offset, offset_kind, "missing or invalid event time"))
             table = table.filter(valid)
         return table, bad
-
-
-def _printable(text: str | None) -> str:
-    return (text or "").replace("\x00", "\\x00")
 
 
 def _from_columns(table: pa.Table, mapping: SourceMapping) -> pa.Table:

@@ -14,20 +14,31 @@ walk per record cost about 50 µs where `json_tree` took about 110 µs (the larg
 JSON-lines hunt). A batch holding a value whose text DuckDB would write differently (a non-integer
 number, an integer beyond 64 bits, a repeated key, a key with a backslash, which `json_tree` names
 with it doubled) or that Arrow cannot hold (a lone surrogate) goes through `json_tree` as before, so
-both roads give the same rows.
+both roads give the same rows. The walk also picks the values at a mapping's candidate JSON paths
+(`json_columns`) and hands them to the normaliser (`walk`), so a record is parsed once, not once here
+and twice more by DuckDB's `json_extract_string`.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from tunnelhunt.normalize.json_columns import (
+    JSON_STEP,
+    ColumnPicks,
+    arange,
+    column_plan,
+    json_types,
+    not_objects,
+    pivot,
+)
 from tunnelhunt.normalize.mapping import SourceMapping, quote_identifier
 from tunnelhunt.normalize.raw_profiles import RawProfile, profile_for
 from tunnelhunt.readers.base import QuarantinedRecord, RawBatch
@@ -48,13 +59,12 @@ _RENAMED = EXTRACTED_DEFAULTS
 #: Names that never go to the map: columns of the table (a field of that name is the column).
 _NOT_IN_MAP = (frozenset(name for name, _ in DEFAULT_COLUMNS) | _HOT) - _RENAMED.keys()
 _MAP_TYPE = pa.map_(pa.string(), pa.string())
-_SEGMENT = re.compile(r'\."((?:[^"\\]|\\.)*)"|\.([^."\[]+)|\[(\d+)\]')
 
 
 def _segments(fullkey: str) -> list[str | int]:
     """A DuckDB JSON path (`$.a."b.c"[0]`) as its keys and array indices."""
     out: list[str | int] = []
-    for match in _SEGMENT.finditer(fullkey, 1):
+    for match in JSON_STEP.finditer(fullkey, 1):
         quoted, plain, index = match.groups()
         if index is not None:
             out.append(int(index))
@@ -129,8 +139,9 @@ def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 _DECODER = json.JSONDecoder(parse_float=_refuse, parse_int=_int_text, parse_constant=_refuse, object_pairs_hook=_object)
 
 
-#: A cache of leaf names shaped like the documents: key → (field name, cache of its children, path).
-_PathCache = dict[str | int, tuple[str | None, "_PathCache", tuple[str | int, ...]]]
+#: A cache of leaf names shaped like the documents: key → (field name, cache of its children, path, slot of
+#: the path among a mapping's candidate JSON paths or None, `json_columns.ColumnPlan`).
+_PathCache = dict[str | int, tuple[str | None, "_PathCache", tuple[str | int, ...], int | None]]
 
 
 def _walk(
@@ -138,41 +149,35 @@ def _walk(
     cache: _PathCache,
     parts: tuple[str | int, ...],
     found: dict[str, list[str]],
-    name: Callable[[tuple[str | int, ...]], str | None],
+    slots: list[int],
+    picked: list[str | None],
+    name: Callable[[tuple[str | int, ...]], tuple[str | None, int | None]],
 ) -> None:
-    """Every non-null leaf under `node` as text, by field name, in document order (json_tree's ids)."""
+    """Every non-null leaf under `node` as text, by field name, in document order (json_tree's ids); and
+    each value at a slot path (`json_columns.ColumnPlan`): its slot in `slots`, its text in `picked` (None
+    for an object or array)."""
     for key, value in node.items() if isinstance(node, dict) else enumerate(node):
         entry = cache.get(key)
         if entry is None:
             path = (*parts, key)
-            entry = cache[key] = (name(path), {}, path)
+            field, slot = name(path)
+            entry = cache[key] = (field, {}, path, slot)
         if isinstance(value, dict | list):
-            _walk(value, entry[1], entry[2], found, name)
-        elif value is not None and entry[0] is not None:
+            if entry[3] is not None:
+                slots.append(entry[3])
+                picked.append(None)
+            _walk(value, entry[1], entry[2], found, slots, picked, name)
+        elif value is not None:
             text = value if isinstance(value, str) else "true" if value is True else "false"  # ints come as text
-            texts = found.get(entry[0])
-            if texts is None:
-                found[entry[0]] = [text]
-            else:
-                texts.append(text)
-
-
-_RANGES: dict[int, pa.Array] = {}
-
-
-def _arange(count: int) -> pa.Array:
-    """0 … count-1 (cached: every pivot of a batch needs the same one)."""
-    found = _RANGES.get(count)
-    if found is None:
-        if len(_RANGES) > 64:
-            _RANGES.clear()
-        found = _RANGES[count] = pa.array(range(count), pa.int64())
-    return found
-
-
-def _pivot(rows: pa.Array, values: pa.Array, count: int) -> pa.Array:
-    """Values placed at their rows (rows unique), NULL elsewhere."""
-    return pc.take(values, pc.index_in(_arange(count), value_set=rows))
+            if entry[3] is not None:
+                slots.append(entry[3])
+                picked.append(text)
+            if entry[0] is not None:
+                texts = found.get(entry[0])
+                if texts is None:
+                    found[entry[0]] = [text]
+                else:
+                    texts.append(text)
 
 
 def map_from_wide(columns: Sequence[pa.Array], names: Sequence[str], count: int) -> pa.Array:
@@ -183,7 +188,7 @@ def map_from_wide(columns: Sequence[pa.Array], names: Sequence[str], count: int)
     stacked = pa.concat_arrays([c.cast(pa.string()) for c in columns])
     valid = pc.is_valid(stacked)
     positions = pc.indices_nonzero(valid)
-    rows = pc.take(pa.concat_arrays([_arange(count)] * len(names)), positions)
+    rows = pc.take(pa.concat_arrays([arange(count)] * len(names)), positions)
     chosen = pc.take(positions, pc.sort_indices(rows))  # stable: a row's cells stay in column order
     which = pa.concat_arrays([pa.repeat(pa.scalar(i, pa.int32()), count) for i in range(len(names))])
     keys = pa.DictionaryArray.from_arrays(pc.take(which, chosen), pa.array(list(names), pa.string()))
@@ -197,7 +202,7 @@ def map_from_wide(columns: Sequence[pa.Array], names: Sequence[str], count: int)
 def map_from_long(rows: pa.Array, keys: pa.Array, values: pa.Array, count: int) -> pa.Array:
     """One map per row from (row, key, value) entries sorted by row, each key once per row."""
     counts = pc.value_counts(rows)
-    per_row = pc.fill_null(pc.take(counts.field("counts"), pc.index_in(_arange(count), counts.field("values"))), 0)
+    per_row = pc.fill_null(pc.take(counts.field("counts"), pc.index_in(arange(count), counts.field("values"))), 0)
     offsets = pa.concat_arrays([pa.array([0], pa.int32()), pc.cumulative_sum(per_row.cast(pa.int32()))])
     return pa.MapArray.from_arrays(offsets, keys.cast(pa.string()), values.cast(pa.string()))
 
@@ -221,7 +226,7 @@ def add_to_map(fields: pa.Array, columns: Sequence[pa.Array], names: Sequence[st
     for name, column in zip(names, columns, strict=True):
         if name in present:  # rows that have the key keep theirs
             column = pc.if_else(
-                pc.is_in(_arange(count), value_set=rows.filter(pc.equal(keys, name))), _NULL_TEXT, column
+                pc.is_in(arange(count), value_set=rows.filter(pc.equal(keys, name))), _NULL_TEXT, column
             )
         added.append(column)
     extra_rows, extra_keys, extra_values = _map_entries(map_from_wide(added, names, count))
@@ -232,23 +237,43 @@ def add_to_map(fields: pa.Array, columns: Sequence[pa.Array], names: Sequence[st
     return map_from_long(pc.take(all_rows, order), pc.take(all_keys, order), pc.take(all_values, order), count)
 
 
+@dataclass(frozen=True)
+class WalkedJson:
+    """A JSON batch parsed once: its object records, their (_row, name, v) leaves, and the mapping's raw
+    columns (`_source`, `_offset`, one column per raw column) when the walk could take them (else None:
+    the normaliser extracts them with DuckDB)."""
+
+    table: pa.Table
+    leaves: pa.Table
+    columns: pa.Table | None
+    #: JSON-lines records that are not JSON objects, quarantined (not in `table`).
+    rejected: list[QuarantinedRecord]
+
+
 class RawEventBuilder:
     """Builds events-table rows for raw batches on the normaliser's DuckDB connection."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
         self._con = con
         self._names: dict[tuple[str, str], str | None] = {}
-        self._paths: dict[str, _PathCache] = {}
+        self._paths: dict[tuple[str, tuple[tuple[str | int, ...], ...]], _PathCache] = {}
         self._paths_added = 0
 
     def build(
-        self, batch: RawBatch, mapping: SourceMapping | None, excluded: Sequence[QuarantinedRecord] = ()
+        self,
+        batch: RawBatch,
+        mapping: SourceMapping | None,
+        excluded: Sequence[QuarantinedRecord] = (),
+        walked: WalkedJson | None = None,
     ) -> pa.Table:
-        """The batch's events (rows in batch order), without the records in `excluded`."""
+        """The batch's events (rows in batch order), without the records in `excluded`; a JSON batch's
+        leaves from `walked` when the normaliser already had them walked (`walk`)."""
         profile = profile_for(batch.sourcetype, mapping)
         table = batch.table
         if "_json" in table.column_names:
-            table, hot, inputs, fields = self._from_json(table, profile, batch.json_checked)
+            walked = walked or self.walk(batch, mapping, columns=False)
+            table = walked.table
+            hot, inputs, fields = self._columns(table.num_rows, walked.leaves, profile)
         else:
             hot, inputs, fields = _from_columns(table, profile)
         count = table.num_rows
@@ -293,41 +318,36 @@ class RawEventBuilder:
             f"{profile.channel} AS Channel",
         ]
         selects += [f"{sql} AS {quote_identifier(alias)}" for alias, sql in profile.aliases.items()]
-        columns["__row"] = _arange(count)
+        columns["__row"] = arange(count)
         self._con.register("raw_inputs", pa.table(columns))
         try:  # in batch order, said explicitly: a parallel scan of several Arrow chunks may interleave them
             return self._con.sql(f"SELECT {', '.join(selects)} FROM raw_inputs ORDER BY __row").to_arrow_table()
         finally:
             self._con.unregister("raw_inputs")
 
-    def _from_json(
-        self, table: pa.Table, profile: RawProfile, checked: bool
-    ) -> tuple[pa.Table, dict[str, pa.Array], dict[str, pa.Array], pa.Array]:
-        """Leaves of every JSON object record: hot fields, profile inputs and the map."""
+    def walk(self, batch: RawBatch, mapping: SourceMapping | None, columns: bool = True) -> WalkedJson:
+        """The JSON object records of a batch and their leaves, each record parsed once; with `columns`,
+        also the mapping's raw columns found on the way (`json_columns`), for the normaliser."""
+        profile = profile_for(batch.sourcetype, mapping)
+        table = batch.table
+        rejected: list[QuarantinedRecord] = []
+        if not batch.json_checked:  # lines that are not JSON objects are quarantined by the normaliser
+            table, rejected = not_objects(table, json_types(self._con, table.column("_json")), batch.offset_kind)
         incoming = table.select(["_source", "_offset", "_json"])
-        incoming = incoming.append_column("_row", _arange(incoming.num_rows))
-        self._con.register("raw_json", incoming)
+        self._con.register("raw_json", incoming.append_column("_row", arange(incoming.num_rows)))
         try:
-            if not checked:  # lines that are not JSON objects are quarantined by the normaliser
-                keep = (
-                    self._con.sql(
-                        "SELECT coalesce(try(json_type(_json)) = 'OBJECT', FALSE) FROM raw_json ORDER BY _row"
-                    )
-                    .to_arrow_table()
-                    .column(0)
-                )
-                if not pc.all(keep).as_py():
-                    table = table.filter(keep)
-                    incoming = table.select(["_source", "_offset", "_json"])
-                    incoming = incoming.append_column("_row", _arange(incoming.num_rows))
-                    self._con.unregister("raw_json")
-                    self._con.register("raw_json", incoming)
-            long = self._python_leaves(table.column("_json"), profile)
-            if long is None:
-                long = self._tree_leaves(profile)
+            plan = column_plan(mapping) if columns and mapping is not None else None
+            picks = ColumnPicks(plan) if plan is not None else None
+            leaves = self._python_leaves(table.column("_json"), profile, picks)
+            if leaves is None:
+                return WalkedJson(table, self._tree_leaves(profile), None, rejected)
         finally:
             self._con.unregister("raw_json")
-        return (table, *self._columns(table.num_rows, long, profile))
+        raw = None
+        if picks is not None:
+            found = picks.columns(self._con, table.column("_json"))
+            raw = pa.table({"_source": table.column("_source"), "_offset": table.column("_offset"), **found})
+        return WalkedJson(table, leaves, raw, rejected)
 
     def _tree_leaves(self, profile: RawProfile) -> pa.Table:
         """(_row, name, v) of every named leaf of the records in `raw_json`, by DuckDB's `json_tree`."""
@@ -350,33 +370,41 @@ class RawEventBuilder:
             self._con.execute("DROP TABLE IF EXISTS raw_leaves")
         return long
 
-    def _python_leaves(self, records: pa.ChunkedArray, profile: RawProfile) -> pa.Table | None:
+    def _python_leaves(
+        self, records: pa.ChunkedArray, profile: RawProfile, picks: ColumnPicks | None = None
+    ) -> pa.Table | None:
         """What `_tree_leaves` returns, walked in Python; None for a batch it must leave to `json_tree`
-        (see the module docstring). Names in a record keep the order of their first leaf."""
+        (see the module docstring). Names in a record keep the order of their first leaf. The values at
+        the slot paths of `picks.plan` go to `picks`."""
         rows: list[int] = []
         names: list[str] = []
         values: list[str] = []
         if self._paths_added > 100_000:
             self._paths.clear()  # keys come from the data: keep the cache bounded
             self._paths_added = 0
-        cache = self._paths.setdefault(profile.json_naming, {})
+        slot_of = picks.plan.slot_of if picks is not None else {}
+        cache = self._paths.setdefault((profile.json_naming, picks.plan.paths if picks is not None else ()), {})
 
-        def naming(parts: tuple[str | int, ...]) -> str | None:
+        def naming(parts: tuple[str | int, ...]) -> tuple[str | None, int | None]:
             if any(isinstance(part, str) and "\\" in part for part in parts):
                 raise ValueError("a key json_tree names with its backslashes doubled")
             self._paths_added += 1
-            return field_name(parts, profile.json_naming)
+            return field_name(parts, profile.json_naming), slot_of.get(parts)
 
+        slots, picked, picked_rows = (picks.slots, picks.values, picks.rows) if picks is not None else ([], [], [])
         try:
             for row, text in enumerate(records.to_pylist()):
                 found: dict[str, list[str]] = {}
+                before = len(slots)
                 record = _DECODER.decode(text)
                 if isinstance(record, dict | list):
-                    _walk(record, cache, (), found, naming)
+                    _walk(record, cache, (), found, slots, picked, naming)
                 for name, texts in found.items():
                     rows.append(row)
                     names.append(name)
                     values.append(texts[0] if len(texts) == 1 else "\n".join(texts))
+                if len(slots) > before:
+                    picked_rows += [row] * (len(slots) - before)
             return pa.table(
                 {"_row": pa.array(rows, pa.int64()), "name": pa.array(names, pa.string()),
                  "v": pa.array(values, pa.string())}
@@ -406,7 +434,7 @@ class RawEventBuilder:
             size = sizes.get(index, 0)
             if name in wanted and size:
                 chosen = order.slice(start, size)
-                column = _pivot(pc.take(rows, chosen), pc.take(values, chosen), count)
+                column = pivot(pc.take(rows, chosen), pc.take(values, chosen), count)
                 if name in _HOT:
                     hot[name] = column
                 if name in profile.inputs:

@@ -1,10 +1,11 @@
 """Binary Windows event logs (.evtx) through the `evtx` package (a Rust parser).
 
 The parser renders each record as JSON; the reader only collects those strings and record
-numbers into Arrow, and DuckDB's JSON functions do the flattening in `normalize/windows.py`, so
-there is no per-record Python work beyond iterating. Chunk checksums are verified: a corrupt
-chunk is skipped by the parser and each record number it held is quarantined (read from the chunk
-header), as are the records a truncated file promised in its header but no longer holds.
+numbers into Arrow. The normaliser parses each record once (`normalize/raw_events.py`), taking
+both the events-table fields and the raw columns `normalize/windows.py` maps from it. Chunk
+checksums are verified: a corrupt chunk is skipped by the parser and each record number it held
+is quarantined (read from the chunk header), as are the records a truncated file promised in its
+header but no longer holds.
 """
 
 from __future__ import annotations

@@ -62,7 +62,12 @@ BATCH = 100
 _FLAG = "_sigma_{}"
 _LOWER = "_sigma_lower_{}"
 _ORDER = [("_time", "ascending"), ("_source", "ascending"), ("_offset", "ascending")]
-_QUERY_ERRORS = (duckdb.Error, OSError, pa.ArrowException, QueryError)
+QUERY_ERRORS = (duckdb.Error, OSError, pa.ArrowException, QueryError)
+
+
+def flag_name(index: int) -> str:
+    """The name of the flag column of a batch's `index`-th rule."""
+    return _FLAG.format(index)
 
 
 @dataclass
@@ -142,16 +147,19 @@ def batch_query(
     predicates: Sequence[exp.Expr],
     window: TimeWindow | None,
     lowered: dict[str, exp.Expr] | None = None,
+    bounds: list[exp.Expr] | None = None,
 ) -> CompiledSearch:
     """One scan of the events `scan` selects, a flag column per predicate, only events some predicate matches;
-    the `lowered` columns the predicates read are computed first, once per event."""
+    the `lowered` columns the predicates read are computed first, once per event. `bounds` replace the
+    window's conditions (`sigma.rendered` puts a placeholder there)."""
     outputs = event_columns()
     lowered = lowered or {}
+    bounds = window_predicate(window) if bounds is None else bounds
     used = {c.name for p in predicates for c in p.find_all(exp.Column) if c.name in lowered}
     events = (
         exp.select(exp.Star(), *[exp.alias_(exp.Lower(this=lowered[n].copy()), n, quoted=True) for n in sorted(used)])
         .from_(exp.to_table(EVENTS_TABLE), copy=False)
-        .where(exp.and_(scan.copy(), *window_predicate(window), copy=False), copy=False)
+        .where(exp.and_(scan.copy(), *bounds, copy=False), copy=False)
     )
     # the predicates are not copied (copying them cost more than planning the query): a predicate node is
     # re-parented into each query that uses it, which rendering does not depend on
@@ -187,14 +195,14 @@ def rule_rows(rule: SigmaRule, events: pa.Table, flag: pa.ChunkedArray) -> pa.Ta
     return result.take(pc.sort_indices(result, sort_keys=_ORDER)) if result.num_rows > 1 else result
 
 
-def _batch_rows(members: list[tuple[SigmaRule, exp.Expr]], table: pa.Table) -> list[pa.Table]:
-    """Each member's rows in a batch's result. Most rules match nothing: they share one empty table
+def batch_rows(rules: Sequence[SigmaRule], table: pa.Table) -> list[pa.Table]:
+    """Each rule's rows in its batch's result. Most rules match nothing: they share one empty table
     (the same columns for every rule), built once, not a table of ~130 columns per rule."""
-    flags = [_FLAG.format(i) for i in range(len(members))]
+    flags = [_FLAG.format(i) for i in range(len(rules))]
     events = table.drop_columns(flags)
     empty: pa.Table | None = None
     out = []
-    for (rule, _), flag in zip(members, flags, strict=True):
+    for rule, flag in zip(rules, flags, strict=True):
         column = table.column(flag)
         if pc.any(column).as_py():
             out.append(rule_rows(rule, events, column))
@@ -216,7 +224,7 @@ def run_batch(
     try:
         run = engine.run_few if isinstance(engine, Store) else engine.run
         table = run(batch_query(group.scan, [p for _, p in members], window, group.lowered))
-    except _QUERY_ERRORS:
+    except QUERY_ERRORS:
         if len(members) == 1:
             return [run_sigma_rule(engine, members[0][0], window, compiler)]
         half = len(members) // 2
@@ -225,7 +233,7 @@ def run_batch(
         )
     return [
         DetectionRun(sigma_detection(rule), findings=rows)
-        for (rule, _), rows in zip(members, _batch_rows(members, table), strict=True)
+        for (rule, _), rows in zip(members, batch_rows([rule for rule, _ in members], table), strict=True)
     ]
 
 
@@ -241,14 +249,30 @@ def run_sigma(
     compiler = compiler or default_compiler()
     chosen = [rule for rule in rules if getattr(rule, "_output", True)]
     detections = [r for r in chosen if isinstance(r, SigmaRule)]
-    groups, failed = plan(detections, compiler)
-    by_rule = {id(rule): run for rule, run in failed}
-    for group in groups:
-        for start in range(0, len(group.rules), batch):
-            members = group.rules[start : start + batch]
-            for (rule, _), run in zip(members, run_batch(engine, group, members, window, compiler), strict=True):
-                by_rule[id(rule)] = run
+    by_rule = _run_rendered(engine, detections, window, compiler, batch) if isinstance(engine, Store) else None
+    if by_rule is None:
+        groups, failed = plan(detections, compiler)
+        by_rule = {id(rule): run for rule, run in failed}
+        for group in groups:
+            for start in range(0, len(group.rules), batch):
+                members = group.rules[start : start + batch]
+                for (rule, _), run in zip(members, run_batch(engine, group, members, window, compiler), strict=True):
+                    by_rule[id(rule)] = run
     return [
         run_sigma_rule(engine, rule, window, compiler) if isinstance(rule, SigmaCorrelationRule) else by_rule[id(rule)]
         for rule in chosen
     ]
+
+
+def _run_rendered(
+    store: Store, rules: list[SigmaRule], window: TimeWindow | None, compiler: SigmaCompiler, batch: int
+) -> dict[int, DetectionRun] | None:
+    """On DuckDB, the runs of the rules from their rendered (and cached) queries (`sigma.rendered`); None when
+    the queries could not be rendered for that."""
+    from tunnelhunt.sigma.rendered import cached_render, run_rendered  # it builds on this module
+
+    rendered = cached_render(rules, compiler, batch)
+    if rendered is None:
+        return None
+    runs = run_rendered(store, rules, rendered, window, compiler)
+    return {id(rule): run for rule, run in zip(rules, runs, strict=True)}

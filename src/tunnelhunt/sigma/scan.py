@@ -163,8 +163,7 @@ def batch_query(
     )
     # the predicates are not copied (copying them cost more than planning the query): a predicate node is
     # re-parented into each query that uses it, which rendering does not depend on
-    # a flag is NULL where its predicate is (a missing field): no match, as in a WHERE
-    flags = [exp.Alias(this=p, alias=exp.to_identifier(_FLAG.format(i), True)) for i, p in enumerate(predicates)]
+    flags = [exp.Alias(this=_flag(p), alias=exp.to_identifier(_FLAG.format(i), True)) for i, p in enumerate(predicates)]
     inner = exp.select(exp.Star(), *flags, copy=False).from_(events.subquery(EVENTS_TABLE, copy=False), copy=False)
     # the result's columns only for the flagged events (the filter is not pushed below the flags, run_few)
     names = [exp.column(_FLAG.format(i), quoted=True) for i in range(len(predicates))]
@@ -176,6 +175,17 @@ def batch_query(
     columns = [Column(name, kind) for name, _, kind in outputs]
     columns += [Column(_FLAG.format(i), Kind.BOOL) for i in range(len(predicates))]
     return CompiledSearch(query=query, node=None, columns=columns)
+
+
+def _flag(predicate: exp.Expr) -> exp.Expr:
+    """`CASE WHEN predicate THEN TRUE ELSE FALSE END`: TRUE exactly where the predicate is (a NULL predicate,
+    a missing field, is no match, as in a WHERE).
+
+    Why not the predicate itself: DuckDB evaluates an `AND`/`OR` in a select list on every row for each
+    operand, but a `CASE` condition as a filter, each operand only on the rows the ones before leave
+    undecided. Most rules' first comparison holds for few events, so most of their comparisons are never
+    evaluated (SigmaHQ's Windows rules over 8 copies of the EVTX corpus: 6.6-8.8 → 5.3-5.8 CPU s)."""
+    return exp.Case(ifs=[exp.If(this=predicate, true=exp.true())], default=exp.false())
 
 
 def rule_rows(rule: SigmaRule, events: pa.Table, flag: pa.ChunkedArray) -> pa.Table:

@@ -145,3 +145,10 @@ def test_a_cache_entry_of_another_shape_is_rendered_again(store: CountingStore, 
     entry.write_text(json.dumps(plan))
     assert [run.rows for run in run_sigma(store, rules, compiler=SigmaCompiler(cache=cache))] == expected
     assert json.loads(entry.read_text())["groups"][0][0][0] != [0]
+
+
+def test_rules_that_all_fail_to_convert_ask_one_row_of_the_store(store: CountingStore, tmp_path: Path) -> None:
+    rules = write_rules(tmp_path / "rules", [DETECTIONS[-1]])
+    runs = run_sigma(store, rules, compiler=SigmaCompiler(cache=ContentCache(tmp_path / "cache")))
+    assert runs[0].error and "maps to no events" in runs[0].error
+    assert [store.con.execute(q).fetchall() for q in store.queries] == [[(len(EVENTS),)]]

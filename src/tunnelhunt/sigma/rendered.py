@@ -127,7 +127,8 @@ def render(rules: Sequence[SigmaRule], compiler: SigmaCompiler, batch: int) -> R
         for i, group in enumerate(groups)
     ]
     events = exp.to_table(EVENTS_TABLE)
-    probe = _cut(exp.select(*flags, exp.true().as_("any")).from_(events).where(slot.copy()))
+    # the count keeps the select list an aggregate (one row) when no rule converts
+    probe = _cut(exp.select(*flags, exp.Count(this=exp.Star()).as_("events")).from_(events).where(slot.copy()))
     outputs = [exp.alias_(e, name, quoted=True) for name, e, _ in event_columns()]
     outputs.append(exp.false().as_(scan.flag_name(0), quoted=True))  # a batch of one rule's columns
     empty = _cut(exp.select(*outputs).from_(events).where(exp.and_(exp.false(), slot.copy())))
@@ -168,7 +169,7 @@ def run_rendered(
         runs[i] = DetectionRun(sigma_detection(rules[i]), error=error)
     flags = [Column(scan.flag_name(i), Kind.BOOL) for i in range(len(plan.groups))]
     try:
-        probe = store.run_few(_query(plan.probe, window, [*flags, Column("any", Kind.BOOL)]))
+        probe = store.run_few(_query(plan.probe, window, [*flags, Column("events", Kind.INT)]))
         has_events = [probe.column(c.name)[0].as_py() is True for c in flags]
     except scan.QUERY_ERRORS:
         has_events = [True] * len(flags)  # a filter the engine refuses: every group runs and reports it

@@ -24,19 +24,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import pyarrow as pa
 from sigma.rule import SigmaRule
 from sqlglot import exp
 
-from tunnelhunt.detect.precompiled import CachedSearch
-from tunnelhunt.detect.runner import DetectionRun
-from tunnelhunt.sigma import scan
-from tunnelhunt.sigma.compiler import SigmaCompiler, event_columns, window_predicate
-from tunnelhunt.sigma.results import sigma_detection
+from tunnelhunt.sigma.compiler import SigmaCompiler, window_predicate
 from tunnelhunt.spl.compiler import TimeWindow
-from tunnelhunt.spl.values import Column, Kind
-from tunnelhunt.store.duckdb_store import Store
-from tunnelhunt.store.events import EVENTS_TABLE
 
 KIND = "sigma-scan"
 #: Where a query's window conditions go: its text is cut there.
@@ -92,7 +84,12 @@ def _text(value: Any) -> Text:
     return before, after
 
 
-def _cut(query: exp.Expr) -> Text | None:
+def slot() -> exp.Expr:
+    """The placeholder of a query's window conditions."""
+    return exp.column(_SLOT, quoted=True)
+
+
+def cut(query: exp.Expr) -> Text | None:
     """The query's DuckDB text before and after its placeholder (rendered in place: not reused)."""
     parts = query.sql("duckdb", copy=False).split(exp.to_identifier(_SLOT, quoted=True).sql("duckdb"))
     return (parts[0], parts[1]) if len(parts) == 2 else None
@@ -105,110 +102,10 @@ def fill(text: Text, window: TimeWindow | None) -> str:
     return text[0] + exp.Paren(this=condition).sql("duckdb") + text[1]
 
 
-def render(rules: Sequence[SigmaRule], compiler: SigmaCompiler, batch: int) -> RenderedPlan | None:
-    """Convert and group the rules (`scan.plan`) and render every batch query; None when a query's text
-    cannot be cut at its placeholder."""
-    slot = exp.column(_SLOT, quoted=True)
-    groups, failed = scan.plan(rules, compiler)
-    position = {id(rule): i for i, rule in enumerate(rules)}
-    rendered: list[list[RenderedBatch]] = []
-    for group in groups:
-        batches = []
-        for start in range(0, len(group.rules), batch):
-            members = group.rules[start : start + batch]
-            query = scan.batch_query(group.scan, [p for _, p in members], None, group.lowered, [slot.copy()])
-            text = _cut(query.query)
-            if text is None:
-                return None
-            batches.append(RenderedBatch([position[id(rule)] for rule, _ in members], text))
-        rendered.append(batches)
-    flags = [
-        exp.alias_(exp.func("bool_or", group.scan.copy()), scan.flag_name(i), quoted=True)
-        for i, group in enumerate(groups)
-    ]
-    events = exp.to_table(EVENTS_TABLE)
-    # the count keeps the select list an aggregate (one row) when no rule converts
-    probe = _cut(exp.select(*flags, exp.Count(this=exp.Star()).as_("events")).from_(events).where(slot.copy()))
-    outputs = [exp.alias_(e, name, quoted=True) for name, e, _ in event_columns()]
-    outputs.append(exp.false().as_(scan.flag_name(0), quoted=True))  # a batch of one rule's columns
-    empty = _cut(exp.select(*outputs).from_(events).where(exp.and_(exp.false(), slot.copy())))
-    if probe is None or empty is None:
-        return None
-    errors = [(position[id(rule)], str(run.error)) for rule, run in failed]
-    return RenderedPlan(errors, rendered, probe, empty)
-
-
-def cached_render(rules: Sequence[SigmaRule], compiler: SigmaCompiler, batch: int) -> RenderedPlan | None:
-    """`render`, kept in the compiler's cache under the rules' conversion keys (in order) and `batch`."""
+def plan_key(rules: Sequence[SigmaRule], compiler: SigmaCompiler, batch: int) -> str | None:
+    """The cache key of the rules' plan: their conversion keys in order and the batch size (None when the
+    compiler keeps no cache or a rule has no key)."""
     keys = [compiler.rule_cache_key(rule) for rule in rules]
     if compiler.cache is None or any(key is None for key in keys):
-        return render(rules, compiler, batch)
-    key = compiler.entry_key("scan", str(batch), *[k for k in keys if k is not None])
-    found = RenderedPlan.from_json(compiler.cache.get(KIND, key), len(rules))
-    if found is None:
-        found = render(rules, compiler, batch)
-        if found is not None:
-            compiler.cache.put(KIND, key, found.to_json())
-    return found
-
-
-def _query(text: Text, window: TimeWindow | None, columns: list[Column]) -> CachedSearch:
-    return CachedSearch(duckdb_sql=fill(text, window), columns=columns)
-
-
-def run_rendered(
-    store: Store,
-    rules: Sequence[SigmaRule],
-    plan: RenderedPlan,
-    window: TimeWindow | None,
-    compiler: SigmaCompiler,
-) -> list[DetectionRun]:
-    """Each rule's run (in the order of `rules`), from the plan's queries."""
-    runs: list[DetectionRun | None] = [None] * len(rules)
-    for i, error in plan.failed:
-        runs[i] = DetectionRun(sigma_detection(rules[i]), error=error)
-    flags = [Column(scan.flag_name(i), Kind.BOOL) for i in range(len(plan.groups))]
-    try:
-        probe = store.run_few(_query(plan.probe, window, [*flags, Column("events", Kind.INT)]))
-        has_events = [probe.column(c.name)[0].as_py() is True for c in flags]
-    except scan.QUERY_ERRORS:
-        has_events = [True] * len(flags)  # a filter the engine refuses: every group runs and reports it
-    empty: pa.Table | None = None
-    for group, selects in zip(plan.groups, has_events, strict=True):
-        for rendered in group:
-            members = [rules[i] for i in rendered.members]
-            if not selects:
-                if empty is None:
-                    empty = scan.batch_rows(members[:1], store.run_few(_query(plan.empty, window, _columns(1))))[0]
-                found = [DetectionRun(sigma_detection(rule), findings=empty) for rule in members]
-            else:
-                found = _run_batch(store, members, rendered.sql, window, compiler)
-            for i, run in zip(rendered.members, found, strict=True):
-                runs[i] = run
-    return [run for run in runs if run is not None]
-
-
-def _run_batch(
-    store: Store, members: list[SigmaRule], text: Text, window: TimeWindow | None, compiler: SigmaCompiler
-) -> list[DetectionRun]:
-    """A batch from its text; refused, again from the rules' predicates, split down to the failing rule."""
-    try:
-        table = store.run_few(_query(text, window, _columns(len(members))))
-    except scan.QUERY_ERRORS:
-        groups, _ = scan.plan(members, compiler)  # they converted before: one group, as in the plan
-        runs = {
-            id(rule): run
-            for group in groups
-            for (rule, _), run in zip(
-                group.rules, scan.run_batch(store, group, group.rules, window, compiler), strict=True
-            )
-        }
-        return [runs[id(rule)] for rule in members]
-    rows = scan.batch_rows(members, table)
-    return [DetectionRun(sigma_detection(rule), findings=found) for rule, found in zip(members, rows, strict=True)]
-
-
-def _columns(rules: int) -> list[Column]:
-    """A batch query's result columns: the event's, then one flag per rule."""
-    columns = [Column(name, kind) for name, _, kind in event_columns()]
-    return columns + [Column(scan.flag_name(i), Kind.BOOL) for i in range(rules)]
+        return None
+    return compiler.entry_key("scan", str(batch), *[k for k in keys if k is not None])

@@ -24,6 +24,9 @@ is still evaluated on every scanned event. A rule whose mappings have no such fi
 
 A batch whose query fails (a regular expression the engine refuses, ...) is split in halves until the
 failing rules are alone, so one bad rule costs a few queries and gets its own error.
+
+On DuckDB (a `Store`) the plan and the batch queries' text are rendered once and kept in the content cache
+(`sigma.rendered`), and only the groups with events in the window run (`_run_plan`).
 """
 
 from __future__ import annotations
@@ -39,7 +42,9 @@ from sigma.exceptions import SigmaError
 from sigma.rule import SigmaRule
 from sqlglot import exp
 
+from tunnelhunt.detect.precompiled import CachedSearch
 from tunnelhunt.detect.runner import DetectionRun, QueryEngine, QueryError
+from tunnelhunt.sigma import rendered
 from tunnelhunt.sigma.compiler import (
     SigmaCompileError,
     SigmaCompiler,
@@ -277,12 +282,108 @@ def run_sigma(
 def _run_rendered(
     store: Store, rules: list[SigmaRule], window: TimeWindow | None, compiler: SigmaCompiler, batch: int
 ) -> dict[int, DetectionRun] | None:
-    """On DuckDB, the runs of the rules from their rendered (and cached) queries (`sigma.rendered`); None when
-    the queries could not be rendered for that."""
-    from tunnelhunt.sigma.rendered import cached_render, run_rendered  # it builds on this module
-
-    rendered = cached_render(rules, compiler, batch)
-    if rendered is None:
-        return None
-    runs = run_rendered(store, rules, rendered, window, compiler)
+    """On DuckDB, the runs of the rules from their rendered queries, kept in the compiler's cache
+    (`sigma.rendered`); None when the queries could not be rendered for that."""
+    cache, key = compiler.cache, rendered.plan_key(rules, compiler, batch)
+    found = rendered.RenderedPlan.from_json(cache.get(rendered.KIND, key), len(rules)) if cache and key else None
+    if found is None:
+        found = _render(rules, compiler, batch)
+        if found is None:
+            return None
+        if cache and key:
+            cache.put(rendered.KIND, key, found.to_json())
+    runs = _run_plan(store, rules, found, window, compiler)
     return {id(rule): run for rule, run in zip(rules, runs, strict=True)}
+
+
+def _render(rules: Sequence[SigmaRule], compiler: SigmaCompiler, batch: int) -> rendered.RenderedPlan | None:
+    """Convert and group the rules (`plan`) and render every batch query around a window placeholder; None
+    when a query's text cannot be cut there."""
+    groups, failed = plan(rules, compiler)
+    position = {id(rule): i for i, rule in enumerate(rules)}
+    batches: list[list[rendered.RenderedBatch]] = []
+    for group in groups:
+        texts = []
+        for start in range(0, len(group.rules), batch):
+            members = group.rules[start : start + batch]
+            query = batch_query(group.scan, [p for _, p in members], None, group.lowered, [rendered.slot()])
+            text = rendered.cut(query.query)
+            if text is None:
+                return None
+            texts.append(rendered.RenderedBatch([position[id(rule)] for rule, _ in members], text))
+        batches.append(texts)
+    flags = [exp.alias_(exp.func("bool_or", g.scan.copy()), flag_name(i), quoted=True) for i, g in enumerate(groups)]
+    events = exp.to_table(EVENTS_TABLE)
+    # the count keeps the select list an aggregate (one row) when no rule converts
+    probe = rendered.cut(
+        exp.select(*flags, exp.Count(this=exp.Star()).as_("events")).from_(events).where(rendered.slot())
+    )
+    outputs = [exp.alias_(e, name, quoted=True) for name, e, _ in event_columns()]
+    outputs.append(exp.false().as_(flag_name(0), quoted=True))  # a batch of one rule's columns
+    empty = rendered.cut(exp.select(*outputs).from_(events).where(exp.and_(exp.false(), rendered.slot())))
+    if probe is None or empty is None:
+        return None
+    errors = [(position[id(rule)], str(run.error)) for rule, run in failed]
+    return rendered.RenderedPlan(errors, batches, probe, empty)
+
+
+def _run_plan(
+    store: Store,
+    rules: Sequence[SigmaRule],
+    found: rendered.RenderedPlan,
+    window: TimeWindow | None,
+    compiler: SigmaCompiler,
+) -> list[DetectionRun]:
+    """Each rule's run (in the order of `rules`) from the plan's queries: first which groups have events
+    in the window, then the batches of those; the others' rules get the empty result."""
+    runs: list[DetectionRun | None] = [None] * len(rules)
+    for i, error in found.failed:
+        runs[i] = DetectionRun(sigma_detection(rules[i]), error=error)
+    flags = [Column(flag_name(i), Kind.BOOL) for i in range(len(found.groups))]
+    try:
+        probe = store.run_few(_text_query(found.probe, window, [*flags, Column("events", Kind.INT)]))
+        has_events = [probe.column(c.name)[0].as_py() is True for c in flags]
+    except QUERY_ERRORS:
+        has_events = [True] * len(flags)  # a filter the engine refuses: every group runs and reports it
+    empty: pa.Table | None = None
+    for group, selects in zip(found.groups, has_events, strict=True):
+        for batch in group:
+            members = [rules[i] for i in batch.members]
+            if not selects:
+                if empty is None:
+                    result = store.run_few(_text_query(found.empty, window, _batch_columns(1)))
+                    empty = batch_rows(members[:1], result)[0]
+                done = [DetectionRun(sigma_detection(rule), findings=empty) for rule in members]
+            else:
+                done = _run_text(store, members, batch.sql, window, compiler)
+            for i, run in zip(batch.members, done, strict=True):
+                runs[i] = run
+    return [run for run in runs if run is not None]
+
+
+def _run_text(
+    store: Store, members: list[SigmaRule], text: rendered.Text, window: TimeWindow | None, compiler: SigmaCompiler
+) -> list[DetectionRun]:
+    """A batch from its text; refused, again from the rules' predicates, split down to the failing rule."""
+    try:
+        table = store.run_few(_text_query(text, window, _batch_columns(len(members))))
+    except QUERY_ERRORS:
+        groups, _ = plan(members, compiler)  # they converted before: one group, as in the plan
+        runs = {
+            id(rule): run
+            for group in groups
+            for (rule, _), run in zip(group.rules, run_batch(store, group, group.rules, window, compiler), strict=True)
+        }
+        return [runs[id(rule)] for rule in members]
+    rows = batch_rows(members, table)
+    return [DetectionRun(sigma_detection(rule), findings=found) for rule, found in zip(members, rows, strict=True)]
+
+
+def _text_query(text: rendered.Text, window: TimeWindow | None, columns: list[Column]) -> CachedSearch:
+    return CachedSearch(duckdb_sql=rendered.fill(text, window), columns=columns)
+
+
+def _batch_columns(rules: int) -> list[Column]:
+    """A batch query's result columns: the event's, then one flag per rule."""
+    columns = [Column(name, kind) for name, _, kind in event_columns()]
+    return columns + [Column(flag_name(i), Kind.BOOL) for i in range(rules)]

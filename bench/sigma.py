@@ -72,10 +72,11 @@ def tunnelhunt_side(corpus: Path, rules: Path, out: Path, cache: Path) -> None:
     from tunnelhunt.store.duckdb_store import Store
 
     started = time.perf_counter()
-    content = load_content([rules])
-    content.cache = open_cache(cache)
-    if content.cache is None:
+    opened = open_cache(cache)
+    if opened is None:
         raise SystemExit(f"the content cache {cache} is not private to this user")
+    content = load_content([rules], opened)  # as `hunt --sigma` loads them
+    content.cache = opened
     loaded = time.perf_counter()
     with Store() as store:
         report = ingest([corpus], store, None, incremental=False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import textwrap
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -19,9 +20,10 @@ from tunnelhunt.content.cache import (
     load_expression,
     open_cache,
 )
+from tunnelhunt.sigma import rules as rules_module
 from tunnelhunt.sigma.compiler import SigmaCompileError, SigmaCompiler
 from tunnelhunt.sigma.keys import rule_key
-from tunnelhunt.sigma.rules import load_content
+from tunnelhunt.sigma.rules import SigmaContent, load_content
 
 
 def test_entries_round_trip_and_a_corrupt_one_is_ignored_then_rewritten(tmp_path: Path) -> None:
@@ -201,3 +203,39 @@ def test_a_file_that_is_not_yaml_is_a_load_error_naming_its_line(tmp_path: Path)
     assert [r.title for r in content.rules] == ["cache test"]
     ((where, message),) = content.errors
     assert where == str(bad) and f'in "{bad}", line 2' in message
+
+
+def _rules(content: SigmaContent) -> list[tuple[object, ...]]:
+    return [(r.title, r.date, r.modified, rule_key(r), str(r.detection.to_dict())) for r in content.rules]
+
+
+def test_parsed_sigma_yaml_is_kept_with_its_dates_and_a_changed_or_odd_file_is_parsed_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rules = tmp_path / "rules"
+    dated = RULE.replace("level: high", "level: high\ndate: 2024-02-29\nmodified: 2025-01-02")
+    path = _write(rules, "r.yml", dated.replace("VALUE", "tcp"))
+    # a !!set is no JSON: that file is parsed on every run, the others come from the cache
+    _write(rules, "s.yml", RULE.replace("VALUE", "udp").replace("cache test", "set rule") + "note: !!set {a}\n")
+    _write(rules, "bad.yml", "title: x\nlogsource: {product: windows\n")
+    cache = ContentCache(tmp_path / "cache")
+    fresh = load_content([rules])
+    cold = load_content([rules], cache)
+    assert _rules(cold) == _rules(fresh) and cold.errors == fresh.errors and len(fresh.errors) == 1
+    assert fresh.rules[0].date == date(2024, 2, 29)  # a date, as libyaml gives it
+
+    parsed: list[str] = []
+    real = rules_module._parse_file
+
+    def counting(file: Path) -> tuple[list[object], bytes]:
+        parsed.append(file.name)
+        return real(file)
+
+    monkeypatch.setattr(rules_module, "_parse_file", counting)
+    warm = load_content([rules], cache)
+    assert _rules(warm) == _rules(fresh) and warm.errors == fresh.errors
+    assert parsed == ["bad.yml", "s.yml"]
+    path.write_text(dated.replace("VALUE", "http"))
+    parsed.clear()
+    changed = load_content([rules], cache)
+    assert parsed == ["bad.yml", "r.yml", "s.yml"] and "http" in str(changed.rules[0].detection.to_dict())

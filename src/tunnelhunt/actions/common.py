@@ -117,7 +117,7 @@ def load_sigma(paths: Sequence[Path], cache: ContentCache | None = None) -> Sigm
     """Sigma rule files and folders (given with --sigma, or found among the detections); their conversions
     kept in `cache` when one is given."""
     check_exist(paths)
-    content = load_sigma_content(paths) if paths else SigmaContent()
+    content = load_sigma_content(paths, cache) if paths else SigmaContent()
     content.cache = cache
     return content
 

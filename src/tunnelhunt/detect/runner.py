@@ -51,7 +51,9 @@ class DetectionRun:
 
     @property
     def rows(self) -> list[dict[str, object]]:
-        return self.findings.to_pylist() if self.findings is not None else []
+        # most Sigma rules find nothing: an empty table of ~130 columns still cost ~0.7 ms to convert
+        # (1.8 s over SigmaHQ's Windows rules)
+        return self.findings.to_pylist() if self.findings is not None and self.findings.num_rows else []
 
 
 def expand_detection(detection: Detection, macros: MacroLibrary) -> str:

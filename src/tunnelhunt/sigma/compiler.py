@@ -96,7 +96,8 @@ class SigmaCompiler:
             self._backends.append((mapping, backend))
         self._filters: dict[str, dict[str, exp.Expr]] = {}
 
-    def _entry_key(self, *parts: str) -> str:
+    def entry_key(self, *parts: str) -> str:
+        """A cache key of `parts` under this compiler: its sources, libraries and placeholder values."""
         if not self._fingerprint:
             libraries = ("pysigma", "sqlglot", "pysigma-pipeline-windows", "pysigma-pipeline-sysmon")
             placeholders = repr(sorted(self.options.placeholders.items()))
@@ -108,10 +109,9 @@ class SigmaCompiler:
 
         Raises SigmaCompileError when no mapping selects events for the rule or no mapping converts it.
         """
-        content = rule_key(rule)
-        if self.cache is None or content is None:
+        key = self.rule_cache_key(rule)
+        if self.cache is None or key is None:
             return self._convert(rule)
-        key = self._entry_key("rule", content, str(getattr(rule, "_output", True)))
         with no_collection():
             cached = _predicates(self.cache.get("sigma", key))
         if isinstance(cached, str):
@@ -127,6 +127,11 @@ class SigmaCompiler:
         if all(data is not None for _, data in dumped):
             self.cache.put("sigma", key, {"predicates": dumped})
         return predicates
+
+    def rule_cache_key(self, rule: SigmaRule) -> str | None:
+        """The key of the rule's conversion (None for a rule built in memory, whose content has no key)."""
+        content = rule_key(rule)
+        return None if content is None else self.entry_key("rule", content, str(getattr(rule, "_output", True)))
 
     def _convert(self, rule: SigmaRule) -> list[tuple[str, exp.Expr]]:
         predicates: list[tuple[str, exp.Expr]] = []
@@ -168,7 +173,7 @@ class SigmaCompiler:
         """
         key = logsource_key(logsource)
         if key not in self._filters and self.cache is not None:
-            cached = _predicates(self.cache.get("sigma", self._entry_key("logsource", key)))
+            cached = _predicates(self.cache.get("sigma", self.entry_key("logsource", key)))
             if isinstance(cached, list):
                 self._filters[key] = dict(cached)
         if key not in self._filters:
@@ -187,7 +192,7 @@ class SigmaCompiler:
             if self.cache is not None:
                 entry = [[name, dump_expression(f)] for name, f in self._filters[key].items()]
                 if all(data is not None for _, data in entry):
-                    self.cache.put("sigma", self._entry_key("logsource", key), {"predicates": entry})
+                    self.cache.put("sigma", self.entry_key("logsource", key), {"predicates": entry})
         return self._filters[key]
 
     def compile(self, rule: SigmaRule, window: TimeWindow | None = None) -> CompiledSearch:

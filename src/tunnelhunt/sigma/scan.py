@@ -24,6 +24,9 @@ is still evaluated on every scanned event. A rule whose mappings have no such fi
 
 A batch whose query fails (a regular expression the engine refuses, ...) is split in halves until the
 failing rules are alone, so one bad rule costs a few queries and gets its own error.
+
+On DuckDB (a `Store`) the plan and the batch queries' text are rendered once and kept in the content cache
+(`sigma.rendered`), and only the groups with events in the window run (`_run_plan`).
 """
 
 from __future__ import annotations
@@ -39,7 +42,9 @@ from sigma.exceptions import SigmaError
 from sigma.rule import SigmaRule
 from sqlglot import exp
 
+from tunnelhunt.detect.precompiled import CachedSearch
 from tunnelhunt.detect.runner import DetectionRun, QueryEngine, QueryError
+from tunnelhunt.sigma import rendered
 from tunnelhunt.sigma.compiler import (
     SigmaCompileError,
     SigmaCompiler,
@@ -62,7 +67,12 @@ BATCH = 100
 _FLAG = "_sigma_{}"
 _LOWER = "_sigma_lower_{}"
 _ORDER = [("_time", "ascending"), ("_source", "ascending"), ("_offset", "ascending")]
-_QUERY_ERRORS = (duckdb.Error, OSError, pa.ArrowException, QueryError)
+QUERY_ERRORS = (duckdb.Error, OSError, pa.ArrowException, QueryError)
+
+
+def flag_name(index: int) -> str:
+    """The name of the flag column of a batch's `index`-th rule."""
+    return _FLAG.format(index)
 
 
 @dataclass
@@ -142,21 +152,23 @@ def batch_query(
     predicates: Sequence[exp.Expr],
     window: TimeWindow | None,
     lowered: dict[str, exp.Expr] | None = None,
+    bounds: list[exp.Expr] | None = None,
 ) -> CompiledSearch:
     """One scan of the events `scan` selects, a flag column per predicate, only events some predicate matches;
-    the `lowered` columns the predicates read are computed first, once per event."""
+    the `lowered` columns the predicates read are computed first, once per event. `bounds` replace the
+    window's conditions (`sigma.rendered` puts a placeholder there)."""
     outputs = event_columns()
     lowered = lowered or {}
+    bounds = window_predicate(window) if bounds is None else bounds
     used = {c.name for p in predicates for c in p.find_all(exp.Column) if c.name in lowered}
     events = (
         exp.select(exp.Star(), *[exp.alias_(exp.Lower(this=lowered[n].copy()), n, quoted=True) for n in sorted(used)])
         .from_(exp.to_table(EVENTS_TABLE), copy=False)
-        .where(exp.and_(scan.copy(), *window_predicate(window), copy=False), copy=False)
+        .where(exp.and_(scan.copy(), *bounds, copy=False), copy=False)
     )
     # the predicates are not copied (copying them cost more than planning the query): a predicate node is
     # re-parented into each query that uses it, which rendering does not depend on
-    # a flag is NULL where its predicate is (a missing field): no match, as in a WHERE
-    flags = [exp.Alias(this=p, alias=exp.to_identifier(_FLAG.format(i), True)) for i, p in enumerate(predicates)]
+    flags = [exp.Alias(this=_flag(p), alias=exp.to_identifier(_FLAG.format(i), True)) for i, p in enumerate(predicates)]
     inner = exp.select(exp.Star(), *flags, copy=False).from_(events.subquery(EVENTS_TABLE, copy=False), copy=False)
     # the result's columns only for the flagged events (the filter is not pushed below the flags, run_few)
     names = [exp.column(_FLAG.format(i), quoted=True) for i in range(len(predicates))]
@@ -168,6 +180,17 @@ def batch_query(
     columns = [Column(name, kind) for name, _, kind in outputs]
     columns += [Column(_FLAG.format(i), Kind.BOOL) for i in range(len(predicates))]
     return CompiledSearch(query=query, node=None, columns=columns)
+
+
+def _flag(predicate: exp.Expr) -> exp.Expr:
+    """`CASE WHEN predicate THEN TRUE ELSE FALSE END`: TRUE exactly where the predicate is (a NULL predicate,
+    a missing field, is no match, as in a WHERE).
+
+    Why not the predicate itself: DuckDB evaluates an `AND`/`OR` in a select list on every row for each
+    operand, but a `CASE` condition as a filter, each operand only on the rows the ones before leave
+    undecided. Most rules' first comparison holds for few events, so most of their comparisons are never
+    evaluated (SigmaHQ's Windows rules over 8 copies of the EVTX corpus: 6.6-8.8 → 5.3-5.8 CPU s)."""
+    return exp.Case(ifs=[exp.If(this=predicate, true=exp.true())], default=exp.false())
 
 
 def rule_rows(rule: SigmaRule, events: pa.Table, flag: pa.ChunkedArray) -> pa.Table:
@@ -187,14 +210,14 @@ def rule_rows(rule: SigmaRule, events: pa.Table, flag: pa.ChunkedArray) -> pa.Ta
     return result.take(pc.sort_indices(result, sort_keys=_ORDER)) if result.num_rows > 1 else result
 
 
-def _batch_rows(members: list[tuple[SigmaRule, exp.Expr]], table: pa.Table) -> list[pa.Table]:
-    """Each member's rows in a batch's result. Most rules match nothing: they share one empty table
+def batch_rows(rules: Sequence[SigmaRule], table: pa.Table) -> list[pa.Table]:
+    """Each rule's rows in its batch's result. Most rules match nothing: they share one empty table
     (the same columns for every rule), built once, not a table of ~130 columns per rule."""
-    flags = [_FLAG.format(i) for i in range(len(members))]
+    flags = [_FLAG.format(i) for i in range(len(rules))]
     events = table.drop_columns(flags)
     empty: pa.Table | None = None
     out = []
-    for (rule, _), flag in zip(members, flags, strict=True):
+    for rule, flag in zip(rules, flags, strict=True):
         column = table.column(flag)
         if pc.any(column).as_py():
             out.append(rule_rows(rule, events, column))
@@ -216,7 +239,7 @@ def run_batch(
     try:
         run = engine.run_few if isinstance(engine, Store) else engine.run
         table = run(batch_query(group.scan, [p for _, p in members], window, group.lowered))
-    except _QUERY_ERRORS:
+    except QUERY_ERRORS:
         if len(members) == 1:
             return [run_sigma_rule(engine, members[0][0], window, compiler)]
         half = len(members) // 2
@@ -225,7 +248,7 @@ def run_batch(
         )
     return [
         DetectionRun(sigma_detection(rule), findings=rows)
-        for (rule, _), rows in zip(members, _batch_rows(members, table), strict=True)
+        for (rule, _), rows in zip(members, batch_rows([rule for rule, _ in members], table), strict=True)
     ]
 
 
@@ -241,14 +264,126 @@ def run_sigma(
     compiler = compiler or default_compiler()
     chosen = [rule for rule in rules if getattr(rule, "_output", True)]
     detections = [r for r in chosen if isinstance(r, SigmaRule)]
-    groups, failed = plan(detections, compiler)
-    by_rule = {id(rule): run for rule, run in failed}
-    for group in groups:
-        for start in range(0, len(group.rules), batch):
-            members = group.rules[start : start + batch]
-            for (rule, _), run in zip(members, run_batch(engine, group, members, window, compiler), strict=True):
-                by_rule[id(rule)] = run
+    by_rule = _run_rendered(engine, detections, window, compiler, batch) if isinstance(engine, Store) else None
+    if by_rule is None:
+        groups, failed = plan(detections, compiler)
+        by_rule = {id(rule): run for rule, run in failed}
+        for group in groups:
+            for start in range(0, len(group.rules), batch):
+                members = group.rules[start : start + batch]
+                for (rule, _), run in zip(members, run_batch(engine, group, members, window, compiler), strict=True):
+                    by_rule[id(rule)] = run
     return [
         run_sigma_rule(engine, rule, window, compiler) if isinstance(rule, SigmaCorrelationRule) else by_rule[id(rule)]
         for rule in chosen
     ]
+
+
+def _run_rendered(
+    store: Store, rules: list[SigmaRule], window: TimeWindow | None, compiler: SigmaCompiler, batch: int
+) -> dict[int, DetectionRun] | None:
+    """On DuckDB, the runs of the rules from their rendered queries, kept in the compiler's cache
+    (`sigma.rendered`); None when the queries could not be rendered for that."""
+    cache, key = compiler.cache, rendered.plan_key(rules, compiler, batch)
+    found = rendered.RenderedPlan.from_json(cache.get(rendered.KIND, key), len(rules)) if cache and key else None
+    if found is None:
+        found = _render(rules, compiler, batch)
+        if found is None:
+            return None
+        if cache and key:
+            cache.put(rendered.KIND, key, found.to_json())
+    runs = _run_plan(store, rules, found, window, compiler)
+    return {id(rule): run for rule, run in zip(rules, runs, strict=True)}
+
+
+def _render(rules: Sequence[SigmaRule], compiler: SigmaCompiler, batch: int) -> rendered.RenderedPlan | None:
+    """Convert and group the rules (`plan`) and render every batch query around a window placeholder; None
+    when a query's text cannot be cut there."""
+    groups, failed = plan(rules, compiler)
+    position = {id(rule): i for i, rule in enumerate(rules)}
+    batches: list[list[rendered.RenderedBatch]] = []
+    for group in groups:
+        texts = []
+        for start in range(0, len(group.rules), batch):
+            members = group.rules[start : start + batch]
+            query = batch_query(group.scan, [p for _, p in members], None, group.lowered, [rendered.slot()])
+            text = rendered.cut(query.query)
+            if text is None:
+                return None
+            texts.append(rendered.RenderedBatch([position[id(rule)] for rule, _ in members], text))
+        batches.append(texts)
+    flags = [exp.alias_(exp.func("bool_or", g.scan.copy()), flag_name(i), quoted=True) for i, g in enumerate(groups)]
+    events = exp.to_table(EVENTS_TABLE)
+    # the count keeps the select list an aggregate (one row) when no rule converts
+    probe = rendered.cut(
+        exp.select(*flags, exp.Count(this=exp.Star()).as_("events")).from_(events).where(rendered.slot())
+    )
+    outputs = [exp.alias_(e, name, quoted=True) for name, e, _ in event_columns()]
+    outputs.append(exp.false().as_(flag_name(0), quoted=True))  # a batch of one rule's columns
+    empty = rendered.cut(exp.select(*outputs).from_(events).where(exp.and_(exp.false(), rendered.slot())))
+    if probe is None or empty is None:
+        return None
+    errors = [(position[id(rule)], str(run.error)) for rule, run in failed]
+    return rendered.RenderedPlan(errors, batches, probe, empty)
+
+
+def _run_plan(
+    store: Store,
+    rules: Sequence[SigmaRule],
+    found: rendered.RenderedPlan,
+    window: TimeWindow | None,
+    compiler: SigmaCompiler,
+) -> list[DetectionRun]:
+    """Each rule's run (in the order of `rules`) from the plan's queries: first which groups have events
+    in the window, then the batches of those; the others' rules get the empty result."""
+    runs: list[DetectionRun | None] = [None] * len(rules)
+    for i, error in found.failed:
+        runs[i] = DetectionRun(sigma_detection(rules[i]), error=error)
+    flags = [Column(flag_name(i), Kind.BOOL) for i in range(len(found.groups))]
+    try:
+        probe = store.run_few(_text_query(found.probe, window, [*flags, Column("events", Kind.INT)]))
+        has_events = [probe.column(c.name)[0].as_py() is True for c in flags]
+    except QUERY_ERRORS:
+        has_events = [True] * len(flags)  # a filter the engine refuses: every group runs and reports it
+    empty: pa.Table | None = None
+    for group, selects in zip(found.groups, has_events, strict=True):
+        for batch in group:
+            members = [rules[i] for i in batch.members]
+            if not selects:
+                if empty is None:
+                    result = store.run_few(_text_query(found.empty, window, _batch_columns(1)))
+                    empty = batch_rows(members[:1], result)[0]
+                done = [DetectionRun(sigma_detection(rule), findings=empty) for rule in members]
+            else:
+                done = _run_text(store, members, batch.sql, window, compiler)
+            for i, run in zip(batch.members, done, strict=True):
+                runs[i] = run
+    return [run for run in runs if run is not None]
+
+
+def _run_text(
+    store: Store, members: list[SigmaRule], text: rendered.Text, window: TimeWindow | None, compiler: SigmaCompiler
+) -> list[DetectionRun]:
+    """A batch from its text; refused, again from the rules' predicates, split down to the failing rule."""
+    try:
+        table = store.run_few(_text_query(text, window, _batch_columns(len(members))))
+    except QUERY_ERRORS:
+        groups, _ = plan(members, compiler)  # they converted before: one group, as in the plan
+        runs = {
+            id(rule): run
+            for group in groups
+            for (rule, _), run in zip(group.rules, run_batch(store, group, group.rules, window, compiler), strict=True)
+        }
+        return [runs[id(rule)] for rule in members]
+    rows = batch_rows(members, table)
+    return [DetectionRun(sigma_detection(rule), findings=found) for rule, found in zip(members, rows, strict=True)]
+
+
+def _text_query(text: rendered.Text, window: TimeWindow | None, columns: list[Column]) -> CachedSearch:
+    return CachedSearch(duckdb_sql=rendered.fill(text, window), columns=columns)
+
+
+def _batch_columns(rules: int) -> list[Column]:
+    """A batch query's result columns: the event's, then one flag per rule."""
+    columns = [Column(name, kind) for name, _, kind in event_columns()]
+    return columns + [Column(flag_name(i), Kind.BOOL) for i in range(rules)]

@@ -33,7 +33,6 @@ def _header_only(path: Path) -> bool:
 
 
 if TYPE_CHECKING:
-    from tunnelhunt.spl.compiler import CompiledSearch
     from tunnelhunt.spl.searches import RunnableSearch
 
 #: Records that could not be ingested, kept beside the events (same transaction as their batch).
@@ -240,7 +239,7 @@ class Store:
                 self.load_csv(lookup.table, lookup.path, lookup.columns, ROW_COLUMN)
         return self.query(compiled.sql("duckdb"))
 
-    def run_few(self, compiled: CompiledSearch) -> pa.Table:
+    def run_few(self, compiled: RunnableSearch) -> pa.Table:
         """`run` for a query whose rows are few and whose planning dominates (Sigma's shared scans).
 
         `con.sql` binds the statement (and tokenises it for parameter markers) to describe a lazy relation, then

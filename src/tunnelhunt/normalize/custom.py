@@ -52,7 +52,8 @@ class MappingError(TunnelhuntError):
 
 
 class _NodeSpec(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    #: defer_build: the schema is built on the first `--mapping` file, not by every run that imports this module
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     node: str
     when: dict[str, str | list[str]] = Field(default_factory=dict)
@@ -61,7 +62,7 @@ class _NodeSpec(BaseModel):
 
 
 class _MappingSpec(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     name: str
     match: list[str] = Field(default_factory=list)

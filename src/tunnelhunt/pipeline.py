@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from tunnelhunt.content.behaviours import BehaviourAnalytic
+from tunnelhunt.content.cache import ContentCache
 from tunnelhunt.content.loader import ContentSet
 from tunnelhunt.detect.behaviour import hunt_behaviours
 from tunnelhunt.detect.precompiled import lookups_key
@@ -111,10 +112,12 @@ def behaviours(
     window: TimeWindow | None,
     at: datetime,
     analytics: list[BehaviourAnalytic] | None = None,
+    cache: ContentCache | None = None,
 ) -> list[tuple[DetectionRun, Recorded]]:
-    """The behaviour analytics (default: the shipped ones) over the window, fed the pass's detection runs;
-    each recorded like a detection."""
-    return [(run, record(rba, run, window, at)) for run in hunt_behaviours(state, runs, window, analytics)]
+    """The behaviour analytics (default: the shipped ones, validated once and kept in `cache`) over the
+    window, fed the pass's detection runs; each recorded like a detection."""
+    found = hunt_behaviours(state, runs, window, analytics, cache)
+    return [(run, record(rba, run, window, at)) for run in found]
 
 
 def raise_findings(rba: RbaStore, at: datetime, rules: RuleConfig) -> list[dict[str, Any]]:
@@ -162,7 +165,7 @@ def hunt_pass(
                 runs.extend(run_sigma(engine, sigma.runnable(), window, sigma.compiler()))
         for run in runs:
             report.add(run, record(rba, run, window, at))
-        for run, recorded in behaviours(rba, state, runs, window, at):
+        for run, recorded in behaviours(rba, state, runs, window, at, cache=content.cache):
             report.add(run, recorded)
         report.findings = raise_findings(rba, at, rules or RuleConfig())
         if before_commit is not None:

@@ -64,8 +64,14 @@ def library_version(name: str) -> str:
 def code_fingerprint(*libraries: str) -> str:
     """tunnelhunt's own sources (every module of the package, so any change to a compiler, a semantics
     rule or a mapping is seen) and the versions of `libraries`."""
-    parts: list[str | bytes] = [FORMAT, library_version("tunnelhunt")]
-    parts.extend(f"{name}={library_version(name)}" for name in libraries)
+    versions = [f"{name}={library_version(name)}" for name in libraries]
+    return digest(FORMAT, library_version("tunnelhunt"), *versions, _sources())
+
+
+@functools.cache
+def _sources() -> str:
+    """Every module of the package, read and hashed once however many fingerprints a run asks for."""
+    parts: list[str | bytes] = []
     for path in sorted(_PACKAGE_ROOT.rglob("*.py")):
         parts.extend((str(path.relative_to(_PACKAGE_ROOT)), path.read_bytes()))
     return digest(*parts)

@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from tunnelhunt.cim import UnknownNodeError, find_node
@@ -159,6 +158,8 @@ def compile_mapping(data: Any, origin: str = "<mapping>") -> CustomMapping:
 
 def load_mapping(path: Path) -> CustomMapping:
     """Read and compile a YAML mapping file."""
+    import yaml  # only with a mapping file (`--mapping`)
+
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:

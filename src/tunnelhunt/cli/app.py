@@ -4,28 +4,31 @@ from __future__ import annotations
 
 import sys
 
-from rich.markup import escape
+from tunnelhunt.cli.startup import importing
 
-from tunnelhunt.cli import (  # noqa: F401  (each module registers its command)
-    compile,
-    detections,
-    events,
-    findings,
-    generate,
-    hunt,
-    report,
-    risk,
-    run,
-    search,
-    serve,
-    test,
-    validate,
-    watch,
-)
-from tunnelhunt.cli.common import app, stderr  # noqa: F401  (tests invoke `app`)
-from tunnelhunt.cli.exit_codes import ExitCode
-from tunnelhunt.cli.words import command
-from tunnelhunt.errors import TunnelhuntError
+with importing():  # the command line's modules (typer, rich): see `cli/startup.py`
+    from rich.markup import escape
+
+    from tunnelhunt.cli import (  # noqa: F401  (each module registers its command)
+        compile,
+        detections,
+        events,
+        findings,
+        generate,
+        hunt,
+        report,
+        risk,
+        run,
+        search,
+        serve,
+        test,
+        validate,
+        watch,
+    )
+    from tunnelhunt.cli.common import app, stderr  # noqa: F401  (tests invoke `app`)
+    from tunnelhunt.cli.exit_codes import ExitCode
+    from tunnelhunt.cli.words import command
+    from tunnelhunt.errors import TunnelhuntError
 
 
 def main() -> None:

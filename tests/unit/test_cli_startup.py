@@ -1,0 +1,29 @@
+"""`cli/startup.importing`: the collector paused while a command's modules are imported, and left as it was."""
+
+from __future__ import annotations
+
+import gc
+
+import pytest
+
+from tunnelhunt.cli.startup import importing
+
+
+def test_the_collector_is_paused_inside_and_enabled_again_after() -> None:
+    assert gc.isenabled()
+    with importing():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+
+
+def test_an_error_inside_still_enables_it_and_a_paused_collector_stays_paused() -> None:
+    with pytest.raises(ImportError), importing():
+        raise ImportError("no such module")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with importing():
+            pass
+        assert not gc.isenabled()  # a caller's own pause is not undone
+    finally:
+        gc.enable()

@@ -158,7 +158,7 @@ def hunt_pass(
             for detection in content.detections
         ]
         if sigma is not None and sigma.runnable():
-            from tunnelhunt.content.cache import no_collection
+            from tunnelhunt.collector import no_collection
             from tunnelhunt.sigma import run_sigma  # pySigma only when there are Sigma rules
 
             with no_collection():  # converted rules build a million sqlglot nodes: see `no_collection`

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sys
 
-from tunnelhunt.cli.startup import importing
+from tunnelhunt.collector import no_collection
 
-with importing():  # the command line's modules (typer, rich): see `cli/startup.py`
+with no_collection():  # the command line's modules (typer, rich): see `collector.py`
     from rich.markup import escape
 
     from tunnelhunt.cli import (  # noqa: F401  (each module registers its command)

@@ -12,7 +12,7 @@ from rich.console import Console
 from tunnelhunt.cli import hunting
 from tunnelhunt.cli.common import Output, SigmaOption, app, fail, safe_markup, stderr
 from tunnelhunt.cli.exit_codes import ExitCode, worst
-from tunnelhunt.cli.startup import importing
+from tunnelhunt.collector import no_collection
 from tunnelhunt.errors import TunnelhuntError
 from tunnelhunt.sinks.files import write_csv, write_jsonl, write_rows
 
@@ -103,7 +103,7 @@ def hunt(
 
     The terminal gets a summary (results per detection, the entities with the most risk, the findings
     raised); --timeline or --all print every result; -o jsonl/csv write them all (to --out FILE)."""
-    with importing():  # the hunt's modules (duckdb, pyarrow, readers, detections): see `cli/startup.py`
+    with no_collection():  # the hunt's modules (duckdb, pyarrow, readers, detections): see `collector.py`
         from tunnelhunt.actions.hunt import HuntOptions
         from tunnelhunt.actions.hunt import hunt as run_hunt
         from tunnelhunt.cli.ingest_view import progress_display, quarantine_writer, write_report

@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
 
-from tunnelhunt.content.cache import ContentCache, digest, no_collection
+from tunnelhunt.collector import no_collection
+from tunnelhunt.content.cache import ContentCache, digest
 from tunnelhunt.sigma.keys import set_rule_key
 
 if TYPE_CHECKING:  # pySigma is imported when rules are loaded: a hunt without Sigma rules never needs it

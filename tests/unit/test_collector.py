@@ -1,4 +1,4 @@
-"""`cli/startup.importing`: the collector paused while a command's modules are imported, and left as it was."""
+"""`collector.no_collection`: the collector paused inside, and left as it was after."""
 
 from __future__ import annotations
 
@@ -6,23 +6,23 @@ import gc
 
 import pytest
 
-from tunnelhunt.cli.startup import importing
+from tunnelhunt.collector import no_collection
 
 
 def test_the_collector_is_paused_inside_and_enabled_again_after() -> None:
     assert gc.isenabled()
-    with importing():
+    with no_collection():
         assert not gc.isenabled()
     assert gc.isenabled()
 
 
 def test_an_error_inside_still_enables_it_and_a_paused_collector_stays_paused() -> None:
-    with pytest.raises(ImportError), importing():
+    with pytest.raises(ImportError), no_collection():
         raise ImportError("no such module")
     assert gc.isenabled()
     gc.disable()
     try:
-        with importing():
+        with no_collection():
             pass
         assert not gc.isenabled()  # a caller's own pause is not undone
     finally:

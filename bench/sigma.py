@@ -66,7 +66,8 @@ def build_corpus(shared: Path, work: Path, copies: int) -> tuple[Path, int]:
 def tunnelhunt_side(corpus: Path, rules: Path, out: Path, cache: Path) -> None:
     """The tunnelhunt process: load, ingest, convert (through the content cache in `cache`, as `hunt --sigma`
     does) and match; writes counts, phase times and the matched triples."""
-    from tunnelhunt.content.cache import no_collection, open_cache
+    from tunnelhunt.collector import no_collection
+    from tunnelhunt.content.cache import open_cache
     from tunnelhunt.ingest.run import ingest
     from tunnelhunt.sigma import load_content, run_sigma
     from tunnelhunt.store.duckdb_store import Store

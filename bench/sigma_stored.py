@@ -22,13 +22,15 @@ from bench.sigma import RULES, measured
 
 def stored_side(store_path: Path, rules: Path, out: Path, cache: Path) -> None:
     """The measured process: load, convert (cached) and match every rule over the stored events."""
-    from tunnelhunt.content.cache import no_collection, open_cache
+    from tunnelhunt.collector import no_collection
+    from tunnelhunt.content.cache import open_cache
     from tunnelhunt.sigma import load_content, run_sigma
     from tunnelhunt.store.duckdb_store import Store
 
     started = time.perf_counter()
-    content = load_content([rules])
-    content.cache = open_cache(cache)
+    opened = open_cache(cache)
+    content = load_content([rules], opened)  # as `hunt --sigma` loads them
+    content.cache = opened
     loaded = time.perf_counter()
     with Store(store_path) as store, no_collection():
         runs = run_sigma(store, content.rules, compiler=content.compiler())

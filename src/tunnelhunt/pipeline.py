@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from tunnelhunt.content.behaviours import BehaviourAnalytic
+from tunnelhunt.content.cache import ContentCache
 from tunnelhunt.content.loader import ContentSet
 from tunnelhunt.detect.behaviour import hunt_behaviours
 from tunnelhunt.detect.precompiled import lookups_key
@@ -111,10 +112,12 @@ def behaviours(
     window: TimeWindow | None,
     at: datetime,
     analytics: list[BehaviourAnalytic] | None = None,
+    cache: ContentCache | None = None,
 ) -> list[tuple[DetectionRun, Recorded]]:
-    """The behaviour analytics (default: the shipped ones) over the window, fed the pass's detection runs;
-    each recorded like a detection."""
-    return [(run, record(rba, run, window, at)) for run in hunt_behaviours(state, runs, window, analytics)]
+    """The behaviour analytics (default: the shipped ones, validated once and kept in `cache`) over the
+    window, fed the pass's detection runs; each recorded like a detection."""
+    found = hunt_behaviours(state, runs, window, analytics, cache)
+    return [(run, record(rba, run, window, at)) for run in found]
 
 
 def raise_findings(rba: RbaStore, at: datetime, rules: RuleConfig) -> list[dict[str, Any]]:
@@ -154,14 +157,14 @@ def hunt_pass(
             engine, content.detections, content.macros, window, content.lookups, content.cache, lookup_key
         )
         if sigma is not None and sigma.runnable():
-            from tunnelhunt.content.cache import no_collection
+            from tunnelhunt.collector import no_collection
             from tunnelhunt.sigma import run_sigma  # pySigma only when there are Sigma rules
 
             with no_collection():  # converted rules build a million sqlglot nodes: see `no_collection`
                 runs.extend(run_sigma(engine, sigma.runnable(), window, sigma.compiler()))
         for run in runs:
             report.add(run, record(rba, run, window, at))
-        for run, recorded in behaviours(rba, state, runs, window, at):
+        for run, recorded in behaviours(rba, state, runs, window, at, cache=content.cache):
             report.add(run, recorded)
         report.findings = raise_findings(rba, at, rules or RuleConfig())
         if before_commit is not None:

@@ -104,7 +104,7 @@ def test_a_hunt_finds_the_same_with_the_cache_cold_warm_and_without(tmp_path: Pa
     without = _outcome(options(cache=False))
     assert not cache.exists()
     cold = _outcome(options())
-    assert sorted(p.name for p in cache.iterdir()) == ["sigma", "sigma-scan", "sigma-yaml", "spl"]
+    assert sorted(p.name for p in cache.iterdir()) == ["model", "sigma", "sigma-scan", "sigma-yaml", "spl"]
     warm = _outcome(options())
     assert without == cold == warm
 

@@ -96,7 +96,9 @@ def test_duckdb_types_written_out_are_the_ones_sqlglot_renders() -> None:
 
 
 def test_a_hunt_with_a_warm_cache_imports_no_spl_compiler_and_no_sqlglot(tmp_path: Path) -> None:
-    """Issue 20: the shipped detections compiled once are read from the cache, not compiled again."""
+    """Issue 20: the shipped detections compiled once are read from the cache, not compiled again; the
+    content validated once is read from the cache, not parsed (PyYAML) nor validated (no model's validator
+    is built); DNS names are split without tldextract (and requests); no network sink, no process pool."""
     from tests.support import formats as F
 
     log = tmp_path / "a.json"
@@ -104,20 +106,49 @@ def test_a_hunt_with_a_warm_cache_imports_no_spl_compiler_and_no_sqlglot(tmp_pat
     root = SRC.parent
     env = {"PYTHONPATH": f"{SRC}:{root}", "TUNNELHUNT_CACHE_DIR": str(tmp_path / "cache")}
 
-    def hunt(out: Path) -> set[str]:
+    def hunt(out: Path) -> tuple[set[str], list[str]]:
         code = (
             "import atexit, json, sys\n"
-            "atexit.register(lambda: print(json.dumps(sorted(sys.modules))))\n"
+            "def report():\n"
+            "    from pydantic import BaseModel\n"
+            "    built, pending = [], list(BaseModel.__subclasses__())\n"
+            "    while pending:\n"
+            "        kind = pending.pop()\n"
+            "        pending.extend(kind.__subclasses__())\n"
+            "        if kind.__module__.startswith('tunnelhunt.content') and kind.__pydantic_complete__:\n"
+            "            built.append(kind.__qualname__)\n"
+            "    print(json.dumps([sorted(sys.modules), sorted(built)]))\n"
+            "atexit.register(report)\n"
             f"sys.argv = ['tunnelhunt', 'hunt', {str(log)!r}, '-o', 'jsonl', '--out', {str(out)!r}]\n"
             "from tunnelhunt.cli.app import main\nmain()"
         )
         run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False)
-        return set(json.loads(run.stdout.splitlines()[-1]))
+        modules, built = json.loads(run.stdout.splitlines()[-1])
+        return set(modules), built
 
     compiled = ["sqlglot", "tunnelhunt.spl.compiler", "tunnelhunt.spl.parser", "tunnelhunt.spl.functions"]
-    cold = hunt(tmp_path / "cold.jsonl")
-    assert _offending(cold, compiled) != []  # the check would see the compiler
-    warm = hunt(tmp_path / "warm.jsonl")
-    assert "tunnelhunt.pipeline" in warm and _offending(warm, compiled) == []
+    parsed = ["yaml"]
+    cold, cold_built = hunt(tmp_path / "cold.jsonl")
+    assert _offending(cold, compiled) != [] and _offending(cold, parsed) != []  # the check would see them
+    assert "Detection" in cold_built  # and a validator built
+    warm, warm_built = hunt(tmp_path / "warm.jsonl")
+    assert "tunnelhunt.pipeline" in warm and "tunnelhunt.detect.zones" in warm
+    assert _offending(warm, compiled + parsed + NOT_AT_RUN_TIME) == []
+    assert warm_built == []
     found = (tmp_path / "warm.jsonl").read_text()
     assert "ngrok" in found and found == (tmp_path / "cold.jsonl").read_text()
+
+
+#: What a warm hunt of a small file needs at no point: tldextract and requests (plain DNS names are split on
+#: its bundled list without it), the HTTP client of the network sinks, the process pool's machinery.
+NOT_AT_RUN_TIME = ["tldextract", "requests", "urllib3", "urllib.request", "http.client", "ssl",
+                   "multiprocessing.forkserver", "concurrent.futures"]  # fmt: skip
+
+
+def test_a_plain_dns_name_is_split_without_tldextract() -> None:
+    plain = _imported("from tunnelhunt.detect.zones import split_zone\n"
+                      "assert split_zone('A.b.Example.co.uk.') == ('example.co.uk', 'a.b')")  # fmt: skip
+    assert _offending(plain, ["tldextract", "requests"]) == []
+    punycode = _imported("from tunnelhunt.detect.zones import split_zone\n"
+                         "assert split_zone('a.xn--80ak6aa92e.com') == ('xn--80ak6aa92e.com', 'a')")  # fmt: skip
+    assert "tldextract" in punycode  # the check would see it

@@ -17,7 +17,8 @@ from tests.receiver import receiver
 from tunnelhunt.rba.risk import RISK_EVENT_FIELDS, stable_id
 from tunnelhunt.schedule.delivery import deliver_all
 from tunnelhunt.sinks.file_sink import FileSink
-from tunnelhunt.sinks.http import HecSink, RetryPolicy, WebhookSink
+from tunnelhunt.sinks.http import HecSink, WebhookSink
+from tunnelhunt.sinks.retry import RetryPolicy
 from tunnelhunt.sinks.spec import SinkOptions, build_sink
 from tunnelhunt.store.duckdb_store import Store
 from tunnelhunt.store.rba_store import RbaStore

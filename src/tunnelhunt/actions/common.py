@@ -80,14 +80,19 @@ def check_exist(paths: Sequence[Path]) -> None:
 
 
 def load(
-    detections: Sequence[Path] = (), macros: Sequence[Path] = (), allow_empty: bool = False, filters: bool = True
+    detections: Sequence[Path] = (),
+    macros: Sequence[Path] = (),
+    allow_empty: bool = False,
+    filters: bool = True,
+    cache: ContentCache | None = None,
 ) -> ContentSet:
-    """Shipped content with the user's layered on top; the files that failed stay in `errors`.
+    """Shipped content with the user's layered on top; the files that failed stay in `errors`. Each file
+    is validated once and kept in `cache` when one is given.
 
     With `filters`, a `*_filter` macro of the user's that no detection calls is an error (see
     `check_filter_macros`)."""
     check_exist([*detections, *macros])
-    content = load_content(list(detections), list(macros))
+    content = load_content(list(detections), list(macros), cache=cache)
     if content.errors and not content.detections and not (allow_empty or content.sigma):
         raise NoContentError("no detection could be loaded: " + "; ".join(str(e) for e in content.errors[:3]))
     if filters and not content.errors:  # a detection that failed to load would look like a typo

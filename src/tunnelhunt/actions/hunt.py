@@ -147,8 +147,8 @@ def hunt(
     check(options)
     mappings = load_mappings(options.mappings)
     check_format(options.fmt, mappings)
-    content = load(options.detections, options.macros, allow_empty=bool(options.sigma))
     cache = open_cache(options.cache_dir, options.cache)
+    content = load(options.detections, options.macros, allow_empty=bool(options.sigma), cache=cache)
     # the cache keeps DuckDB's SQL only; a window is in the SQL, and a relative one (--earliest -7d) would
     # add entries on every run that no later run finds
     content.cache = cache if options.engine == "duckdb" and options.window is None else None

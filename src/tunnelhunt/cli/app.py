@@ -4,28 +4,31 @@ from __future__ import annotations
 
 import sys
 
-from rich.markup import escape
+from tunnelhunt.collector import no_collection
 
-from tunnelhunt.cli import (  # noqa: F401  (each module registers its command)
-    compile,
-    detections,
-    events,
-    findings,
-    generate,
-    hunt,
-    report,
-    risk,
-    run,
-    search,
-    serve,
-    test,
-    validate,
-    watch,
-)
-from tunnelhunt.cli.common import app, stderr  # noqa: F401  (tests invoke `app`)
-from tunnelhunt.cli.exit_codes import ExitCode
-from tunnelhunt.cli.words import command
-from tunnelhunt.errors import TunnelhuntError
+with no_collection():  # the command line's modules (typer, rich): see `collector.py`
+    from rich.markup import escape
+
+    from tunnelhunt.cli import (  # noqa: F401  (each module registers its command)
+        compile,
+        detections,
+        events,
+        findings,
+        generate,
+        hunt,
+        report,
+        risk,
+        run,
+        search,
+        serve,
+        test,
+        validate,
+        watch,
+    )
+    from tunnelhunt.cli.common import app, stderr  # noqa: F401  (tests invoke `app`)
+    from tunnelhunt.cli.exit_codes import ExitCode
+    from tunnelhunt.cli.words import command
+    from tunnelhunt.errors import TunnelhuntError
 
 
 def main() -> None:

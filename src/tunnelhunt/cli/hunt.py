@@ -12,6 +12,7 @@ from rich.console import Console
 from tunnelhunt.cli import hunting
 from tunnelhunt.cli.common import Output, SigmaOption, app, fail, safe_markup, stderr
 from tunnelhunt.cli.exit_codes import ExitCode, worst
+from tunnelhunt.collector import no_collection
 from tunnelhunt.errors import TunnelhuntError
 from tunnelhunt.sinks.files import write_csv, write_jsonl, write_rows
 
@@ -102,18 +103,19 @@ def hunt(
 
     The terminal gets a summary (results per detection, the entities with the most risk, the findings
     raised); --timeline or --all print every result; -o jsonl/csv write them all (to --out FILE)."""
-    from tunnelhunt.actions.hunt import HuntOptions
-    from tunnelhunt.actions.hunt import hunt as run_hunt
-    from tunnelhunt.cli.ingest_view import progress_display, quarantine_writer, write_report
-    from tunnelhunt.cli.render import (
-        detection_summary,
-        hunt_summary,
-        ingest_summary,
-        result_rows,
-        results_table,
-        timeline_table,
-    )
-    from tunnelhunt.spl.window import TimeWindow
+    with no_collection():  # the hunt's modules (duckdb, pyarrow, readers, detections): see `collector.py`
+        from tunnelhunt.actions.hunt import HuntOptions
+        from tunnelhunt.actions.hunt import hunt as run_hunt
+        from tunnelhunt.cli.ingest_view import progress_display, quarantine_writer, write_report
+        from tunnelhunt.cli.render import (
+            detection_summary,
+            hunt_summary,
+            ingest_summary,
+            result_rows,
+            results_table,
+            timeline_table,
+        )
+        from tunnelhunt.spl.window import TimeWindow
 
     kind = output_format(output, out)
     window = None

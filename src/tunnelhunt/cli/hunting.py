@@ -106,7 +106,7 @@ def sink_options(
 ) -> SinkOptions:
     """Where network sinks spool (default: beside the database, or `.tunnelhunt-spool` here) and how."""
     from tunnelhunt.actions.common import default_spool
-    from tunnelhunt.sinks.http import RetryPolicy
+    from tunnelhunt.sinks.retry import RetryPolicy
     from tunnelhunt.sinks.spec import SinkOptions
 
     root = spool or default_spool(db)

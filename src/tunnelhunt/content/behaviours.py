@@ -13,9 +13,11 @@ from typing import Any
 
 from pydantic import Field, ValidationError
 
+from tunnelhunt.content.cache import ContentCache
 from tunnelhunt.content.files import ContentError, read_yaml, yaml_files
 from tunnelhunt.content.loader import SHIPPED
 from tunnelhunt.content.models import Detection
+from tunnelhunt.content.validated import cached_model
 
 BEHAVIOURS_DIR = SHIPPED / "behaviours"
 
@@ -29,13 +31,14 @@ class BehaviourAnalytic(Detection):
     parameters: dict[str, Any] = Field(default_factory=dict)
 
 
-def load_behaviours(directory: Path = BEHAVIOURS_DIR) -> list[BehaviourAnalytic]:
-    """Every behaviour analytic in `directory`, in file-name order; raises ContentError on a bad file."""
-    analytics = []
-    for path in yaml_files(directory):
-        try:
-            analytic = BehaviourAnalytic.model_validate(read_yaml(path))
-        except ValidationError as exc:
-            raise ContentError.from_validation(path, exc) from None
-        analytics.append(analytic)
-    return analytics
+def _validate(path: Path) -> BehaviourAnalytic:
+    try:
+        return BehaviourAnalytic.model_validate(read_yaml(path))
+    except ValidationError as exc:
+        raise ContentError.from_validation(path, exc) from None
+
+
+def load_behaviours(directory: Path = BEHAVIOURS_DIR, cache: ContentCache | None = None) -> list[BehaviourAnalytic]:
+    """Every behaviour analytic in `directory`, in file-name order (validated once, then from `cache` when
+    given); raises ContentError on a bad file."""
+    return [cached_model(path, BehaviourAnalytic, cache, _validate) for path in yaml_files(directory)]

@@ -5,13 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-import yaml
 from pydantic import ValidationError
 
 from tunnelhunt.errors import Location, TunnelhuntError
-
-#: libyaml's safe loader when PyYAML was built with it (much faster on a large corpus).
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class ContentError(TunnelhuntError):
@@ -35,8 +31,10 @@ class ContentError(TunnelhuntError):
 
 
 def read_yaml(path: Path) -> dict[str, object]:
-    try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
+    import yaml  # only for a file not in the content cache (`content/validated.py`): a warm run never parses
+
+    try:  # libyaml's safe loader when PyYAML was built with it (much faster on a large corpus)
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise ContentError(path, f"not readable as YAML: {exc}") from None
     if not isinstance(data, dict):

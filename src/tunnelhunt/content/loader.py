@@ -18,6 +18,7 @@ from tunnelhunt.content.cache import ContentCache
 from tunnelhunt.content.files import ContentError, read_yaml, yaml_files
 from tunnelhunt.content.lookups import LookupLibrary, load_lookups
 from tunnelhunt.content.models import Detection, Macro
+from tunnelhunt.content.validated import cached_model
 from tunnelhunt.spl.macros import MacroDefinition
 
 SHIPPED = Path(str(resources.files("tunnelhunt.content")))
@@ -36,14 +37,19 @@ def is_sigma(data: dict[str, object]) -> bool:
     return "search" not in data and (("detection" in data and "logsource" in data) or "correlation" in data)
 
 
-def load_detection(path: Path) -> Detection:
+def _validate_detection(path: Path) -> Detection:
     data = read_yaml(path)
     if is_sigma(data):
         raise SigmaFile(str(path))
     try:
-        detection = Detection.model_validate(data)
+        return Detection.model_validate(data)
     except ValidationError as exc:
         raise ContentError.from_validation(path, exc) from None
+
+
+def load_detection(path: Path, cache: ContentCache | None = None) -> Detection:
+    """A detection file (validated once, then from `cache` when given: `content/validated.py`)."""
+    detection = cached_model(path, Detection, cache, _validate_detection)
     detection.__dict__["source_path"] = path
     return detection
 
@@ -54,11 +60,15 @@ def source_path(detection: Detection) -> Path | None:
     return path if isinstance(path, Path) else None
 
 
-def load_macro(path: Path) -> Macro:
+def _validate_macro(path: Path) -> Macro:
     try:
         return Macro.model_validate(read_yaml(path))
     except ValidationError as exc:
         raise ContentError.from_validation(path, exc) from None
+
+
+def load_macro(path: Path, cache: ContentCache | None = None) -> Macro:
+    return cached_model(path, Macro, cache, _validate_macro)
 
 
 @dataclass
@@ -87,13 +97,15 @@ class MacroLibrary:
         return any(key[0] == name for key in self.macros)
 
 
-def load_macros(directories: Iterable[Path], errors: list[ContentError] | None = None) -> MacroLibrary:
+def load_macros(
+    directories: Iterable[Path], errors: list[ContentError] | None = None, cache: ContentCache | None = None
+) -> MacroLibrary:
     """Macros from every directory in order (later ones win); bad files go to `errors` or raise."""
     library = MacroLibrary()
     for directory in directories:
         for path in yaml_files(directory):
             try:
-                library.add(load_macro(path))
+                library.add(load_macro(path, cache))
             except ContentError as exc:
                 if errors is None:
                     raise
@@ -145,11 +157,13 @@ def load_content(
     include_shipped: bool = True,
     lookup_dirs: Iterable[Path] = (),
     shipped_detections: bool = True,
+    cache: ContentCache | None = None,
 ) -> ContentSet:
     """Shipped content, then each given root (detections + its macros and lookups), then extra dirs.
 
     `include_shipped=False` leaves out everything shipped; `shipped_detections=False` keeps the
     shipped macros and lookups (the environment detections run in) but not the shipped detections.
+    With `cache`, each file is validated once and read from the cache after (`content/validated.py`).
     """
     roots = list(detection_roots)
     macro_layers: list[Path] = [SHIPPED / "macros"] if include_shipped else []
@@ -167,8 +181,8 @@ def load_content(
     macro_layers.extend(macro_dirs)
     lookup_layers.extend(lookup_dirs)
     errors: list[ContentError] = []
-    macros = load_macros(macro_layers, errors)
-    lookups = load_lookups([d for d in lookup_layers if d.is_dir()], errors)
+    macros = load_macros(macro_layers, errors, cache)
+    lookups = load_lookups([d for d in lookup_layers if d.is_dir()], errors, cache)
     detections: dict[str, Detection] = {}
     duplicates: list[tuple[str, Path, Path]] = []
     sigma: list[Path] = []
@@ -176,7 +190,7 @@ def load_content(
         seen: dict[str, Path] = {}
         for path in detection_files(layer):
             try:
-                detection = load_detection(path)
+                detection = load_detection(path, cache)
             except SigmaFile:
                 sigma.append(path)
                 continue

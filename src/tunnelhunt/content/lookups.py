@@ -13,8 +13,10 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from tunnelhunt.content.cache import ContentCache
 from tunnelhunt.content.files import ContentError, read_yaml
 from tunnelhunt.content.models import Lookup
+from tunnelhunt.content.validated import cached_model
 from tunnelhunt.spl.lookup_table import DEFAULT_MAX_MATCHES, MAX_MATCHES_LIMIT, LookupTable
 
 #: Header lines longer than this are not a CSV header we can trust (bounded reads of user files).
@@ -86,11 +88,16 @@ class LookupLibrary:
         return self.find(name) is not None
 
 
-def load_lookup(path: Path) -> LookupDefinition:
+def _validate_lookup(path: Path) -> Lookup:
     try:
-        model = Lookup.model_validate(read_yaml(path))
+        return Lookup.model_validate(read_yaml(path))
     except ValidationError as exc:
         raise ContentError.from_validation(path, exc) from None
+
+
+def load_lookup(path: Path, cache: ContentCache | None = None) -> LookupDefinition:
+    """A lookup definition (validated once, then from `cache` when given) and its CSV file's header."""
+    model = cached_model(path, Lookup, cache, _validate_lookup)
     csv_path: Path | None = None
     columns: tuple[str, ...] = ()
     if model.filename and model.filename.lower().endswith(".csv"):
@@ -108,12 +115,14 @@ def load_lookup(path: Path) -> LookupDefinition:
     return LookupDefinition(model, path, csv_path, columns)
 
 
-def load_lookups(directories: Iterable[Path], errors: list[ContentError]) -> LookupLibrary:
+def load_lookups(
+    directories: Iterable[Path], errors: list[ContentError], cache: ContentCache | None = None
+) -> LookupLibrary:
     library = LookupLibrary()
     for directory in directories:
         for path in sorted(p for p in directory.glob("*.yml") if p.is_file()):
             try:
-                library.add(load_lookup(path))
+                library.add(load_lookup(path, cache))
             except ContentError as exc:
                 errors.append(exc)
     return library

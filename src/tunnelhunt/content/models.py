@@ -27,7 +27,9 @@ RiskObjectType = Literal["system", "user", "other"]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    #: defer_build: a model's validator is built when it first validates, so a run builds only those it uses
+    #: (a hunt never validates the contentctl models of `tunnelhunt validate`), not all of them on import
+    model_config = ConfigDict(extra="allow", populate_by_name=True, defer_build=True)
 
 
 class RiskObject(_Model):

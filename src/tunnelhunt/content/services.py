@@ -14,33 +14,39 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from tunnelhunt.content.cache import ContentCache
 from tunnelhunt.content.files import ContentError
 from tunnelhunt.content.loader import SHIPPED
+<<<<<<< HEAD
 from tunnelhunt.spl.like import pattern_sql, wildcard_parts
+=======
+from tunnelhunt.content.validated import cached_model
+from tunnelhunt.spl.like import LIKE_ESCAPE, wildcard_to_like
+>>>>>>> h-startup
 
 Role = Literal["agent", "endpoint", "support"]
 CATALOGUE_PATH = SHIPPED / "intel" / "tunnel_services.yml"
 
 
 class _Group(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    #: defer_build: a run with the catalogue in the content cache never validates it
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     role: Role
     zone: str
     patterns: list[str] = Field(min_length=1)
 
 
 class _Service(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     service: str
     process_markers: list[str] = Field(default_factory=list)
     groups: list[_Group] = Field(min_length=1)
 
 
 class _Catalogue(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     services: list[_Service] = Field(min_length=1)
 
 
@@ -95,15 +101,21 @@ class ServiceCatalogue:
         return list(self.process_markers)
 
 
-def load_catalogue(path: Path = CATALOGUE_PATH) -> ServiceCatalogue:
-    """Read and check a catalogue file; raises ContentError naming the file and key at fault."""
+def _validate(path: Path) -> _Catalogue:
+    import yaml  # only for a file not in the content cache (`content/validated.py`)
+
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-        model = _Catalogue.model_validate(raw)
+        return _Catalogue.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
     except (OSError, yaml.YAMLError) as exc:
         raise ContentError(path, f"not readable as YAML: {exc}") from None
     except ValidationError as exc:
         raise ContentError.from_validation(path, exc) from None
+
+
+def load_catalogue(path: Path = CATALOGUE_PATH, cache: ContentCache | None = None) -> ServiceCatalogue:
+    """Read and check a catalogue file (validated once, then from `cache` when given); raises ContentError
+    naming the file and key at fault."""
+    model = cached_model(path, _Catalogue, cache, _validate)
     groups: list[DomainGroup] = []
     markers: dict[str, tuple[str, ...]] = {}
     for service in model.services:
@@ -117,6 +129,6 @@ def load_catalogue(path: Path = CATALOGUE_PATH) -> ServiceCatalogue:
 
 
 @cache
-def shipped_catalogue() -> ServiceCatalogue:
+def shipped_catalogue(cache: ContentCache | None = None) -> ServiceCatalogue:
     """The catalogue shipped with tunnelhunt (read once)."""
-    return load_catalogue()
+    return load_catalogue(cache=cache)

@@ -16,6 +16,7 @@ from typing import Any
 import pyarrow as pa
 
 from tunnelhunt.content.behaviours import BehaviourAnalytic, load_behaviours
+from tunnelhunt.content.cache import ContentCache
 from tunnelhunt.content.services import ServiceCatalogue, shipped_catalogue
 from tunnelhunt.detect.agent_hashes import AgentHashes
 from tunnelhunt.detect.beaconing import beacons
@@ -232,6 +233,9 @@ def hunt_behaviours(
     detection_runs: list[DetectionRun],
     window: TimeWindow | None = None,
     analytics: list[BehaviourAnalytic] | None = None,
+    cache: ContentCache | None = None,
 ) -> list[DetectionRun]:
-    """The behaviour analytics (default: the shipped ones) over a store, with the shipped service catalogue."""
-    return run_behaviours(DnsSeenState(store, shipped_catalogue()), detection_runs, analytics, window)
+    """The behaviour analytics (default: the shipped ones) over a store, with the shipped service catalogue;
+    both validated once and kept in `cache` when given."""
+    analytics = load_behaviours(cache=cache) if analytics is None else analytics
+    return run_behaviours(DnsSeenState(store, shipped_catalogue(cache)), detection_runs, analytics, window)

@@ -17,17 +17,14 @@ from __future__ import annotations
 
 import itertools
 import multiprocessing
-import multiprocessing.forkserver
-import multiprocessing.resource_tracker
 import os
 import sys
 import types
 from collections import deque
 from collections.abc import Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pyarrow as pa
@@ -40,6 +37,9 @@ from tunnelhunt.normalize.normalizer import Normalizer, unnormalised
 from tunnelhunt.normalize.registry import MappingRegistry
 from tunnelhunt.readers import evtx_file
 from tunnelhunt.readers.base import OffsetKind, Position, QuarantinedRecord, RawBatch, Reader, ReaderError
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 _context: tuple[Any, Normalizer] | None = None
 _mappings: Sequence[Any] = ()
@@ -255,6 +255,9 @@ def pool_context() -> Any:
     analyst runs from would be executed. They start with `PYTHONSAFEPATH` set, so they (and every
     worker forked from them) import only the installed program and the standard library.
     """
+    import multiprocessing.forkserver  # the pool's machinery: only a run that starts a pool (not one small file)
+    import multiprocessing.resource_tracker
+
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload([__name__])
     with _safe_import_path():
@@ -281,6 +284,8 @@ def _no_main_module() -> Iterator[None]:
 def worker_pool(workers: int, mappings: Sequence[Any] = (), raw: bool = True) -> Iterator[Any]:
     """A process pool of `workers` forkserver workers; yields `submit(fn, *args) -> Future`, which starts
     workers without the parent's main module (`_no_main_module`)."""
+    from concurrent.futures import ProcessPoolExecutor  # as `pool_context`: only when a pool starts
+
     context = pool_context()
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(mappings, raw)) as pool:
 

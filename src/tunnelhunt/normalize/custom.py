@@ -26,7 +26,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from tunnelhunt.cim import UnknownNodeError, find_node
@@ -52,7 +51,8 @@ class MappingError(TunnelhuntError):
 
 
 class _NodeSpec(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    #: defer_build: the schema is built on the first `--mapping` file, not by every run that imports this module
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     node: str
     when: dict[str, str | list[str]] = Field(default_factory=dict)
@@ -61,7 +61,7 @@ class _NodeSpec(BaseModel):
 
 
 class _MappingSpec(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     name: str
     match: list[str] = Field(default_factory=list)
@@ -158,6 +158,8 @@ def compile_mapping(data: Any, origin: str = "<mapping>") -> CustomMapping:
 
 def load_mapping(path: Path) -> CustomMapping:
     """Read and compile a YAML mapping file."""
+    import yaml  # only with a mapping file (`--mapping`)
+
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:

@@ -18,7 +18,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from tunnelhunt.errors import Location, TunnelhuntError
@@ -75,6 +74,8 @@ class RuleConfig(BaseModel):
     @classmethod
     def from_file(cls, path: Path) -> RuleConfig:
         """The rules file's thresholds; raises RuleConfigError naming the file."""
+        import yaml  # only with a rules file (`--rules`): a run on the default rules never parses YAML
+
         try:
             data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
             return cls.model_validate(data)

@@ -20,14 +20,8 @@ from sigma.processing.transformations import ValueListPlaceholderTransformation
 from sigma.rule import SigmaLogSource, SigmaRule
 from sqlglot import exp
 
-from tunnelhunt.content.cache import (
-    ContentCache,
-    code_fingerprint,
-    digest,
-    dump_expression,
-    load_expression,
-    no_collection,
-)
+from tunnelhunt.collector import no_collection
+from tunnelhunt.content.cache import ContentCache, code_fingerprint, digest, dump_expression, load_expression
 from tunnelhunt.errors import TunnelhuntError
 from tunnelhunt.sigma.backend import SqlglotBackend
 from tunnelhunt.sigma.keys import rule_key

@@ -10,9 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
 
-import yaml
-
-from tunnelhunt.content.cache import ContentCache, digest, no_collection
+from tunnelhunt.collector import no_collection
+from tunnelhunt.content.cache import ContentCache, digest
 from tunnelhunt.sigma.keys import set_rule_key
 
 if TYPE_CHECKING:  # pySigma is imported when rules are loaded: a hunt without Sigma rules never needs it
@@ -24,8 +23,6 @@ if TYPE_CHECKING:  # pySigma is imported when rules are loaded: a hunt without S
 #: What a Sigma file holds that tunnelhunt runs: a detection rule or a correlation rule.
 SigmaRuleKind: TypeAlias = "SigmaRule | SigmaCorrelationRule"
 
-#: libyaml's safe loader when PyYAML was built with it, else the pure-Python one (the same documents).
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 _ID = re.compile(r"^id:\s*['\"]?([0-9a-fA-F-]{36})", re.MULTILINE)
 
@@ -83,10 +80,13 @@ def rule_location(rule: SigmaRule | SigmaCorrelationRule) -> str:
 
 def _parse_file(path: Path) -> tuple[list[Any], bytes]:
     """The file's YAML documents (libyaml when PyYAML has it) and its bytes; errors name the file and line."""
+    import yaml  # only when there are Sigma rules: `import tunnelhunt.sigma` is part of every hunt
+
     data = path.read_bytes()
     stream = io.StringIO(data.decode("utf-8"))
     stream.name = str(path)  # the loader's error marks name the file, as pySigma's own loading did
-    return list(yaml.load_all(stream, Loader=_LOADER)), data
+    # libyaml's safe loader when PyYAML was built with it, else the pure-Python one (the same documents)
+    return list(yaml.load_all(stream, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))), data
 
 
 def load_content(paths: Iterable[Path], cache: ContentCache | None = None) -> SigmaContent:
@@ -103,7 +103,12 @@ def load_content(paths: Iterable[Path], cache: ContentCache | None = None) -> Si
         return _load_content(paths, cache)
 
 
+<<<<<<< HEAD
 def _load_content(paths: Iterable[Path], cache: ContentCache | None = None) -> SigmaContent:
+=======
+def _load_content(paths: Iterable[Path]) -> SigmaContent:
+    import yaml
+>>>>>>> h-startup
     from sigma.collection import SigmaCollection
     from sigma.correlations import SigmaCorrelationRule
     from sigma.exceptions import SigmaRuleLocation

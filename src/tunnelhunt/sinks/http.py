@@ -23,25 +23,13 @@ from pathlib import Path
 from typing import Any
 
 from tunnelhunt.sinks.outbox import KINDS, pages
+from tunnelhunt.sinks.retry import RetryPolicy
 from tunnelhunt.sinks.spool import Spool
 from tunnelhunt.sinks.urls import parse_sink_url
 from tunnelhunt.store.rba_store import RbaStore
 
 #: HTTP statuses that mean "the data itself is bad": retrying cannot help, so the batch is set aside.
 REJECTED = {400, 413, 422}
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How hard to try: attempts per flush, back-off between them and between flushes."""
-
-    attempts: int = 4
-    base_delay: float = 0.5
-    max_delay: float = 60.0
-    timeout: float = 10.0
-
-    def delay(self, failures: int) -> float:
-        return float(min(self.max_delay, self.base_delay * (2 ** max(0, failures - 1))))
 
 
 @dataclass

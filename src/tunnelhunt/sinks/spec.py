@@ -8,8 +8,8 @@ from pathlib import Path
 
 from tunnelhunt.errors import TunnelhuntError
 from tunnelhunt.sinks.file_sink import FileSink
-from tunnelhunt.sinks.http import HecSink, RetryPolicy, WebhookSink
 from tunnelhunt.sinks.outbox import Sink
+from tunnelhunt.sinks.retry import RetryPolicy
 from tunnelhunt.sinks.urls import parse_sink_url, spool_folder
 
 
@@ -37,6 +37,8 @@ def _file(kind: str, target: str, options: SinkOptions) -> Sink:
 def _network(kind: str, target: str, options: SinkOptions) -> Sink:
     if not target.startswith(("http://", "https://")):
         raise SinkSpecError(f"--sink {kind}:{target!r}: the URL must start with http:// or https://")
+    from tunnelhunt.sinks.http import HecSink, WebhookSink  # the HTTP client (urllib, ssl): only for a network sink
+
     spool = options.spool_root / spool_folder(kind, parse_sink_url(target))
     if kind == "webhook":
         return WebhookSink(target, spool, retry=options.retry)

@@ -19,12 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from tunnelhunt.content.cache import ContentCache
 from tunnelhunt.content.files import ContentError
 from tunnelhunt.content.loader import SHIPPED
-<<<<<<< HEAD
-from tunnelhunt.spl.like import pattern_sql, wildcard_parts
-=======
 from tunnelhunt.content.validated import cached_model
-from tunnelhunt.spl.like import LIKE_ESCAPE, wildcard_to_like
->>>>>>> h-startup
+from tunnelhunt.spl.like import pattern_sql, wildcard_parts
 
 Role = Literal["agent", "endpoint", "support"]
 CATALOGUE_PATH = SHIPPED / "intel" / "tunnel_services.yml"

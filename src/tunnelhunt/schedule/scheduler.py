@@ -25,8 +25,8 @@ from typing import Any
 from croniter import croniter
 
 from tunnelhunt import pipeline
-from tunnelhunt.content.behaviours import BehaviourAnalytic
 from tunnelhunt.collector import no_collection
+from tunnelhunt.content.behaviours import BehaviourAnalytic
 from tunnelhunt.content.loader import MacroLibrary
 from tunnelhunt.content.lookups import LookupLibrary
 from tunnelhunt.content.models import Detection

@@ -103,12 +103,7 @@ def load_content(paths: Iterable[Path], cache: ContentCache | None = None) -> Si
         return _load_content(paths, cache)
 
 
-<<<<<<< HEAD
 def _load_content(paths: Iterable[Path], cache: ContentCache | None = None) -> SigmaContent:
-=======
-def _load_content(paths: Iterable[Path]) -> SigmaContent:
-    import yaml
->>>>>>> h-startup
     from sigma.collection import SigmaCollection
     from sigma.correlations import SigmaCorrelationRule
     from sigma.exceptions import SigmaRuleLocation
@@ -168,6 +163,8 @@ def _cached_documents(
     documents as JSON ~0.1 s. With a `cache`, the documents of all the files are one entry found by
     every file's name and bytes (and PyYAML's version); a file whose documents hold what JSON cannot
     (`_encode`) is parsed on every run."""
+    import yaml  # only with Sigma rules (see `_parse_file`); its version is part of the cache key
+
     if cache is None:
         for path in files:
             try:

@@ -15,7 +15,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from bench.sigma import Triple, agreement, convert_for_zircolite, measured, run_zircolite, zircolite_triples
+from bench.sigma import Triple, compare, convert_for_zircolite, measured, run_zircolite, zircolite_triples
 
 #: The Sigma rules of the row: SigmaHQ's Windows rules about ngrok (file names holding "ngrok").
 NGROK_RULES = "sigma/rules/windows"
@@ -76,17 +76,7 @@ def measure_peer(
     detected = work / "zircolite-ngrok-detected.json"
     theirs, their_cpu = run_zircolite(zircolite, corpus, ruleset, detected, work / "zircolite-ngrok.log")
     their_triples = zircolite_triples(detected)
-    row["zircolite"] = {
-        "seconds": round(theirs.seconds, 2),
-        "cpu_seconds": their_cpu,
-        "peak_mb": theirs.peak_rss_mb,
-        "sigma_matches": len(their_triples),
-        "convert_seconds": round(convert_seconds, 1),
-        "returncode": theirs.returncode,
-    }
-    row["throughput_ratio"] = round(theirs.seconds / ours.seconds, 2)
-    row["cpu_ratio"] = round(their_cpu / our_cpu, 2) if our_cpu else None
-    row["agreement"] = agreement(triples, their_triples)
+    compare(row, (ours, our_cpu, triples), (theirs, their_cpu, their_triples), convert_seconds)
     return row
 
 
@@ -106,7 +96,7 @@ def describe_peer(row: dict[str, Any]) -> list[str]:
     return [
         *lines,
         f"  Zircolite: {theirs['seconds']} s, {theirs['cpu_seconds']} CPU s, peak {theirs['peak_mb']} MB, "
-        f"{theirs['sigma_matches']} hits (ruleset converted beforehand in {theirs['convert_seconds']} s)",
+        f"{theirs['matches']} hits (ruleset converted beforehand in {theirs['convert_seconds']} s)",
         f"  tunnelhunt/Zircolite throughput: {row['throughput_ratio']}x (CPU time: {row['cpu_ratio']}x); "
         f"pairs in common {agree['common']}, only tunnelhunt {agree['only_tunnelhunt']}, "
         f"only Zircolite {agree['only_zircolite']}",

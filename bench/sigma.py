@@ -174,6 +174,26 @@ def agreement(ours: list[Triple], theirs: list[Triple]) -> dict[str, int]:
     return {"common": common, "only_tunnelhunt": sum(a.values()) - common, "only_zircolite": sum(b.values()) - common}
 
 
+Side = tuple[RunResult, float, list[Triple]]
+
+
+def compare(row: dict[str, Any], ours: Side, theirs: Side, convert_seconds: float) -> None:
+    """Zircolite's figures into `row` beside tunnelhunt's: each side is (run, CPU seconds, triples)."""
+    our_run, our_cpu, our_triples = ours
+    their_run, their_cpu, their_triples = theirs
+    row["zircolite"] = {
+        "seconds": round(their_run.seconds, 2),
+        "cpu_seconds": their_cpu,
+        "peak_mb": their_run.peak_rss_mb,
+        "matches": len(their_triples),
+        "convert_seconds": round(convert_seconds, 1),
+        "returncode": their_run.returncode,
+    }
+    row["throughput_ratio"] = round(their_run.seconds / our_run.seconds, 2)
+    row["cpu_ratio"] = round(their_cpu / our_cpu, 2) if our_cpu else None
+    row["agreement"] = agreement(our_triples, their_triples)
+
+
 def measured(command: list[str]) -> tuple[RunResult, float]:
     """`run_measured`, plus the CPU seconds (user + system) of the process and the children it waited for:
     on a shared machine the wall time depends on the load, the work done does not."""
@@ -232,18 +252,8 @@ def measure_sigma(shared: Path | None, work: Path, zircolite: Path | None, copie
     theirs, their_cpu = run_zircolite(zircolite, corpus, ruleset, detected, work / "zircolite.log")
     their_triples = zircolite_triples(detected)
     events = side["events"]
-    row["zircolite"] = {
-        "seconds": round(theirs.seconds, 2),
-        "cpu_seconds": their_cpu,
-        "events_per_s": round(events / theirs.seconds),
-        "peak_mb": theirs.peak_rss_mb,
-        "matches": len(their_triples),
-        "convert_seconds": round(convert_seconds, 1),
-        "returncode": theirs.returncode,
-    }
-    row["throughput_ratio"] = round(theirs.seconds / ours.seconds, 2)
-    row["cpu_ratio"] = round(their_cpu / our_cpu, 2) if our_cpu else None
-    row["agreement"] = agreement(triples, their_triples)
+    compare(row, (ours, our_cpu, triples), (theirs, their_cpu, their_triples), convert_seconds)
+    row["zircolite"]["events_per_s"] = round(events / theirs.seconds)
     only_ours = Counter(triples) - Counter(their_triples)
     row["agreement"]["only_tunnelhunt_security_audit"] = sum(n for t, n in only_ours.items() if t in audit)
     return row

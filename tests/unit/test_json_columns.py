@@ -269,6 +269,21 @@ def test_flat_windows_json_lines_and_lines_that_are_no_objects() -> None:
     assert result.tables[EVENTS_TABLE].num_rows == 3
 
 
+def test_lines_the_walk_refuses_quarantine_each_non_object_once() -> None:
+    """A decimal makes the walk leave the batch to DuckDB: the lines that are not objects, already set
+    aside by the walk, are quarantined once, as with the raw store off."""
+    process = {"Channel": "Microsoft-Windows-Sysmon/Operational", "EventID": 1, "Hostname": "pc2",
+               "@timestamp": "2026-11-20T10:00:00Z", "Image": "a.exe", "ProcessID": 12, "ts": 1.5}  # fmt: skip
+    lines = [json.dumps(process), "not json", "[1, 2]", json.dumps({**process, "Hostname": "pc3"})]
+    result = _both_roads_lines("WinEventLog:json", lines, picked=False)
+    assert [r["dest"] for r in result.tables["endpoint_processes"].to_pylist()] == ["pc2", "pc3"]
+    assert [(q.offset, q.reason) for q in result.quarantined] == [
+        (2, "invalid JSON"),
+        (3, "JSON array where an object was expected"),
+    ]
+    assert result.tables[EVENTS_TABLE].num_rows == 2
+
+
 def test_ecs_lines_nested_and_flat_dotted_names() -> None:
     nested = {"@timestamp": "2026-11-20T10:00:00Z", "event": {"category": "process", "type": "start"},
               "host": {"name": "h1"}, "process": {"name": "ngrok", "pid": 7, "command_line": "ngrok"}}  # fmt: skip

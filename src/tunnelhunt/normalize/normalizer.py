@@ -152,9 +152,12 @@ class Normalizer:
             result.unmapped_by_source = {item["values"]: item["counts"] for item in sources}
             return result
         try:
-            if walked is not None and walked.columns is not None:
+            if walked is not None:  # the walk has set aside the records that are not JSON objects
                 result.quarantined.extend(walked.rejected)
-                self._stage(walked.columns, mapping)
+                if walked.columns is not None:
+                    self._stage(walked.columns, mapping)
+                else:  # a batch the walk refused: DuckDB extracts the raw columns
+                    self._stage_json(walked.table, mapping, batch.offset_kind, checked=True)
             elif "_json" in batch.table.column_names:
                 result.quarantined.extend(self._stage_json(batch.table, mapping, batch.offset_kind, batch.json_checked))
             else:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 import io
 import re
 from collections.abc import Iterable, Iterator
@@ -12,6 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 
 from tunnelhunt.collector import no_collection
 from tunnelhunt.content.cache import ContentCache, digest
+from tunnelhunt.content.validated import decode, encode
 from tunnelhunt.sigma.keys import set_rule_key
 
 if TYPE_CHECKING:  # pySigma is imported when rules are loaded: a hunt without Sigma rules never needs it
@@ -147,11 +147,10 @@ def _load_content(paths: Iterable[Path], cache: ContentCache | None = None) -> S
     return content
 
 
-#: Parsed YAML kept in the cache: bumped when `_encode` changes.
+#: Parsed YAML kept in the cache, in `content.validated`'s encoding of plain data (lists, text-keyed
+#: mappings, scalars, dates); `_YAML_FORMAT` is bumped when that encoding changes.
 _YAML_KIND = "sigma-yaml"
-#: The key of a tagged value in `_encode`'s JSON (no YAML document's key holds a NUL character it could
-#: be confused with: a document with such a key is not kept).
-_TAG = "\u0000"
+_YAML_FORMAT = "validated-1"
 
 
 def _cached_documents(
@@ -162,7 +161,7 @@ def _cached_documents(
     Why: libyaml took ~1.1 CPU s to parse SigmaHQ's 2,407 Windows rules on every run, reading the same
     documents as JSON ~0.1 s. With a `cache`, the documents of all the files are one entry found by
     every file's name and bytes (and PyYAML's version); a file whose documents hold what JSON cannot
-    (`_encode`) is parsed on every run."""
+    (`validated.encode`) is parsed on every run."""
     import yaml  # only with Sigma rules (see `_parse_file`); its version is part of the cache key
 
     if cache is None:
@@ -180,6 +179,7 @@ def _cached_documents(
             texts.append(None)
     key = digest(
         _YAML_KIND,
+        _YAML_FORMAT,
         yaml.__version__,
         *[f"{p}\0{digest(t) if t is not None else ''}" for p, t in zip(files, texts, strict=True)],
     )
@@ -187,7 +187,7 @@ def _cached_documents(
     kept = entry if isinstance(entry, list) and len(entry) == len(files) else [None] * len(files)
     stored: list[Any] = []
     for path, data, encoded in zip(files, texts, kept, strict=True):
-        documents = _decode(encoded) if data is not None and encoded is not None else None
+        documents = decode(encoded, {}) if data is not None and encoded is not None else None
         if data is not None and isinstance(documents, list):
             stored.append(encoded)
             yield path, (documents, data)
@@ -198,51 +198,10 @@ def _cached_documents(
             stored.append(None)
             yield path, f"not readable as YAML: {exc}"
             continue
-        stored.append(_encode(parsed[0]))
+        stored.append(encode(parsed[0]))
         yield path, parsed
     if entry != stored:
         cache.put(_YAML_KIND, key, stored)
-
-
-def _encode(value: Any) -> Any:
-    """YAML data as JSON (dates and times tagged), or None when it holds anything else."""
-    try:
-        return _encoded(value)
-    except ValueError:
-        return None
-
-
-def _encoded(value: Any) -> Any:
-    if value is None or type(value) in (str, int, float, bool):
-        return value
-    if type(value) is list:
-        return [_encoded(v) for v in value]
-    if type(value) is dict and all(type(k) is str and not k.startswith(_TAG) for k in value):
-        return {k: _encoded(v) for k, v in value.items()}
-    if type(value) is datetime.datetime:
-        return {_TAG: ["datetime", value.isoformat()]}
-    if type(value) is datetime.date:
-        return {_TAG: ["date", value.isoformat()]}
-    raise ValueError("not JSON data")
-
-
-def _decode(value: Any) -> Any:
-    """The data `_encode` wrote, or None when it is not of that shape."""
-    try:
-        return _decoded(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def _decoded(value: Any) -> Any:
-    if type(value) is list:
-        return [_decoded(v) for v in value]
-    if type(value) is dict:
-        if _TAG in value:
-            kind, text = value[_TAG]
-            return datetime.datetime.fromisoformat(text) if kind == "datetime" else datetime.date.fromisoformat(text)
-        return {k: _decoded(v) for k, v in value.items()}
-    return value
 
 
 def rule_ids(root: Path) -> dict[str, Path]:

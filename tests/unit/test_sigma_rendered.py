@@ -44,9 +44,9 @@ class CountingStore(Store):
         self.queries: list[str] = []
         self.refuse = refuse
 
-    def run_few(self, compiled: RunnableSearch) -> pa.Table:
+    def run_few(self, compiled: RunnableSearch, cursor: duckdb.DuckDBPyConnection | None = None) -> pa.Table:
         self._check(compiled.sql("duckdb"))
-        return super().run_few(compiled)
+        return super().run_few(compiled, cursor)
 
     def run(self, compiled: RunnableSearch) -> pa.Table:  # a rule run alone
         self._check(compiled.sql("duckdb"))

@@ -8,6 +8,7 @@ from datetime import datetime
 import duckdb
 import pyarrow as pa
 import pytest
+import sqlglot
 from sigma.rule import SigmaLogSource, SigmaRule
 from sqlglot import exp
 
@@ -156,4 +157,25 @@ def test_a_store_runs_the_scans_without_the_costly_optimizers_and_restores_its_s
         setting = CompiledSearch(query=exp.select("current_setting('disabled_optimizers') AS s"), node=None, columns=[])
         [during] = store.run_few(setting).column("s").to_pylist()
         assert sorted(during.split(",")) == sorted(["top_n", *FEW_DISABLED_OPTIMIZERS])
+        assert store.con.execute("SELECT current_setting('disabled_optimizers')").fetchall() == [("top_n",)]
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_searches_run_at_once_come_back_in_order_with_a_refused_one_in_its_place(threads: int) -> None:
+    def search(sql: str) -> CompiledSearch:
+        return CompiledSearch(query=sqlglot.parse_one(sql), node=None, columns=[])
+
+    with Store(threads=threads) as store:
+        store.con.execute("SET disabled_optimizers = 'top_n'")
+        texts = [f"SELECT {n} AS n, current_setting('disabled_optimizers') AS s FROM range(1000)" for n in range(6)]
+        refused = "SELECT regexp_matches('a', '(') AS n"  # DuckDB refuses the pattern when it runs
+        results = store.run_few_at_once(
+            [search(t) for t in texts[:3]] + [search(refused)] + [search(t) for t in texts[3:]]
+        )
+        assert isinstance(results[3], duckdb.Error)
+        tables = [r for r in results if isinstance(r, pa.Table)]
+        assert [t.column("n").unique().to_pylist() for t in tables] == [[n] for n in range(6)]
+        # every search planned without the costly optimizers, and the store's own setting back afterwards
+        settings = {tuple(sorted(s.split(","))) for t in tables for s in t.column("s").to_pylist()}
+        assert settings == {tuple(sorted(["top_n", *FEW_DISABLED_OPTIMIZERS]))}
         assert store.con.execute("SELECT current_setting('disabled_optimizers')").fetchall() == [("top_n",)]

@@ -26,7 +26,8 @@ A batch whose query fails (a regular expression the engine refuses, ...) is spli
 failing rules are alone, so one bad rule costs a few queries and gets its own error.
 
 On DuckDB (a `Store`) the plan and the batch queries' text are rendered once and kept in the content cache
-(`sigma.rendered`), and only the groups with events in the window run (`_run_plan`).
+(`sigma.rendered`), and only the groups with events in the window run (`_run_plan`), their batch queries
+several at a time, one per DuckDB thread (`Store.run_few_at_once`).
 """
 
 from __future__ import annotations
@@ -346,28 +347,36 @@ def _run_plan(
     except QUERY_ERRORS:
         has_events = [True] * len(flags)  # a filter the engine refuses: every group runs and reports it
     empty: pa.Table | None = None
+    pending: list[rendered.RenderedBatch] = []
     for group, selects in zip(found.groups, has_events, strict=True):
+        if selects:
+            pending.extend(group)
+            continue
         for batch in group:
             members = [rules[i] for i in batch.members]
-            if not selects:
-                if empty is None:
-                    result = store.run_few(_text_query(found.empty, window, _batch_columns(1)))
-                    empty = batch_rows(members[:1], result)[0]
-                done = [DetectionRun(sigma_detection(rule), findings=empty) for rule in members]
-            else:
-                done = _run_text(store, members, batch.sql, window, compiler)
-            for i, run in zip(batch.members, done, strict=True):
-                runs[i] = run
+            if empty is None:
+                result = store.run_few(_text_query(found.empty, window, _batch_columns(1)))
+                empty = batch_rows(members[:1], result)[0]
+            for i, rule in zip(batch.members, members, strict=True):
+                runs[i] = DetectionRun(sigma_detection(rule), findings=empty)
+    searches = [_text_query(b.sql, window, _batch_columns(len(b.members))) for b in pending]
+    for batch, result in zip(pending, store.run_few_at_once(searches), strict=True):
+        members = [rules[i] for i in batch.members]
+        for i, run in zip(batch.members, _batch_runs(store, members, result, window, compiler), strict=True):
+            runs[i] = run
     return [run for run in runs if run is not None]
 
 
-def _run_text(
-    store: Store, members: list[SigmaRule], text: rendered.Text, window: TimeWindow | None, compiler: SigmaCompiler
+def _batch_runs(
+    store: Store,
+    members: list[SigmaRule],
+    result: pa.Table | Exception,
+    window: TimeWindow | None,
+    compiler: SigmaCompiler,
 ) -> list[DetectionRun]:
-    """A batch from its text; refused, again from the rules' predicates, split down to the failing rule."""
-    try:
-        table = store.run_few(_text_query(text, window, _batch_columns(len(members))))
-    except QUERY_ERRORS:
+    """A batch's runs from its result; refused, again from the rules' predicates, split down to the failing
+    rule."""
+    if isinstance(result, Exception):
         groups, _ = plan(members, compiler)  # they converted before: one group, as in the plan
         runs = {
             id(rule): run
@@ -375,7 +384,7 @@ def _run_text(
             for (rule, _), run in zip(group.rules, run_batch(store, group, group.rules, window, compiler), strict=True)
         }
         return [runs[id(rule)] for rule in members]
-    rows = batch_rows(members, table)
+    rows = batch_rows(members, result)
     return [DetectionRun(sigma_detection(rule), findings=found) for rule, found in zip(members, rows, strict=True)]
 
 

@@ -8,7 +8,8 @@ import tempfile
 import threading
 import warnings
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
@@ -239,20 +240,68 @@ class Store:
                 self.load_csv(lookup.table, lookup.path, lookup.columns, ROW_COLUMN)
         return self.query(compiled.sql("duckdb"))
 
-    def run_few(self, compiled: RunnableSearch) -> pa.Table:
+    def run_few(self, compiled: RunnableSearch, cursor: duckdb.DuckDBPyConnection | None = None) -> pa.Table:
         """`run` for a query whose rows are few and whose planning dominates (Sigma's shared scans).
 
         `con.sql` binds the statement (and tokenises it for parameter markers) to describe a lazy relation, then
         plans it again to run it; `con.execute` plans once. Its Arrow output copies the rows once more, which only
         matters for large results, hence not the default. The query's tree is rendered in place, not copied
         first (copying a tree of thousands of predicates costs as much as rendering it): it must not be reused
-        for another dialect. It runs without the optimizers of `FEW_DISABLED_OPTIMIZERS`."""
+        for another dialect. It runs without the optimizers of `FEW_DISABLED_OPTIMIZERS`; on `cursor`, a caller
+        that has turned them off for every cursor (`run_few_at_once`)."""
         if compiled.lookups:
             return self.run(compiled)
         sql = compiled.sql("duckdb", copy=False)
+        if cursor is not None:
+            return cursor.execute(sql).to_arrow_table()
         with warnings.catch_warnings(), self._optimizers_disabled(FEW_DISABLED_OPTIMIZERS):
             warnings.filterwarnings("ignore", "Arrow output on a DB-API result", UserWarning)
             return self.con.execute(sql).to_arrow_table()
+
+    def run_few_at_once(self, searches: Sequence[RunnableSearch]) -> list[pa.Table | Exception]:
+        """`run_few` for independent searches, several at a time on cursors of their own, in the order given;
+        a search DuckDB or Arrow refuses gets its exception in its place (the caller decides what to redo).
+
+        Why: DuckDB plans a query on one thread, and runs a scan of fewer rows than a row group (122,880) on
+        one thread too, so a Sigma run's batch queries, one after another, kept one core busy. Each thread
+        has its own cursor (DuckDB's way to query one database from several threads), and the optimizer
+        setting is made once for all of them (it is global to the database)."""
+        threads = min(len(searches), self.threads())
+        if threads <= 1 or any(s.lookups for s in searches):
+            return [self._run_few_caught(s) for s in searches]
+        local = threading.local()
+        cursors: list[duckdb.DuckDBPyConnection] = []
+
+        def run_one(search: RunnableSearch) -> pa.Table | Exception:
+            cursor = getattr(local, "cursor", None)
+            if cursor is None:
+                cursor = local.cursor = self.con.cursor()
+                cursor.execute("SET enable_progress_bar = false")
+                cursors.append(cursor)
+            try:
+                return self.run_few(search, cursor)
+            except (duckdb.Error, pa.ArrowException, OSError) as exc:
+                return exc
+
+        try:
+            with warnings.catch_warnings(), self._optimizers_disabled(FEW_DISABLED_OPTIMIZERS):
+                warnings.filterwarnings("ignore", "Arrow output on a DB-API result", UserWarning)
+                with ThreadPoolExecutor(threads, thread_name_prefix="tunnelhunt-few") as pool:
+                    return list(pool.map(run_one, searches))
+        finally:
+            for cursor in cursors:
+                cursor.close()
+
+    def _run_few_caught(self, compiled: RunnableSearch) -> pa.Table | Exception:
+        try:
+            return self.run_few(compiled)
+        except (duckdb.Error, pa.ArrowException, OSError) as exc:
+            return exc
+
+    def threads(self) -> int:
+        """DuckDB's worker threads for this database (its `threads` setting)."""
+        (threads,) = self.con.execute("SELECT current_setting('threads')").fetchone() or (1,)
+        return max(1, int(threads))
 
     @contextmanager
     def _optimizers_disabled(self, names: tuple[str, ...]) -> Iterator[None]:

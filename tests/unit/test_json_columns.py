@@ -130,10 +130,18 @@ def test_numbers_and_booleans_are_their_json_text() -> None:
     assert (row["direction"], row["protocol_version"]) == ("outbound", "ipv4")
 
 
-def test_a_fractional_number_is_left_to_duckdb() -> None:
+def test_a_decimal_is_walked_and_written_as_duckdb_writes_it() -> None:
     record = _event(3, {"Image": "a.exe", "SourcePort": 1.50, "SourceIp": "1.2.3.4", "DestinationIp": "5.6.7.8"})
-    [row] = _both_roads([record], picked=False)["network_traffic_all_traffic"]
+    [row] = _both_roads([record])["network_traffic_all_traffic"]
     assert row["src_port"] == "1.5"
+
+
+def test_an_integer_beyond_64_bits_is_left_to_duckdb() -> None:
+    record = _event(
+        3, {"Image": "a.exe", "SourcePort": 18446744073709551616, "SourceIp": "1.2.3.4", "DestinationIp": "5.6.7.8"}
+    )
+    [row] = _both_roads([record], picked=False)["network_traffic_all_traffic"]
+    assert row["src_port"] == "18446744073709551616"  # DuckDB's text, digit for digit
 
 
 def test_repeated_data_names_are_left_to_duckdb() -> None:
@@ -270,10 +278,11 @@ def test_flat_windows_json_lines_and_lines_that_are_no_objects() -> None:
 
 
 def test_lines_the_walk_refuses_quarantine_each_non_object_once() -> None:
-    """A decimal makes the walk leave the batch to DuckDB: the lines that are not objects, already set
+    """An integer beyond 64 bits makes the walk leave the batch to DuckDB: the lines that are not objects, already set
     aside by the walk, are quarantined once, as with the raw store off."""
     process = {"Channel": "Microsoft-Windows-Sysmon/Operational", "EventID": 1, "Hostname": "pc2",
-               "@timestamp": "2026-11-20T10:00:00Z", "Image": "a.exe", "ProcessID": 12, "ts": 1.5}  # fmt: skip
+               "@timestamp": "2026-11-20T10:00:00Z", "Image": "a.exe", "ProcessID": 12,
+               "ts": 18446744073709551616}  # fmt: skip
     lines = [json.dumps(process), "not json", "[1, 2]", json.dumps({**process, "Hostname": "pc3"})]
     result = _both_roads_lines("WinEventLog:json", lines, picked=False)
     assert [r["dest"] for r in result.tables["endpoint_processes"].to_pylist()] == ["pc2", "pc3"]

@@ -9,7 +9,6 @@ import threading
 import warnings
 import weakref
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
@@ -269,6 +268,8 @@ class Store:
         threads = min(len(searches), self.threads())
         if threads <= 1 or any(s.lookups for s in searches):
             return [self._run_few_caught(s) for s in searches]
+        from concurrent.futures import ThreadPoolExecutor  # only with Sigma rules to run: kept out of start-up
+
         local = threading.local()
         cursors: list[duckdb.DuckDBPyConnection] = []
 

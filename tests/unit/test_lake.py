@@ -30,7 +30,7 @@ def _log(path: Path) -> Path:
 def test_lake_partitions_by_model_and_date_and_reads_back_the_same_rows(tmp_path: Path) -> None:
     log = _log(tmp_path / "a.log")
     lake = tmp_path / "lake"
-    with LakeWriter(lake, flush_rows=1) as writer:  # flush at every batch: several files per node
+    with LakeWriter(lake, flush_bytes=1) as writer:  # a write per batch: several row groups per file
         ingest([log], writer)
     partitions = sorted(str(p.parent.relative_to(lake)) for p in lake.rglob("*.parquet"))
     assert partitions == [

@@ -111,6 +111,11 @@ class LakeWriter:
         self._written = 0
         root.mkdir(parents=True, exist_ok=True)
 
+    @property
+    def buffered_bytes(self) -> int:
+        """Arrow bytes waiting to be written (under `flush_bytes` between appends)."""
+        return sum(self._bytes.values())
+
     def append(self, table_name: str, rows: pa.Table) -> int:
         """Buffer a node batch (the largest buffer is written while they hold too much); returns the rows accepted."""
         if rows.num_rows == 0:
@@ -119,7 +124,7 @@ class LakeWriter:
             node_by_table(table_name)  # an unknown table is a programming error: fail before buffering
         self._buffers.setdefault(table_name, []).append(rows)
         self._bytes[table_name] = self._bytes.get(table_name, 0) + rows.nbytes
-        while self._bytes and sum(self._bytes.values()) >= self.flush_bytes:
+        while self._bytes and self.buffered_bytes >= self.flush_bytes:
             self._flush(max(self._bytes, key=self._bytes.__getitem__))
         return rows.num_rows
 

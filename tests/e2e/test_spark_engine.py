@@ -112,7 +112,7 @@ def lake(tmp_path_factory: pytest.TempPathFactory, shipped_sample_path: Path) ->
         )
     )
     lake_root = root / "lake"
-    with LakeWriter(lake_root, flush_rows=500) as writer:
+    with LakeWriter(lake_root, flush_bytes=200_000) as writer:
         protocols = [shipped_sample_path.with_name(n) for n in ("tunnel_tools_sysmon.log", "tunnel_rdp_security.log")]
         report = ingest([generated.path, crafted, shipped_sample_path, *protocols, zeek_tsv, zeek_json], writer)
     assert report.total("quarantined") == 0

@@ -226,7 +226,7 @@ def test_lake_holds_the_same_events_as_duckdb(tmp_path: Path) -> None:
         ingest(inputs, store)
         expected = store.query(query).to_pylist()
     lake = tmp_path / "lake"
-    with LakeWriter(lake, flush_rows=50) as writer:
+    with LakeWriter(lake, flush_bytes=50_000) as writer:
         ingest(inputs, writer)
     assert any("sourcetype=zeek%3Adns%3Ajson" in str(p) for p in (lake / "datamodel=raw").iterdir())
     with LakeStore(lake) as lake_store:

@@ -8,7 +8,7 @@ from tests.helpers import store_with
 from tunnelhunt.cim import DNS, PROCESSES
 from tunnelhunt.content.loader import load_content
 from tunnelhunt.detect.runner import compile_detection, run_detection, run_detections
-from tunnelhunt.detect.shared_scan import prepare, shared_tables
+from tunnelhunt.detect.shared_scan import _is_table, prepare, shared_tables
 from tunnelhunt.spl.window import TimeWindow
 
 CONTENT = load_content()
@@ -105,3 +105,33 @@ def test_a_table_read_once_is_read_directly() -> None:
     searches = [prepare(compile_detection(PROCESS_DETECTIONS[0], CONTENT.macros))]
     with store_with(PROCESSES, PROCESS_ROWS) as store, shared_tables(store, searches):
         assert "_shared_rows_" not in searches[0].sql()
+
+
+def test_a_view_without_row_ids_is_shared_through_its_key_column() -> None:
+    """The lake's node tables are views over Parquet files: no row ids, so the rows come from the key
+    column's semi-join directly, and find the same as each detection alone."""
+    searches = [prepare(compile_detection(d, CONTENT.macros)) for d in PROCESS_DETECTIONS]
+    with store_with(PROCESSES, PROCESS_ROWS) as store:
+        store.con.execute(f"ALTER TABLE {PROCESSES.table} RENAME TO stored_processes")
+        store.con.execute(f"CREATE VIEW {PROCESSES.table} AS SELECT * FROM stored_processes")
+        assert _is_table(store.con, "stored_processes") and not _is_table(store.con, PROCESSES.table)
+        with shared_tables(store, searches):
+            assert all("_shared_rows_" in search.sql() for search in searches)
+        alone, shared = _alone_and_shared(store, PROCESS_DETECTIONS)
+    assert shared == alone and sum(map(len, alone)) >= 5
+
+
+def test_the_shared_rows_are_those_whose_key_value_a_hit_has() -> None:
+    """Row ids pick the candidate rows: all columns the reads need, for exactly the rows whose `process`
+    some hit has, and none of the others."""
+    searches = [prepare(compile_detection(d, CONTENT.macros)) for d in PROCESS_DETECTIONS]
+    with store_with(PROCESSES, PROCESS_ROWS) as store, shared_tables(store, searches):
+        (table,) = {read.table.name for search in searches for read in search.reads}
+        hits = store.query(f"SELECT DISTINCT process FROM {table.replace('rows', 'hits')}").column(0).to_pylist()
+        rows = store.query(f"SELECT * FROM {table} ORDER BY _time").to_pylist()
+    expected = [row for row in PROCESS_ROWS if row["process"] in hits]
+    assert "ngrok http8080" not in hits and None not in hits  # near misses and NULL commands are left out
+    assert len(rows) == len(expected) < len(PROCESS_ROWS)
+    assert [(r["dest"], r["user"], r["process_name"], r["process"]) for r in rows] == [
+        (r["dest"], r["user"], r["process_name"], r["process"]) for r in expected
+    ]

@@ -129,7 +129,8 @@ def hunt(
         paths=paths or [], detections=detections or [], sigma=sigma or [], macros=macros or [], mappings=mapping or [],
         rules=rules, db=db, lake=lake, engine=engine, spark_master=spark_master, fmt=fmt,
         include=include or [], exclude=exclude or [], workers=workers, window=window,
-        sinks=sink or [], sink_options=hunting.sink_options(db, spool, hec_token, hec_index), report=html is not None,
+        sinks=sink or [], report=html is not None,
+        sink_options=hunting.sink_options(db, spool, hec_token, hec_index) if sink else None,
         cache=not no_cache, cache_dir=cache_dir,
     )  # fmt: skip
     written: dict[str, int] = {}

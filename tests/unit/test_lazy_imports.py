@@ -155,10 +155,12 @@ def test_a_hunt_with_a_warm_cache_imports_no_spl_compiler_and_no_sqlglot(tmp_pat
 
 #: What a warm hunt of a small file needs at no point: tldextract and requests (plain DNS names are split on
 #: its bundled list without it), the HTTP client of the network sinks, the process pool's machinery, the
-#: modules of the other commands (`cli/commands.py`), the sinks and their delivery (no `--sink`).
+#: modules of the other commands (`cli/commands.py`), the sinks and their delivery (no `--sink`), rich's live
+#: progress display (stderr is not a terminal) and its tables (`-o jsonl`).
 NOT_AT_RUN_TIME = ["tldextract", "requests", "urllib3", "urllib.request", "http.client", "ssl",
                    "multiprocessing.forkserver", "concurrent.futures", "tunnelhunt.sinks.spec",
-                   "tunnelhunt.sinks.outbox", "tunnelhunt.schedule",
+                   "tunnelhunt.sinks.outbox", "tunnelhunt.schedule", "rich.progress", "rich.live", "rich.table",
+                   "tunnelhunt.cli.tables", "tunnelhunt.cli.result_tables",
                    *(f"tunnelhunt.cli.{module}" for name, module in COMMANDS.items() if name != "hunt")]  # fmt: skip
 
 

@@ -83,3 +83,37 @@ def test_make_demo_installs_the_program_alone_and_says_how_to_call_it() -> None:
     assert "The program is .venv/bin/tunnelhunt" in demo.stdout
     test = subprocess.run(["make", "-n", "-B", "test"], cwd=PROJECT, capture_output=True, text=True, check=True)
     assert ".[dev]" in test.stdout and "openjdk-17-jre-headless" in test.stdout
+
+
+#: Prints the help of the root and of every command, from one process where every command is registered.
+_EVERY_HELP = """
+import sys
+from tunnelhunt.cli.commands import COMMANDS
+from tunnelhunt.cli.words import command
+group = command()
+for args in ([], *([name] for name in COMMANDS)):
+    print(f"=== {' '.join(args)}", flush=True)
+    try:
+        group.main([*args, "--help"], prog_name="tunnelhunt", standalone_mode=False)
+    except SystemExit:
+        pass
+    sys.stdout.flush()
+"""
+
+
+def test_a_command_run_alone_has_the_help_it_has_beside_every_other() -> None:
+    """`tunnelhunt NAME` imports only NAME's module (cli/commands.py): its help, and the root's, are the ones
+    the application with every command registered prints."""
+    from tunnelhunt.cli.commands import COMMANDS
+
+    env = {**os.environ, "PYTHONPATH": str(PROJECT / "src"), "COLUMNS": "100"}
+    every = subprocess.run(
+        [sys.executable, "-c", _EVERY_HELP], env=env, capture_output=True, text=True, timeout=120, check=True
+    ).stdout
+    expected = dict(part.split("\n", 1) for part in every.split("=== ")[1:])
+    assert set(expected) == {"", *COMMANDS}
+    for name in ["", *COMMANDS]:
+        alone = tunnelhunt(*([name] if name else []), "--help")
+        assert alone.returncode == 0, alone.stderr
+        assert alone.stdout == expected[name], name
+        assert (f"Usage: tunnelhunt {name}" if name else "│ watch ") in alone.stdout  # not an empty page

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from tunnelhunt.cli.commands import COMMANDS
+
 SRC = Path(__file__).resolve().parents[2] / "src"
 
 #: Never imported by `import tunnelhunt.cli.app` (the `--help` path).
@@ -39,6 +41,18 @@ def test_the_command_line_imports_no_heavy_library() -> None:
     modules = _imported("import tunnelhunt.cli.app")
     assert "typer" in modules  # the check would see an import
     assert _offending(modules, HEAVY_FOR_HELP) == []
+
+
+def test_a_command_imports_its_own_module_only_and_the_app_every_module() -> None:
+    """`cli/commands.py`: `tunnelhunt hunt ...` imports `cli/hunt.py` and no other command's module; the help
+    (no command named) and `app` (tests invoke it) import them all."""
+    modules = {name: f"tunnelhunt.cli.{module}" for name, module in COMMANDS.items()}
+    hunt = _imported("from tunnelhunt.cli.words import command\ncommand(['hunt', 'x.log'])")
+    assert sorted(m for m in modules.values() if m in hunt) == ["tunnelhunt.cli.hunt"]
+    help_ = _imported("from tunnelhunt.cli.words import command\ncommand(['--help'])")
+    assert set(modules.values()) <= help_
+    assert set(modules.values()) <= _imported("from tunnelhunt.cli.app import app")
+    assert not set(modules.values()) & _imported("import tunnelhunt.cli.app")
 
 
 def test_building_the_help_imports_no_heavy_library() -> None:
@@ -132,7 +146,7 @@ def test_a_hunt_with_a_warm_cache_imports_no_spl_compiler_and_no_sqlglot(tmp_pat
     assert _offending(cold, compiled) != [] and _offending(cold, parsed) != []  # the check would see them
     assert "Detection" in cold_built  # and a validator built
     warm, warm_built = hunt(tmp_path / "warm.jsonl")
-    assert "tunnelhunt.pipeline" in warm and "tunnelhunt.detect.zones" in warm
+    assert "tunnelhunt.pipeline" in warm and "tunnelhunt.detect.zones" in warm and "tunnelhunt.cli.hunt" in warm
     assert _offending(warm, compiled + parsed + NOT_AT_RUN_TIME) == []
     assert warm_built == []
     found = (tmp_path / "warm.jsonl").read_text()
@@ -140,9 +154,17 @@ def test_a_hunt_with_a_warm_cache_imports_no_spl_compiler_and_no_sqlglot(tmp_pat
 
 
 #: What a warm hunt of a small file needs at no point: tldextract and requests (plain DNS names are split on
-#: its bundled list without it), the HTTP client of the network sinks, the process pool's machinery.
+#: its bundled list without it), the HTTP client of the network sinks, the process pool's machinery, the
+#: modules of the other commands (`cli/commands.py`), the sinks and their delivery (no `--sink`), rich's live
+#: progress display (stderr is not a terminal) and its tables (`-o jsonl`), the reader modules of the
+#: formats the hunted file (JSON lines) is not in, and their parsers (`readers/lazy.py`).
 NOT_AT_RUN_TIME = ["tldextract", "requests", "urllib3", "urllib.request", "http.client", "ssl",
-                   "multiprocessing.forkserver", "concurrent.futures"]  # fmt: skip
+                   "multiprocessing.forkserver", "concurrent.futures", "tunnelhunt.sinks.spec",
+                   "tunnelhunt.sinks.outbox", "tunnelhunt.schedule", "rich.progress", "rich.live", "rich.table",
+                   "tunnelhunt.cli.tables", "tunnelhunt.cli.result_tables", "lxml", "evtx",
+                   "tunnelhunt.readers.sysmon_xml", "tunnelhunt.readers.evtx_file", "tunnelhunt.readers.zeek_tsv",
+                   "tunnelhunt.readers.linux_audit",
+                   *(f"tunnelhunt.cli.{module}" for name, module in COMMANDS.items() if name != "hunt")]  # fmt: skip
 
 
 def test_a_plain_dns_name_is_split_without_tldextract() -> None:

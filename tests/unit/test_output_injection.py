@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from tunnelhunt.cli.app import app
 from tunnelhunt.cli.common import fail, stderr
 from tunnelhunt.cli.exit_codes import ExitCode
-from tunnelhunt.cli.render import results_table
+from tunnelhunt.cli.result_tables import results_table
 from tunnelhunt.content.models import Detection
 from tunnelhunt.detect.runner import DetectionRun
 from tunnelhunt.rba.risk import stable_id

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,6 +15,7 @@ from tunnelhunt.readers.base import Position, ReaderError
 from tunnelhunt.readers.csv_file import CsvReader
 from tunnelhunt.readers.detect import EmptyInput, ReaderSet
 from tunnelhunt.readers.evtx_file import EvtxReader
+from tunnelhunt.readers.lazy import LazyReader
 from tunnelhunt.readers.sources import Source
 from tunnelhunt.readers.sysmon_xml import SysmonXmlReader
 from tunnelhunt.readers.zeek_tsv import ZeekTsvReader
@@ -72,6 +76,36 @@ def test_a_forced_format_that_fits_is_used_and_an_unknown_one_is_rejected(sample
     assert ReaderSet().choose(Source(samples / "eve.json"), "suricata").reader.format_name == "suricata"
     with pytest.raises(ValueError, match="unknown format 'nope'"):
         ReaderSet().choose(Source(samples / "eve.json"), "nope")
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED_FORMATS))
+def test_a_lazy_reader_is_the_reader_it_stands_for(samples: Path, name: str) -> None:
+    """`readers/lazy.py`: the name, offset kind, sniff and fits a built-in format is chosen by before its
+    module loads are the ones of its reader class, on every sample (each one's own format and the others)."""
+    head = Source(samples / name).head()
+    for reader in ReaderSet().readers:
+        if isinstance(reader, LazyReader):
+            real = reader.real
+            assert (reader.format_name, reader.offset_kind) == (real.format_name, real.offset_kind)
+            assert reader.sniff(head) == real.sniff(head) and reader.fits(head) == real.fits(head), reader.format_name
+            assert reader.fingerprint_region(head) == real.fingerprint_region(head)
+            assert reader.sourcetype == real.sourcetype  # type: ignore[attr-defined]
+
+
+def test_choosing_a_format_imports_no_other_formats_module(samples: Path) -> None:
+    """Sniffing every format loads none of their modules; reading loads the chosen one's only."""
+    log = str(samples / "dns.log")
+    watched = "{'lxml', 'evtx', 'tunnelhunt.readers.zeek_tsv', 'tunnelhunt.readers.sysmon_xml'}"
+    code = (
+        "import sys\nfrom pathlib import Path\nfrom tunnelhunt.readers.detect import ReaderSet\n"
+        f"from tunnelhunt.readers.sources import Source\nsource = Source(Path({log!r}))\n"
+        "choice = ReaderSet().choose(source)\nassert choice.reader.format_name == 'zeek'\n"
+        f"before = set(sys.modules) & {watched}\nassert list(choice.reader.read(source))\n"
+        f"print(sorted(before), sorted(set(sys.modules) & {watched}))"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src")}
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+    assert run.stdout.split("\n")[0] == "[] ['tunnelhunt.readers.zeek_tsv']"
 
 
 def test_empty_and_unrecognised_inputs(tmp_path: Path) -> None:

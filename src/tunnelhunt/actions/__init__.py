@@ -12,5 +12,5 @@ analytics → risk events → incident rules.
 
 To add a command: an options dataclass and one function here returning a result dataclass, raising
 `TunnelhuntError` subclasses (with a `Location`) for what the user can fix; then a thin `cli/<name>.py`
-and its import in `cli/app.py`. Actions never print; progress goes through callbacks.
+named in `cli/commands.py: COMMANDS`. Actions never print; progress goes through callbacks.
 """

@@ -38,15 +38,16 @@ from tunnelhunt.errors import TunnelhuntError
 from tunnelhunt.ingest.report import IngestReport, ProgressCallback, QuarantineSink
 from tunnelhunt.ingest.run import ingest
 from tunnelhunt.normalize.custom import CustomMapping
-from tunnelhunt.schedule.delivery import Delivery, deliver_all
 from tunnelhunt.sigma import SigmaContent
-from tunnelhunt.sinks.spec import SinkOptions, build_sink
 from tunnelhunt.spl.window import TimeWindow
 from tunnelhunt.store.duckdb_store import Store
 from tunnelhunt.store.rba_store import RbaStore
 
 if TYPE_CHECKING:
     from tunnelhunt.actions.report import ReportData
+    from tunnelhunt.schedule.delivery import Delivery
+    from tunnelhunt.sinks.outbox import Sink
+    from tunnelhunt.sinks.spec import SinkOptions
 
 ENGINES = ("duckdb", "spark")
 
@@ -79,6 +80,25 @@ class HuntOptions:
     #: `cache_dir` (`--cache-dir`) or the user's cache directory
     cache: bool = True
     cache_dir: Path | None = None
+
+
+def _sinks(options: HuntOptions) -> list[Sink]:
+    """The `--sink` sinks, built (their specifications checked) before anything is read."""
+    if not options.sinks:
+        return []
+    from tunnelhunt.sinks.spec import SinkOptions, build_sink  # only with a sink: a plain hunt's start-up
+
+    sink_options = options.sink_options or SinkOptions(default_spool(options.db))
+    return [build_sink(spec, sink_options) for spec in options.sinks]
+
+
+def _deliver(sinks: list[Sink], state: Store) -> list[Delivery]:
+    """The new risk events and findings handed to every sink."""
+    if not sinks:
+        return []
+    from tunnelhunt.schedule.delivery import deliver_all  # only with a sink: a plain hunt's start-up
+
+    return deliver_all(sinks, RbaStore(state))
 
 
 @dataclass
@@ -154,8 +174,7 @@ def hunt(
     content.cache = cache if options.engine == "duckdb" and options.window is None else None
     sigma = load_sigma([*options.sigma, *content.sigma], cache)
     rules = load_rules(options.rules)
-    sink_options = options.sink_options or SinkOptions(default_spool(options.db))
-    sinks = [build_sink(spec, sink_options) for spec in options.sinks]
+    sinks = _sinks(options)
     at = now or datetime.now(UTC)
     with ExitStack() as stack:
         report = None
@@ -190,7 +209,7 @@ def hunt(
             crashpoint("hunt-after-output")
 
         passed = pipeline.hunt_pass(engine, state, content, at, rules, options.window, sigma, before_commit)
-        deliveries = deliver_all(sinks, RbaStore(state))
+        deliveries = _deliver(sinks, state)
         gathered = None
         if options.report:
             from tunnelhunt.actions.report import gather  # the drilldown compiler: only for a report

@@ -1,40 +1,39 @@
-"""Entry point: registers every command module on the shared typer app."""
+"""Entry point: the command line of the command that runs (`commands.py`) on the shared typer app."""
 
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 from tunnelhunt.collector import no_collection
 
 with no_collection():  # the command line's modules (typer, rich): see `collector.py`
     from rich.markup import escape
 
-    from tunnelhunt.cli import (  # noqa: F401  (each module registers its command)
-        compile,
-        detections,
-        events,
-        findings,
-        generate,
-        hunt,
-        report,
-        risk,
-        run,
-        search,
-        serve,
-        test,
-        validate,
-        watch,
-    )
-    from tunnelhunt.cli.common import app, stderr  # noqa: F401  (tests invoke `app`)
+    from tunnelhunt.cli.common import stderr
     from tunnelhunt.cli.exit_codes import ExitCode
     from tunnelhunt.cli.words import command
     from tunnelhunt.errors import TunnelhuntError
 
 
+def __getattr__(name: str) -> Any:
+    """`app` with every command registered (tests invoke it); a run registers only its own (`main`)."""
+    if name == "app":
+        from tunnelhunt.cli.commands import register
+        from tunnelhunt.cli.common import app
+
+        with no_collection():
+            register()
+        return app
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def main() -> None:
     """Entry point: typer's own errors keep their codes; anything unexpected is one line, not a traceback."""
     try:
-        command()(standalone_mode=True, prog_name="tunnelhunt")
+        with no_collection():  # the command's module and its imports
+            group = command(sys.argv[1:])
+        group(standalone_mode=True, prog_name="tunnelhunt")
     except SystemExit:
         raise
     except KeyboardInterrupt:

@@ -107,14 +107,7 @@ def hunt(
         from tunnelhunt.actions.hunt import HuntOptions
         from tunnelhunt.actions.hunt import hunt as run_hunt
         from tunnelhunt.cli.ingest_view import progress_display, quarantine_writer, write_report
-        from tunnelhunt.cli.render import (
-            detection_summary,
-            hunt_summary,
-            ingest_summary,
-            result_rows,
-            results_table,
-            timeline_table,
-        )
+        from tunnelhunt.cli.render import detection_summary, ingest_summary, result_rows
         from tunnelhunt.spl.window import TimeWindow
 
     kind = output_format(output, out)
@@ -129,7 +122,8 @@ def hunt(
         paths=paths or [], detections=detections or [], sigma=sigma or [], macros=macros or [], mappings=mapping or [],
         rules=rules, db=db, lake=lake, engine=engine, spark_master=spark_master, fmt=fmt,
         include=include or [], exclude=exclude or [], workers=workers, window=window,
-        sinks=sink or [], sink_options=hunting.sink_options(db, spool, hec_token, hec_index), report=html is not None,
+        sinks=sink or [], report=html is not None,
+        sink_options=hunting.sink_options(db, spool, hec_token, hec_index) if sink else None,
         cache=not no_cache, cache_dir=cache_dir,
     )  # fmt: skip
     written: dict[str, int] = {}
@@ -165,6 +159,8 @@ def hunt(
     elif kind == "jsonl":
         write_jsonl(rows, sys.stdout)
     else:
+        from tunnelhunt.cli.result_tables import hunt_summary, results_table, timeline_table  # tables: only here
+
         console = Console()
         if timeline:
             timeline_table(items, console)

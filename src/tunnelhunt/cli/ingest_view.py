@@ -6,19 +6,25 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
-
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from typing import IO, TYPE_CHECKING
 
 from tunnelhunt.cli.common import safe_markup
 from tunnelhunt.ingest.run import IngestProgress, IngestReport, ProgressCallback, QuarantineSink
 from tunnelhunt.readers.base import QuarantinedRecord
 
+if TYPE_CHECKING:
+    from rich.console import Console
+
 
 @contextmanager
 def progress_display(console: Console) -> Iterator[ProgressCallback]:
     """A progress bar (files, events/s, quarantined) while ingesting; silent when stderr is not a terminal."""
+    if not console.is_terminal:
+        yield _unseen
+        return
+    # rich's live display: only on a terminal (a piped or scripted hunt's start-up does without it)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
     progress = Progress(
         SpinnerColumn(),
         TextColumn("ingesting"),
@@ -28,7 +34,6 @@ def progress_display(console: Console) -> Iterator[ProgressCallback]:
         TimeElapsedColumn(),
         console=console,
         transient=True,
-        disable=not console.is_terminal,
     )
     task = progress.add_task("ingest", total=None, rate="", bad="", current="")
 
@@ -45,6 +50,10 @@ def progress_display(console: Console) -> Iterator[ProgressCallback]:
 
     with progress:
         yield update
+
+
+def _unseen(state: IngestProgress) -> None:
+    """Progress nobody sees (stderr is not a terminal)."""
 
 
 @contextmanager

@@ -6,10 +6,12 @@ long name (or its type), lists an option's choices, and puts the exit codes unde
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import typer
 
+from tunnelhunt.cli.commands import register
 from tunnelhunt.cli.exit_codes import HELP
 
 #: The value each option takes, by its long name.
@@ -42,9 +44,12 @@ def _words(param: Any) -> None:
     param.metavar = METAVARS.get(long) or _BY_TYPE.get(param.bare_type().removeprefix("list[").rstrip("]"), "VALUE")
 
 
-def command() -> Any:
-    """The `tunnelhunt` click command with every parameter named in words and exit codes in every help."""
+def command(argv: Sequence[str] | None = None) -> Any:
+    """The `tunnelhunt` click command with every parameter named in words and exit codes in every help:
+    with every command, or only the one `argv` runs (`commands.register`)."""
     from tunnelhunt.cli.common import app
+
+    register(argv)
 
     group = typer.main.get_command(app)
     for sub in [group, *getattr(group, "commands", {}).values()]:

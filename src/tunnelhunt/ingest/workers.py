@@ -35,7 +35,6 @@ from tunnelhunt.ingest.formats import build_readers
 from tunnelhunt.ingest.plan import READ_ERRORS, BatchResult, RangeSource, UnitResult, WorkUnit, group_units
 from tunnelhunt.normalize.normalizer import Normalizer, unnormalised
 from tunnelhunt.normalize.registry import MappingRegistry
-from tunnelhunt.readers import evtx_file
 from tunnelhunt.readers.base import OffsetKind, Position, QuarantinedRecord, RawBatch, Reader, ReaderError
 
 if TYPE_CHECKING:
@@ -56,6 +55,8 @@ def _init_worker(mappings: Sequence[Any], raw: bool = True) -> None:
     global _mappings, _context, _raw
     _mappings, _context, _raw = mappings, None, raw
     lean_arrow_memory()
+    from tunnelhunt.readers import evtx_file  # a worker reads EVTX, if at all, with one parser thread
+
     evtx_file.PARSER_THREADS = 1
 
 

@@ -15,16 +15,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from tunnelhunt.errors import TunnelhuntError
+from tunnelhunt.readers import sniffing
 from tunnelhunt.readers.base import Reader, ReaderError
 from tunnelhunt.readers.csv_file import CSV_LAYOUTS, CsvLayout, CsvReader
-from tunnelhunt.readers.evtx_file import EvtxReader
 from tunnelhunt.readers.jsonl import LAYOUTS, JsonLayout, JsonLinesReader, sample_objects
+from tunnelhunt.readers.lazy import LazyReader
 from tunnelhunt.readers.lines import head_lines, text_head
-from tunnelhunt.readers.linux_audit import LinuxAuditReader
 from tunnelhunt.readers.sources import DAMAGED_INPUT, Source
-from tunnelhunt.readers.sysmon_linux import SysmonLinuxReader
-from tunnelhunt.readers.sysmon_xml import SysmonXmlReader
-from tunnelhunt.readers.zeek_tsv import ZeekTsvReader
 
 
 def mostly_json(head: bytes) -> bool:
@@ -45,7 +42,15 @@ def all_readers(
     User layouts that name the fields identifying them go before the built-in presets (`*_first`);
     catch-all ones after them (`*_last`).
     """
-    readers: list[Reader] = [EvtxReader(), SysmonLinuxReader(), SysmonXmlReader(), ZeekTsvReader(), LinuxAuditReader()]
+    readers: list[Reader] = [
+        LazyReader("evtx", "record", "evtx_file:EvtxReader", sniffing.evtx),
+        LazyReader("sysmon-linux", "line", "sysmon_linux:SysmonLinuxReader", sniffing.sysmon_linux,
+                   sniffing.sysmon_linux_fits),
+        LazyReader("xml", "line", "sysmon_xml:SysmonXmlReader", sniffing.windows_xml),
+        LazyReader("zeek", "line", "zeek_tsv:ZeekTsvReader", sniffing.zeek, sniffing.zeek_fits),
+        LazyReader("linux-audit", "line", "linux_audit:LinuxAuditReader", sniffing.linux_audit,
+                   sniffing.linux_audit_fits),
+    ]  # fmt: skip
     readers.extend(JsonLinesReader(layout) for layout in (*json_first, *LAYOUTS, *json_last))
     readers.append(CsvReader((*csv_first, *CSV_LAYOUTS, *csv_last)))
     return readers
@@ -90,7 +95,7 @@ class ReaderSet:
             raw_head = source.head()
         except DAMAGED_INPUT as exc:
             raise ReaderError(source.name, f"cannot read: {exc}") from None
-        is_evtx = raw_head.startswith(b"ElfFile\x00")
+        is_evtx = sniffing.evtx(raw_head)
         head = raw_head if is_evtx else text_head(raw_head)
         if not head.strip():
             raise EmptyInput(source.name)

@@ -20,11 +20,11 @@ from pathlib import Path
 import evtx
 import pyarrow as pa
 
+from tunnelhunt.readers import sniffing
 from tunnelhunt.readers.base import START, OffsetKind, Position, QuarantinedRecord, RawBatch, Reader, ReaderError
 from tunnelhunt.readers.sources import Source
 
 SOURCETYPE = "WinEventLog:evtx"
-MAGIC = b"ElfFile\x00"
 HEADER_BYTES = 4096
 CHUNK_BYTES = 65536
 CHUNK_HEADER_BYTES = 512
@@ -66,7 +66,7 @@ def _file_header(path: Path) -> tuple[int, int]:
             header = stream.read(HEADER_BYTES)
     except OSError:
         return 0, 0
-    if len(header) < 44 or not header.startswith(MAGIC):
+    if len(header) < 44 or not header.startswith(sniffing.EVTX_MAGIC):
         return 0, 0
     (next_record,) = struct.unpack_from("<Q", header, 24)
     (chunks,) = struct.unpack_from("<H", header, 42)
@@ -81,7 +81,7 @@ class EvtxReader(Reader):
     sourcetype = SOURCETYPE
 
     def sniff(self, head: bytes) -> bool:
-        return head.startswith(MAGIC)
+        return sniffing.evtx(head)
 
     def fingerprint_region(self, head: bytes) -> bytes:
         """The first records of the first chunk: unlike the file header, they do not change as the log grows."""

@@ -18,10 +18,11 @@ from collections.abc import Iterator
 
 from tunnelhunt.readers.base import START, OffsetKind, Position, RawBatch, Reader
 from tunnelhunt.readers.line_records import parsed_lines
+from tunnelhunt.readers.sniffing import AUDIT_HEADER as _HEADER
+from tunnelhunt.readers.sniffing import linux_audit, linux_audit_fits
 from tunnelhunt.readers.sources import Source
 
 SOURCETYPE = "linux:audit"
-_HEADER = re.compile(r"^(?:node=(?P<node>\S+) )?type=(?P<type>\S+) msg=(?P<msg>audit\(\d+(?:\.\d+)?:\d+\)):\s?")
 _PAIR = re.compile(r"""([A-Za-z_][\w-]*(?:\[\d+\])?)=("[^"]*"|'[^']*'|[^\s"']*)""")
 _HEX = re.compile(r"^(?:[0-9A-Fa-f]{2})+$")
 #: Fields auditd writes as hex when their text is not plain (audit_log_untrustedstring and friends).
@@ -77,14 +78,10 @@ class LinuxAuditReader(Reader):
     sourcetype = SOURCETYPE
 
     def sniff(self, head: bytes) -> bool:
-        lines = [line for line in head.split(b"\n")[:20] if line.strip()]
-        if len(lines) > 1:
-            lines = lines[:-1]  # the last may be cut short by the head's size
-        text = [line.decode("utf-8", "replace") for line in lines]
-        return bool(text) and sum(1 for line in text if _HEADER.match(line)) * 2 > len(text)
+        return linux_audit(head)
 
     def fits(self, head: bytes) -> bool:
-        return head.lstrip().startswith((b"type=", b"node=")) or not head.strip()
+        return linux_audit_fits(head)
 
     def fingerprint_region(self, head: bytes) -> bytes:
         return head

@@ -7,19 +7,15 @@ of kinds no data model covers: they are counted as unmapped, not quarantined.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from tunnelhunt.readers.base import START, OffsetKind, Position, RawBatch, Reader
 from tunnelhunt.readers.line_records import parsed_lines
+from tunnelhunt.readers.sniffing import sysmon_linux, sysmon_linux_fits
 from tunnelhunt.readers.sources import Source
 from tunnelhunt.readers.sysmon_xml import parse_event
 
 SOURCETYPE = "sysmon:linux"
-#: A Sysmon for Linux line: a bare `<Event>` (no Windows namespace) that starts the line or follows a
-#: syslog prefix, which holds no quote, brace, comma, tab or tag. So the same text inside a JSON value,
-#: a CSV cell or a Windows event's data never makes its file look like Sysmon for Linux.
-_EVENT_LINE = re.compile(rb"^[^\"'{},<\t\n]{0,200}<Event>[^\n]*Linux-Sysmon", re.MULTILINE)
 
 
 class SysmonLinuxReader(Reader):
@@ -30,10 +26,10 @@ class SysmonLinuxReader(Reader):
     sourcetype = SOURCETYPE
 
     def sniff(self, head: bytes) -> bool:
-        return _EVENT_LINE.search(head) is not None
+        return sysmon_linux(head)
 
     def fits(self, head: bytes) -> bool:
-        return b"<Event" in head or not head.strip()
+        return sysmon_linux_fits(head)
 
     def fingerprint_region(self, head: bytes) -> bytes:
         return head

@@ -30,7 +30,9 @@ from tunnelhunt.readers.base import (
     excerpt,
     rows_to_table,
 )
-from tunnelhunt.readers.lines import Utf8Stream, head_lines
+from tunnelhunt.readers.lines import Utf8Stream
+from tunnelhunt.readers.sniffing import EVENT_START as _EVENT_START
+from tunnelhunt.readers.sniffing import windows_xml
 from tunnelhunt.readers.sources import Source
 from tunnelhunt.readers.xml_batch import parse_batch
 from tunnelhunt.readers.xml_fast import SYSTEM_TEXT, canonical_fields, well_formed
@@ -42,11 +44,9 @@ CHUNK_BYTES = 1 << 20
 #: Events per batch: big enough to amortise the vectorised work, small enough to keep workers lean.
 BATCH_EVENTS = 4096
 
-_EVENT_START = re.compile(rb"<Event[\s>]")
 _EVENT_END = b"</Event>"
 _DTD_MARKERS = (b"<!DOCTYPE", b"<!ENTITY", b"<!doctype", b"<!entity")
 _IGNORABLE = re.compile(rb"^(?:\s|<\?xml[^>]*\?>|</?Events\s*>|<Events\s[^>]*>)*$")
-_WINDOWS_EVENT_NS = b"schemas.microsoft.com/win/2004/08/events"
 
 _PARSER = etree.XMLParser(
     resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False, huge_tree=False
@@ -250,13 +250,7 @@ class SysmonXmlReader(Reader):
     sourcetype = SOURCETYPE
 
     def sniff(self, head: bytes) -> bool:
-        """Windows event XML from its first line on (or on most of its first lines): an `<Event` inside
-        a JSON value or a CSV cell does not make its file XML."""
-        if not (_EVENT_START.search(head[:4096]) and _WINDOWS_EVENT_NS in head):
-            return False
-        lines = head_lines(head)
-        tags = sum(1 for line in lines if line.startswith(b"<"))
-        return bool(lines) and (lines[0].startswith(b"<") or 2 * tags > len(lines))
+        return windows_xml(head)
 
     def fingerprint_region(self, head: bytes) -> bytes:
         return head

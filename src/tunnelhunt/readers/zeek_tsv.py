@@ -16,6 +16,7 @@ import pyarrow.compute as pc
 
 from tunnelhunt.readers.base import START, OffsetKind, Position, QuarantinedRecord, RawBatch, Reader, excerpt
 from tunnelhunt.readers.lines import Utf8Stream, line_blocks
+from tunnelhunt.readers.sniffing import zeek, zeek_fits
 from tunnelhunt.readers.sources import Source
 
 SOURCETYPE = "zeek"
@@ -73,10 +74,10 @@ class ZeekTsvReader(Reader):
     sourcetype = SOURCETYPE
 
     def sniff(self, head: bytes) -> bool:
-        return head.startswith(b"#separator") and b"#fields" in head
+        return zeek(head)
 
     def fits(self, head: bytes) -> bool:
-        return head.startswith(b"#separator") or not head.strip()
+        return zeek_fits(head)
 
     def fingerprint_region(self, head: bytes) -> bytes:
         return head

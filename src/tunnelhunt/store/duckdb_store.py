@@ -133,12 +133,12 @@ class Store:
         took half the time on one thread (0.24 s against 0.48 s for 73 k Sysmon rows on 2 cores), as a
         parallel insert of that size only adds coordination, and the parsing processes use the other
         cores. Detections, run afterwards, get every thread back."""
-        (threads,) = self.con.execute("SELECT current_setting('threads')").fetchone() or (0,)
+        threads = self.threads()
         self.con.execute("SET threads = 1")
         try:
             yield
         finally:
-            self.con.execute(f"SET threads = {max(1, int(threads))}")
+            self.con.execute(f"SET threads = {threads}")
 
     def record_quarantine(self, records: list[QuarantinedRecord]) -> None:
         """Keep quarantined records in the store, so a persistent `--db` remembers them."""
@@ -253,8 +253,7 @@ class Store:
         sql = compiled.sql("duckdb", copy=False)
         if cursor is not None:
             return cursor.execute(sql).to_arrow_table()
-        with warnings.catch_warnings(), self._optimizers_disabled(FEW_DISABLED_OPTIMIZERS):
-            warnings.filterwarnings("ignore", "Arrow output on a DB-API result", UserWarning)
+        with self._few_settings():
             return self.con.execute(sql).to_arrow_table()
 
     def run_few_at_once(self, searches: Sequence[RunnableSearch]) -> list[pa.Table | Exception]:
@@ -267,7 +266,7 @@ class Store:
         setting is made once for all of them (it is global to the database)."""
         threads = min(len(searches), self.threads())
         if threads <= 1 or any(s.lookups for s in searches):
-            return [self._run_few_caught(s) for s in searches]
+            return [self._run_few_refused(s) for s in searches]
         from concurrent.futures import ThreadPoolExecutor  # only with Sigma rules to run: kept out of start-up
 
         local = threading.local()
@@ -279,25 +278,31 @@ class Store:
                 cursor = local.cursor = self.con.cursor()
                 cursor.execute("SET enable_progress_bar = false")
                 cursors.append(cursor)
-            try:
-                return self.run_few(search, cursor)
-            except (duckdb.Error, pa.ArrowException, OSError) as exc:
-                return exc
+            return self._run_few_refused(search, cursor)
 
         try:
-            with warnings.catch_warnings(), self._optimizers_disabled(FEW_DISABLED_OPTIMIZERS):
-                warnings.filterwarnings("ignore", "Arrow output on a DB-API result", UserWarning)
-                with ThreadPoolExecutor(threads, thread_name_prefix="tunnelhunt-few") as pool:
-                    return list(pool.map(run_one, searches))
+            with self._few_settings(), ThreadPoolExecutor(threads, thread_name_prefix="tunnelhunt-few") as pool:
+                return list(pool.map(run_one, searches))
         finally:
             for cursor in cursors:
                 cursor.close()
 
-    def _run_few_caught(self, compiled: RunnableSearch) -> pa.Table | Exception:
+    def _run_few_refused(
+        self, compiled: RunnableSearch, cursor: duckdb.DuckDBPyConnection | None = None
+    ) -> pa.Table | Exception:
+        """`run_few`, or the exception of a search DuckDB or Arrow refuses."""
         try:
-            return self.run_few(compiled)
+            return self.run_few(compiled, cursor)
         except (duckdb.Error, pa.ArrowException, OSError) as exc:
             return exc
+
+    @contextmanager
+    def _few_settings(self) -> Iterator[None]:
+        """What `run_few` runs under: without `FEW_DISABLED_OPTIMIZERS`, and quiet about the Arrow copy its
+        DB-API result makes (see `run_few`)."""
+        with warnings.catch_warnings(), self._optimizers_disabled(FEW_DISABLED_OPTIMIZERS):
+            warnings.filterwarnings("ignore", "Arrow output on a DB-API result", UserWarning)
+            yield
 
     def threads(self) -> int:
         """DuckDB's worker threads for this database (its `threads` setting)."""

@@ -138,7 +138,10 @@ def process_group(units: Sequence[WorkUnit], context: tuple[Any, Normalizer] | N
                 by_kind.setdefault(key, []).append((index, batch))
     try:
         for (sourcetype, offset_kind, checked, _schema), items in by_kind.items():
-            merged = RawBatch(sourcetype, pa.concat_tables([b.table for _, b in items]), [], offset_kind, None, checked)
+            # one chunk: every DuckDB scan of a batch's columns (the walk, node picking, node rows, event
+            # defaults) went record batch by record batch, one per small file (3x slower at 127 files)
+            table = pa.concat_tables([b.table for _, b in items]).combine_chunks()
+            merged = RawBatch(sourcetype, table, [], offset_kind, None, checked)
             members = dict.fromkeys(index for index, _ in items)
             _distribute(normalizer.normalize(merged), [parts[i] for i in members])
     except duckdb.Error:  # a mapping that cannot run on some input: read each alone, to name it

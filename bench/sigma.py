@@ -88,7 +88,10 @@ def tunnelhunt_side(corpus: Path, rules: Path, out: Path, cache: Path) -> None:
         events = store.query("SELECT count(*) AS n FROM events").to_pylist()[0]["n"]
     triples, audit = [], []
     for run in runs:
-        for row in run.rows:
+        if run.findings is None or not run.findings.num_rows:
+            continue
+        # only the columns compared: `run.rows` would build a dict of every column per matched event
+        for row in run.findings.select(["_source", "EventRecordID", "Channel", "EventCode"]).to_pylist():
             triples.append((run.detection.id, Path(str(row["_source"])).name, str(row["EventRecordID"])))
             if str(row["Channel"]).lower() == "security" and row["EventCode"] in AUDIT_EVENTS:
                 audit.append(triples[-1])

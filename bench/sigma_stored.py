@@ -38,12 +38,18 @@ def stored_side(store_path: Path, rules: Path, out: Path, cache: Path) -> None:
     result = {
         "rules": len(content.rules),
         "failed_rules": sum(1 for run in runs if run.error),
-        "rules_with_hits": sum(1 for run in runs if run.rows),
-        "matches": sum(len(run.rows) for run in runs),
+        # counted on the Arrow tables: `run.rows` would build a dict per matched event (232,560 at 1 M
+        # events: seconds of CPU and ~0.5 GB the engine never holds, all charged to this process)
+        "rules_with_hits": sum(1 for run in runs if _matched(run)),
+        "matches": sum(_matched(run) for run in runs),
         "seconds_load": round(loaded - started, 2),
         "seconds_match": round(matched - loaded, 2),
     }
     out.write_text(json.dumps(result))
+
+
+def _matched(run: Any) -> int:
+    return run.findings.num_rows if run.findings is not None else 0
 
 
 def measure_sigma_stored(shared: Path | None, work: Path, events: int) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from tunnelhunt.detect.behaviour import hunt_behaviours
 from tunnelhunt.detect.precompiled import lookups_key
 from tunnelhunt.detect.runner import DetectionRun, QueryEngine, run_detections
 from tunnelhunt.rba.risk import canonical, risk_events, stable_id
-from tunnelhunt.rba.rules import RuleConfig, evaluate
+from tunnelhunt.rba.rules import RuleConfig, default_rules, evaluate
 from tunnelhunt.sigma import SigmaContent
 from tunnelhunt.spl.window import TimeWindow
 from tunnelhunt.store.duckdb_store import Store
@@ -166,7 +166,7 @@ def hunt_pass(
             report.add(run, record(rba, run, window, at))
         for run, recorded in behaviours(rba, state, runs, window, at, cache=content.cache):
             report.add(run, recorded)
-        report.findings = raise_findings(rba, at, rules or RuleConfig())
+        report.findings = raise_findings(rba, at, rules or default_rules())
         if before_commit is not None:
             before_commit(report)
     return report

@@ -157,8 +157,11 @@ def test_a_hunt_with_a_warm_cache_imports_no_spl_compiler_and_no_sqlglot(tmp_pat
 #: its bundled list without it), the HTTP client of the network sinks, the process pool's machinery, the
 #: modules of the other commands (`cli/commands.py`), the sinks and their delivery (no `--sink`), rich's live
 #: progress display (stderr is not a terminal) and its tables (`-o jsonl`), the reader modules of the
-#: formats the hunted file (JSON lines) is not in, and their parsers (`readers/lazy.py`).
-NOT_AT_RUN_TIME = ["tldextract", "requests", "urllib3", "urllib.request", "http.client", "ssl",
+#: formats the hunted file (JSON lines) is not in, and their parsers (`readers/lazy.py`), typer's pydantic
+#: adapters (plain option values are converted without them: `cli/values.py`) and pydantic's plugin loader
+#: (imported when the first validator is built: the default incident rules build none, `rba/rules.py`).
+NOT_AT_RUN_TIME = ["typer._adapters", "pydantic.plugin._loader",
+                   "tldextract", "requests", "urllib3", "urllib.request", "http.client", "ssl",
                    "multiprocessing.forkserver", "concurrent.futures", "tunnelhunt.sinks.spec",
                    "tunnelhunt.sinks.outbox", "tunnelhunt.schedule", "rich.progress", "rich.live", "rich.table",
                    "tunnelhunt.cli.tables", "tunnelhunt.cli.result_tables", "lxml", "evtx",

@@ -108,6 +108,33 @@ def test_choosing_a_format_imports_no_other_formats_module(samples: Path) -> Non
     assert run.stdout.split("\n")[0] == "[] ['tunnelhunt.readers.zeek_tsv']"
 
 
+def test_canonical_windows_xml_is_read_without_lxml(tmp_path: Path) -> None:
+    """The fast paths read events of the canonical shape; lxml loads with the first event they leave to it."""
+    from tests.support import formats as F
+
+    plain, odd = tmp_path / "plain.xml", tmp_path / "odd.xml"
+    F.write_xml(plain)
+    text = plain.read_text()
+    odd.write_text(text.replace('">0</Data>', '"><![CDATA[0]]></Data>', 1))  # not canonical, the same row
+    assert odd.read_text() != text
+    code = (
+        "import sys\nfrom pathlib import Path\nfrom tunnelhunt.readers.sysmon_xml import SysmonXmlReader\n"
+        "from tunnelhunt.readers.sources import Source\n"
+        "batches = list(SysmonXmlReader().read(Source(Path(sys.argv[1]))))\n"
+        "print(sum(b.table.num_rows for b in batches if hasattr(b, 'table')), 'lxml' in sys.modules)"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src")}
+
+    def read(path: Path) -> list[str]:
+        run = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, env=env)
+        assert run.returncode == 0, run.stderr
+        return run.stdout.split()
+
+    rows, imported = read(plain)
+    assert int(rows) > 20 and imported == "False"
+    assert read(odd) == [rows, "True"]
+
+
 def test_empty_and_unrecognised_inputs(tmp_path: Path) -> None:
     (tmp_path / "empty.log").write_bytes(b"")
     (tmp_path / "blank.log").write_bytes(b"\n \n")

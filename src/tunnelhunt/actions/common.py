@@ -15,7 +15,7 @@ from tunnelhunt.content.loader import ContentSet, load_content, load_macro
 from tunnelhunt.errors import Location, TunnelhuntError
 from tunnelhunt.ingest.formats import build_readers
 from tunnelhunt.normalize.custom import CustomMapping, load_mapping
-from tunnelhunt.rba.rules import RuleConfig
+from tunnelhunt.rba.rules import RuleConfig, default_rules
 from tunnelhunt.readers.detect import format_names
 from tunnelhunt.sigma import SigmaContent
 from tunnelhunt.sigma import load_content as load_sigma_content
@@ -141,4 +141,4 @@ def check_format(fmt: str | None, mappings: Sequence[CustomMapping]) -> None:
 
 
 def load_rules(path: Path | None) -> RuleConfig:
-    return RuleConfig() if path is None else RuleConfig.from_file(path)
+    return default_rules() if path is None else RuleConfig.from_file(path)

@@ -13,6 +13,7 @@ import typer
 
 from tunnelhunt.cli.commands import register
 from tunnelhunt.cli.exit_codes import HELP
+from tunnelhunt.cli.values import convert_quickly
 
 #: The value each option takes, by its long name.
 METAVARS = {
@@ -45,15 +46,18 @@ def _words(param: Any) -> None:
 
 
 def command(argv: Sequence[str] | None = None) -> Any:
-    """The `tunnelhunt` click command with every parameter named in words and exit codes in every help:
-    with every command, or only the one `argv` runs (`commands.register`)."""
+    """The `tunnelhunt` click command with every parameter named in words and exit codes in every help,
+    its plain values converted without pydantic (`values.py`): with every command, or only the one `argv`
+    runs (`commands.register`)."""
     from tunnelhunt.cli.common import app
 
     register(argv)
 
     group = typer.main.get_command(app)
+    help_names = group.context_settings.get("help_option_names", ["--help"])
     for sub in [group, *getattr(group, "commands", {}).values()]:
         sub.epilog = sub.epilog or HELP
         for param in sub.params:
             _words(param)
+        convert_quickly(sub, help_names)
     return group

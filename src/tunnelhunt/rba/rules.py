@@ -26,26 +26,28 @@ from tunnelhunt.store.rba_store import RbaStore, to_naive_utc
 
 SCORE_RULE = "Risk Threshold Exceeded For Object Over 24 Hours"
 TACTIC_RULE = "ATT&CK Tactic Threshold Exceeded For Object Over Previous 7 Days"
+_DEFAULT_BANDS = ((500.0, "critical"), (250.0, "high"), (0.0, "medium"))
 SEVERITY_RANK = {"informational": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
 
 
+#: defer_build: a validator is built only for a rules file (`from_file`); the default rules are not
+#: validated (`default_rules`), so a run without `--rules` builds none (issue 20)
+_CONFIG = ConfigDict(extra="forbid", defer_build=True)
+
+
 class SeverityBand(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = _CONFIG
     min_score: float
     severity: str
 
 
 class ScoreRule(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = _CONFIG
     enabled: bool = True
     window_hours: float = 24
     threshold: float = 100  # the sum must be above this
     bands: list[SeverityBand] = Field(
-        default_factory=lambda: [
-            SeverityBand(min_score=500, severity="critical"),
-            SeverityBand(min_score=250, severity="high"),
-            SeverityBand(min_score=0, severity="medium"),
-        ]
+        default_factory=lambda: [SeverityBand(min_score=m, severity=s) for m, s in _DEFAULT_BANDS]
     )
 
     def severity(self, score: float) -> str:
@@ -56,7 +58,7 @@ class ScoreRule(BaseModel):
 
 
 class TacticRule(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = _CONFIG
     enabled: bool = True
     window_days: float = 7
     min_tactics: int = 3
@@ -67,7 +69,7 @@ class TacticRule(BaseModel):
 class RuleConfig(BaseModel):
     """Thresholds of the incident rules; every field has Splunk ES's default."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = _CONFIG
     score: ScoreRule = Field(default_factory=ScoreRule)
     tactics: TacticRule = Field(default_factory=TacticRule)
 
@@ -81,6 +83,14 @@ class RuleConfig(BaseModel):
             return cls.model_validate(data)
         except (OSError, UnicodeDecodeError, yaml.YAMLError, ValidationError) as exc:
             raise RuleConfigError(path, exc) from None
+
+
+def default_rules() -> RuleConfig:
+    """`RuleConfig()` built as it is, without validating it (nor building a validator)."""
+    bands = [SeverityBand.model_construct(min_score=m, severity=s) for m, s in _DEFAULT_BANDS]
+    return RuleConfig.model_construct(
+        score=ScoreRule.model_construct(bands=bands), tactics=TacticRule.model_construct()
+    )
 
 
 class RuleConfigError(TunnelhuntError):
@@ -126,7 +136,7 @@ def _recent(rba: RbaStore, rule: str, obj: str, obj_type: str, since: datetime, 
 
 def evaluate(rba: RbaStore, at: datetime, config: RuleConfig | None = None) -> list[dict[str, Any]]:
     """Findings the rules raise at time `at` (not yet stored; `RbaStore.add_findings` stores them)."""
-    config = config or RuleConfig()
+    config = config or default_rules()
     tactic_names = _tactic_names()
     findings: list[dict[str, Any] | None] = []
     if config.score.enabled:

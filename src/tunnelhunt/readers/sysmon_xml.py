@@ -13,11 +13,11 @@ import codecs
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import BinaryIO
+from functools import cache
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from lxml import etree
 
 from tunnelhunt.readers.base import (
     MAX_RECORD_BYTES,
@@ -37,6 +37,9 @@ from tunnelhunt.readers.sources import Source
 from tunnelhunt.readers.xml_batch import parse_batch
 from tunnelhunt.readers.xml_fast import SYSTEM_TEXT, canonical_fields, well_formed
 
+if TYPE_CHECKING:
+    from lxml import etree
+
 SOURCETYPE = "XmlWinEventLog"
 #: Largest single event accepted; a larger one is quarantined and skipped without being buffered whole.
 MAX_EVENT_BYTES = MAX_RECORD_BYTES
@@ -48,9 +51,17 @@ _EVENT_END = b"</Event>"
 _DTD_MARKERS = (b"<!DOCTYPE", b"<!ENTITY", b"<!doctype", b"<!entity")
 _IGNORABLE = re.compile(rb"^(?:\s|<\?xml[^>]*\?>|</?Events\s*>|<Events\s[^>]*>)*$")
 
-_PARSER = etree.XMLParser(
-    resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False, huge_tree=False
-)
+
+@cache
+def _lxml() -> tuple[Any, Any]:
+    """lxml's etree and the safe parser, on the first event the fast paths leave to lxml: a file of canonical
+    events (most) never imports lxml (issue 20)."""
+    from lxml import etree
+
+    parser = etree.XMLParser(
+        resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False, huge_tree=False
+    )
+    return etree, parser
 
 
 @dataclass(frozen=True)
@@ -197,8 +208,9 @@ def parse_event(data: bytes) -> dict[str, str | None]:
     """
     if any(marker in data for marker in _DTD_MARKERS):
         raise ValueError("DTD or entity declaration not allowed")
+    etree, parser = _lxml()
     try:
-        root = etree.fromstring(data, _PARSER)
+        root = etree.fromstring(data, parser)
     except etree.XMLSyntaxError as exc:
         raise ValueError(f"malformed XML: {exc.msg}") from None
     if _local(root.tag) != "Event":

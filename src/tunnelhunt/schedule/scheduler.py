@@ -33,7 +33,7 @@ from tunnelhunt.content.models import Detection
 from tunnelhunt.crashpoint import crashpoint
 from tunnelhunt.detect.runner import DetectionRun, run_detection
 from tunnelhunt.errors import TunnelhuntError
-from tunnelhunt.rba.rules import RuleConfig
+from tunnelhunt.rba.rules import RuleConfig, default_rules
 from tunnelhunt.sigma import SigmaContent, sigma_detection
 from tunnelhunt.sigma.results import run_sigma_rule
 from tunnelhunt.sigma.rules import SigmaRuleKind
@@ -150,7 +150,7 @@ class Scheduler:
                 continue
             self.detections.append(detection)
         self.macros = macros
-        self.rules = rules or RuleConfig()
+        self.rules = rules or default_rules()
         self.tz = tz
         #: Sigma runs of the current tick, made together before the detections are walked one by one
         self._prepared: dict[tuple[str, datetime, datetime], DetectionRun] = {}

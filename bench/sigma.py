@@ -81,6 +81,7 @@ def tunnelhunt_side(corpus: Path, rules: Path, out: Path, cache: Path) -> None:
     loaded = time.perf_counter()
     with Store() as store:
         report = ingest([corpus], store, None, incremental=False)
+        store.compress()  # as `hunt --sigma` does with its in-memory store
         ingested = time.perf_counter()
         with no_collection():
             runs = run_sigma(store, content.rules, compiler=content.compiler())

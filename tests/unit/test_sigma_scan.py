@@ -179,3 +179,18 @@ def test_searches_run_at_once_come_back_in_order_with_a_refused_one_in_its_place
         settings = {tuple(sorted(s.split(","))) for t in tables for s in t.column("s").to_pylist()}
         assert settings == {tuple(sorted(["top_n", *FEW_DISABLED_OPTIMIZERS]))}
         assert store.con.execute("SELECT current_setting('disabled_optimizers')").fetchall() == [("top_n",)]
+
+
+def test_a_compressed_in_memory_store_gives_the_same_rows_and_its_cursors_see_its_tables() -> None:
+    with Store(threads=2) as store:
+        create_events(store.con, field_rows(EVENTS * 50))
+        before = [r.rows for r in run_sigma(store, RULES)]
+        assert any(before)
+        compressions = "SELECT DISTINCT compression FROM pragma_storage_info('events')"
+        assert {c for (c,) in store.con.execute(compressions).fetchall()} == {"Uncompressed"}  # until asked
+        store.compress()
+        assert {c for (c,) in store.con.execute(compressions).fetchall()} - {"Uncompressed"}  # as a file keeps them
+        assert [r.rows for r in run_sigma(store, RULES)] == before
+        # a cursor (another thread's, or run_few_at_once's) is on the store's database, not DuckDB's default
+        with store.cursor() as cursor:
+            assert cursor.con.execute("SELECT count(*) FROM events").fetchall() == [(len(EVENTS) * 50,)]

@@ -189,6 +189,8 @@ def hunt(
                     options.paths, state, options.fmt, incremental=True, mappings=mappings,
                     **_ingest_options(options, on_progress, on_quarantine),
                 )  # fmt: skip
+        if sigma.runnable() and options.lake is None:
+            state.compress()  # Sigma's shared scans apply thousands of functions to every event
         engine: QueryEngine = state
         if options.engine == "spark":
             from tunnelhunt.detect.spark import SparkEngine

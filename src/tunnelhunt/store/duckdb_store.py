@@ -68,6 +68,8 @@ _OPTIMIZER_SETTING = threading.Lock()
 #: DuckDB's own memory cap. Beyond it, table data spills to disk (a temporary directory for an
 #: in-memory store), so a hunt over 5 GB of logs stays as small as one over 1 GB.
 MEMORY_LIMIT = "192MB"
+#: The attached, compressed in-memory database a store without a file keeps its tables in.
+_IN_MEMORY = "store"
 
 
 class Store:
@@ -78,6 +80,13 @@ class Store:
     ) -> None:
         self.path = str(path) if path else ":memory:"
         self.con = duckdb.connect(self.path)
+        if path is None:
+            # DuckDB's default in-memory database never compresses; one attached with COMPRESS does at a
+            # checkpoint, which only `compress` makes (see there): checkpoints made as ingest goes would
+            # compress the last, growing row group again each time (a plain hunt ~5 % slower)
+            self.con.execute(f"ATTACH ':memory:' AS {_IN_MEMORY} (COMPRESS)")
+            self.con.execute(f"USE {_IN_MEMORY}")
+            self.con.execute("SET checkpoint_threshold = '1000TB'")
         # DuckDB draws a progress bar on stdout for queries over ~2 s; stdout carries findings
         self.con.execute("SET enable_progress_bar = false")
         self._spill: weakref.finalize[..., Store] | None = None
@@ -104,9 +113,25 @@ class Store:
         """A store on its own cursor of this connection, for another thread (a web request, a watcher
         beside the web server): one process holds DuckDB's file lock, and each thread its own cursor."""
         other = object.__new__(Store)
-        other.path, other.con, other._spill = self.path, self.con.cursor(), None
+        other.path, other.con, other._spill = self.path, self._new_cursor(), None
         other.checkpoints = Checkpoints(other.con)
         return other
+
+    def compress(self) -> None:
+        """Compress an in-memory store's tables as a store file keeps them (dictionary, FSST, bit-packing),
+        before many scans of them: DuckDB evaluates a function over a dictionary-compressed column once per
+        distinct value, not per row. SigmaHQ's Windows rules over the 200 MB EVTX corpus (70,476 events):
+        matching 8.6-9.3 -> 5.0-5.5 CPU s for ~0.5 s of compression, the same 13,314 matches. A store file
+        is compressed by DuckDB's own checkpoints. Outside a transaction (DuckDB refuses one inside)."""
+        if self.path == ":memory:":
+            self.con.execute("CHECKPOINT")
+
+    def _new_cursor(self) -> duckdb.DuckDBPyConnection:
+        """A cursor of this connection on the store's database (a new cursor starts on DuckDB's default one)."""
+        cursor = self.con.cursor()
+        if self.path == ":memory:":
+            cursor.execute(f"USE {_IN_MEMORY}")
+        return cursor
 
     def _add_new_columns(self, node: Node) -> None:
         """A store file written by an older version lacks columns added since (Splunk's default fields
@@ -275,7 +300,7 @@ class Store:
         def run_one(search: RunnableSearch) -> pa.Table | Exception:
             cursor = getattr(local, "cursor", None)
             if cursor is None:
-                cursor = local.cursor = self.con.cursor()
+                cursor = local.cursor = self._new_cursor()
                 cursor.execute("SET enable_progress_bar = false")
                 cursors.append(cursor)
             return self._run_few_refused(search, cursor)

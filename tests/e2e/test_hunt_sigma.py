@@ -58,3 +58,26 @@ def test_sigma_rules_found_in_a_detections_folder_run_too(tmp_path: Path) -> Non
 def test_a_missing_sigma_path_is_an_error(tmp_path: Path) -> None:
     result = runner.invoke(app, ["hunt", str(tmp_path), "--sigma", str(tmp_path / "nope")])
     assert result.exit_code == 1 and "no such file" in result.stderr
+
+
+def test_a_hunt_that_compresses_its_store_before_many_rules_gives_the_same_output(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tunnelhunt.actions import hunt
+    from tunnelhunt.store.duckdb_store import Store
+
+    rule = tmp_path / "plink.yml"
+    rule.write_text(PLINK_RULE)
+    samples = shared_dataset("EVTX-ATTACK-SAMPLES/Command and Control")
+    command = ["hunt", str(samples), "--sigma", str(rule), "-o", "jsonl", "--no-cache"]
+    compressed: list[Store] = []
+    original = Store.compress
+    monkeypatch.setattr(Store, "compress", lambda store: (compressed.append(store), original(store))[1])
+    plain = runner.invoke(app, command)
+    assert plain.exit_code == 0, plain.stderr
+    assert not compressed  # one rule: not worth compressing
+    monkeypatch.setattr(hunt, "COMPRESS_FROM_RULES", 1)
+    squeezed = runner.invoke(app, command)
+    assert squeezed.exit_code == 0, squeezed.stderr
+    assert len(compressed) == 1
+    assert squeezed.stdout == plain.stdout and "Plink Remote Forward To RDP" in plain.stdout

@@ -92,11 +92,17 @@ def _row_local(part: exp.Expr, allowed: set[str]) -> bool:
 
 
 def _constants_folded(part: exp.Expr) -> exp.Expr:
-    """`part` with each CAST of a literal (a window's `CAST('2026-…' AS TIMESTAMP)`) as the literal: such a
-    cast gives one value or one error for every row, so it cannot fail on some rows only."""
+    """`part` with each CAST of a literal or NULL (a window's `CAST('2026-…' AS TIMESTAMP)`, an eval's
+    `CAST(NULL AS TEXT)`) as the literal, and each regex match against a literal pattern as its subject:
+    such a cast gives one value or one error for every row, and a constant pattern is compiled once, before
+    any row is read, so neither can fail on some rows only."""
 
     def fold(node: exp.Expr) -> exp.Expr:
-        return node.this if isinstance(node, exp.Cast) and isinstance(node.this, exp.Literal) else node
+        if isinstance(node, exp.Cast) and isinstance(node.this, exp.Literal | exp.Null):
+            return node.this
+        if isinstance(node, exp.RegexpLike) and isinstance(node.expression, exp.Literal) and node.expression.is_string:
+            return node.this
+        return node
 
     return part.copy().transform(fold, copy=False)
 
@@ -112,8 +118,96 @@ def _window(parts: list[exp.Expr]) -> dict[str, exp.Expr]:
     return {part.sql("duckdb"): part.copy() for part in parts if _row_local(part, {"_time"})}
 
 
+def _in_base(node: exp.Expr, names: dict[str, exp.Expr]) -> exp.Expr | None:
+    """`node`, read over a stage's input, written in the stored table's columns (None: it reads a column
+    that is not a function of one stored row, such as a count)."""
+    if isinstance(node, exp.Column):  # a rename, most projections: the value itself (copied where used)
+        return None if node.table else names.get(node.name)
+    params = {p.name for lam in node.find_all(exp.Lambda) for p in lam.expressions}
+    columns = [c for c in node.find_all(exp.Column) if c.name not in params]
+    if any(c.table or c.name not in names for c in columns):
+        return None
+
+    def swap(part: exp.Expr) -> exp.Expr:
+        if isinstance(part, exp.Column) and part.name not in params:
+            return names[part.name].copy()
+        return part
+
+    return node.copy().transform(swap, copy=False)
+
+
+def _outputs(select: exp.Select, names: dict[str, exp.Expr]) -> dict[str, exp.Expr] | None:
+    """The columns a stage yields that are each a function of one stored row, in the table's columns; None
+    when its rows are not stored rows or groups of them (a LIMIT, a window, DISTINCT, an UNNEST that
+    multiplies rows, an aggregate over everything): conditions after such a stage may not be moved."""
+    group = select.args.get("group")
+    nodes = [node for projection in select.expressions for node in projection.walk()]
+    if (
+        any(select.args.get(arg) for arg in ("limit", "offset", "distinct", "qualify", "joins", "laterals"))
+        or any(isinstance(node, exp.Window | exp.Unnest | exp.Explode) for node in nodes)
+        or (group is not None and set(group.args) - {"expressions"})
+        or (group is not None and not all(isinstance(e, exp.Column) and not e.table for e in group.expressions))
+        or (group is None and any(isinstance(node, exp.AggFunc) for node in nodes))
+    ):
+        return None
+    keys = {e.name for e in group.expressions} if group is not None else None
+    found: dict[str, exp.Expr] = {}
+    for projection in select.expressions:
+        if isinstance(projection, exp.Star):
+            found.update(names if keys is None else {k: v for k, v in names.items() if k in keys})
+            continue
+        inner = projection.this if isinstance(projection, exp.Alias) else projection
+        if keys is not None and not (isinstance(inner, exp.Column) and not inner.table and inner.name in keys):
+            continue  # an aggregate: not a function of one row
+        value = _in_base(inner, names)
+        if value is not None:
+            found[projection.alias_or_name] = value
+    return found
+
+
+def _consumer(tables: dict[str, list[exp.Table]], select: exp.Select) -> exp.Select | None:
+    """The one SELECT reading the CTE `select` is the body of (None: not a CTE, or read elsewhere too);
+    `tables`: the query's table references by name."""
+    cte = select.parent
+    if not isinstance(cte, exp.CTE):
+        return None
+    uses = tables.get(cte.alias, [])
+    if len(uses) != 1 or not isinstance(uses[0].parent, exp.From):
+        return None
+    consumer = uses[0].parent.parent
+    return consumer if isinstance(consumer, exp.Select) and not consumer.args.get("joins") else None
+
+
+def _later(
+    tables: dict[str, list[exp.Table]], select: exp.Select, table: str, allowed: frozenset[str]
+) -> list[exp.Expr]:
+    """Conditions in the stored table's columns (`allowed` only) that every row the query's result comes
+    from meets: the WHERE conjuncts of the stages above the read (a `| where` or `| search` after stats on
+    a by-field), carried down through stages that keep rows or group them by columns. A group's rows share
+    its by-values, so a condition on those is met by all of them or none; rows that meet no such condition
+    are dropped before they reach anything that counts or orders rows, so leaving them out of the shared
+    rows changes no result."""
+    names = _outputs(select, {name: exp.column(_quoted(name)) for name in _COLUMNS[table]})
+    found: list[exp.Expr] = []
+    while names:
+        consumer = _consumer(tables, select)
+        if consumer is None:
+            break
+        where = consumer.args.get("where")
+        for part in conjuncts(where.this) if where is not None else []:
+            base = _in_base(part, names)
+            if base is not None and _row_local(base, set(allowed)):
+                found.append(base.copy())
+        names, select = _outputs(consumer, names), consumer
+    return found
+
+
 def _reads(query: exp.Expr) -> list[_Read]:
     found = []
+    tables: dict[str, list[exp.Table]] = {}
+    for reference in query.find_all(exp.Table):
+        if not reference.args.get("db"):
+            tables.setdefault(reference.name, []).append(reference)
     for select in query.find_all(exp.Select):
         source = select.args.get("from_")
         if select.args.get("joins") or source is None or not isinstance(source.this, exp.Table):
@@ -126,6 +220,8 @@ def _reads(query: exp.Expr) -> list[_Read]:
         parts = conjuncts(where.this) if where is not None else []
         key = _key(parts, keyable)
         if key is not None:
+            # later conditions on the columns the key reads already (others would multiply its tuples)
+            key = exp.and_(key, *_later(tables, select, table.name, columns_read(key)), copy=False)
             star = any(isinstance(part, exp.Star) for part in select.expressions)
             needs = None if star else frozenset(c.name for c in select.find_all(exp.Column)) & _COLUMNS[table.name]
             # `_time`, in every table, keeps the projection non-empty for a SELECT reading no column

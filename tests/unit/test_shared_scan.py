@@ -203,7 +203,7 @@ def test_conditions_after_rows_are_counted_limited_or_multiplied_stay_where_they
     """A condition after `head`, `eventstats`, an aggregate or a multivalue by-field (one row per value) is
     not moved into the key: dropping rows before such a stage could change what it gives."""
     after = {
-        "head": f"{_TSTATS} where Processes.process=\"*:*\" by Processes.process | `drop_dm_object_name(Processes)`"
+        "head": f'{_TSTATS} where Processes.process="*:*" by Processes.process | `drop_dm_object_name(Processes)`'
         ' | head 1 | where like(process, "%zzz%")',
         "eventstats": f'{_TSTATS} where Processes.process="*:*" by Processes.process'
         ' | `drop_dm_object_name(Processes)` | eventstats sum(count) as total | where like(process, "%zzz%")',

@@ -7,6 +7,7 @@ from datetime import datetime
 from tests.helpers import store_with
 from tunnelhunt.cim import DNS, PROCESSES
 from tunnelhunt.content.loader import load_content
+from tunnelhunt.content.models import Detection
 from tunnelhunt.detect.runner import compile_detection, run_detection, run_detections
 from tunnelhunt.detect.shared_scan import _is_table, prepare, shared_tables
 from tunnelhunt.spl.window import TimeWindow
@@ -135,3 +136,90 @@ def test_the_shared_rows_are_those_whose_key_value_a_hit_has() -> None:
     assert [(r["dest"], r["user"], r["process_name"], r["process"]) for r in rows] == [
         (r["dest"], r["user"], r["process_name"], r["process"]) for r in expected
     ]
+
+
+def _detection(name: str, search: str) -> Detection:
+    return Detection(name=name, id=name, version=1, type="TTP", search=search)
+
+
+_TSTATS = "| tstats `security_content_summariesonly` count from datamodel=Endpoint.Processes"
+#: reads every command line with a colon, then keeps by its by-field what names a tunnel (in any case)
+_LOOSE = _detection(
+    "loose",
+    f'{_TSTATS} where Processes.process="*:*" by Processes.dest Processes.process'
+    ' | `drop_dm_object_name(Processes)` | eval tool=if(match(process, "(?i)tunnel"), "t", null())'
+    " | where isnotnull(tool)",
+)
+_NGROK = _detection(
+    "ngrok",
+    f'{_TSTATS} where Processes.process_name="ngrok.exe" by Processes.process | `drop_dm_object_name(Processes)`',
+)
+LOOSE_ROWS = [
+    {"dest": "wks-1", "process_name": "a.exe", "process": "a.exe --proxy http://proxy:8080"},  # colon only
+    {"dest": "wks-2", "process_name": "b.exe", "process": "b.exe TUNNEL --to host:22"},  # both, upper case
+    {"dest": "wks-3", "process_name": "ngrok.exe", "process": "ngrok.exe tunnel --url http://x:80"},
+    {"dest": "wks-4", "process_name": "ngrok.exe", "process": "ngrok.exe help"},  # the other detection's
+    {"dest": "wks-5", "process_name": "c.exe", "process": "c.exe tunnel"},  # no colon: the WHERE drops it
+    {"dest": "wks-6", "process_name": "d.exe", "process": None},
+]
+
+
+def test_a_where_on_a_by_field_after_stats_narrows_the_shared_rows() -> None:
+    """`| where` on a by-field after tstats holds for every row of a group or none: carried down into the
+    read's key, the command lines with a colon but no tunnel are no longer candidates; the findings stay."""
+    detections = [_LOOSE, _NGROK]
+    searches = [prepare(compile_detection(d, CONTENT.macros)) for d in detections]
+    assert "tunnel" in searches[0].reads[0].key.sql("duckdb")
+    with store_with(PROCESSES, LOOSE_ROWS) as store:
+        with shared_tables(store, searches):
+            (table,) = {read.table.name for search in searches for read in search.reads}
+            rows = store.query(f"SELECT process FROM {table} ORDER BY process").column(0).to_pylist()
+        alone, shared = _alone_and_shared(store, detections)
+    assert rows == ["b.exe TUNNEL --to host:22", "ngrok.exe help", "ngrok.exe tunnel --url http://x:80"]
+    assert shared == alone
+    assert [sorted(r["process"] for r in found) for found in alone] == [
+        ["b.exe TUNNEL --to host:22", "ngrok.exe tunnel --url http://x:80"],
+        ["ngrok.exe help", "ngrok.exe tunnel --url http://x:80"],
+    ]
+
+
+def test_a_where_on_a_filled_null_by_field_keeps_the_null_rows() -> None:
+    """A missing by-field is filled with `null` before the stats: a later condition true of that text
+    keeps the rows whose stored value is NULL among the candidates."""
+    filled = _detection(
+        "filled",
+        f'{_TSTATS} where Processes.process_name IN ("d.exe", "a.exe") OR Processes.process="zzz*"'
+        ' by Processes.process | `drop_dm_object_name(Processes)` | where process="null"',
+    )
+    detections = [filled, _NGROK]
+    (read,) = prepare(compile_detection(filled, CONTENT.macros)).reads
+    assert "COALESCE(\"process\", 'null')" in read.key.sql("duckdb")
+    with store_with(PROCESSES, LOOSE_ROWS) as store:
+        alone, shared = _alone_and_shared(store, detections)
+    assert shared == alone and [r["process"] for r in alone[0]] == ["null"]
+
+
+def test_conditions_after_rows_are_counted_limited_or_multiplied_stay_where_they_are() -> None:
+    """A condition after `head`, `eventstats`, an aggregate or a multivalue by-field (one row per value) is
+    not moved into the key: dropping rows before such a stage could change what it gives."""
+    after = {
+        "head": f'{_TSTATS} where Processes.process="*:*" by Processes.process | `drop_dm_object_name(Processes)`'
+        ' | head 1 | where like(process, "%zzz%")',
+        "eventstats": f'{_TSTATS} where Processes.process="*:*" by Processes.process'
+        ' | `drop_dm_object_name(Processes)` | eventstats sum(count) as total | where like(process, "%zzz%")',
+        "count": f'{_TSTATS} where Processes.process="*:*" by Processes.process | where count > 1',
+    }
+    for name, search in after.items():
+        (read,) = prepare(compile_detection(_detection(name, search), CONTENT.macros)).reads
+        assert "zzz" not in read.key.sql("duckdb") and "count" not in read.key.sql("duckdb"), name
+        with store_with(PROCESSES, LOOSE_ROWS) as store:
+            alone, shared = _alone_and_shared(store, [_detection(name, search), _NGROK])
+        assert shared == alone, name
+    dns = _detection(
+        "answers",
+        "| tstats `security_content_summariesonly` count from datamodel=Network_Resolution"
+        ' where DNS.query="*.example.com" by DNS.query DNS.answer | `drop_dm_object_name("DNS")`'
+        ' | search answer="10.*"',
+    )
+    (read,) = prepare(compile_detection(dns, CONTENT.macros)).reads
+    assert "10." not in read.key.sql("duckdb")

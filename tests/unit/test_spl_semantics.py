@@ -307,3 +307,62 @@ def test_spark_lowers_letter_by_letter_as_duckdb_does() -> None:
 
     compiled = compile_search('| tstats count from datamodel=Endpoint.Processes where Processes.process="İstanbul"')
     assert "LOWER(TRANSLATE(`process`, 'İΣ', 'iσ')) = 'istanbul'" in spark_sql(compiled)
+
+
+def test_no_character_lowers_to_a_caseless_ascii_character_but_itself() -> None:
+    """What a multivalue match's first filter rests on (`semantics.caseless_run`): DuckDB's LOWER on every
+    code point gives an ASCII character other than a letter only from that character itself."""
+    import duckdb
+
+    caseless = "".join(chr(c) for c in range(128) if not chr(c).isalpha())
+    found = duckdb.sql("""
+        SELECT i FROM range(0, 1114112) t(i)
+        WHERE NOT i BETWEEN 55296 AND 57343
+          AND regexp_matches(lower(chr(i::INTEGER)), '[\\x00-\\x40\\x5b-\\x60\\x7b-\\x7f]')
+          AND lower(chr(i::INTEGER)) <> chr(i::INTEGER)
+    """).fetchall()
+    assert found == [] and len(caseless) == 128 - 52
+
+
+_ANSWERS = [
+    ["A.NGROK-CNAME.COM"],  # upper case
+    ["10.0.0.1", "x.ngrok-cname.com"],  # one element of several
+    [None, "y.Ngrok-Cname.com"],  # beside a NULL element
+    ["x.ngro\u212a-cname.com"],  # the Kelvin sign lowers to k
+    ["\u0130.ngrok-cname.com"],  # İ lowers to i
+    ["x.ngrok-cname.com.evil.net"],  # near misses: not at the end,
+    ["x.ngrok\u2013cname.com"],  # an en dash is no hyphen,
+    ["x.ngrokcname.com", "ngrok-cname.com"],  # no hyphen, no dot before
+    [],  # empty
+    None,  # missing
+    [None],
+]
+
+
+@pytest.mark.parametrize(
+    "where",
+    ['DNS.answer="*.ngrok-cname.com"', 'DNS.answer="*-CNAME.COM"', 'DNS.answer!="*.ngrok-cname.com"',
+     'DNS.answer="*:53"', 'DNS.answer="10.0.0.0/8"', 'DNS.answer="*.com"'],
+)  # fmt: skip
+def test_multivalue_match_with_a_first_filter_finds_what_lowering_every_element_finds(where: str, monkeypatch) -> None:
+    """`field=value` over a list filters elements on the value's caseless run first: the same rows as
+    the exact test on every element, for case variants, one matching element among several, NULLs,
+    empty and missing lists."""
+    search = f"| tstats count from datamodel=Network_Resolution where {where} by DNS.src"
+    rows = [{"src": f"h{i}", "answer": answer} for i, answer in enumerate(_ANSWERS)]
+    with_first = {r["DNS.src"] for r in run(search, DNS, rows)}
+    monkeypatch.setattr("tunnelhunt.spl.semantics._element_first", lambda value: None)
+    every_element = {r["DNS.src"] for r in run(search, DNS, rows)}
+    assert with_first == every_element
+    if where == 'DNS.answer="*.ngrok-cname.com"':
+        assert with_first == {"h0", "h1", "h2", "h3", "h4"}
+
+
+def test_a_multivalue_match_filters_on_the_caseless_run_first_on_both_engines() -> None:
+    from tunnelhunt.detect.spark import spark_sql
+
+    compiled = compile_search('| tstats count from datamodel=Network_Resolution where DNS.answer="*.ngrok-cname.com"')
+    assert "LIST_FILTER(LIST_FILTER(\"answer\", LAMBDA x : CONTAINS(x, '-'))" in compiled.sql("duckdb")
+    assert "FILTER(FILTER(`answer`, x -> CONTAINS(x, '-'))" in spark_sql(compiled)
+    plain = compile_search('| tstats count from datamodel=Network_Resolution where DNS.answer="*.example.com"')
+    assert "CONTAINS" not in plain.sql("duckdb")  # dots alone: every answer has them

@@ -124,11 +124,37 @@ def wildcard_match(text: exp.Expr, value: str) -> exp.Expr:
     return pattern_match(text, wildcard_parts(value))
 
 
-def _any_element(column: exp.Expr, build: exp.Expr) -> exp.Expr:
-    """True when some element `x` of an array column satisfies `build` (written over column `x`)."""
-    lam = exp.Lambda(this=build, expressions=[exp.to_identifier("x")])
-    filtered = exp.ArrayFilter(this=column.copy(), expression=lam)
-    return exp.GT(this=exp.ArraySize(this=filtered), expression=exp.Literal.number(0))
+def _any_element(column: exp.Expr, build: exp.Expr, first: exp.Expr | None = None) -> exp.Expr:
+    """True when some element `x` of an array column satisfies `build` (written over column `x`); `first`,
+    a cheaper condition every element satisfying `build` satisfies, keeps the elements `build` is run on."""
+    values: exp.Expr = column.copy()
+    for condition in (first, build):
+        if condition is not None:
+            lam = exp.Lambda(this=condition, expressions=[exp.to_identifier("x")])
+            values = exp.ArrayFilter(this=values, expression=lam)
+    return exp.GT(this=exp.ArraySize(this=values), expression=exp.Literal.number(0))
+
+
+#: ASCII characters other than letters: no character lowers to one of them but itself (the tests check
+#: DuckDB's LOWER on every code point), so a run of them in a lowered value is in the value as written.
+_CASELESS = re.compile(r"[\x00-\x40\x5b-\x60\x7b-\x7f]+")
+
+
+def caseless_run(value: str) -> str:
+    """The longest run of caseless characters in the literal text of the wildcard value `value`, dots alone
+    aside (host names and addresses all have them), or '' when there is none: every value matching
+    `value` case-insensitively holds that run as it is written."""
+    runs = [run for piece in fold(value).split("*") for run in _CASELESS.findall(piece) if run.strip(".")]
+    return max(runs, key=len, default="")
+
+
+def _element_first(value: str) -> exp.Expr | None:
+    """For a multivalue `field=value`: `CONTAINS(x, run)` on the element as written, with the value's
+    caseless run, or None. Lowering costs per element (a multivalue list is not dictionary-encoded, so
+    DuckDB lowers every DNS answer: 0.27 CPU s over 8 M answers against 0.16 with `CONTAINS(x, '-')`
+    first for `*.ngrok-cname.com`); a substring test is a byte search, and an address has no `-`."""
+    run = caseless_run(value) if cidr_network(value) is None else ""
+    return exp.Contains(this=exp.column("x"), expression=exp.Literal.string(run)) if run else None
 
 
 def false_if_null(predicate: exp.Expr) -> exp.Expr:
@@ -146,7 +172,7 @@ def matches(column: exp.Expr, value: str, multivalue: bool) -> exp.Expr:
     if value == "*":
         return exists(column, multivalue)
     if multivalue:
-        return false_if_null(_any_element(column, _value_predicate(exp.column("x"), value)))
+        return false_if_null(_any_element(column, _value_predicate(exp.column("x"), value), _element_first(value)))
     return false_if_null(_value_predicate(column, value))
 
 

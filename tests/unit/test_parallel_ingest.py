@@ -212,7 +212,7 @@ def test_a_grown_file_in_a_group_adds_only_its_new_events(tmp_path: Path) -> Non
 
 def test_units_group_by_size_format_and_name() -> None:
     def unit(name: str, size: int, fmt: str = "evtx", end: int | None = None) -> plan.WorkUnit:
-        source = type("S", (), {"name": name, "size": size})()
+        source = type("S", (), {"name": name, "expanded_size": size})()
         return plan.WorkUnit(0, source, fmt, START, end, True)  # type: ignore[arg-type]
 
     small = [unit(f"s{i}", 1000) for i in range(3)]
@@ -221,6 +221,43 @@ def test_units_group_by_size_format_and_name() -> None:
     ranged = unit("r", 10, end=5)
     groups = plan.group_units([*small, big, other, ranged, unit("s0", 10), unit("s0", 10)])
     assert [[u.source.name for u in g] for g in groups] == [["s0", "s1", "s2"], ["big"], ["j"], ["r"], ["s0"], ["s0"]]
+
+
+def test_inputs_group_by_the_bytes_their_readers_get_not_their_size_on_disk(tmp_path: Path) -> None:
+    import gzip
+    import zipfile
+
+    line = (process_event("whoami.exe /all") + "\n").encode()
+    big = line * (plan.GROUP_BYTES // len(line) + 1)  # more than a group holds, compresses to ~100 KB
+    plain = tmp_path / "plain.log"
+    plain.write_bytes(line * 10)
+    packed = tmp_path / "logs.zip"
+    with zipfile.ZipFile(packed, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("big.log", big)
+        archive.writestr("small.log", line * 10)
+        archive.writestr("inner.log.gz", gzip.compress(line * 10))
+    zipped = tmp_path / "big.log.gz"
+    zipped.write_bytes(gzip.compress(big))
+    sources = {
+        "plain": Source(plain),
+        "zip big": Source(packed, "big.log"),
+        "zip small": Source(packed, "small.log"),
+        "zip of gzip": Source(packed, "inner.log.gz"),
+        "gzip": Source(zipped),
+    }
+    assert all((s.size or 0) < plan.GROUP_BYTES for s in sources.values())  # small on disk, every one
+    assert {name: s.expanded_size for name, s in sources.items()} == {
+        "plain": len(line) * 10, "zip big": len(big), "zip small": len(line) * 10, "zip of gzip": None, "gzip": None,
+    }  # fmt: skip
+    units = [plan.WorkUnit(0, s, "jsonl", START, None, True) for s in sources.values()]
+    groups = plan.group_units(units)
+    names = {id(s): name for name, s in sources.items()}
+    assert [[names[id(u.source)] for u in g] for g in groups] == [
+        ["plain"], ["zip big"], ["zip small"], ["zip of gzip"], ["gzip"]
+    ]
+    # the small ones together again when nothing unbounded stands between them
+    together = plan.group_units([units[0], units[2]])
+    assert [[names[id(u.source)] for u in g] for g in together] == [["plain", "zip small"]]
 
 
 def test_tables_cross_processes_as_arrow_ipc_unchanged() -> None:

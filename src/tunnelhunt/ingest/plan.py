@@ -140,12 +140,18 @@ class RangeSource:
 
 def group_units(units: Sequence[WorkUnit], max_bytes: int = GROUP_BYTES) -> list[list[WorkUnit]]:
     """Consecutive whole inputs of one format, each smaller than `max_bytes`, travel together
-    (up to `max_bytes` and `GROUP_INPUTS` per group); ranges of a large input stay alone."""
+    (up to `max_bytes` and `GROUP_INPUTS` per group); ranges of a large input stay alone.
+
+    A group is read whole before it is normalised, so what counts is the bytes its readers get
+    (`Source.expanded_size`), not the size on disk: a compressed input whose expanded size is unknown
+    stays alone (two 3.4 MB zip members of 106 MB each, grouped, held ~2 GB)."""
     groups: list[list[WorkUnit]] = []
     current: list[WorkUnit] = []
     size = 0
     for unit in units:
-        unit_bytes = unit.source.size or max_bytes
+        unit_bytes = unit.source.expanded_size
+        if unit_bytes is None:
+            unit_bytes = max_bytes
         small = unit.end is None and unit.start.offset == 0 and unit_bytes < max_bytes
         joins = (
             small

@@ -226,3 +226,25 @@ def test_copies_of_a_file_under_two_names_are_both_read(tmp_path: Path, db: Path
     shutil.copy(first, tmp_path / "b.json")
     with Store(db) as store:
         assert ingest_into(store, first, tmp_path / "b.json").total("read") == 10
+
+
+def test_an_input_read_alone_is_stored_batch_by_batch_not_held_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Inline, each batch is handed to the store before the next is read: memory holds one batch of an
+    input, whatever its size (a whole unit held all of them: 1.1 GB for 300 MB of JSON lines)."""
+    from tunnelhunt.ingest import run as ingest_run
+    from tunnelhunt.normalize.normalizer import Normalizer
+
+    path = tmp_path / "dns.json"
+    path.write_text(_zeek_json_lines(0, 60))
+    monkeypatch.setattr("tunnelhunt.readers.jsonl.line_blocks", functools.partial(line_blocks, block_bytes=2000))
+    order: list[str] = []
+    normalize, stage = Normalizer.normalize, ingest_run._Run.stage
+    monkeypatch.setattr(Normalizer, "normalize", lambda self, batch: (order.append("read"), normalize(self, batch))[1])
+    monkeypatch.setattr(ingest_run._Run, "stage", lambda self, *a: (order.append("store"), stage(self, *a))[1])
+    with Store() as store:
+        report = ingest([path], store, workers=1)
+        assert report.total("ingested") == 60 and [r["_offset"] for r in rows(store, TABLE)] == list(range(1, 61))
+    assert order.count("read") >= 3
+    assert order == ["read", "store"] * order.count("read")

@@ -253,7 +253,11 @@ def test_inputs_group_by_the_bytes_their_readers_get_not_their_size_on_disk(tmp_
     groups = plan.group_units(units)
     names = {id(s): name for name, s in sources.items()}
     assert [[names[id(u.source)] for u in g] for g in groups] == [
-        ["plain"], ["zip big"], ["zip small"], ["zip of gzip"], ["gzip"]
+        ["plain"],
+        ["zip big"],
+        ["zip small"],
+        ["zip of gzip"],
+        ["gzip"],
     ]
     # the small ones together again when nothing unbounded stands between them
     together = plan.group_units([units[0], units[2]])

@@ -67,6 +67,8 @@ class UnitResult:
     unit: WorkUnit
     batches: list[BatchResult] = field(default_factory=list)
     error: str | None = None
+    #: where these batches begin when they are a part of the unit (`workers.unit_parts`); None: its start
+    start: Position | None = None
 
 
 class _RangeStream:

@@ -127,6 +127,8 @@ class _Run:
         self.quarantined = 0
         self.began = time.monotonic()
         self._open: _Transaction | None = None
+        #: units `_abandon` has read again to their end (by `id`: the run's units live as long as it)
+        self._read_again: set[int] = set()
 
     def prepare(self, item: Source, named: bool = True) -> _Planned | None:
         """Choose the reader and the resume point of one input; None when there is nothing to read.
@@ -170,10 +172,11 @@ class _Run:
         """Add a unit's batches to the open transaction (begun when none is), its checkpoint with them,
         committing whenever it holds `COMMIT_ROWS` records or `COMMIT_INPUTS` units (see `_Transaction`),
         so a large unit is committed in parts, as it was read."""
-        if plan.failed:
+        if plan.failed or id(result.unit) in self._read_again:
             return  # an earlier range of this input failed: as in one pass, reading stopped there
         began = time.monotonic()
-        unit, start = result.unit, result.unit.start
+        unit = result.unit
+        start = result.start if result.start is not None else unit.start
         try:
             for batch in result.batches:
                 if self._open is None:
@@ -232,6 +235,8 @@ class _Run:
             plan.previous = previous
             plan.failed = False
         for plan, unit, start, _ in parts:
+            # read again to its end: the parts of it still to come (`unit_parts`) are not staged again
+            self._read_again.add(id(unit))
             again = WorkUnit(unit.index, unit.source, unit.format, start, unit.end, unit.final)
             for result in process_group([again], (self.readers, self.normalizer)):
                 self.commit(plan, result)

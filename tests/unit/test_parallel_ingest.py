@@ -289,3 +289,33 @@ def test_the_pool_starts_only_for_inputs_it_speeds_up() -> None:
     assert plan.choose_workers(plan.pool_bytes([("sysmon_xml", large)]), None) == plan.default_workers()
     assert plan.choose_workers(plan.pool_bytes([("evtx", 10 * large), ("jsonl", large // 2)]), None) == 1
     assert plan.choose_workers(plan.pool_bytes([("evtx", 10 * large)]), 2) == 2  # as asked
+
+
+def test_a_compressed_input_in_a_pooled_run_is_read_here_as_it_comes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker returns its unit whole, and a compressed input is never cut into ranges: the parent reads
+    it (stored batch by batch), between the pooled inputs before and after it, with the same results."""
+    import gzip
+
+    folder = _folder(tmp_path)
+    packed = folder / "f4.log"  # in the middle of the others: order must hold across both ways
+    packed.write_bytes(gzip.compress(packed.read_bytes()))
+    check = (*CHECK, "SELECT _source, count(*) AS n FROM endpoint_processes GROUP BY ALL ORDER BY ALL")
+    here: list[str] = []
+    unit_parts = pool.unit_parts
+
+    def spy(unit: plan.WorkUnit, context: object = None) -> object:
+        here.append(Path(unit.source.name).name)
+        return unit_parts(unit, context)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pool, "unit_parts", spy)
+    with Store() as store:
+        pooled = ingest([folder], store, workers=2)
+        pooled_rows = [store.query(sql).to_pylist() for sql in check]
+    assert here == ["f4.log"]  # the workers read the others, in groups before and after it
+    with Store() as store:
+        alone = ingest([folder], store, workers=1)
+        alone_rows = [store.query(sql).to_pylist() for sql in check]
+    assert _reports(pooled) == _reports(alone) and pooled_rows == alone_rows
+    assert any(f.path.endswith("f4.log") and f.ingested for f in pooled.files)

@@ -344,15 +344,29 @@ def run_units(
         return
     lean_arrow_memory()
     with worker_pool(workers, mappings, raw) as submit:
-        pending: deque[Future[list[UnitResult]]] = deque()
+        # (group, its future) in order; a compressed input alone is read here instead (no future): a worker
+        # returns its unit whole, and a compressed input, never cut into ranges, has no bound on its size
+        pending: deque[tuple[list[WorkUnit], Future[list[UnitResult]] | None]] = deque()
         queue = iter(groups)
-        for group in queue:
-            pending.append(submit(process_group_packed, group))
-            if len(pending) >= 2 * workers:
-                break
+        in_flight = 0
+
+        def fill() -> None:
+            nonlocal in_flight
+            while in_flight < 2 * workers:
+                group = next(queue, None)
+                if group is None:
+                    return
+                here = len(group) == 1 and group[0].end is None and group[0].source.expanded_size is None
+                pending.append((group, None if here else submit(process_group_packed, group)))
+                in_flight += 0 if here else 1
+
+        fill()
         while pending:
-            results = unpack(pending.popleft().result())
-            following = next(queue, None)
-            if following is not None:
-                pending.append(submit(process_group_packed, following))
+            group, future = pending.popleft()
+            if future is None:
+                yield from unit_parts(group[0], inline)  # stored as it is read, while the workers go on
+                continue
+            in_flight -= 1
+            results = unpack(future.result())
+            fill()
             yield from results

@@ -172,8 +172,10 @@ class _Run:
         """Add a unit's batches to the open transaction (begun when none is), its checkpoint with them,
         committing whenever it holds `COMMIT_ROWS` records or `COMMIT_INPUTS` units (see `_Transaction`),
         so a large unit is committed in parts, as it was read."""
-        if plan.failed or id(result.unit) in self._read_again:
+        if plan.failed:
             return  # an earlier range of this input failed: as in one pass, reading stopped there
+        if id(result.unit) in self._read_again:
+            return  # a later part of a unit `_abandon` has already read again to its end
         began = time.monotonic()
         unit = result.unit
         start = result.start if result.start is not None else unit.start

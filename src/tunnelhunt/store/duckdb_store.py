@@ -80,7 +80,7 @@ class Store:
     ) -> None:
         self.path = str(path) if path else ":memory:"
         self.con = duckdb.connect(self.path)
-        if path is None:
+        if self.path == ":memory:":
             # DuckDB's default in-memory database never compresses; one attached with COMPRESS does at a
             # checkpoint, which only `compress` makes (see there): checkpoints made as ingest goes would
             # compress the last, growing row group again each time (a plain hunt ~5 % slower)

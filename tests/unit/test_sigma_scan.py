@@ -194,3 +194,38 @@ def test_a_compressed_in_memory_store_gives_the_same_rows_and_its_cursors_see_it
         # a cursor (another thread's, or run_few_at_once's) is on the store's database, not DuckDB's default
         with store.cursor() as cursor:
             assert cursor.con.execute("SELECT count(*) FROM events").fetchall() == [(len(EVENTS) * 50,)]
+
+
+def test_scans_of_a_table_of_one_row_group_plan_without_the_optimizer_and_give_the_same_rows(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from tunnelhunt.sigma import scan
+
+    asked: list[bool] = []
+    at_once = Store.run_few_at_once
+
+    def spy(store: Store, searches: list[CompiledSearch], optimize: bool = True) -> list[pa.Table | Exception]:
+        asked.append(optimize)
+        return at_once(store, searches, optimize)
+
+    monkeypatch.setattr(Store, "run_few_at_once", spy)
+    with Store() as store:
+        create_events(store.con, field_rows(EVENTS))
+        small = [r.rows for r in run_sigma(store, RULES)]
+        monkeypatch.setattr(scan, "ONE_ROW_GROUP", 0)  # the same events, counted as a larger table
+        large = [r.rows for r in run_sigma(store, RULES)]
+        assert small == large == one_by_one(store.con, RULES)
+    assert asked == [False, True]
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_searches_run_at_once_without_the_optimizer_turn_every_pass_off_and_back(threads: int) -> None:
+    every = {name for (name,) in duckdb.connect().execute("SELECT name FROM duckdb_optimizers()").fetchall()}
+    search = CompiledSearch(
+        query=sqlglot.parse_one("SELECT current_setting('disabled_optimizers') AS s"), node=None, columns=[]
+    )
+    with Store(threads=threads) as store:
+        store.con.execute("SET disabled_optimizers = 'top_n'")
+        [during] = store.run_few_at_once([search, search], optimize=False)[:1]
+        assert isinstance(during, pa.Table) and set(during.column("s")[0].as_py().split(",")) == every
+        assert store.con.execute("SELECT current_setting('disabled_optimizers')").fetchall() == [("top_n",)]

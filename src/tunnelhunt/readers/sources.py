@@ -247,16 +247,13 @@ class Source:
         a zip member's declared size when the member holds no further compression (zipfile yields no more
         than that). None for a gzip, bzip2 or xz layer, whose size only reading it tells: the size on disk
         says nothing of it (a 3.4 MB zip member held 106 MB of JSON lines)."""
+        if not self.member:
+            return None if self.compressed else self.size
         try:
-            if self.member:
-                with zipfile.ZipFile(self.path) as archive, archive.open(self.member) as stream:
-                    if compression_of(stream.read(8)) is not None:
-                        return None
-                    return archive.getinfo(self.member).file_size
-            with self.path.open("rb") as stream:
+            with zipfile.ZipFile(self.path) as archive, archive.open(self.member) as stream:
                 if compression_of(stream.read(8)) is not None:
                     return None
-            return self.path.stat().st_size
+                return archive.getinfo(self.member).file_size
         except (*DAMAGED_INPUT, KeyError):
             return None
 

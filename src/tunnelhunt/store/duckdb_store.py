@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import functools
 import shutil
 import tempfile
 import threading
@@ -64,12 +63,6 @@ def create_table_sql(node: Node) -> str:
 #: and common-subexpression elimination then spends more time searching those thousands of expressions than
 #: it saves. Together they were ~60% of the Sigma bench's DuckDB CPU time (docs/sigma.md). Neither changes results.
 FEW_DISABLED_OPTIMIZERS = ("common_subexpressions", "filter_pushdown")
-
-
-@functools.cache
-def _every_optimizer() -> tuple[str, ...]:
-    """The names of DuckDB's optimizer passes (they vary by version), for `run_few_at_once(optimize=False)`."""
-    return tuple(name for (name,) in duckdb.connect().execute("SELECT name FROM duckdb_optimizers()").fetchall())
 
 
 _OPTIMIZER_SETTING = threading.Lock()
@@ -298,14 +291,14 @@ class Store:
         one thread too, so a Sigma run's batch queries, one after another, kept one core busy. Each thread
         has its own cursor (DuckDB's way to query one database from several threads), and the optimizer
         setting is made once for all of them (it is global to the database). Without `optimize`, DuckDB's
-        optimizer is off altogether (`_every_optimizer`): for a caller that knows the scans are of one row
+        optimizer is off altogether (every pass): for a caller that knows the scans are of one row
         group, where no rewrite pays for its planning (SigmaHQ's Windows rules over 14,472 and 70,476
         events: matching 12-17 % less CPU; over 1 M stored events 3 % more, so not there)."""
-        disabled = _every_optimizer() if not optimize else FEW_DISABLED_OPTIMIZERS
+        if any(s.lookups for s in searches):
+            return [self._run_few_refused(s) for s in searches]
+        disabled = FEW_DISABLED_OPTIMIZERS if optimize else self._every_optimizer()
         threads = min(len(searches), self.threads())
-        if threads <= 1 or any(s.lookups for s in searches):
-            if any(s.lookups for s in searches):
-                return [self._run_few_refused(s) for s in searches]
+        if threads <= 1:
             with self._few_settings(disabled):
                 return [self._run_few_refused(s, self.con) for s in searches]
         from concurrent.futures import ThreadPoolExecutor  # only with Sigma rules to run: kept out of start-up
@@ -344,6 +337,10 @@ class Store:
         with warnings.catch_warnings(), self._optimizers_disabled(disabled):
             warnings.filterwarnings("ignore", "Arrow output on a DB-API result", UserWarning)
             yield
+
+    def _every_optimizer(self) -> tuple[str, ...]:
+        """The names of DuckDB's optimizer passes (they vary by version), for `run_few_at_once(optimize=False)`."""
+        return tuple(name for (name,) in self.con.execute("SELECT name FROM duckdb_optimizers()").fetchall())
 
     def threads(self) -> int:
         """DuckDB's worker threads for this database (its `threads` setting)."""

@@ -40,6 +40,7 @@ SEED_WRITERS: dict[str, tuple[Callable[..., int], str]] = {
     "xml": (F.write_xml, ".xml"),
     "evtx": (F.write_evtx_file, ".evtx"),
     "windows-json": (F.write_windows_json, ".json"),
+    "windows-json-document": (F.write_windows_json_document, ".json"),
     "windows-csv": (F.write_windows_csv, ".csv"),
     "sysmon-linux": (F.write_sysmon_linux, ".log"),
     "zeek-tsv": (F.write_zeek_tsv, ".log"),

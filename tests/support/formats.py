@@ -196,6 +196,13 @@ def write_windows_json(path: Path, benign: int = 20) -> int:
     return len(events)
 
 
+def write_windows_json_document(path: Path, benign: int = 20) -> int:
+    """The same events as one pretty-printed JSON array (an export, not JSON lines)."""
+    events = windows_scenario(host("winjsondoc"), benign)
+    path.write_text(json.dumps([flat_json(e) for e in events], indent=2) + "\n", encoding="utf-8")
+    return len(events)
+
+
 def write_windows_csv(path: Path, benign: int = 20) -> int:
     events = windows_scenario(host("wincsv"), benign)
     rows = [flat_json(e) for e in events]

@@ -18,14 +18,18 @@ from tunnelhunt.errors import TunnelhuntError
 from tunnelhunt.readers import sniffing
 from tunnelhunt.readers.base import Reader, ReaderError
 from tunnelhunt.readers.csv_file import CSV_LAYOUTS, CsvLayout, CsvReader
-from tunnelhunt.readers.jsonl import LAYOUTS, JsonLayout, JsonLinesReader, sample_objects
+from tunnelhunt.readers.json_documents import is_document
+from tunnelhunt.readers.jsonl import LAYOUTS, JsonDocumentReader, JsonLayout, JsonLinesReader, sample_objects
 from tunnelhunt.readers.lazy import LazyReader
 from tunnelhunt.readers.lines import head_lines, text_head
 from tunnelhunt.readers.sources import DAMAGED_INPUT, Source
 
 
 def mostly_json(head: bytes) -> bool:
-    """True when most of the head's first lines are JSON objects (a tie goes to the first line)."""
+    """True when most of the head's first lines are JSON objects (a tie goes to the first line), or the head
+    is a JSON document."""
+    if is_document(head):
+        return True
     lines = head_lines(head)
     objects = sum(1 for line in lines if line.startswith(b"{"))
     return bool(lines) and (2 * objects > len(lines) or (2 * objects == len(lines) and lines[0].startswith(b"{")))
@@ -51,7 +55,9 @@ def all_readers(
         LazyReader("linux-audit", "line", "linux_audit:LinuxAuditReader", sniffing.linux_audit,
                    sniffing.linux_audit_fits),
     ]  # fmt: skip
-    readers.extend(JsonLinesReader(layout) for layout in (*json_first, *LAYOUTS, *json_last))
+    layouts = (*json_first, *LAYOUTS, *json_last)
+    readers.extend(JsonLinesReader(layout) for layout in layouts)
+    readers.extend(JsonDocumentReader(layout) for layout in layouts)
     readers.append(CsvReader((*csv_first, *CSV_LAYOUTS, *csv_last)))
     return readers
 

@@ -4,6 +4,9 @@ The reader only cuts lines; DuckDB's JSON functions validate and flatten them in
 (a line that is not JSON, or not an object, is quarantined there with its line number). What a
 file holds is recognised from its first objects: Windows events (flattened or as `evtx` renders
 them), Zeek, Suricata EVE, OCSF, ECS, or a user mapping's required fields.
+
+The same layouts also come as JSON documents (pretty-printed or concatenated values, arrays of
+records: `json_documents.py`), read by each layout's `JsonDocumentReader`, format `<layout>-document`.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import BinaryIO
 import pyarrow as pa
 
 from tunnelhunt.readers.base import START, OffsetKind, Position, RawBatch, Reader
+from tunnelhunt.readers.json_documents import document_batches, document_objects, is_document
 from tunnelhunt.readers.lines import Utf8Stream, line_blocks, line_cut_points
 from tunnelhunt.readers.sources import Source
 
@@ -24,7 +28,10 @@ SAMPLE_OBJECTS = 20
 
 
 def sample_objects(head: bytes, limit: int = SAMPLE_OBJECTS) -> list[dict[str, object]]:
-    """The JSON objects among the first complete lines of `head` (bad lines are skipped here)."""
+    """The JSON objects among the first complete lines of `head` (bad lines are skipped here), or the first
+    records of a JSON document head."""
+    if is_document(head):
+        return document_objects(head, limit)
     lines = head.split(b"\n")
     if len(lines) > 1:
         lines = lines[:-1]  # the last one may be cut short by the head's size
@@ -129,7 +136,7 @@ class JsonLinesReader(Reader):
         self.sourcetype = layout.sourcetype
 
     def sniff(self, head: bytes) -> bool:
-        return self.score(sample_objects(head)) > 0
+        return not is_document(head) and self.score(sample_objects(head)) > 0
 
     def score(self, objects: list[dict[str, object]]) -> int:
         """How many of the head's objects have this layout: the layout most of them have wins, so
@@ -142,7 +149,7 @@ class JsonLinesReader(Reader):
 
     def fits(self, head: bytes) -> bool:
         """Forced onto JSON whose first lines cannot be judged (none parses as an object): allowed."""
-        return looks_like_json_lines(head) and not sample_objects(head)
+        return looks_like_json_lines(head) and not is_document(head) and not sample_objects(head)
 
     def fingerprint_region(self, head: bytes) -> bytes:
         return head
@@ -159,3 +166,30 @@ class JsonLinesReader(Reader):
                     }
                 )
                 yield RawBatch(self.sourcetype, table, block.quarantined, "line", block.end)
+
+
+class JsonDocumentReader(JsonLinesReader):
+    """Reads JSON documents of one layout (`json_documents.py`); `_offset` is the record's number."""
+
+    offset_kind: OffsetKind = "record"
+
+    def __init__(self, layout: JsonLayout) -> None:
+        super().__init__(layout)
+        self.format_name = f"{layout.format_name}-document"
+
+    def sniff(self, head: bytes) -> bool:
+        return is_document(head) and self.score(sample_objects(head)) > 0
+
+    def fits(self, head: bytes) -> bool:
+        """Forced onto a JSON document whose first records cannot be judged: allowed."""
+        return is_document(head) and not sample_objects(head)
+
+    def cut_points(self, stream: BinaryIO, size: int, unit_bytes: int) -> list[int] | None:
+        """None: a record's number depends on every value before it, so the input is read whole."""
+        return None
+
+    def read(self, source: Source, start: Position = START, final: bool = True) -> Iterator[RawBatch]:
+        name = source.name
+        with source.open() as raw:
+            for batch in document_batches(Utf8Stream(raw), name, start, final):
+                yield RawBatch(self.sourcetype, batch.table(name), batch.quarantined, "record", batch.end, True)

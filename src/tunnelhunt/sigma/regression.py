@@ -82,23 +82,21 @@ def _sample_path(root: Path, info: Path, path: str) -> Path:
     return info.parent / relative.name
 
 
-def discover(root: Path, kinds: Iterable[str] = ("evtx",)) -> list[RegressionCase]:
-    """Every case of every info.yml under `root` whose sample type is one of `kinds`."""
-    wanted = set(kinds)
+def discover(root: Path) -> list[RegressionCase]:
+    """Every case of every info.yml under `root`, whatever its sample type (`evtx`, `json`, ...): the ingest
+    recognises a sample by its content, and a sample it cannot read fails its case rather than vanishing."""
     cases: list[RegressionCase] = []
     for info in sorted(root.rglob("info.yml")):
         data = yaml.safe_load(info.read_text(encoding="utf-8")) or {}
         metadata = (data.get("rule_metadata") or [{}])[0]
         for test in data.get("regression_tests_info") or []:
-            if test.get("type") not in wanted:
-                continue
             cases.append(
                 RegressionCase(
                     info=info,
                     rule_id=str(metadata.get("id", "")).lower(),
                     title=str(metadata.get("title", "")),
                     name=str(test.get("name", "")),
-                    kind=str(test["type"]),
+                    kind=str(test.get("type", "")),
                     sample=_sample_path(root, info, str(test["path"])),
                     match_count=int(test.get("match_count", 1)),
                 )
@@ -139,7 +137,7 @@ def run_case(
 def run_regression(
     root: Path, rules: Iterable[Path], load_events: EventLoader, options: CompileOptions | None = None
 ) -> RegressionReport:
-    """Run every EVTX case under `root` with the rules found (by id) in the `rules` files and folders."""
+    """Run every case under `root` with the rules found (by id) in the `rules` files and folders."""
     index: dict[str, Path] = {}
     for folder in rules:
         for rule_id, path in rule_ids(folder).items():

@@ -56,3 +56,43 @@ def test_linux_process_creation_rules_match_sysmon_for_linux_events(tmp_path: Pa
     hits = [r for r in rows if r["detection"] == "Curl Piped To Shell"]
     assert [(h["EventRecordID"], h["host"], h["user"]) for h in hits] == [("1", "web1", "www")]
     assert not [r for r in rows if r["detection"] == "Windows Curl Piped To Shell"]  # Linux events are no Windows'
+
+
+def _audit(serial: int, record: str, fields: str) -> str:
+    return f"type={record} msg=audit(1763632800.{serial:03d}:{serial}): {fields}\n"
+
+
+def test_sigmahq_auditd_rules_match_auditd_records(tmp_path: Path) -> None:
+    """`product: linux, service: auditd` rules over the auditd reader's records, each record alone, with near
+    misses: SigmaHQ's own rules, fields by auditd's names (hex-encoded arguments decoded, enriched `SYSCALL`)."""
+    from tests.conftest import shared_dataset
+
+    syscall = (
+        'arch=c000003e syscall=133 success=yes exit=0 ppid=1 pid=9 auid=1000 uid=0 comm="{comm}" exe="{exe}" key={key}'
+    )
+    log = tmp_path / "audit.log"
+    log.write_text(
+        _audit(1, "EXECVE", 'argc=3 a0="arecord" a1="-vv" a2="-fdat"')  # audio capture
+        + _audit(2, "EXECVE", 'argc=3 a0="arecord" a1="-vv" a2="-fcd"')  # near miss: another format
+        + _audit(3, "EXECVE", "argc=3 a0=617265636F7264 a1=2D7676 a2=2D66646174")  # the same, hex-encoded
+        + _audit(4, "SYSCALL", syscall.format(comm="split", exe="/usr/bin/split", key="(null)"))  # split
+        + _audit(5, "SYSCALL", syscall.format(comm="splitter", exe="/usr/bin/splitter", key="(null)"))  # near miss
+        + _audit(6, "SYSCALL", syscall.format(comm="nc", exe="/usr/bin/nc", key='"network_connect_4"'))  # scanning
+        + _audit(7, "SYSCALL", syscall.format(comm="nc", exe="/usr/bin/nc", key='"network_connect_6"'))  # near miss
+        + _audit(8, "SYSCALL", syscall.format(comm="mknod", exe="/usr/bin/mknod", key="(null)") + "\x1dSYSCALL=mknod")
+        + _audit(9, "SYSCALL", syscall.format(comm="mkdir", exe="/usr/bin/mkdir", key="(null)") + "\x1dSYSCALL=mkdir")
+        + _audit(10, "PATH", 'item=0 name="arecord" inode=1 nametype=NORMAL')  # a PATH record is no EXECVE
+    )
+    rules = shared_dataset("sigma/rules/linux/auditd")
+    result = runner.invoke(app, ["hunt", str(log), "--sigma", str(rules), "-o", "jsonl"])
+    assert result.exit_code == 0, result.stderr
+    assert "not run" not in result.stderr  # all 53 rules convert and run
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    hits = sorted((r["detection"], r["_offset"]) for r in rows if r.get("rule_id"))
+    assert hits == [
+        ("Audio Capture", 1),
+        ("Audio Capture", 3),
+        ("Linux Network Service Scanning - Auditd", 6),
+        ("Special File Creation via Mknod Syscall", 8),
+        ("Split A File Into Pieces - Linux", 4),
+    ]

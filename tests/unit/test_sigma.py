@@ -229,6 +229,63 @@ def test_value_count_temporal_and_ordered(con: duckdb.DuckDBPyConnection) -> Non
     assert set(correlate(con, "temporal_ordered", "{gte: 2}", events)) == {"c"}  # b succeeded before it failed
 
 
+def _process_rules(kind: str, condition: str) -> SigmaCorrelationRule:
+    text = (
+        "title: proc\nid: 8f0c7a1e-1a2b-4c3d-8e9f-0a1b2c3d4e5f\nname: proc\n"
+        "logsource: {category: process_creation, product: windows}\n"
+        "detection:\n  sel: {CommandLine|contains: ' '}\n  condition: sel\n---\n"
+        "title: rare\nid: 9f0c7a1e-1a2b-4c3d-8e9f-0a1b2c3d4e5f\ncorrelation:\n"
+        f"  type: {kind}\n  rules: [proc]\n  group-by: [Computer]\n  timespan: 1m\n  condition: {condition}\n"
+    )
+    return next(r for r in parse(text) if isinstance(r, SigmaCorrelationRule))
+
+
+def _procs(rows: list[tuple[int, str, str, str]]) -> list[dict[str, str]]:
+    """(second, computer, image, cpu) as Sysmon process creations."""
+    return [
+        {"Channel": "Microsoft-Windows-Sysmon/Operational", "EventID": "1", "Computer": computer, "Image": image,
+         "CommandLine": f"{image} run", "Cpu": cpu, "_time": f"2026-01-01T00:{second // 60:02d}:{second % 60:02d}"}
+        for second, computer, image, cpu in rows
+    ]  # fmt: skip
+
+
+def _rows(con: duckdb.DuckDBPyConnection, correlation: SigmaCorrelationRule) -> list[dict]:
+    return con.sql(compile_correlation(correlation).sql("duckdb")).to_arrow_table().to_pylist()
+
+
+def test_value_percentile_as_the_specification_states_it(con: duckdb.DuckDBPyConnection) -> None:
+    """Per computer and image, the percentage of the window's process events with that image: the
+    specification's example (images a computer ran in at most 1 % of its processes) at 25 %, here."""
+    rows = [(s, "pc1", "a.exe", "1") for s in range(0, 6)] + [(6, "pc1", "rare.exe", "1")]  # 1 of 7 = 14.3 %
+    rows += [(s, "pc2", "b.exe", "1") for s in range(0, 3)] + [(10, "pc2", "odd.exe", "1")]  # 1 of 4 = 25 %
+    rows += [(100, "pc2", "late.exe", "1")]  # alone in its minute: 100 %
+    create_events(con, field_rows(_procs(rows)))
+
+    def shares(condition: str) -> dict[tuple[str, str], float]:
+        found = _rows(con, _process_rules("value_percentile", condition))
+        return {(r["Computer"], r["Image"]): round(r["count"], 2) for r in found}
+
+    # a.exe and b.exe are 100 % of every window ending at one of them; late.exe is alone in its minute
+    assert shares("{field: Image, lte: 25}") == {("pc1", "rare.exe"): 14.29, ("pc2", "odd.exe"): 25.0}
+    assert shares("{field: Image, lt: 25}") == {("pc1", "rare.exe"): 14.29}  # 25 % is not under 25
+    assert shares("{field: Image, lt: 14}") == {}
+    assert set(shares("{field: Image, gte: 100}")) == {("pc1", "a.exe"), ("pc2", "b.exe"), ("pc2", "late.exe")}
+
+
+def test_value_percentile_with_a_percentile_and_value_median(con: duckdb.DuckDBPyConnection) -> None:
+    """pySigma's `percentile: P`: the P-th percentile of the field as a number, interpolated linearly."""
+    rows = [(s, "pc1", "a.exe", cpu) for s, cpu in ((0, "1"), (1, "2"), (2, "3"), (3, "10"), (4, "x"))]
+    create_events(con, field_rows(_procs(rows)))
+    [row] = _rows(con, _process_rules("value_percentile", "{field: Cpu, percentile: 95, gte: 8.9}"))
+    assert round(row["count"], 6) == 8.95  # 3 + 0.85 * (10 - 3); the text "x" is no number
+    assert _rows(con, _process_rules("value_percentile", "{field: Cpu, percentile: 95, gte: 9}")) == []
+    [row] = _rows(con, _process_rules("value_median", "{field: Cpu, gte: 2.5}"))
+    assert row["count"] == 2.5
+    assert _rows(con, _process_rules("value_median", "{field: Cpu, gt: 2.5}")) == []
+    with pytest.raises(SigmaCompileError, match="not between 0 and 100"):
+        compile_correlation(_process_rules("value_percentile", "{field: Cpu, percentile: 101, gte: 1}"))
+
+
 def test_hits_become_detection_runs_with_risk_per_entity(con: duckdb.DuckDBPyConnection) -> None:
     create_events(con, field_rows([proc(CommandLine="mimikatz", User="CORP\\bob"), proc(CommandLine="x")]))
     text = "sel: {CommandLine|contains: mimikatz}\ncondition: sel"

@@ -46,3 +46,11 @@ def test_a_try_cast_stays_a_try_cast_on_spark() -> None:
     # under ANSI mode a plain CAST of a host name to DOUBLE fails the whole query (found by the differential)
     sql = spark_sql(compile_search("index=main | stats count by host | sort host"))
     assert "TRY_CAST(" in sql and "ORDER BY CAST(" not in sql
+
+
+def test_an_exact_percentile_is_sparks_percentile() -> None:
+    """`PERCENTILE_CONT(x, p)` is refused by Spark; `percentile(x, p)` interpolates as DuckDB's quantile_cont."""
+    compiled = compile_search("index=main | stats exactperc95(bytes) as p by host")
+    assert "QUANTILE_CONT(" in compiled.sql("duckdb")
+    sql = spark_sql(compiled)
+    assert "PERCENTILE(" in sql and "PERCENTILE_CONT" not in sql, sql

@@ -119,8 +119,18 @@ def _lower_letter_by_letter(node: exp.Expression) -> exp.Expression:
     return node
 
 
+def _exact_percentile(node: exp.Expression) -> exp.Expression:
+    """An exact, interpolated percentile (`exactperc95`, a Sigma value_percentile) as Spark's `percentile`:
+    sqlglot writes `PERCENTILE_CONT(x, p)`, which Spark refuses (it takes `p` alone, WITHIN GROUP); both
+    interpolate linearly between the nearest values, as DuckDB's `quantile_cont`."""
+    if isinstance(node, exp.PercentileCont) and node.expression is not None:
+        return exp.Anonymous(this="PERCENTILE", expressions=[node.this.copy(), node.expression.copy()])
+    return node
+
+
 def _for_spark(node: exp.Expression) -> exp.Expression:
-    return _lower_letter_by_letter(_try_cast_stays_safe(_fix_runtime_regex(_fix_time_formats(node))))
+    fixed = _exact_percentile(_fix_runtime_regex(_fix_time_formats(node)))
+    return _lower_letter_by_letter(_try_cast_stays_safe(fixed))
 
 
 def _try_cast_stays_safe(node: exp.Expression) -> exp.Expression:

@@ -290,7 +290,8 @@ def window_predicate(window: TimeWindow | None) -> list[exp.Expr]:
 
 
 def _text(value: object) -> exp.Expr:
-    return exp.Null() if value is None else exp.Literal.string(str(value))
+    """A text literal; a missing one is a NULL typed as text (Spark cannot hand an untyped NULL column to Arrow)."""
+    return exp.cast(exp.Null(), exp.DataType.build("VARCHAR")) if value is None else exp.Literal.string(str(value))
 
 
 def rule_columns(rule: SigmaRule) -> list[tuple[str, exp.Expr, Kind]]:
@@ -303,7 +304,7 @@ def rule_columns(rule: SigmaRule) -> list[tuple[str, exp.Expr, Kind]]:
         ("rule_id", _text(rule.id), Kind.STR),
         ("level", _text(level), Kind.STR),
         ("status", _text(status), Kind.STR),
-        ("tags", exp.Array(expressions=tags), Kind.MV),
+        ("tags", exp.cast(exp.Array(expressions=tags), exp.DataType.build("ARRAY<VARCHAR>")), Kind.MV),
     ]
 
 

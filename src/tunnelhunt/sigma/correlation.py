@@ -8,6 +8,13 @@ row per matching group: first and last time of its matching windows and the larg
 
 - event_count: hits in the window; value_count: distinct values of `condition.field`;
 - value_sum / value_avg: sum / mean of the field as a number (non-numbers ignored);
+- value_percentile, as the specification defines it ("when a certain percentage of observed values
+  occur"; its example: processes a computer spawned in under 1 % of its process events in 24 h): per
+  anchor hit, the percentage of the window's hits whose field has the anchor's value; the result is per
+  group and value (the value is a column named after the field). With pySigma's `percentile: P` in the
+  condition, the P-th percentile of the field as a number instead (continuous: linear interpolation
+  between the nearest values, DuckDB's `quantile_cont`, Spark's `percentile`); value_median (pySigma) is
+  that with P = 50;
 - temporal: every referenced rule hit in the window; temporal_ordered: hits of the rules in the listed
   order, all within `timespan` of the first.
 A group-by field missing from an event is its own group (NULL compares as not distinct).
@@ -117,6 +124,24 @@ def _within(later: str, first: str, seconds: int) -> exp.Expr:
     return exp.Between(this=exp.column("_time", later), low=start, high=end)
 
 
+def _threshold(correlation: SigmaCorrelationRule, condition: SigmaCorrelationCondition) -> int | float:
+    """The condition's limit as the rule writes it: pySigma keeps it as an `int`, so `gt: 2.5` became 2, where
+    the specification allows an integer or a float (value_avg, value_sum, value_percentile). The rule's own
+    mapping, which pySigma keeps, has the number."""
+    raw = (correlation.custom_attributes or {}).get("correlation")
+    written = raw.get("condition") if isinstance(raw, dict) else None
+    value = written.get(condition.op.name.lower()) if isinstance(written, dict) else None
+    if isinstance(value, int | float) and not isinstance(value, bool) and int(value) == condition.count:
+        return value
+    return condition.count
+
+
+def _value_share(correlation: SigmaCorrelationRule) -> bool:
+    """A value_percentile as the specification states it: the share of the window's hits per value."""
+    percentile = getattr(correlation.condition, "percentile", None)
+    return correlation.type is SigmaCorrelationType.VALUE_PERCENTILE and percentile is None
+
+
 def _aggregate(correlation: SigmaCorrelationRule) -> exp.Expr:
     kind = correlation.type
     value = exp.column(_VALUE, "f")
@@ -130,6 +155,21 @@ def _aggregate(correlation: SigmaCorrelationRule) -> exp.Expr:
         return exp.Sum(this=exp.TryCast(this=value, to=_DOUBLE))
     if kind is SigmaCorrelationType.VALUE_AVG:
         return exp.Avg(this=exp.TryCast(this=value, to=_DOUBLE))
+    if kind is SigmaCorrelationType.VALUE_MEDIAN:
+        return exp.Median(this=exp.TryCast(this=value, to=_DOUBLE))
+    if kind is SigmaCorrelationType.VALUE_PERCENTILE:
+        percentile = getattr(correlation.condition, "percentile", None)
+        if percentile is None:  # the share of the window's hits with the anchor's value, in percent
+            same = exp.NullSafeEQ(this=value, expression=exp.column(_VALUE, "e"))
+            hits = exp.Sum(this=exp.If(this=same, true=exp.Literal.number(1), false=exp.Literal.number(0)))
+            share = exp.Mul(this=exp.cast(hits, _DOUBLE), expression=exp.Literal.number(100))
+            return exp.Div(
+                this=share, expression=exp.cast(exp.Count(this=exp.Star()), _DOUBLE)
+            )  # doubles on every engine
+        if not 0 <= percentile <= 100:
+            raise SigmaCompileError(f"value_percentile: percentile {percentile} is not between 0 and 100")
+        fraction = exp.Literal.number(percentile / 100)
+        return exp.PercentileCont(this=exp.TryCast(this=value, to=_DOUBLE), expression=fraction)
     raise SigmaCompileError(f"correlation type {kind.name.lower()} is not supported")
 
 
@@ -137,10 +177,12 @@ def _windows(correlation: SigmaCorrelationRule, groups: int) -> exp.Select:
     """Per anchor hit `e`: the aggregate over the hits of its group in `[e._time - timespan, e._time]`."""
     seconds = correlation.timespan.seconds
     keys = [exp.column(_group_name(i), "e") for i in range(groups)]
+    if _value_share(correlation):
+        keys.append(exp.column(_VALUE, "e"))  # the result is per group and value
     joined = exp.and_(*_same_group("e", "f", groups), _within("e", "f", seconds), copy=False)
     return (
         exp.select(
-            *[exp.alias_(k, _group_name(i)) for i, k in enumerate(keys)],
+            *[exp.alias_(k, k.name if k.name == _VALUE else _group_name(i)) for i, k in enumerate(keys)],
             exp.alias_(exp.column("_time", "e"), "window_end"),
             exp.alias_(exp.Min(this=exp.column("_time", "f")), "window_start"),
             exp.alias_(_aggregate(correlation), "value"),
@@ -198,7 +240,8 @@ def compile_correlation(
         if correlation.type is SigmaCorrelationType.TEMPORAL:
             matching = exp.GTE(this=exp.column("value"), expression=exp.Literal.number(len(correlation.rules or [])))
         else:
-            matching = _OPS[condition.op](this=exp.column("value"), expression=exp.Literal.number(condition.count))
+            limit = exp.Literal.number(_threshold(correlation, condition))
+            matching = _OPS[condition.op](this=exp.column("value"), expression=limit)
     names = list(correlation.group_by or [])
     identity = rule_columns(correlation)  # type: ignore[arg-type]
     outputs: list[tuple[str, exp.Expr, Kind]] = [
@@ -209,6 +252,13 @@ def compile_correlation(
         *[(name, exp.column(_group_name(i)), Kind.STR) for i, name in enumerate(names)],
     ]
     group_keys = [exp.column(_group_name(i)) for i in range(groups)]
+    if _value_share(correlation):
+        field = condition.fieldref[0] if isinstance(condition.fieldref, list) else condition.fieldref
+        if not field:
+            raise SigmaCompileError("value_percentile needs a field in its condition")
+        if field not in names and field not in {n for n, _, _ in outputs}:
+            outputs.append((field, exp.column(_VALUE), Kind.STR))
+        group_keys.append(exp.column(_VALUE))
     query = (
         exp.select(*[exp.alias_(e, n, quoted=True) for n, e, _ in outputs])
         .from_("windows")

@@ -164,12 +164,28 @@ def linux_sysmon_pipeline() -> ProcessingPipeline:
     return ProcessingPipeline(name="Sysmon for Linux", priority=10, items=items)
 
 
+#: Linux auditd records (`readers/linux_audit.py`, Splunk's `linux:audit`): every key of a record is a field of
+#: its own name (`type`, `a0`, `exe`, `SYSCALL`...), as SigmaHQ's `service: auditd` rules name them.
+LINUX_AUDIT_SOURCETYPE = "linux:audit"
+
+
+def linux_auditd_pipeline() -> ProcessingPipeline:
+    """`product: linux, service: auditd` → the auditd records; one rule matches one record (SYSCALL, EXECVE,
+    PATH... are records of their own), as auditd logs them and as Sigma's auditd rules are written."""
+    item = ProcessingItem(
+        identifier="tunnelhunt_linux_auditd_select",
+        transformation=AddConditionTransformation({"sourcetype": LINUX_AUDIT_SOURCETYPE}),
+        rule_conditions=[LogsourceCondition(product="linux", service="auditd")],
+    )
+    return ProcessingPipeline(name="Linux auditd", priority=10, items=[item])
+
+
 #: Generic categories (`dns`, `proxy`, `webserver`, `network_connection`, `firewall`) of rules that name no
 #: product, over each format that logs them (`netsources.py`).
 _GENERIC: frozenset[str | None] = frozenset({None})
 
 #: Windows: Sysmon categories and every service channel; then the Security audit counterparts (4688, 4657);
-#: Linux: the Sysmon for Linux categories; Zeek (also `product: zeek` by service), Suricata EVE, ECS, OCSF.
+#: Linux: the Sysmon for Linux categories and auditd; Zeek (also `product: zeek` by service), Suricata EVE, ECS, OCSF.
 MAPPINGS: list[LogsourceMapping] = [
     LogsourceMapping("windows", _sysmon_and_channels, ("windows_logsource_",)),
     LogsourceMapping(
@@ -184,6 +200,9 @@ MAPPINGS: list[LogsourceMapping] = [
         ("tunnelhunt_linux_sysmon_",),
         frozenset(LINUX_SYSMON_EVENTS),
         frozenset({"linux"}),
+    ),
+    LogsourceMapping(
+        "linux-auditd", linux_auditd_pipeline, ("tunnelhunt_linux_auditd_",), frozenset({None}), frozenset({"linux"})
     ),
     LogsourceMapping("zeek", zeek_pipeline, (select_prefix("zeek"),), products=frozenset({None, "zeek"})),
     LogsourceMapping("suricata", suricata_pipeline, (select_prefix("suricata"),), frozenset(CATEGORIES), _GENERIC),

@@ -201,7 +201,8 @@ def rule_rows(rule: SigmaRule, events: pa.Table, flag: pa.ChunkedArray) -> pa.Ta
     marks (NULL is no match), its identity columns first, sorted."""
     rows = events.filter(flag)
     identity = []
-    for name, value, kind in rule_columns(rule):
+    for name, typed, kind in rule_columns(rule):
+        value = typed.this if isinstance(typed, exp.Cast) else typed  # a literal typed for Spark
         if kind is Kind.MV:
             items = [e.this for e in value.expressions]
             identity.append((name, pa.array([items] * rows.num_rows, pa.list_(pa.string()))))

@@ -286,6 +286,31 @@ def test_value_percentile_with_a_percentile_and_value_median(con: duckdb.DuckDBP
         compile_correlation(_process_rules("value_percentile", "{field: Cpu, percentile: 101, gte: 1}"))
 
 
+def test_temporal_counts_the_distinct_rules_its_condition_asks_for(con: duckdb.DuckDBPyConnection) -> None:
+    """Three rules; the condition says how many of them must hit in the window (all, without one)."""
+    three = CORRELATION.replace("rules: [failed_logon, success]", "rules: [failed_logon, success, special]") + (
+        "---\ntitle: special\nid: 8a0c7a1e-1a2b-4c3d-8e9f-0a1b2c3d4e5f\nname: special\n"
+        "logsource: {product: windows, service: security}\ndetection:\n  sel: {EventID: 4672}\n  condition: sel\n"
+    )
+    events = [logon(0, "4625", "a"), logon(1, "4624", "a"),  # two of the three rules
+              logon(20, "4625", "b"), logon(21, "4624", "b"), logon(22, "4672", "b")]  # fmt: skip
+    create_events(con, field_rows(events))
+
+    def users(condition: str) -> set[str]:
+        text = three.replace("TYPE", "temporal")
+        text = text.replace("  condition: CONDITION\n", f"  condition: {condition}\n" if condition else "")
+        correlation = next(r for r in parse(text) if isinstance(r, SigmaCorrelationRule))
+        return {
+            r["TargetUserName"]
+            for r in con.sql(compile_correlation(correlation).sql("duckdb")).to_arrow_table().to_pylist()
+        }
+
+    assert users("{gte: 2}") == {"a", "b"}
+    assert users("{gte: 3}") == {"b"}
+    assert users("") == {"b"}  # no condition: all three
+    assert users("{lt: 3}") == {"a", "b"}  # b's earlier windows held two
+
+
 def test_hits_become_detection_runs_with_risk_per_entity(con: duckdb.DuckDBPyConnection) -> None:
     create_events(con, field_rows([proc(CommandLine="mimikatz", User="CORP\\bob"), proc(CommandLine="x")]))
     text = "sel: {CommandLine|contains: mimikatz}\ncondition: sel"

@@ -15,8 +15,10 @@ row per matching group: first and last time of its matching windows and the larg
   condition, the P-th percentile of the field as a number instead (continuous: linear interpolation
   between the nearest values, DuckDB's `quantile_cont`, Spark's `percentile`); value_median (pySigma) is
   that with P = 50;
-- temporal: every referenced rule hit in the window; temporal_ordered: hits of the rules in the listed
-  order, all within `timespan` of the first.
+- temporal: the distinct referenced rules hit in the window, compared by the condition (the specification:
+  "the count of different event types"; without one, pySigma's default, all of them); temporal_ordered:
+  hits of all the rules in the listed order, all within `timespan` of the first (another condition is
+  refused: which rules may be left out of an order, the specification does not say).
 A group-by field missing from an event is its own group (NULL compares as not distinct).
 """
 
@@ -233,15 +235,16 @@ def compile_correlation(
         raise SigmaCompileError("extended correlation conditions are not supported")
     groups = len(correlation.group_by or [])
     if correlation.type is SigmaCorrelationType.TEMPORAL_ORDERED:
+        every = len(correlation.rules or [])
+        if (condition.op, condition.count) != (SigmaCorrelationConditionOperator.GTE, every):
+            raise SigmaCompileError(f"temporal_ordered over a condition other than all {every} rules is not supported")
         windows = _ordered(correlation, groups)
         matching: exp.Expr = exp.true()
     else:
+        # temporal: the condition counts the distinct rules hit in the window (pySigma's default: all of them)
         windows = _windows(correlation, groups)
-        if correlation.type is SigmaCorrelationType.TEMPORAL:
-            matching = exp.GTE(this=exp.column("value"), expression=exp.Literal.number(len(correlation.rules or [])))
-        else:
-            limit = exp.Literal.number(_threshold(correlation, condition))
-            matching = _OPS[condition.op](this=exp.column("value"), expression=limit)
+        limit = exp.Literal.number(_threshold(correlation, condition))
+        matching = _OPS[condition.op](this=exp.column("value"), expression=limit)
     names = list(correlation.group_by or [])
     identity = rule_columns(correlation)  # type: ignore[arg-type]
     outputs: list[tuple[str, exp.Expr, Kind]] = [

@@ -346,9 +346,15 @@ def test_sigma_correlations_find_the_same_on_spark(lake: Path, spark_session: An
         f"  rules: [proc]\n  group-by: [Computer]\n  timespan: 10m\n  condition: {condition}\n"
         for index, (name, condition) in enumerate(cases.items())
     ]
-    correlations = [
-        r for r in SigmaCollection.from_yaml("---\n".join(documents)).rules if isinstance(r, SigmaCorrelationRule)
-    ]
+    documents.append(  # a chain: the specification's form, an event_count correlation followed by a rule
+        "title: chained\nid: 30000000-0000-4000-8000-000000000000\ncorrelation:\n  type: temporal_ordered\n"
+        "  rules: [counted, proc]\n  group-by: [Computer]\n  timespan: 10m\n---\n"
+        "title: counted\nid: 30000000-0000-4000-8000-000000000001\nname: counted\ncorrelation:\n"
+        "  type: event_count\n  rules: [proc]\n  group-by: [Computer]\n  timespan: 10m\n  condition: {gte: 3}\n"
+    )
+    cases["chained"] = ""
+    rules = SigmaCollection.from_yaml("---\n".join(documents)).rules
+    correlations = [r for r in rules if isinstance(r, SigmaCorrelationRule) and getattr(r, "_output", True)]
 
     def rows(engine: Any) -> dict[str, list[tuple[Any, ...]]]:
         out = {}

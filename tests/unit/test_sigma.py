@@ -311,6 +311,69 @@ def test_temporal_counts_the_distinct_rules_its_condition_asks_for(con: duckdb.D
     assert users("{lt: 3}") == {"a", "b"}  # b's earlier windows held two
 
 
+CHAINED = """
+title: Failed logins followed by a success
+id: b180ead8-d58f-40b2-ae54-c8940995b9b6
+level: high
+correlation:
+  type: temporal_ordered
+  rules: [multiple_failed_login, successful_login]
+  group-by: [User]
+  timespan: 10m
+---
+title: Multiple failed logons
+id: a8418a5a-5fc4-46b5-b23b-6c73beb19d41
+name: multiple_failed_login
+correlation:
+  type: event_count
+  rules: [failed_login]
+  group-by: [User]
+  timespan: 10m
+  condition: {gte: 3}
+---
+title: Single failed login
+id: 53ba33fd-3a50-4468-a5ef-c583635cfa92
+name: failed_login
+logsource: {product: windows, service: security}
+detection: {sel: {EventID: 4625}, condition: sel}
+---
+title: Successful login
+id: 4d0a2c83-c62c-4ed4-b475-c7e23a9269b8
+name: successful_login
+logsource: {product: windows, service: security}
+detection: {sel: {EventID: 4624}, condition: sel}
+"""
+
+
+def test_chained_correlations_the_specifications_example(con: duckdb.DuckDBPyConnection) -> None:
+    """A temporal_ordered over an event_count correlation and a rule: 3 failures in 10 minutes, then a success
+    within 10 minutes of the third (its occurrence), per user; each near miss differs in one way."""
+
+    def login(minute: int, code: str, user: str) -> dict[str, str]:
+        return {"Channel": "Security", "EventID": code, "User": user, "_time": f"2026-01-01T00:{minute:02d}:00"}
+
+    events = [login(m, "4625", "alice") for m in (0, 1, 2)] + [login(5, "4624", "alice")]  # the attack
+    events += [login(m, "4625", "bob") for m in (0, 1)] + [login(3, "4624", "bob")]  # two failures only
+    events += [login(0, "4624", "carol")] + [login(m, "4625", "carol") for m in (1, 2, 3)]  # success first
+    events += [login(m, "4625", "dave") for m in (0, 1, 2)] + [login(13, "4624", "dave")]  # 11 min after the 3rd
+    events += [login(m, "4625", "erin") for m in (0, 4, 11)] + [login(12, "4624", "erin")]  # failures 11 min apart
+    create_events(con, field_rows(events))
+    rules = parse(CHAINED)
+    outer = next(r for r in rules if isinstance(r, SigmaCorrelationRule) and r.name is None)
+    rows = con.sql(compile_correlation(outer).sql("duckdb")).to_arrow_table().to_pylist()
+    assert [(r["User"], r["_time"].minute, r["last_time"].minute) for r in rows] == [("alice", 2, 5)]
+    assert [getattr(rule, "_output", True) for rule in rules if rule.name] == [False, False, False]  # only the outer
+
+
+def test_a_chain_must_group_by_the_chained_correlations_fields() -> None:
+    text = CHAINED.replace(
+        "  group-by: [User]\n  timespan: 10m\n---", "  group-by: [Computer]\n  timespan: 10m\n---", 1
+    )
+    outer = next(r for r in parse(text) if isinstance(r, SigmaCorrelationRule) and r.name is None)
+    with pytest.raises(SigmaCompileError, match="'Computer' is not a group-by field of the correlation"):
+        compile_correlation(outer)
+
+
 def test_hits_become_detection_runs_with_risk_per_entity(con: duckdb.DuckDBPyConnection) -> None:
     create_events(con, field_rows([proc(CommandLine="mimikatz", User="CORP\\bob"), proc(CommandLine="x")]))
     text = "sel: {CommandLine|contains: mimikatz}\ncondition: sel"

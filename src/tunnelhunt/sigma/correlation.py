@@ -20,6 +20,12 @@ row per matching group: first and last time of its matching windows and the larg
   hits of all the rules in the listed order, all within `timespan` of the first (another condition is
   refused: which rules may be left out of an order, the specification does not say).
 A group-by field missing from an event is its own group (NULL compares as not distinct).
+
+Correlations chain (the specification's "failed logins followed by a successful login" is a
+temporal_ordered over an event_count correlation and a rule): a referenced correlation's hits are its
+occurrences, one per window in which its condition holds, at the time of the hit that ends that window,
+with the values of its own group-by fields; the chaining correlation's group-by and value fields must be
+among those (by name or alias). Each level reads the same events (the run's time window).
 """
 
 from __future__ import annotations
@@ -59,6 +65,8 @@ _OPS = {
 _DOUBLE = exp.DataType.build("DOUBLE")
 _VALUE = "_value"
 _REF = "_rule"
+#: How many correlations deep a chain may go (a reference circle would go on for ever).
+MAX_CHAIN = 4
 
 
 def _group_name(index: int) -> str:
@@ -71,25 +79,36 @@ def _field(name: str) -> exp.Expr:
     return field_sql(mapped if isinstance(mapped, str) else name)
 
 
-def _rule_field(correlation: SigmaCorrelationRule, reference: SigmaRuleReference, name: str) -> exp.Expr:
-    """A group-by or value field of one referenced rule: an alias resolves per rule, a plain name as it is."""
+def _rule_field_name(correlation: SigmaCorrelationRule, reference: SigmaRuleReference, name: str) -> str:
+    """A group-by or value field's name in one referenced rule: an alias resolves per rule, a plain name as it is."""
     alias = correlation.aliases.aliases.get(name)
     if alias is not None:
         for ref, field in alias.mapping.items():
             if ref.reference == reference.reference:
-                return _field(field)
-    return _field(name)
+                return str(field)
+    return name
 
 
-def _hits(correlation: SigmaCorrelationRule, compiler: SigmaCompiler, window: TimeWindow | None) -> exp.Expr:
+def _value_field(correlation: SigmaCorrelationRule) -> str | None:
     value_field = getattr(correlation.condition, "fieldref", None)
     if isinstance(value_field, list):
-        value_field = value_field[0] if value_field else None
+        return value_field[0] if value_field else None
+    return value_field
+
+
+def _hits(
+    correlation: SigmaCorrelationRule, compiler: SigmaCompiler, window: TimeWindow | None, depth: int = 0
+) -> exp.Expr:
+    """Every hit of every referenced rule; a referenced correlation's hits are its occurrences (`_occurrences`)."""
+    value_field = _value_field(correlation)
     selects: list[exp.Select] = []
     for reference in correlation.rules or []:
         rule = reference.rule
+        if isinstance(rule, SigmaCorrelationRule):
+            selects.append(_chained(correlation, reference, rule, compiler, window, depth))
+            continue
         if not isinstance(rule, SigmaRule):
-            raise SigmaCompileError("correlations of correlations are not supported")
+            raise SigmaCompileError(f"correlation references {reference.reference!r}, which is no rule")
         columns: list[exp.Expr] = [
             exp.alias_(exp.Literal.string(reference.reference), _REF),
             exp.alias_(field_sql("_time"), "_time"),
@@ -97,8 +116,8 @@ def _hits(correlation: SigmaCorrelationRule, compiler: SigmaCompiler, window: Ti
             exp.alias_(field_sql("_offset"), "_offset"),
         ]
         for index, name in enumerate(correlation.group_by or []):
-            columns.append(exp.alias_(_rule_field(correlation, reference, name), _group_name(index)))
-        value = _rule_field(correlation, reference, value_field) if value_field else exp.Null()
+            columns.append(exp.alias_(_field(_rule_field_name(correlation, reference, name)), _group_name(index)))
+        value = _field(_rule_field_name(correlation, reference, value_field)) if value_field else exp.Null()
         columns.append(exp.alias_(value, _VALUE))
         predicate = exp.and_(compiler.predicate(rule), *window_predicate(window), copy=False)
         selects.append(exp.select(*columns).from_(exp.to_table(EVENTS_TABLE)).where(predicate, copy=False))
@@ -108,6 +127,67 @@ def _hits(correlation: SigmaCorrelationRule, compiler: SigmaCompiler, window: Ti
     for select in selects[1:]:
         union = exp.union(union, select, distinct=False)
     return union
+
+
+def _chained(
+    correlation: SigmaCorrelationRule,
+    reference: SigmaRuleReference,
+    inner: SigmaCorrelationRule,
+    compiler: SigmaCompiler,
+    window: TimeWindow | None,
+    depth: int,
+) -> exp.Select:
+    """A referenced correlation as hits: one per occurrence, at the time its condition held, with the values of
+    its own group-by fields; the outer group-by and value fields must be among them (by name or alias)."""
+    if depth >= MAX_CHAIN:
+        raise SigmaCompileError(f"correlations chained deeper than {MAX_CHAIN} (or in a circle)")
+    inner_names = list(inner.group_by or [])
+
+    def column(name: str) -> exp.Expr:
+        resolved = _rule_field_name(correlation, reference, name)
+        if resolved not in inner_names:
+            raise SigmaCompileError(
+                f"{name!r} is not a group-by field of the correlation {reference.reference!r} it chains"
+            )
+        return exp.column(_group_name(inner_names.index(resolved)), "o")
+
+    columns: list[exp.Expr] = [
+        exp.alias_(exp.Literal.string(reference.reference), _REF),
+        exp.alias_(exp.column("_time", "o"), "_time"),
+        exp.alias_(exp.column("_source", "o"), "_source"),
+        exp.alias_(exp.column("_offset", "o"), "_offset"),
+        *[exp.alias_(column(name), _group_name(i)) for i, name in enumerate(correlation.group_by or [])],
+    ]
+    value_field = _value_field(correlation)
+    columns.append(exp.alias_(column(value_field) if value_field else exp.Null(), _VALUE))
+    occurrences = _occurrences(inner, compiler, window, depth + 1).subquery("o")
+    return exp.select(*columns).from_(occurrences)
+
+
+def _occurrences(
+    correlation: SigmaCorrelationRule, compiler: SigmaCompiler, window: TimeWindow | None, depth: int
+) -> exp.Select:
+    """Each window in which `correlation`'s condition holds: its end (`_time`), the hit that ends it
+    (`_source`, `_offset`) and its group values (`_g0`...)."""
+    condition = _plain_condition(correlation)
+    hits, windows = f"hits_{depth}", f"windows_{depth}"
+    groups = len(correlation.group_by or [])
+    if correlation.type is SigmaCorrelationType.TEMPORAL_ORDERED:
+        found = _ordered(correlation, groups, hits)
+    else:
+        found = _windows(correlation, groups, hits)
+    return (
+        exp.select(
+            exp.alias_(exp.column("window_end"), "_time"),
+            exp.column("_source"),
+            exp.column("_offset"),
+            *[exp.column(_group_name(i)) for i in range(groups)],
+        )
+        .from_(windows)
+        .where(_matching(correlation, condition))
+        .with_(hits, as_=_hits(correlation, compiler, window, depth))
+        .with_(windows, as_=found)
+    )
 
 
 def _same_group(left: str, right: str, groups: int) -> list[exp.Expr]:
@@ -175,7 +255,7 @@ def _aggregate(correlation: SigmaCorrelationRule) -> exp.Expr:
     raise SigmaCompileError(f"correlation type {kind.name.lower()} is not supported")
 
 
-def _windows(correlation: SigmaCorrelationRule, groups: int) -> exp.Select:
+def _windows(correlation: SigmaCorrelationRule, groups: int, hits: str = "hits") -> exp.Select:
     """Per anchor hit `e`: the aggregate over the hits of its group in `[e._time - timespan, e._time]`."""
     seconds = correlation.timespan.seconds
     keys = [exp.column(_group_name(i), "e") for i in range(groups)]
@@ -188,9 +268,11 @@ def _windows(correlation: SigmaCorrelationRule, groups: int) -> exp.Select:
             exp.alias_(exp.column("_time", "e"), "window_end"),
             exp.alias_(exp.Min(this=exp.column("_time", "f")), "window_start"),
             exp.alias_(_aggregate(correlation), "value"),
+            exp.alias_(exp.column("_source", "e"), "_source"),
+            exp.alias_(exp.column("_offset", "e"), "_offset"),
         )
-        .from_(exp.alias_(exp.to_table("hits"), "e"))
-        .join(exp.alias_(exp.to_table("hits"), "f"), on=joined)
+        .from_(exp.alias_(exp.to_table(hits), "e"))
+        .join(exp.alias_(exp.to_table(hits), "f"), on=joined)
         .group_by(
             *keys,
             exp.column("_time", "e"),
@@ -201,16 +283,19 @@ def _windows(correlation: SigmaCorrelationRule, groups: int) -> exp.Select:
     )
 
 
-def _ordered(correlation: SigmaCorrelationRule, groups: int) -> exp.Select:
+def _ordered(correlation: SigmaCorrelationRule, groups: int, hits: str = "hits") -> exp.Select:
     """Chains of hits of the referenced rules in order, all within the timespan of the first."""
     references = correlation.rules or []
     seconds = correlation.timespan.seconds
+    last = f"h{len(references) - 1}"
     select = exp.select(
         *[exp.alias_(exp.column(_group_name(i), "h0"), _group_name(i)) for i in range(groups)],
-        exp.alias_(exp.column("_time", f"h{len(references) - 1}"), "window_end"),
+        exp.alias_(exp.column("_time", last), "window_end"),
         exp.alias_(exp.column("_time", "h0"), "window_start"),
         exp.alias_(exp.Literal.number(len(references)), "value"),
-    ).from_(exp.alias_(exp.to_table("hits"), "h0"))
+        exp.alias_(exp.column("_source", last), "_source"),
+        exp.alias_(exp.column("_offset", last), "_offset"),
+    ).from_(exp.alias_(exp.to_table(hits), "h0"))
     first = exp.EQ(this=exp.column(_REF, "h0"), expression=exp.Literal.string(references[0].reference))
     for index, reference in enumerate(references[1:], start=1):
         this, previous = f"h{index}", f"h{index - 1}"
@@ -221,8 +306,27 @@ def _ordered(correlation: SigmaCorrelationRule, groups: int) -> exp.Select:
             _within(this, "h0", seconds),
             copy=False,
         )
-        select = select.join(exp.alias_(exp.to_table("hits"), this), on=on)
+        select = select.join(exp.alias_(exp.to_table(hits), this), on=on)
     return select.where(first)
+
+
+def _plain_condition(correlation: SigmaCorrelationRule) -> SigmaCorrelationCondition:
+    condition = correlation.condition
+    if not isinstance(condition, SigmaCorrelationCondition):
+        raise SigmaCompileError("extended correlation conditions are not supported")
+    return condition
+
+
+def _matching(correlation: SigmaCorrelationRule, condition: SigmaCorrelationCondition) -> exp.Expr:
+    """Which windows satisfy the condition (`value` of `_windows`; every chain of `_ordered`)."""
+    if correlation.type is SigmaCorrelationType.TEMPORAL_ORDERED:
+        every = len(correlation.rules or [])
+        if (condition.op, condition.count) != (SigmaCorrelationConditionOperator.GTE, every):
+            raise SigmaCompileError(f"temporal_ordered over a condition other than all {every} rules is not supported")
+        return exp.true()
+    # temporal: the condition counts the distinct rules hit in the window (pySigma's default: all of them)
+    limit = exp.Literal.number(_threshold(correlation, condition))
+    return _OPS[condition.op](this=exp.column("value"), expression=limit)
 
 
 def compile_correlation(
@@ -230,21 +334,13 @@ def compile_correlation(
 ) -> CompiledSearch:
     """One row per group that satisfies the correlation in some window of `timespan`."""
     compiler = compiler or default_compiler()
-    condition = correlation.condition
-    if not isinstance(condition, SigmaCorrelationCondition):
-        raise SigmaCompileError("extended correlation conditions are not supported")
+    condition = _plain_condition(correlation)
     groups = len(correlation.group_by or [])
     if correlation.type is SigmaCorrelationType.TEMPORAL_ORDERED:
-        every = len(correlation.rules or [])
-        if (condition.op, condition.count) != (SigmaCorrelationConditionOperator.GTE, every):
-            raise SigmaCompileError(f"temporal_ordered over a condition other than all {every} rules is not supported")
         windows = _ordered(correlation, groups)
-        matching: exp.Expr = exp.true()
     else:
-        # temporal: the condition counts the distinct rules hit in the window (pySigma's default: all of them)
         windows = _windows(correlation, groups)
-        limit = exp.Literal.number(_threshold(correlation, condition))
-        matching = _OPS[condition.op](this=exp.column("value"), expression=limit)
+    matching = _matching(correlation, condition)
     names = list(correlation.group_by or [])
     identity = rule_columns(correlation)  # type: ignore[arg-type]
     outputs: list[tuple[str, exp.Expr, Kind]] = [

@@ -112,7 +112,9 @@ class ReaderSet:
                 hint = f" (it looks like '{guess}')" if guess else ""
                 raise ReaderError(source.name, f"content does not fit the forced format '{forced}'{hint}")
             return Choice(reader, raw_head)
-        for reader in self.sniff_order(head):
+        # an EVTX head is binary: no JSON layout can read it, so none is ranked (that decoded 64 KiB each time)
+        order = [r for r in self.readers if not isinstance(r, JsonLinesReader)] if is_evtx else self.sniff_order(head)
+        for reader in order:
             if _sniffs(reader, head):
                 return Choice(reader, raw_head)
         raise UnrecognisedFormat(

@@ -20,6 +20,7 @@ import codecs
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import pyarrow as pa
 
@@ -50,6 +51,7 @@ def _skip_space(text: str, at: int) -> int:
     return at
 
 
+@lru_cache(maxsize=8)  # every JSON layout's reader asks of the same head (bytes cache their hash)
 def is_document(head: bytes) -> bool:
     """True when the head holds JSON documents rather than JSON lines: its first value decodes whole and
     spans several lines, or the first line is an array of objects (a one-line export). A first line that

@@ -48,3 +48,15 @@ def test_a_zeek_log_with_an_empty_set_separator_stays_small(tmp_path: Path) -> N
     path.write_text("\n".join(lines) + "\n")
     file = _hunt_measured(tmp_path, path)
     assert file["read"] == written
+
+
+def test_a_json_document_value_that_never_ends_is_cut_at_the_record_limit(tmp_path: Path) -> None:
+    """A pretty-printed array whose second element is an unterminated 60 MB string: the first record is read,
+    the rest is one quarantined record, and memory holds a block and a record, not the string."""
+    path = tmp_path / "export.json"
+    with path.open("w", encoding="utf-8") as stream:
+        stream.write('[\n  {"EventID": 1, "Channel": "Security", "Computer": "pc1"},\n  {"CommandLine": "')
+        for _ in range(60):
+            stream.write("x" * (1 << 20))
+    file = _hunt_measured(tmp_path, path)
+    assert (file["format"], file["read"], file["quarantined"]) == ("windows-json-document", 2, 1)

@@ -50,8 +50,10 @@ def _flat(batches: list[DocumentBatch]) -> tuple[list[int], list[object], list[t
         ('{"a": 1}', False),  # one object on one line: a one-line JSON lines file
         ('{\n  "a": 1\n}\n', True),
         ('[{"a": 1}, {"a": 2}]\n', True),  # a one-line array of objects
-        ("[\n  1,\n  2\n]", True),
+        ("[\n  1,\n  2\n]", False),  # an array counts as records when its first element is an object
         ("[1, 2]\n", False),  # a first line that is an array of non-objects stays JSON lines (quarantined there)
+        ('[\n  {"a": 1},\n  {"b": ' + '"x", ' * 20000 + '"c": 1}', True),  # an array longer than the head
+        ("[]\n", False),
         ('{"a": \n', False),  # cut off or broken: JSON lines, whose bad lines are quarantined one by one
         ("not json\n", False),
         ("", False),

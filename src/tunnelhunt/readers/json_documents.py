@@ -53,21 +53,29 @@ def _skip_space(text: str, at: int) -> int:
 
 @lru_cache(maxsize=8)  # every JSON layout's reader asks of the same head (bytes cache their hash)
 def is_document(head: bytes) -> bool:
-    """True when the head holds JSON documents rather than JSON lines: its first value decodes whole and
-    spans several lines, or the first line is an array of objects (a one-line export). A first line that
-    is a JSON value on its own, other than such an array, keeps the file JSON lines (whose bad lines are
-    quarantined one by one); so does a first value longer than the head."""
+    """True when the head holds JSON documents rather than JSON lines: an array whose first element is an
+    object (however long the array), or a first object that decodes whole and spans several lines. A first
+    line that is a JSON value on its own, other than an array of objects, keeps the file JSON lines (whose
+    bad lines are quarantined one by one); so does a first object longer than the head."""
     text = head.decode("utf-8", "replace")
     at = _skip_space(text, 0)
     if at >= len(text) or text[at] not in "{[":
         return False
+    if text[at] == "[":
+        first = _skip_space(text, at + 1)
+        if first >= len(text) or text[first] not in "{]":
+            return False
+        return text[first] == "{" and _decodes(text, first) is not None
+    end = _decodes(text, at)
+    return end is not None and "\n" in text[at:end]
+
+
+def _decodes(text: str, at: int) -> int | None:
+    """Where the JSON value at `at` ends, or None when it does not decode within `text`."""
     try:
-        value, end = _DECODER.raw_decode(text, at)
+        return _DECODER.raw_decode(text, at)[1]
     except (ValueError, RecursionError):
-        return False
-    if "\n" in text[at:end]:
-        return True
-    return isinstance(value, list) and bool(value) and all(isinstance(item, dict) for item in value)
+        return None
 
 
 def document_objects(head: bytes, limit: int) -> list[dict[str, object]]:

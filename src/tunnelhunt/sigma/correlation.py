@@ -172,10 +172,6 @@ def _occurrences(
     condition = _plain_condition(correlation)
     hits, windows = f"hits_{depth}", f"windows_{depth}"
     groups = len(correlation.group_by or [])
-    if correlation.type is SigmaCorrelationType.TEMPORAL_ORDERED:
-        found = _ordered(correlation, groups, hits)
-    else:
-        found = _windows(correlation, groups, hits)
     return (
         exp.select(
             exp.alias_(exp.column("window_end"), "_time"),
@@ -186,7 +182,7 @@ def _occurrences(
         .from_(windows)
         .where(_matching(correlation, condition))
         .with_(hits, as_=_hits(correlation, compiler, window, depth))
-        .with_(windows, as_=found)
+        .with_(windows, as_=_found(correlation, groups, hits))
     )
 
 
@@ -244,10 +240,8 @@ def _aggregate(correlation: SigmaCorrelationRule) -> exp.Expr:
         if percentile is None:  # the share of the window's hits with the anchor's value, in percent
             same = exp.NullSafeEQ(this=value, expression=exp.column(_VALUE, "e"))
             hits = exp.Sum(this=exp.If(this=same, true=exp.Literal.number(1), false=exp.Literal.number(0)))
-            share = exp.Mul(this=exp.cast(hits, _DOUBLE), expression=exp.Literal.number(100))
-            return exp.Div(
-                this=share, expression=exp.cast(exp.Count(this=exp.Star()), _DOUBLE)
-            )  # doubles on every engine
+            share = exp.Mul(this=exp.cast(hits, _DOUBLE), expression=exp.Literal.number(100))  # doubles everywhere
+            return exp.Div(this=share, expression=exp.cast(exp.Count(this=exp.Star()), _DOUBLE))
         if not 0 <= percentile <= 100:
             raise SigmaCompileError(f"value_percentile: percentile {percentile} is not between 0 and 100")
         fraction = exp.Literal.number(percentile / 100)
@@ -310,6 +304,13 @@ def _ordered(correlation: SigmaCorrelationRule, groups: int, hits: str = "hits")
     return select.where(first)
 
 
+def _found(correlation: SigmaCorrelationRule, groups: int, hits: str = "hits") -> exp.Select:
+    """The windows (or, for temporal_ordered, the chains) of a correlation over the hits in `hits`."""
+    if correlation.type is SigmaCorrelationType.TEMPORAL_ORDERED:
+        return _ordered(correlation, groups, hits)
+    return _windows(correlation, groups, hits)
+
+
 def _plain_condition(correlation: SigmaCorrelationRule) -> SigmaCorrelationCondition:
     condition = correlation.condition
     if not isinstance(condition, SigmaCorrelationCondition):
@@ -336,10 +337,7 @@ def compile_correlation(
     compiler = compiler or default_compiler()
     condition = _plain_condition(correlation)
     groups = len(correlation.group_by or [])
-    if correlation.type is SigmaCorrelationType.TEMPORAL_ORDERED:
-        windows = _ordered(correlation, groups)
-    else:
-        windows = _windows(correlation, groups)
+    windows = _found(correlation, groups)
     matching = _matching(correlation, condition)
     names = list(correlation.group_by or [])
     identity = rule_columns(correlation)  # type: ignore[arg-type]
@@ -352,7 +350,7 @@ def compile_correlation(
     ]
     group_keys = [exp.column(_group_name(i)) for i in range(groups)]
     if _value_share(correlation):
-        field = condition.fieldref[0] if isinstance(condition.fieldref, list) else condition.fieldref
+        field = _value_field(correlation)
         if not field:
             raise SigmaCompileError("value_percentile needs a field in its condition")
         if field not in names and field not in {n for n, _, _ in outputs}:

@@ -33,7 +33,8 @@ CORPORA = [
     ),
     ("EVTX-ATTACK-SAMPLES", {"authentication_authentication": 37, "network_traffic_all_traffic": 109}),
     ("EVTX-to-MITRE-Attack", {}),
-    ("sigma/regression_data", {"endpoint_registry": 15}),
+    # every sample twice: the EVTX and its pretty-printed `evtx_dump` JSON (read as JSON documents)
+    ("sigma/regression_data", {"endpoint_registry": 30}),
     ("suricata-verify", {}),
 ]
 

@@ -8,6 +8,7 @@ import pytest
 
 from tests.helpers import dns_event, process_event
 from tunnelhunt.ingest import plan
+from tunnelhunt.ingest import run as ingest_run
 from tunnelhunt.ingest import workers as pool
 from tunnelhunt.ingest.run import IngestReport, ingest
 from tunnelhunt.readers.base import START
@@ -83,6 +84,31 @@ def test_parallel_ranges_match_a_sequential_run(tmp_path: Path, monkeypatch: pyt
         assert {q.offset: q.reason.split(":")[0] for q in report.quarantine} == bad
     assert rows == pooled_rows
     assert [row["_offset"] for row in rows[0]][:3] == [2, 3, 5]
+
+
+@pytest.mark.parametrize("commit_rows", [400, 900])
+def test_the_last_transaction_takes_the_rest_rather_than_commit_fewer_records(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, commit_rows: int
+) -> None:
+    """DuckDB appends a transaction of fewer rows than a row group into a table that has rows all over again
+    at its commit: the rest of a run smaller than what a transaction took joins the last one instead."""
+    path = tmp_path / "a.log"
+    _log(path, 1500)
+    sequential, rows = _ingest(path, workers=1)
+    monkeypatch.setattr("tunnelhunt.ingest.run.unit_size", lambda total, workers: 50_000)
+    monkeypatch.setattr("tunnelhunt.ingest.run.COMMIT_ROWS", commit_rows)
+    committed: list[int] = []
+    commit = ingest_run._Transaction.commit
+
+    def counted(self: ingest_run._Transaction) -> None:
+        committed.append(self.records)
+        commit(self)
+
+    monkeypatch.setattr(ingest_run._Transaction, "commit", counted)
+    pooled, pooled_rows = _ingest(path, workers=2)
+    assert sum(committed) == 1500 and len(committed) == 1500 // commit_rows
+    assert min(committed) >= commit_rows  # the last one too
+    assert pooled_rows == rows and pooled.files[0].position == sequential.files[0].position
 
 
 def test_multiline_wrapped_file_in_ranges_keeps_line_numbers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

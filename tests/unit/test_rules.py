@@ -116,3 +116,12 @@ def test_thresholds_are_configurable_from_yaml(rba: RbaStore, tmp_path: Path) ->
     assert fire(rba, T0 + timedelta(hours=3), config) == []  # outside the 2-hour window
     with pytest.raises(ValueError):
         RuleConfig.model_validate({"score": {"treshold": 5}})  # a misspelt key is an error, not ignored
+
+
+def test_a_stored_risk_event_is_counted_once(rba: RbaStore) -> None:
+    """The count an insert returns is of the rows it added: one already stored (same id) is not added again."""
+    first, second = event(T0, 50), event(T0 + timedelta(hours=1), 50)
+    assert rba.add_risk_events([first]) == 1
+    assert rba.add_risk_events([first, second, second]) == 1
+    assert rba.add_risk_events([first, second]) == 0
+    assert rba.store.count("risk_events") == 2

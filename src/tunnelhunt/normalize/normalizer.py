@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 from tunnelhunt.cim import PROVENANCE_FIELDS, Node, arrow_type
 from tunnelhunt.normalize.json_columns import json_types, not_objects
 from tunnelhunt.normalize.mapping import DEFAULT_INDEX, NodeMapping, SourceMapping, quote_identifier, sql_string
+from tunnelhunt.normalize.queries import arrow_of
 from tunnelhunt.normalize.raw_events import RawEventBuilder, WalkedJson
 from tunnelhunt.normalize.registry import MappingRegistry
 from tunnelhunt.readers.base import OffsetKind, QuarantinedRecord, RawBatch, excerpt
@@ -196,7 +197,7 @@ class Normalizer:
         try:
             # Only the node column comes back from DuckDB (rows keep their order: preserve_insertion_order is
             # on); materialising ~80 raw columns into a temp table cost 50-150 ms a batch whatever its size.
-            nodes = self._con.sql(f"SELECT {selector} AS _node FROM incoming").to_arrow_table().column(0)
+            nodes = arrow_of(self._con, f"SELECT {selector} AS _node FROM incoming").column(0)
         finally:
             self._con.unregister("incoming")
         self._con.register("mapped", raw.append_column("_node", nodes))
@@ -245,7 +246,7 @@ class Normalizer:
             expression = mapping.fields.get(name, "NULL")
             selects.append(f"{expression} AS {quote_identifier(name)}")
         sql = f"SELECT {', '.join(selects)} FROM mapped WHERE _node = {index} ORDER BY _source, _offset"
-        table = _conform(self._con.sql(sql).to_arrow_table(), schema)
+        table = _conform(arrow_of(self._con, sql), schema)
         bad: list[QuarantinedRecord] = []
         times = table.column("_time")
         if times.null_count:

@@ -42,6 +42,7 @@ from tunnelhunt.normalize.json_columns import (
     pivot,
 )
 from tunnelhunt.normalize.mapping import SourceMapping, quote_identifier
+from tunnelhunt.normalize.queries import arrow_of
 from tunnelhunt.normalize.raw_profiles import RawProfile, profile_for
 from tunnelhunt.readers.base import QuarantinedRecord, RawBatch
 from tunnelhunt.store.events import (
@@ -350,7 +351,7 @@ class RawEventBuilder:
         columns["__row"] = arange(count)
         self._con.register("raw_inputs", pa.table(columns))
         try:  # in batch order, said explicitly: a parallel scan of several Arrow chunks may interleave them
-            return self._con.sql(f"SELECT {', '.join(selects)} FROM raw_inputs ORDER BY __row").to_arrow_table()
+            return arrow_of(self._con, f"SELECT {', '.join(selects)} FROM raw_inputs ORDER BY __row")
         finally:
             self._con.unregister("raw_inputs")
 

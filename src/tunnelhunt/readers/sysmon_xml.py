@@ -45,7 +45,10 @@ SOURCETYPE = "XmlWinEventLog"
 MAX_EVENT_BYTES = MAX_RECORD_BYTES
 CHUNK_BYTES = 1 << 20
 #: Events per batch: big enough to amortise the vectorised work, small enough to keep workers lean.
-BATCH_EVENTS = 4096
+#: Normalising a batch costs ~50 ms whatever its size (a handful of DuckDB queries, each planned anew)
+#: plus ~5 us an event, so at 4096 a pooled hunt's 8 MB work unit (~6 k events) was two batches, the
+#: second small: 8192 makes it one, and cut normalising 43 k Sysmon events from 0.71 to 0.46 CPU s.
+BATCH_EVENTS = 8192
 
 _EVENT_END = b"</Event>"
 _DTD_MARKERS = (b"<!DOCTYPE", b"<!ENTITY", b"<!doctype", b"<!entity")

@@ -157,13 +157,11 @@ class RbaStore:
         for item, number in zip(prepared, numbers, strict=True):
             item["seq"] = number  # in row order: sinks deliver in the order rows were written
         schema = schema.append(pa.field("seq", pa.int64()))
-        before = self.store.count(table)
-        self.con.register("_rba_incoming", pa.Table.from_pylist(prepared, schema=schema))
-        try:
-            self.con.execute(f"INSERT OR IGNORE INTO {table} BY NAME SELECT * FROM _rba_incoming")
-        finally:
-            self.con.unregister("_rba_incoming")
-        return self.store.count(table) - before
+        # read by DuckDB's replacement scan, as `Store.append` reads a batch; the INSERT's count is of the
+        # rows it added (a row already there is ignored), not two counts of the table around it
+        _rba_incoming = pa.Table.from_pylist(prepared, schema=schema)  # noqa: F841
+        added = self.con.execute(f"INSERT OR IGNORE INTO {table} BY NAME SELECT * FROM _rba_incoming").fetchone()
+        return int(added[0]) if added else 0
 
     def add_results(self, rows: Sequence[dict[str, Any]]) -> int:
         return self._insert("detection_results", RESULT_COLUMNS, rows)

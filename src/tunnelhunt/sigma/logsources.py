@@ -23,6 +23,7 @@ from sigma.processing.conditions import LogsourceCondition
 from sigma.processing.pipeline import ProcessingItem, ProcessingPipeline
 from sigma.processing.transformations import AddConditionTransformation, FieldMappingTransformation
 
+from tunnelhunt.readers.linux_audit import SOURCETYPE as LINUX_AUDIT
 from tunnelhunt.sigma.netsources import (
     CATEGORIES,
     ecs_pipeline,
@@ -164,17 +165,13 @@ def linux_sysmon_pipeline() -> ProcessingPipeline:
     return ProcessingPipeline(name="Sysmon for Linux", priority=10, items=items)
 
 
-#: Linux auditd records (`readers/linux_audit.py`, Splunk's `linux:audit`): every key of a record is a field of
-#: its own name (`type`, `a0`, `exe`, `SYSCALL`...), as SigmaHQ's `service: auditd` rules name them.
-LINUX_AUDIT_SOURCETYPE = "linux:audit"
-
-
 def linux_auditd_pipeline() -> ProcessingPipeline:
-    """`product: linux, service: auditd` → the auditd records; one rule matches one record (SYSCALL, EXECVE,
-    PATH... are records of their own), as auditd logs them and as Sigma's auditd rules are written."""
+    """`product: linux, service: auditd` → the auditd records (`readers/linux_audit.py`), every key of a record
+    a field of its own name (`type`, `a0`, `exe`, `SYSCALL`...), as SigmaHQ's auditd rules name them; one rule
+    matches one record (SYSCALL, EXECVE, PATH... are records of their own), as auditd logs them."""
     item = ProcessingItem(
         identifier="tunnelhunt_linux_auditd_select",
-        transformation=AddConditionTransformation({"sourcetype": LINUX_AUDIT_SOURCETYPE}),
+        transformation=AddConditionTransformation({"sourcetype": LINUX_AUDIT}),
         rule_conditions=[LogsourceCondition(product="linux", service="auditd")],
     )
     return ProcessingPipeline(name="Linux auditd", priority=10, items=[item])
